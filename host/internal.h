@@ -1,0 +1,219 @@
+/*
+ * internal.h - the seams inside libswacl.
+ *
+ *   common/   status strings, error recording (ctx message), small utils
+ *   model/    config validation, presets, host weights (random, named)
+ *   graph/    the layer-graph executor: walks the per-layer spec and calls a
+ *             backend through struct swacl_backend_i (never includes CL)
+ *   ref/      the CPU reference backend: plain loops, double accumulation
+ *   cl/       the OpenCL backend: devices, program build + binary cache,
+ *             kernels_cl/*.cl ops, CLBlast GEMMs
+ *   cli/      the swacl command (uses only include/swacl.h + this file)
+ *
+ * Layouts (all float32, row-major; "row" r = b*T + t):
+ *   activations  x [B*T, D]; q [B*T, H*d]; k, v [B*T, Hkv*d]
+ *   KV cache     kc, vc [B, cap, Hkv*d]; position p lives in slot p % cap
+ *   weights      nn.Linear layout [out, in]: y = x W^T + b
+ */
+#ifndef SWACL_INTERNAL_H
+#define SWACL_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "swacl.h"
+
+/* ------------------------------------------------------------------------ */
+/* Errors: record a message on the context and return a status.             */
+
+#define SWACL_ERRMSG_LEN 8192
+
+/* printf-style message into ctx (NULL-safe); returns st for chaining. */
+swacl_status swacl_set_error(swacl_ctx *ctx, swacl_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Same, into a caller buffer (used where no ctx exists yet). */
+void swacl_format_msg(char *buf, size_t len, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#define SWACL_TRY(expr)                                                      \
+    do {                                                                     \
+        swacl_status swacl_try_st_ = (expr);                                 \
+        if (swacl_try_st_ != SWACL_OK) return swacl_try_st_;                 \
+    } while (0)
+
+/* Jump to a cleanup label with st set, as `goto fail` in one place. */
+#define SWACL_TRY_GOTO(st, expr, label)                                      \
+    do {                                                                     \
+        (st) = (expr);                                                       \
+        if ((st) != SWACL_OK) goto label;                                    \
+    } while (0)
+
+#define SWACL_FAIL_IF(ctx, cond, st, ...)                                    \
+    do {                                                                     \
+        if (cond) return swacl_set_error((ctx), (st), __VA_ARGS__);          \
+    } while (0)
+
+/* ------------------------------------------------------------------------ */
+/* Backend seam.                                                             */
+
+typedef struct swacl_backend swacl_backend;
+typedef struct swacl_buf swacl_buf; /* backend-owned, opaque to the graph   */
+
+/* Attention over new queries, reading keys from the new K/V rows and, for
+ * positions before pos0[b], from the cache. Query (b, t) for t < n_new[b]
+ * sits at absolute position p = pos0[b] + t and sees the keys the span rule
+ * allows (ARCH.md 1.5):
+ *   GLOBAL lo = 0; WINDOW lo = max(0, p - W + 1); CHUNK lo = floor(p/C)*C
+ * and keys lo..p. A key at position j >= pos0[b] is the new row
+ * b*T + (j - pos0[b]); a key j < pos0[b] is cache slot j % cap of sequence b.
+ * The caller guarantees the cache still holds every needed j (cap >= W for
+ * windows, cap >= context for global). Rows t >= n_new[b] are left unspecified.
+ * GQA: query head h reads KV head h / (H / Hkv).
+ * Query temperature s(p) multiplies q before the dot product.               */
+typedef struct {
+    int B, T;               /* sequences; new-token rows per sequence        */
+    int H, Hkv, d;
+    const swacl_buf *q;     /* [B*T, H*d]                                    */
+    const swacl_buf *k;     /* [B*T, Hkv*d] new keys                         */
+    const swacl_buf *v;     /* [B*T, Hkv*d] new values                       */
+    const swacl_buf *kc;    /* [B, cap, Hkv*d] or NULL (no cache)            */
+    const swacl_buf *vc;
+    int cap;                /* cache slots per sequence (0 without cache)    */
+    const int *pos0;        /* host [B]: first new position = cached length  */
+    const int *n_new;       /* host [B]: valid new rows (<= T)               */
+    swacl_span span;
+    int span_size;          /* W or C                                        */
+    float scale;            /* logit multiplier, usually 1/sqrt(d)           */
+    swacl_temp temp;
+    float temp_p0, temp_p1;
+    swacl_buf *out;         /* [B*T, H*d]                                    */
+} swacl_attn_args;
+
+struct swacl_backend_i {
+    const char *name;
+    void (*free)(swacl_backend *be);
+
+    /* memory */
+    swacl_status (*buf_alloc)(swacl_backend *be, size_t bytes, swacl_buf **out);
+    void (*buf_free)(swacl_backend *be, swacl_buf *buf);
+    swacl_status (*buf_write)(swacl_backend *be, swacl_buf *buf, size_t off_bytes,
+                              const void *src, size_t bytes);
+    swacl_status (*buf_read)(swacl_backend *be, const swacl_buf *buf, size_t off_bytes,
+                             void *dst, size_t bytes);
+
+    /* y[M,N] = x[M,K] w[N,K]^T + bias[N] (bias may be NULL);
+     * accumulate != 0 adds into y instead of overwriting it.               */
+    swacl_status (*matmul)(swacl_backend *be, swacl_buf *y, const swacl_buf *x,
+                           const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
+                           int accumulate);
+    /* y[rows, n] = norm(x) * w + b, per row; kind RMS or LAYER (NOBIAS is
+     * LAYER with b == NULL); w NULL = weightless. In place (y == x) allowed. */
+    swacl_status (*norm)(swacl_backend *be, swacl_norm kind, swacl_buf *y, const swacl_buf *x,
+                         const swacl_buf *w, const swacl_buf *b, int rows, int n, float eps);
+    /* In-place RoPE on x [B*T, nh*d]: row b*T+t is at position pos0[b]+t.   */
+    swacl_status (*rope)(swacl_backend *be, swacl_buf *x, int B, int T, int nh, int d,
+                         const int *pos0, swacl_pos layout, float theta);
+    swacl_status (*attention)(swacl_backend *be, const swacl_attn_args *a);
+    /* SWIGLU: out = silu(gate) * up; GELU (exact erf): out = gelu(gate),
+     * up unused. n elements; out may alias gate.                           */
+    swacl_status (*act)(swacl_backend *be, swacl_ffn kind, swacl_buf *out, const swacl_buf *gate,
+                        const swacl_buf *up, size_t n);
+    /* y[i] += x[i] for n elements.                                          */
+    swacl_status (*add)(swacl_backend *be, swacl_buf *y, const swacl_buf *x, size_t n);
+    /* y[n] *= s                                                             */
+    swacl_status (*scale)(swacl_backend *be, swacl_buf *y, float s, size_t n);
+    /* out[r, :] = table[ids[r], :] for r < n; ids host, already validated.  */
+    swacl_status (*embed)(swacl_backend *be, swacl_buf *out, const swacl_buf *table,
+                          const int32_t *ids, int n, int D);
+    /* dst[i, :] = src[rows[i], :] for i < n (host row indices).              */
+    swacl_status (*gather_rows)(swacl_backend *be, swacl_buf *dst, const swacl_buf *src,
+                                const int *rows, int n, int width);
+    /* Append new rows into a cache: for t < n_new[b] with t >= n_new[b]-cap,
+     * cache[b, (pos0[b]+t) % cap, :] = src[b*T + t, :].                     */
+    swacl_status (*kv_store)(swacl_backend *be, swacl_buf *cache, const swacl_buf *src, int B,
+                             int T, int cap, int width, const int *pos0, const int *n_new);
+    /* Wait for all queued work.                                             */
+    swacl_status (*finish)(swacl_backend *be);
+};
+
+struct swacl_backend {
+    const struct swacl_backend_i *iface;
+    swacl_ctx *ctx; /* errors go to ctx's message                           */
+};
+
+/* Backend constructors. */
+swacl_status swacl_ref_backend_create(swacl_ctx *ctx, int threads, swacl_backend **out);
+/* `device` selector as in swacl_ctx_params.device (never "ref"). */
+swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,
+                                     swacl_backend **out);
+/* Compile stats for the CL backend (0s for ref). */
+double swacl_cl_backend_compile_seconds(const swacl_backend *be, int *hits, int *misses);
+const char *swacl_cl_backend_device_name(const swacl_backend *be);
+
+/* ------------------------------------------------------------------------ */
+/* Context.                                                                  */
+
+struct swacl_ctx {
+    swacl_backend *be;         /* NULL in an error-only context             */
+    int is_ref;
+    char device_name[256];
+    char errmsg[SWACL_ERRMSG_LEN];
+};
+
+/* ------------------------------------------------------------------------ */
+/* Host weights.                                                             */
+
+typedef struct {
+    char name[96];
+    int ndim;
+    int64_t shape[4];
+    int64_t numel;
+    float *data;
+} swacl_tensor;
+
+struct swacl_weights {
+    int n, cap;
+    swacl_tensor *t;
+};
+
+/* Find a tensor by exact name (NULL if absent). */
+const swacl_tensor *swacl_weights_find(const swacl_weights *w, const char *name);
+/* Add a zero-filled tensor (takes a copy of the name). */
+swacl_status swacl_weights_add(swacl_weights *w, const char *name, int ndim,
+                               const int64_t *shape, swacl_tensor **out);
+/* The tensor names a config needs, with shapes, in a fixed order.
+ * Calls fn(name, ndim, shape, user) for each; canonical (HF) names:
+ *   model.embed_tokens.weight [V, D]         (vocab models)
+ *   model.input_proj.weight [D, Din], .bias  (continuous, Din != D)
+ *   model.layers.{i}.input_layernorm.weight [D] (+ .bias for LAYER)
+ *   model.layers.{i}.self_attn.{q,k,v,o}_proj.weight (+ .bias if attn_bias)
+ *   model.layers.{i}.post_attention_layernorm.weight (+ .bias) (SEQUENTIAL)
+ *   model.layers.{i}.mlp.{gate,up,down}_proj.weight (SWIGLU) or
+ *   model.layers.{i}.mlp.{up,down}_proj.weight (GELU) (+ .bias if ffn_bias)
+ *   model.norm.weight (+ .bias) (final_norm)
+ *   lm_head.weight [V, D]                    (LOGITS and not tied)          */
+typedef void (*swacl_tensor_fn)(const char *name, int ndim, const int64_t *shape, void *user);
+void swacl_config_tensors(const swacl_config *cfg, swacl_tensor_fn fn, void *user);
+
+/* ------------------------------------------------------------------------ */
+/* Small utilities.                                                          */
+
+double swacl_now(void); /* monotonic seconds */
+/* Deterministic RNG (splitmix64 + xoshiro-ish), per-call state, no globals. */
+typedef struct {
+    uint64_t s;
+} swacl_rng;
+uint64_t swacl_rng_next(swacl_rng *r);
+float swacl_rng_uniform(swacl_rng *r); /* [-1, 1) */
+
+/* Query temperature multiplier s(p) for a layer rule (1 for NONE). */
+float swacl_temp_factor(swacl_temp t, float p0, float p1, int p);
+
+#endif /* SWACL_INTERNAL_H */

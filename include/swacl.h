@@ -1,0 +1,283 @@
+/*
+ * swacl.h - the public API of libswacl, a portable OpenCL backend for
+ * hybrid-attention transformers (sliding-window RoPE layers interleaved with
+ * global causal NoPE layers).
+ *
+ * Conventions
+ *   - Opaque handles, each with a create/destroy pair; destroy accepts NULL.
+ *   - Every fallible call returns a swacl_status; the detailed message (the
+ *     OpenCL error name, the failing call, the first lines of a build log) is
+ *     kept on the context: swacl_ctx_errmsg().
+ *   - No global mutable state: two contexts never share anything.
+ *   - All tensors are float32, row-major (C order). Dimension names used in
+ *     comments: B batch, T tokens, D hidden, H heads, Hkv KV heads, d head
+ *     dim, W window, F FFN width, V vocabulary, p absolute 0-based position.
+ *
+ * Semantics follow ../shared/ARCH.md Part A (masks, RoPE layouts, norms).
+ */
+#ifndef SWACL_H
+#define SWACL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SWACL_VERSION_MAJOR 0
+#define SWACL_VERSION_MINOR 1
+#define SWACL_VERSION_PATCH 0
+#define SWACL_VERSION_NUMBER \
+    (SWACL_VERSION_MAJOR * 10000 + SWACL_VERSION_MINOR * 100 + SWACL_VERSION_PATCH)
+#define SWACL_VERSION_STRING "0.1.0"
+
+/** Runtime version, to detect a header/library skew. */
+int swacl_version_number(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes (one X-macro generates the enum and the strings).            */
+
+#define SWACL_STATUS_MAP(XX)                                                 \
+    XX(OK, 0, "ok")                                                          \
+    XX(INVALID_ARG, -1, "invalid argument")                                  \
+    XX(NO_DEVICE, -2, "no such device")                                      \
+    XX(OPENCL, -3, "OpenCL error")                                           \
+    XX(BUILD, -4, "kernel build failed")                                     \
+    XX(OUT_OF_MEMORY, -5, "out of memory")                                   \
+    XX(IO, -6, "I/O error")                                                  \
+    XX(FORMAT, -7, "malformed input")                                        \
+    XX(UNSUPPORTED, -8, "unsupported")                                       \
+    XX(MISMATCH, -9, "result mismatch")                                      \
+    XX(INTERNAL, -10, "internal error")
+
+typedef enum {
+#define SWACL_XX(name, val, str) SWACL_##name = (val),
+    SWACL_STATUS_MAP(SWACL_XX)
+#undef SWACL_XX
+} swacl_status;
+
+/** Static text for a status code (never NULL). */
+const char *swacl_status_string(swacl_status s);
+
+/* ------------------------------------------------------------------------ */
+/* Model configuration: a plain struct (ARCH.md Part B section 7).           */
+
+#define SWACL_MAX_LAYERS 128
+
+typedef enum {
+    SWACL_SPAN_GLOBAL = 0, /* causal: keys 0..p                              */
+    SWACL_SPAN_WINDOW = 1, /* keys max(0,p-W+1)..p: W keys including self    */
+    SWACL_SPAN_CHUNK = 2   /* keys in the same chunk: floor(k/C)==floor(p/C) */
+} swacl_span;
+
+typedef enum {
+    SWACL_POS_NONE = 0,      /* NoPE                                         */
+    SWACL_POS_ROPE_PAIR = 1, /* rotate (x[2i], x[2i+1]): GPT-J / Cohere      */
+    SWACL_POS_ROPE_HALF = 2  /* rotate (x[i], x[i+d/2]): NeoX / Llama        */
+} swacl_pos;
+
+typedef enum {
+    SWACL_TEMP_NONE = 0,
+    /* Llama 4: q *= 1 + p1 * ln(1 + floor((p+1)/p0)); p0 = floor_scale,
+     * p1 = attn_scale.                                                      */
+    SWACL_TEMP_LLAMA4 = 1,
+    /* SWAN-GPT style (constants UNVERIFIED, see ARCH.md section 2):
+     * q *= max(1, ln(p+1) / ln(p0)); p0 = training length L_train.          */
+    SWACL_TEMP_LOG_RATIO = 2
+} swacl_temp;
+
+typedef enum {
+    SWACL_QKNORM_NONE = 0,
+    SWACL_QKNORM_RMS_AFTER_ROPE = 1 /* Llama 4: weightless RMS per head      */
+} swacl_qknorm;
+
+typedef struct {
+    swacl_span span;
+    int span_size;     /* W for WINDOW, C for CHUNK; ignored for GLOBAL      */
+    swacl_pos pos;
+    float rope_theta;  /* base, e.g. 10000                                   */
+    swacl_temp temp;
+    float temp_p0;     /* LLAMA4: floor_scale; LOG_RATIO: L_train            */
+    float temp_p1;     /* LLAMA4: attn_scale; LOG_RATIO: unused              */
+    swacl_qknorm qk_norm;
+} swacl_layer_spec;
+
+typedef enum { SWACL_FFN_SWIGLU = 0, SWACL_FFN_GELU = 1 } swacl_ffn;
+typedef enum {
+    SWACL_NORM_RMS = 0,       /* w * x / sqrt(mean(x^2) + eps)               */
+    SWACL_NORM_LAYER = 1,     /* w * (x - mu) / sqrt(var + eps) + b          */
+    SWACL_NORM_LAYER_NOBIAS = 2 /* Cohere: LayerNorm without bias            */
+} swacl_norm;
+typedef enum {
+    SWACL_BLOCK_SEQUENTIAL = 0, /* x += attn(n1(x)); x += ffn(n2(x))         */
+    SWACL_BLOCK_PARALLEL = 1    /* Cohere: h = n(x); x += attn(h) + ffn(h)   */
+} swacl_block;
+typedef enum {
+    SWACL_OUTPUT_LOGITS = 0,     /* logits = (final_norm(x) W_lm^T) * scale  */
+    SWACL_OUTPUT_LAST_HIDDEN = 1 /* final_norm(x) at the last position       */
+} swacl_output;
+
+typedef struct {
+    int vocab_size;     /* > 0: token-id input (embedding lookup)            */
+    int input_dim;      /* > 0 (and vocab_size == 0): continuous input
+                           [B, T, input_dim], projected to hidden when
+                           input_dim != hidden_size                          */
+    int hidden_size;    /* D                                                 */
+    int n_heads;        /* H                                                 */
+    int n_kv_heads;     /* Hkv, divides H (GQA)                              */
+    int head_dim;       /* d (32, 64 or 128 on the OpenCL path)              */
+    int ffn_dim;        /* F                                                 */
+    swacl_ffn ffn;
+    int attn_bias;      /* q/k/v/o projections carry biases                  */
+    int ffn_bias;       /* FFN matrices carry biases                         */
+    swacl_norm norm;
+    float norm_eps;
+    swacl_block block;
+    int final_norm;     /* apply a final norm before the output             */
+    int tied_embeddings;/* lm_head = embed_tokens                            */
+    float logit_scale;  /* multiplies logits (Cohere), 1 otherwise           */
+    float attn_scale;   /* 0 means 1/sqrt(head_dim)                          */
+    swacl_output output;
+    float dropout;      /* accepted for API parity, ignored (inference)      */
+    int n_layers;
+    swacl_layer_spec layers[SWACL_MAX_LAYERS];
+} swacl_config;
+
+/** Names of the built-in presets, NULL-terminated. */
+const char *const *swacl_preset_names(void);
+
+/**
+ * Fill *cfg with a built-in preset: "rnope-swa", "swan", "cohere2",
+ * "irope", "baseline". @return SWACL_INVALID_ARG for an unknown name.
+ */
+swacl_status swacl_preset(const char *name, swacl_config *cfg);
+
+/** The "rnope-swa" defaults (hidden 256, 4 heads, 6 layers, window 128). */
+swacl_config swacl_recommended_defaults(void);
+
+/** Width of one output row: hidden_size for LAST_HIDDEN, vocab for LOGITS. */
+int swacl_output_size(const swacl_config *cfg);
+
+/**
+ * Check a configuration. On failure writes a one-line reason into msg
+ * (when msg != NULL) and @return SWACL_INVALID_ARG.
+ */
+swacl_status swacl_config_validate(const swacl_config *cfg, char *msg, size_t msg_len);
+
+/** Bytes of KV cache a decode at context length n_ctx holds for batch B
+ * (global layers keep n_ctx positions, window layers min(W, n_ctx)). */
+uint64_t swacl_kv_bytes(const swacl_config *cfg, int batch, int n_ctx, uint64_t *global_bytes,
+                        uint64_t *window_bytes);
+
+/* ------------------------------------------------------------------------ */
+/* Host weights: named float32 tensors (HF-style names, nn.Linear [out, in]). */
+
+typedef struct swacl_weights swacl_weights;
+
+/** Seeded random weights for cfg (uniform, scaled by 1/sqrt(fan_in)). */
+swacl_status swacl_weights_create_random(const swacl_config *cfg, uint64_t seed,
+                                         swacl_weights **out);
+void swacl_weights_destroy(swacl_weights *w);
+/** Number of tensors, and the i-th tensor's name/shape/data (borrowed). */
+int swacl_weights_count(const swacl_weights *w);
+const char *swacl_weights_name(const swacl_weights *w, int i, int *ndim, int64_t shape[4],
+                               const float **data);
+
+/* ------------------------------------------------------------------------ */
+/* Devices.                                                                  */
+
+typedef struct {
+    int index;                 /* global index across platforms              */
+    int platform_index;
+    char platform_name[128];
+    char name[256];
+    char vendor[128];
+    char type[16];             /* "gpu", "cpu", "accelerator", "other"      */
+    int compute_units;
+    uint64_t global_mem_bytes;
+    uint64_t local_mem_bytes;
+    uint64_t max_alloc_bytes;
+    size_t max_work_group_size;
+    char opencl_c_version[64];
+    char driver_version[128];
+    char device_version[128];
+} swacl_device_info;
+
+/**
+ * Enumerate every OpenCL device of every platform the ICD loader exposes.
+ * *out is malloc'd (free with swacl_devices_free). No platform is not an
+ * error: *n = 0. On an OpenCL failure a message goes to err.
+ */
+swacl_status swacl_devices_list(swacl_device_info **out, int *n, char *err, size_t err_len);
+void swacl_devices_free(swacl_device_info *list);
+
+/* ------------------------------------------------------------------------ */
+/* Context: one backend (an OpenCL device, or the CPU reference "ref").       */
+
+typedef struct swacl_ctx swacl_ctx;
+
+typedef struct {
+    /* Device selector: NULL or "" = default (first GPU, else first CPU
+     * device); "ref" = the plain-C CPU reference; "N" = global device index;
+     * "gpu" / "cpu" = first device of that type; otherwise a case-insensitive
+     * substring of the device name.                                         */
+    const char *device;
+    const char *kernel_dir; /* read .cl from here instead of the embedded
+                               copies (NULL: $SWACL_KERNEL_DIR, else embedded) */
+    const char *cache_dir;  /* program binary cache (NULL: $SWACL_CACHE_DIR,
+                               else $XDG_CACHE_HOME/swacl, else ~/.cache/swacl;
+                               "off" disables)                               */
+    int threads;            /* CPU reference threads (0 = all cores)         */
+    int verbose;            /* log compile/cache events to stderr            */
+} swacl_ctx_params;
+
+swacl_ctx_params swacl_ctx_params_default(void);
+
+/**
+ * Create a context. On failure other than out-of-memory, *out still receives
+ * a context that holds only the error message (read it with
+ * swacl_ctx_errmsg, then destroy it), as sqlite3_open does.
+ */
+swacl_status swacl_ctx_create(const swacl_ctx_params *params, swacl_ctx **out);
+void swacl_ctx_destroy(swacl_ctx *ctx);
+/** The last detailed error message ("" if none). */
+const char *swacl_ctx_errmsg(const swacl_ctx *ctx);
+/** Human-readable device name ("cpu-reference" for ref). */
+const char *swacl_ctx_device_name(const swacl_ctx *ctx);
+/** 1 when this context runs the CPU reference. */
+int swacl_ctx_is_reference(const swacl_ctx *ctx);
+/** Seconds spent compiling / loading programs so far, and how many program
+ * builds hit the binary cache vs compiled from source. */
+double swacl_ctx_compile_seconds(const swacl_ctx *ctx, int *cache_hits, int *cache_misses);
+
+/* ------------------------------------------------------------------------ */
+/* Model: a config plus its weights resident on a context's device.          */
+
+typedef struct swacl_model swacl_model;
+
+swacl_status swacl_model_create(swacl_ctx *ctx, const swacl_config *cfg,
+                                const swacl_weights *weights, swacl_model **out);
+void swacl_model_destroy(swacl_model *m);
+const swacl_config *swacl_model_config(const swacl_model *m);
+
+/** Input of a forward pass: exactly one of ids / embeds is used. */
+typedef struct {
+    int batch;             /* B                                              */
+    int seq;               /* T                                              */
+    const int32_t *ids;    /* [B, T] token ids (vocab models)                */
+    const float *embeds;   /* [B, T, input_dim] (continuous-input models)    */
+} swacl_input;
+
+/**
+ * Prefill forward pass with no cache. out receives, for LOGITS models,
+ * [B, T, V] logits when all_positions != 0 else [B, V] at the last position;
+ * for LAST_HIDDEN models [B, D] (or [B, T, D] with all_positions).
+ */
+swacl_status swacl_model_forward(swacl_model *m, const swacl_input *in, int all_positions,
+                                 float *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SWACL_H */
