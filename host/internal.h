@@ -7,7 +7,7 @@
  *             backend through struct swacl_backend_i (never includes CL)
  *   ref/      the CPU reference backend: plain loops, double accumulation
  *   cl/       the OpenCL backend: devices, program build + binary cache,
- *             kernels_cl/*.cl ops, CLBlast GEMMs
+ *             kernels_cl ops, CLBlast GEMMs
  *   cli/      the swacl command (uses only include/swacl.h + this file)
  *
  * Layouts (all float32, row-major; "row" r = b*T + t):
@@ -212,6 +212,9 @@ typedef struct {
 } swacl_rng;
 uint64_t swacl_rng_next(swacl_rng *r);
 float swacl_rng_uniform(swacl_rng *r); /* [-1, 1) */
+
+/* KV-cache slots a layer needs per sequence at context n_ctx. */
+int swacl_layer_cache_cap(const swacl_layer_spec *l, int n_ctx);
 
 /* Query temperature multiplier s(p) for a layer rule (1 for NONE). */
 float swacl_temp_factor(swacl_temp t, float p0, float p1, int p);

@@ -153,6 +153,25 @@ const char *const *swacl_preset_names(void);
  */
 swacl_status swacl_preset(const char *name, swacl_config *cfg);
 
+/** Size overrides for a preset; 0 keeps the preset's value. */
+typedef struct {
+    int hidden_size;
+    int n_heads;
+    int n_kv_heads;
+    int n_layers;
+    int ffn_dim;
+    int vocab_size;
+    int input_dim;
+    int window;     /* W of every WINDOW layer                               */
+    int chunk;      /* C of every CHUNK layer                                */
+    int train_len;  /* L_train / floor_scale of temperature rules            */
+} swacl_preset_params;
+
+/** swacl_preset with overrides (the layer pattern is re-derived for
+ * n_layers). params may be NULL. */
+swacl_status swacl_preset_ex(const char *name, const swacl_preset_params *params,
+                             swacl_config *cfg);
+
 /** The "rnope-swa" defaults (hidden 256, 4 heads, 6 layers, window 128). */
 swacl_config swacl_recommended_defaults(void);
 
@@ -276,6 +295,42 @@ typedef struct {
  */
 swacl_status swacl_model_forward(swacl_model *m, const swacl_input *in, int all_positions,
                                  float *out);
+
+/* ------------------------------------------------------------------------ */
+/* Session: a KV cache for B sequences, for chunked prefill and decode.      */
+/*                                                                           */
+/* Global layers keep max_ctx positions per sequence; WINDOW layers keep a   */
+/* ring of exactly W positions and CHUNK layers a ring of C, so their memory */
+/* does not grow with the context. Only global layers bound the context.     */
+
+typedef struct swacl_session swacl_session;
+
+swacl_status swacl_session_create(swacl_model *m, int batch, int max_ctx, swacl_session **out);
+void swacl_session_destroy(swacl_session *s);
+/** Tokens cached so far for sequence b. */
+int swacl_session_pos(const swacl_session *s, int b);
+/** Bytes held by this session's KV cache. */
+uint64_t swacl_session_kv_bytes(const swacl_session *s);
+/** Forget every sequence (positions back to 0). */
+void swacl_session_reset(swacl_session *s);
+
+/**
+ * Append n_new[b] tokens (0 <= n_new[b] <= T) to each sequence b: ids is
+ * [B, T] (row b's first n_new[b] entries used) or embeds [B, T, input_dim].
+ * n_new == NULL means T for every sequence. out receives, per sequence, the
+ * output at its last new position ([B, V] logits or [B, D] hidden); the row
+ * of a sequence with n_new[b] == 0 is unspecified.
+ */
+swacl_status swacl_session_step(swacl_session *s, int T, const int *n_new, const int32_t *ids,
+                                const float *embeds, float *out);
+
+/**
+ * Prefill in->seq tokens of every sequence in chunks of `chunk` tokens
+ * (0 = one chunk), so activation memory is bounded by the chunk size.
+ * out as for swacl_session_step (output at the last prompt token).
+ */
+swacl_status swacl_session_prefill(swacl_session *s, const swacl_input *in, int chunk,
+                                   float *out);
 
 #ifdef __cplusplus
 }

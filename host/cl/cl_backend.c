@@ -1,0 +1,664 @@
+/*
+ * cl_backend.c - struct swacl_backend_i on an OpenCL device.
+ *
+ * Buffers are cl_mem + size. Ops enqueue kernels from the kernels_cl/ files on the
+ * device's in-order queue and never wait: finish() is the only clFinish.
+ * Reads and writes of whole buffers are blocking (the caller's host memory
+ * may go away on return).
+ *
+ * Kernels are created lazily per (file, options, name) and kept in a small
+ * table; programs belong to the device (swacl_cl_program caches them).
+ *
+ * Small host arrays (ids, pos0 / n_new, row indices, RoPE frequencies) go
+ * through a ring of backend-owned scratch buffers: each slot has a host
+ * shadow and a device buffer, written with a non-blocking write whose event
+ * is waited on only when the slot comes round again (SCRATCH_SLOTS ops
+ * later), so uploads never stall the queue.
+ *
+ * Local sizes always divide the global sizes: global sizes are padded and
+ * the kernels guard their index ranges (PoCL has no non-uniform groups).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl/cl_internal.h"
+
+struct swacl_buf {
+    cl_mem mem;
+    size_t size;
+};
+
+#define KCACHE_MAX 48
+#define SCRATCH_SLOTS 32
+
+typedef struct {
+    char file[16];
+    char options[96];
+    char name[32];
+    cl_kernel kernel;
+} kcache_entry;
+
+typedef struct {
+    cl_mem mem;
+    size_t cap;   /* bytes of mem and host */
+    void *host;
+    cl_event ev;  /* last write from host into mem (or NULL) */
+} scratch_slot;
+
+typedef struct {
+    swacl_backend base;
+    swacl_cl_dev dev;
+    int dev_open;
+    kcache_entry kc[KCACHE_MAX];
+    int n_kc;
+    scratch_slot scratch[SCRATCH_SLOTS];
+    int scratch_next;
+    /* launch shapes chosen per device type */
+    int attn_bq, attn_bk_small, attn_bk_large; /* BK for d <= 64 / d = 128 */
+    int norm_per_row;                          /* norm_row vs norm_wg      */
+    int attn_row;                              /* attn_fwd_row vs attn_fwd */
+    int attn_row_lx;
+} cl_be;
+
+/* local sizes: must match the kernels' defaults or the -D options below */
+#define ELT_LX 64
+#define EMB_LX 64
+#define ROPE_LX 16
+#define NORM_WG 64
+#define NORM_ROW_LX 8
+
+static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
+/* ------------------------------------------------------------------------ */
+/* kernels                                                                   */
+
+static swacl_status get_kernel(cl_be *be, const char *file, const char *options, const char *name,
+                               cl_kernel *out)
+{
+    swacl_ctx *ctx = be->base.ctx;
+    for (int i = 0; i < be->n_kc; i++) {
+        kcache_entry *e = &be->kc[i];
+        if (!strcmp(e->name, name) && !strcmp(e->file, file) && !strcmp(e->options, options)) {
+            *out = e->kernel;
+            return SWACL_OK;
+        }
+    }
+    SWACL_FAIL_IF(ctx, be->n_kc >= KCACHE_MAX, SWACL_INTERNAL,
+                  "kernel cache full (%d entries) creating %s/%s", KCACHE_MAX, file, name);
+    SWACL_FAIL_IF(ctx, strlen(file) >= sizeof be->kc[0].file ||
+                           strlen(options) >= sizeof be->kc[0].options ||
+                           strlen(name) >= sizeof be->kc[0].name,
+                  SWACL_INTERNAL, "kernel key too long: %s|%s|%s", file, options, name);
+    cl_program prog;
+    SWACL_TRY(swacl_cl_program(ctx, &be->dev, file, options, &prog));
+    cl_int err = CL_SUCCESS;
+    cl_kernel k = clCreateKernel(prog, name, &err);
+    if (err != CL_SUCCESS)
+        return swacl_cl_fail(ctx, err, "clCreateKernel", __FILE__, __LINE__);
+    kcache_entry *e = &be->kc[be->n_kc++];
+    snprintf(e->file, sizeof e->file, "%s", file);
+    snprintf(e->options, sizeof e->options, "%s", options);
+    snprintf(e->name, sizeof e->name, "%s", name);
+    e->kernel = k;
+    *out = k;
+    return SWACL_OK;
+}
+
+/* Set kernel args from a list of (size, pointer) pairs. */
+typedef struct {
+    size_t size;
+    const void *ptr;
+} karg;
+
+#define KA(x) ((karg){sizeof(x), &(x)})
+
+static swacl_status set_args(cl_be *be, cl_kernel k, const karg *a, int n)
+{
+    for (int i = 0; i < n; i++)
+        SWACL_CL(be->base.ctx, clSetKernelArg(k, (cl_uint)i, a[i].size, a[i].ptr));
+    return SWACL_OK;
+}
+
+static swacl_status launch(cl_be *be, cl_kernel k, cl_uint dims, const size_t *global,
+                           const size_t *local)
+{
+    for (cl_uint i = 0; i < dims; i++)
+        if (global[i] == 0) return SWACL_OK; /* nothing to do */
+    SWACL_CL(be->base.ctx,
+             clEnqueueNDRangeKernel(be->dev.queue, k, dims, NULL, global, local, 0, NULL, NULL));
+    return SWACL_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* scratch uploads                                                           */
+
+static swacl_status upload_small(cl_be *be, const void *src, size_t bytes, cl_mem *out)
+{
+    swacl_ctx *ctx = be->base.ctx;
+    scratch_slot *s = &be->scratch[be->scratch_next];
+    be->scratch_next = (be->scratch_next + 1) % SCRATCH_SLOTS;
+    if (s->ev) {
+        /* the previous host->device copy from s->host must be complete */
+        cl_int err = clWaitForEvents(1, &s->ev);
+        clReleaseEvent(s->ev);
+        s->ev = NULL;
+        if (err != CL_SUCCESS) return swacl_cl_fail(ctx, err, "clWaitForEvents", __FILE__, __LINE__);
+    }
+    if (bytes == 0) bytes = 4;
+    if (s->cap < bytes) {
+        size_t cap = round_up(bytes > 256 ? bytes * 2 : 256, 64);
+        void *h = realloc(s->host, cap);
+        SWACL_FAIL_IF(ctx, !h, SWACL_OUT_OF_MEMORY, "scratch: out of host memory (%zu bytes)", cap);
+        s->host = h;
+        /* clReleaseMemObject defers the delete until queued users finish */
+        if (s->mem) clReleaseMemObject(s->mem);
+        s->mem = NULL;
+        s->cap = 0;
+        cl_int err = CL_SUCCESS;
+        s->mem = clCreateBuffer(be->dev.context, CL_MEM_READ_ONLY, cap, NULL, &err);
+        if (err != CL_SUCCESS) return swacl_cl_fail(ctx, err, "clCreateBuffer(scratch)", __FILE__, __LINE__);
+        s->cap = cap;
+    }
+    memcpy(s->host, src, bytes);
+    SWACL_CL(ctx, clEnqueueWriteBuffer(be->dev.queue, s->mem, CL_FALSE, 0, bytes, s->host, 0, NULL,
+                                       &s->ev));
+    *out = s->mem;
+    return SWACL_OK;
+}
+
+/* pos0[B] then n_new[B] (n_new may be NULL: all T). */
+static swacl_status upload_meta(cl_be *be, const int *pos0, const int *n_new, int B, int T,
+                                cl_mem *out)
+{
+    int stackbuf[64] = {0};
+    int *m = 2 * B <= 64 ? stackbuf : malloc(sizeof(int) * 2 * (size_t)B);
+    SWACL_FAIL_IF(be->base.ctx, !m, SWACL_OUT_OF_MEMORY, "out of host memory");
+    for (int b = 0; b < B; b++) {
+        m[b] = pos0 ? pos0[b] : 0;
+        m[B + b] = n_new ? n_new[b] : T;
+    }
+    swacl_status st = upload_small(be, m, sizeof(int) * 2 * (size_t)B, out);
+    if (m != stackbuf) free(m);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* memory                                                                    */
+
+static swacl_status check_buf(cl_be *be, const char *op, const char *what, const swacl_buf *b,
+                              size_t n_floats)
+{
+    SWACL_FAIL_IF(be->base.ctx, !b, SWACL_INVALID_ARG, "%s: buffer %s is NULL", op, what);
+    SWACL_FAIL_IF(be->base.ctx, n_floats > b->size / sizeof(float), SWACL_INVALID_ARG,
+                  "%s: buffer %s holds %zu bytes, needs %zu", op, what, b->size,
+                  n_floats * sizeof(float));
+    return SWACL_OK;
+}
+
+static swacl_status cl_buf_alloc(swacl_backend *base, size_t bytes, swacl_buf **out)
+{
+    cl_be *be = (cl_be *)base;
+    swacl_ctx *ctx = base->ctx;
+    *out = NULL;
+    SWACL_FAIL_IF(ctx, bytes > be->dev.info.max_alloc_bytes && be->dev.info.max_alloc_bytes,
+                  SWACL_OUT_OF_MEMORY,
+                  "buffer of %zu bytes exceeds the device's max allocation (%llu bytes)", bytes,
+                  (unsigned long long)be->dev.info.max_alloc_bytes);
+    swacl_buf *b = calloc(1, sizeof *b);
+    SWACL_FAIL_IF(ctx, !b, SWACL_OUT_OF_MEMORY, "out of host memory");
+    cl_int err = CL_SUCCESS;
+    b->mem = clCreateBuffer(be->dev.context, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
+    if (err != CL_SUCCESS) {
+        free(b);
+        return swacl_cl_fail(ctx, err, "clCreateBuffer", __FILE__, __LINE__);
+    }
+    b->size = bytes;
+    *out = b;
+    return SWACL_OK;
+}
+
+static void cl_buf_free(swacl_backend *base, swacl_buf *b)
+{
+    (void)base;
+    if (!b) return;
+    if (b->mem) clReleaseMemObject(b->mem);
+    free(b);
+}
+
+static swacl_status cl_buf_write(swacl_backend *base, swacl_buf *b, size_t off, const void *src,
+                                 size_t bytes)
+{
+    cl_be *be = (cl_be *)base;
+    SWACL_FAIL_IF(base->ctx, !b || off > b->size || bytes > b->size - off, SWACL_INVALID_ARG,
+                  "buf_write: %zu bytes at %zu outside a %zu-byte buffer", bytes, off,
+                  b ? b->size : 0);
+    if (!bytes) return SWACL_OK;
+    SWACL_CL(base->ctx,
+             clEnqueueWriteBuffer(be->dev.queue, b->mem, CL_TRUE, off, bytes, src, 0, NULL, NULL));
+    return SWACL_OK;
+}
+
+static swacl_status cl_buf_read(swacl_backend *base, const swacl_buf *b, size_t off, void *dst,
+                                size_t bytes)
+{
+    cl_be *be = (cl_be *)base;
+    SWACL_FAIL_IF(base->ctx, !b || off > b->size || bytes > b->size - off, SWACL_INVALID_ARG,
+                  "buf_read: %zu bytes at %zu outside a %zu-byte buffer", bytes, off,
+                  b ? b->size : 0);
+    if (!bytes) return SWACL_OK;
+    SWACL_CL(base->ctx,
+             clEnqueueReadBuffer(be->dev.queue, b->mem, CL_TRUE, off, bytes, dst, 0, NULL, NULL));
+    return SWACL_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* ops                                                                       */
+
+/* y[M, N] = mode ? y + bias : bias (zeros when bias is NULL). */
+static swacl_status bias_rows(cl_be *be, swacl_buf *y, const swacl_buf *bias, int M, int N,
+                              int mode)
+{
+    cl_kernel k;
+    SWACL_TRY(get_kernel(be, "act", "", "bias_rows", &k));
+    int has_bias = bias != NULL;
+    cl_mem bm = bias ? bias->mem : y->mem;
+    karg a[] = {KA(y->mem), KA(bm), KA(M), KA(N), KA(mode), KA(has_bias)};
+    SWACL_TRY(set_args(be, k, a, 6));
+    size_t g[2] = {round_up((size_t)N, ELT_LX), (size_t)M}, l[2] = {ELT_LX, 1};
+    return launch(be, k, 2, g, l);
+}
+
+static swacl_status cl_matmul(swacl_backend *base, swacl_buf *y, const swacl_buf *x,
+                              const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
+                              int accumulate)
+{
+    cl_be *be = (cl_be *)base;
+    swacl_ctx *ctx = base->ctx;
+    SWACL_FAIL_IF(ctx, M < 0 || N < 0 || K < 0, SWACL_INVALID_ARG,
+                  "matmul: negative shape M=%d N=%d K=%d", M, N, K);
+    if (M == 0 || N == 0) return SWACL_OK;
+    SWACL_TRY(check_buf(be, "matmul", "y", y, (size_t)M * N));
+    if (K > 0) {
+        SWACL_TRY(check_buf(be, "matmul", "x", x, (size_t)M * K));
+        SWACL_TRY(check_buf(be, "matmul", "w", w, (size_t)N * K));
+    }
+    if (bias) SWACL_TRY(check_buf(be, "matmul", "bias", bias, (size_t)N));
+    float beta = accumulate ? 1.0f : 0.0f;
+    if (bias || (K == 0 && !accumulate)) {
+        /* y = bias (or 0), or y += bias, then accumulate the product */
+        SWACL_TRY(bias_rows(be, y, bias, M, N, accumulate));
+        beta = 1.0f;
+    }
+    if (K == 0) return SWACL_OK;
+    return swacl_cl_sgemm(ctx, &be->dev, 1, M, N, K, 1.0f, x->mem, 0, (size_t)K, w->mem, 0,
+                          (size_t)K, beta, y->mem, 0, (size_t)N);
+}
+
+static swacl_status cl_norm(swacl_backend *base, swacl_norm kind, swacl_buf *y,
+                            const swacl_buf *x, const swacl_buf *w, const swacl_buf *b, int rows,
+                            int n, float eps)
+{
+    cl_be *be = (cl_be *)base;
+    swacl_ctx *ctx = base->ctx;
+    SWACL_FAIL_IF(ctx, kind != SWACL_NORM_RMS && kind != SWACL_NORM_LAYER &&
+                           kind != SWACL_NORM_LAYER_NOBIAS,
+                  SWACL_INVALID_ARG, "norm: unknown kind %d", (int)kind);
+    SWACL_FAIL_IF(ctx, rows < 0 || n <= 0, SWACL_INVALID_ARG, "norm: bad shape rows=%d n=%d",
+                  rows, n);
+    if (rows == 0) return SWACL_OK;
+    SWACL_TRY(check_buf(be, "norm", "x", x, (size_t)rows * n));
+    SWACL_TRY(check_buf(be, "norm", "y", y, (size_t)rows * n));
+    if (w) SWACL_TRY(check_buf(be, "norm", "w", w, (size_t)n));
+    if (b) SWACL_TRY(check_buf(be, "norm", "b", b, (size_t)n));
+    int layer = kind != SWACL_NORM_RMS;
+    int has_w = w != NULL, has_b = b != NULL && kind == SWACL_NORM_LAYER;
+    cl_mem wm = w ? w->mem : x->mem, bm = has_b ? b->mem : x->mem;
+    cl_kernel k;
+    const char *name = be->norm_per_row ? "norm_row" : "norm_wg";
+    SWACL_TRY(get_kernel(be, "norm", "", name, &k));
+    karg a[] = {KA(y->mem), KA(x->mem), KA(wm),  KA(bm),    KA(rows),
+                KA(n),      KA(eps),    KA(layer), KA(has_w), KA(has_b)};
+    SWACL_TRY(set_args(be, k, a, 10));
+    size_t g, l;
+    if (be->norm_per_row) {
+        g = round_up((size_t)rows, NORM_ROW_LX);
+        l = NORM_ROW_LX;
+    } else {
+        g = (size_t)rows * NORM_WG;
+        l = NORM_WG;
+    }
+    return launch(be, k, 1, &g, &l);
+}
+
+static swacl_status cl_rope(swacl_backend *base, swacl_buf *x, int B, int T, int nh, int d,
+                            const int *pos0, swacl_pos layout, float theta)
+{
+    cl_be *be = (cl_be *)base;
+    swacl_ctx *ctx = base->ctx;
+    if (layout == SWACL_POS_NONE) return SWACL_OK;
+    SWACL_FAIL_IF(ctx, layout != SWACL_POS_ROPE_PAIR && layout != SWACL_POS_ROPE_HALF,
+                  SWACL_INVALID_ARG, "rope: unknown layout %d", (int)layout);
+    SWACL_FAIL_IF(ctx, B < 0 || T < 0 || nh < 0 || d <= 0 || d % 2, SWACL_INVALID_ARG,
+                  "rope: bad shape B=%d T=%d nh=%d d=%d (d must be even)", B, T, nh, d);
+    SWACL_FAIL_IF(ctx, !(theta > 0.0f), SWACL_INVALID_ARG, "rope: theta %g must be > 0",
+                  (double)theta);
+    if (B == 0 || T == 0 || nh == 0) return SWACL_OK;
+    SWACL_FAIL_IF(ctx, !pos0, SWACL_INVALID_ARG, "rope: pos0 is NULL");
+    SWACL_TRY(check_buf(be, "rope", "x", x, (size_t)B * T * nh * d));
+    /* inv_freq_i = theta^(-2i/d) in double, split into float hi + lo */
+    int half = d / 2;
+    float *tab = malloc(sizeof(float) * 2 * (size_t)half);
+    SWACL_FAIL_IF(ctx, !tab, SWACL_OUT_OF_MEMORY, "out of host memory");
+    for (int i = 0; i < half; i++) {
+        double f = pow((double)theta, -2.0 * i / (double)d);
+        float hi = (float)f;
+        tab[2 * i] = hi;
+        tab[2 * i + 1] = (float)(f - (double)hi);
+    }
+    cl_mem tm, pm;
+    swacl_status st = upload_small(be, tab, sizeof(float) * 2 * (size_t)half, &tm);
+    free(tab);
+    SWACL_TRY(st);
+    SWACL_TRY(upload_small(be, pos0, sizeof(int) * (size_t)B, &pm));
+    cl_kernel k;
+    SWACL_TRY(get_kernel(be, "rope", "", "rope_apply", &k));
+    int half_layout = layout == SWACL_POS_ROPE_HALF;
+    karg a[] = {KA(x->mem), KA(pm), KA(tm), KA(T), KA(nh), KA(d), KA(half_layout)};
+    SWACL_TRY(set_args(be, k, a, 7));
+    size_t g[3] = {round_up((size_t)half, ROPE_LX), (size_t)nh, (size_t)B * T};
+    size_t l[3] = {ROPE_LX, 1, 1};
+    return launch(be, k, 3, g, l);
+}
+
+static swacl_status cl_attention(swacl_backend *base, const swacl_attn_args *a)
+{
+    cl_be *be = (cl_be *)base;
+    swacl_ctx *ctx = base->ctx;
+    SWACL_FAIL_IF(ctx, !a, SWACL_INVALID_ARG, "attention: args are NULL");
+    SWACL_FAIL_IF(ctx, a->d != 32 && a->d != 64 && a->d != 128, SWACL_UNSUPPORTED,
+                  "attention: head_dim %d is not supported by the OpenCL backend (32, 64 or 128)",
+                  a->d);
+    SWACL_FAIL_IF(ctx, a->B < 0 || a->T < 0 || a->H <= 0 || a->Hkv <= 0 || a->H % a->Hkv,
+                  SWACL_INVALID_ARG,
+                  "attention: bad shape B=%d T=%d H=%d Hkv=%d (Hkv must divide H)", a->B, a->T,
+                  a->H, a->Hkv);
+    SWACL_FAIL_IF(ctx, a->span != SWACL_SPAN_GLOBAL && a->span != SWACL_SPAN_WINDOW &&
+                           a->span != SWACL_SPAN_CHUNK,
+                  SWACL_INVALID_ARG, "attention: unknown span %d", (int)a->span);
+    SWACL_FAIL_IF(ctx, a->span != SWACL_SPAN_GLOBAL && a->span_size < 1, SWACL_INVALID_ARG,
+                  "attention: span_size %d must be >= 1", a->span_size);
+    SWACL_FAIL_IF(ctx, a->temp != SWACL_TEMP_NONE && a->temp != SWACL_TEMP_LLAMA4 &&
+                           a->temp != SWACL_TEMP_LOG_RATIO,
+                  SWACL_INVALID_ARG, "attention: unknown temperature rule %d", (int)a->temp);
+    SWACL_FAIL_IF(ctx, a->temp != SWACL_TEMP_NONE && !(a->temp_p0 > 0.0f), SWACL_INVALID_ARG,
+                  "attention: temperature p0 %g must be > 0", (double)a->temp_p0);
+    if (a->B == 0 || a->T == 0) return SWACL_OK;
+    SWACL_FAIL_IF(ctx, !a->pos0 || !a->n_new, SWACL_INVALID_ARG, "attention: pos0/n_new NULL");
+    int need_cache = 0;
+    for (int b = 0; b < a->B; b++) {
+        SWACL_FAIL_IF(ctx, a->pos0[b] < 0 || a->n_new[b] < 0 || a->n_new[b] > a->T,
+                      SWACL_INVALID_ARG, "attention: sequence %d has pos0 %d, n_new %d (T %d)",
+                      b, a->pos0[b], a->n_new[b], a->T);
+        if (a->pos0[b] > 0) need_cache = 1;
+    }
+    size_t rows = (size_t)a->B * a->T;
+    SWACL_TRY(check_buf(be, "attention", "q", a->q, rows * a->H * a->d));
+    SWACL_TRY(check_buf(be, "attention", "k", a->k, rows * a->Hkv * a->d));
+    SWACL_TRY(check_buf(be, "attention", "v", a->v, rows * a->Hkv * a->d));
+    SWACL_TRY(check_buf(be, "attention", "out", a->out, rows * a->H * a->d));
+    if (need_cache) {
+        SWACL_FAIL_IF(ctx, a->cap < 1, SWACL_INVALID_ARG,
+                      "attention: pos0 > 0 needs a cache (cap %d)", a->cap);
+        size_t cn = (size_t)a->B * a->cap * a->Hkv * a->d;
+        SWACL_TRY(check_buf(be, "attention", "kc", a->kc, cn));
+        SWACL_TRY(check_buf(be, "attention", "vc", a->vc, cn));
+    }
+    int bk = a->d >= 128 ? be->attn_bk_large : be->attn_bk_small;
+    char opts[96];
+    if (be->attn_row)
+        snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_ROW_LX=%d", a->d, be->attn_row_lx);
+    else
+        snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_BQ=%d -DATTN_BK=%d", a->d, be->attn_bq,
+                 bk);
+    cl_kernel k;
+    SWACL_TRY(get_kernel(be, "attn", opts, be->attn_row ? (getenv("TMP_K2") ? "attn_fwd_row2" : "attn_fwd_row") : "attn_fwd", &k));
+    cl_mem meta;
+    SWACL_TRY(upload_meta(be, a->pos0, a->n_new, a->B, a->T, &meta));
+    cl_mem kcm = need_cache ? a->kc->mem : a->k->mem;
+    cl_mem vcm = need_cache ? a->vc->mem : a->v->mem;
+    int cap = need_cache ? a->cap : 1;
+    int span = (int)a->span, S = a->span != SWACL_SPAN_GLOBAL ? a->span_size : 1;
+    int temp = (int)a->temp;
+    float scale = a->scale, p0 = a->temp_p0, p1 = a->temp_p1;
+    karg ka[] = {KA(a->q->mem), KA(a->k->mem), KA(a->v->mem), KA(kcm),   KA(vcm),
+                 KA(meta),      KA(a->out->mem), KA(a->B),    KA(a->T),  KA(a->H),
+                 KA(a->Hkv),    KA(cap),       KA(span),      KA(S),     KA(scale),
+                 KA(temp),      KA(p0),        KA(p1)};
+    SWACL_TRY(set_args(be, k, ka, 18));
+    size_t lx = (size_t)(be->attn_row ? be->attn_row_lx : be->attn_bq);
+    size_t g[3] = {round_up((size_t)a->T, lx), (size_t)a->H, (size_t)a->B};
+    size_t l[3] = {lx, 1, 1};
+    return launch(be, k, 3, g, l);
+}
+
+static swacl_status cl_act(swacl_backend *base, swacl_ffn kind, swacl_buf *out,
+                           const swacl_buf *gate, const swacl_buf *up, size_t n)
+{
+    cl_be *be = (cl_be *)base;
+    swacl_ctx *ctx = base->ctx;
+    SWACL_FAIL_IF(ctx, kind != SWACL_FFN_SWIGLU && kind != SWACL_FFN_GELU, SWACL_INVALID_ARG,
+                  "act: unknown kind %d", (int)kind);
+    if (n == 0) return SWACL_OK;
+    SWACL_TRY(check_buf(be, "act", "out", out, n));
+    SWACL_TRY(check_buf(be, "act", "gate", gate, n));
+    cl_ulong nn = n;
+    cl_kernel k;
+    if (kind == SWACL_FFN_SWIGLU) {
+        SWACL_TRY(check_buf(be, "act", "up", up, n));
+        SWACL_TRY(get_kernel(be, "act", "", "act_swiglu", &k));
+        karg a[] = {KA(out->mem), KA(gate->mem), KA(up->mem), KA(nn)};
+        SWACL_TRY(set_args(be, k, a, 4));
+    } else {
+        SWACL_TRY(get_kernel(be, "act", "", "act_gelu", &k));
+        karg a[] = {KA(out->mem), KA(gate->mem), KA(nn)};
+        SWACL_TRY(set_args(be, k, a, 3));
+    }
+    size_t g = round_up(n, ELT_LX), l = ELT_LX;
+    return launch(be, k, 1, &g, &l);
+}
+
+static swacl_status cl_add(swacl_backend *base, swacl_buf *y, const swacl_buf *x, size_t n)
+{
+    cl_be *be = (cl_be *)base;
+    if (n == 0) return SWACL_OK;
+    SWACL_TRY(check_buf(be, "add", "y", y, n));
+    SWACL_TRY(check_buf(be, "add", "x", x, n));
+    cl_kernel k;
+    SWACL_TRY(get_kernel(be, "act", "", "elt_add", &k));
+    cl_ulong nn = n;
+    karg a[] = {KA(y->mem), KA(x->mem), KA(nn)};
+    SWACL_TRY(set_args(be, k, a, 3));
+    size_t g = round_up(n, ELT_LX), l = ELT_LX;
+    return launch(be, k, 1, &g, &l);
+}
+
+static swacl_status cl_scale(swacl_backend *base, swacl_buf *y, float s, size_t n)
+{
+    cl_be *be = (cl_be *)base;
+    if (n == 0) return SWACL_OK;
+    SWACL_TRY(check_buf(be, "scale", "y", y, n));
+    cl_kernel k;
+    SWACL_TRY(get_kernel(be, "act", "", "elt_scale", &k));
+    cl_ulong nn = n;
+    karg a[] = {KA(y->mem), KA(s), KA(nn)};
+    SWACL_TRY(set_args(be, k, a, 3));
+    size_t g = round_up(n, ELT_LX), l = ELT_LX;
+    return launch(be, k, 1, &g, &l);
+}
+
+static swacl_status gather(cl_be *be, const char *op, swacl_buf *dst, const swacl_buf *src,
+                           const int *idx, int n, int width)
+{
+    swacl_ctx *ctx = be->base.ctx;
+    SWACL_FAIL_IF(ctx, n < 0 || width < 0, SWACL_INVALID_ARG, "%s: bad shape n=%d width=%d", op,
+                  n, width);
+    if (n == 0 || width == 0) return SWACL_OK;
+    SWACL_FAIL_IF(ctx, !idx, SWACL_INVALID_ARG, "%s: index array is NULL", op);
+    SWACL_TRY(check_buf(be, op, "dst", dst, (size_t)n * width));
+    SWACL_FAIL_IF(ctx, !src, SWACL_INVALID_ARG, "%s: src is NULL", op);
+    size_t src_rows = src->size / sizeof(float) / (size_t)width;
+    for (int i = 0; i < n; i++)
+        SWACL_FAIL_IF(ctx, idx[i] < 0 || (size_t)idx[i] >= src_rows, SWACL_INVALID_ARG,
+                      "%s: index %d at %d outside the %zu source rows", op, idx[i], i, src_rows);
+    cl_mem im;
+    SWACL_TRY(upload_small(be, idx, sizeof(int) * (size_t)n, &im));
+    cl_kernel k;
+    SWACL_TRY(get_kernel(be, "embed", "", "gather_rows", &k));
+    karg a[] = {KA(dst->mem), KA(src->mem), KA(im), KA(n), KA(width)};
+    SWACL_TRY(set_args(be, k, a, 5));
+    size_t g[2] = {round_up((size_t)width, EMB_LX), (size_t)n}, l[2] = {EMB_LX, 1};
+    return launch(be, k, 2, g, l);
+}
+
+static swacl_status cl_embed(swacl_backend *base, swacl_buf *out, const swacl_buf *table,
+                             const int32_t *ids, int n, int D)
+{
+    return gather((cl_be *)base, "embed", out, table, (const int *)ids, n, D);
+}
+
+static swacl_status cl_gather_rows(swacl_backend *base, swacl_buf *dst, const swacl_buf *src,
+                                   const int *rows, int n, int width)
+{
+    return gather((cl_be *)base, "gather_rows", dst, src, rows, n, width);
+}
+
+static swacl_status cl_kv_store(swacl_backend *base, swacl_buf *cache, const swacl_buf *src,
+                                int B, int T, int cap, int width, const int *pos0,
+                                const int *n_new)
+{
+    cl_be *be = (cl_be *)base;
+    swacl_ctx *ctx = base->ctx;
+    SWACL_FAIL_IF(ctx, B < 0 || T < 0 || cap < 1 || width < 0, SWACL_INVALID_ARG,
+                  "kv_store: bad shape B=%d T=%d cap=%d width=%d", B, T, cap, width);
+    if (B == 0 || T == 0 || width == 0) return SWACL_OK;
+    SWACL_FAIL_IF(ctx, !pos0 || !n_new, SWACL_INVALID_ARG, "kv_store: pos0/n_new NULL");
+    for (int b = 0; b < B; b++)
+        SWACL_FAIL_IF(ctx, pos0[b] < 0 || n_new[b] < 0 || n_new[b] > T, SWACL_INVALID_ARG,
+                      "kv_store: sequence %d has pos0 %d, n_new %d (T %d)", b, pos0[b],
+                      n_new[b], T);
+    SWACL_TRY(check_buf(be, "kv_store", "cache", cache, (size_t)B * cap * width));
+    SWACL_TRY(check_buf(be, "kv_store", "src", src, (size_t)B * T * width));
+    cl_mem meta;
+    SWACL_TRY(upload_meta(be, pos0, n_new, B, T, &meta));
+    cl_kernel k;
+    SWACL_TRY(get_kernel(be, "embed", "", "kv_store", &k));
+    karg a[] = {KA(cache->mem), KA(src->mem), KA(meta), KA(B), KA(T), KA(cap), KA(width)};
+    SWACL_TRY(set_args(be, k, a, 7));
+    size_t g[3] = {round_up((size_t)width, EMB_LX), (size_t)T, (size_t)B};
+    size_t l[3] = {EMB_LX, 1, 1};
+    return launch(be, k, 3, g, l);
+}
+
+static swacl_status cl_finish(swacl_backend *base)
+{
+    cl_be *be = (cl_be *)base;
+    SWACL_CL(base->ctx, clFinish(be->dev.queue));
+    return SWACL_OK;
+}
+
+static void cl_free(swacl_backend *base)
+{
+    cl_be *be = (cl_be *)base;
+    if (!be) return;
+    if (be->dev_open && be->dev.queue) clFinish(be->dev.queue);
+    for (int i = 0; i < SCRATCH_SLOTS; i++) {
+        scratch_slot *s = &be->scratch[i];
+        if (s->ev) clReleaseEvent(s->ev);
+        if (s->mem) clReleaseMemObject(s->mem);
+        free(s->host);
+    }
+    for (int i = 0; i < be->n_kc; i++) clReleaseKernel(be->kc[i].kernel);
+    if (be->dev_open) swacl_cl_dev_close(&be->dev);
+    free(be);
+}
+
+static const struct swacl_backend_i cl_iface = {
+    .name = "opencl",
+    .free = cl_free,
+    .buf_alloc = cl_buf_alloc,
+    .buf_free = cl_buf_free,
+    .buf_write = cl_buf_write,
+    .buf_read = cl_buf_read,
+    .matmul = cl_matmul,
+    .norm = cl_norm,
+    .rope = cl_rope,
+    .attention = cl_attention,
+    .act = cl_act,
+    .add = cl_add,
+    .scale = cl_scale,
+    .embed = cl_embed,
+    .gather_rows = cl_gather_rows,
+    .kv_store = cl_kv_store,
+    .finish = cl_finish,
+};
+
+swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,
+                                     swacl_backend **out)
+{
+    *out = NULL;
+    cl_be *be = calloc(1, sizeof *be);
+    SWACL_FAIL_IF(ctx, !be, SWACL_OUT_OF_MEMORY, "out of host memory");
+    be->base.iface = &cl_iface;
+    be->base.ctx = ctx;
+    swacl_status st = swacl_cl_dev_open(ctx, p, &be->dev);
+    if (st != SWACL_OK) {
+        free(be);
+        return st;
+    }
+    be->dev_open = 1;
+    if (be->dev.is_cpu) {
+        /* PoCL-style CPU runtimes: small barrier groups (PERF.md 3) */
+        be->attn_bq = 16;
+        be->attn_bk_small = 32;
+        be->attn_bk_large = 32;
+        be->norm_per_row = 1;
+        be->attn_row = 1;
+    } else {
+        be->attn_bq = 32;
+        be->attn_bk_small = 32;
+        be->attn_bk_large = 16; /* 2 * 16 * 128 * 4 B = 16 KiB of local memory */
+        be->norm_per_row = 0;
+        be->attn_row = 0;
+    }
+    be->attn_row_lx = 8;
+    /* SWACL_ATTN_KERNEL=tiled|row overrides the per-device choice (tests
+     * use it to cover both kernels on one device). Read once, here. */
+    const char *ak = getenv("SWACL_ATTN_KERNEL");
+    if (ak && !strcmp(ak, "tiled")) be->attn_row = 0;
+    if (ak && !strcmp(ak, "row")) be->attn_row = 1;
+    const char *TMPX = getenv("TMP_ROW_LX"); if (TMPX) be->attn_row_lx = atoi(TMPX);
+    const char *TMPQ = getenv("TMP_BQ"); if (TMPQ) be->attn_bq = atoi(TMPQ);
+    *out = &be->base;
+    return SWACL_OK;
+}
+
+double swacl_cl_backend_compile_seconds(const swacl_backend *base, int *hits, int *misses)
+{
+    if (!base || base->iface != &cl_iface) {
+        if (hits) *hits = 0;
+        if (misses) *misses = 0;
+        return 0.0;
+    }
+    const cl_be *be = (const cl_be *)base;
+    if (hits) *hits = be->dev.cache_hits;
+    if (misses) *misses = be->dev.cache_misses;
+    return be->dev.compile_seconds;
+}
+
+const char *swacl_cl_backend_device_name(const swacl_backend *base)
+{
+    if (!base || base->iface != &cl_iface) return "";
+    return ((const cl_be *)base)->dev.info.name;
+}

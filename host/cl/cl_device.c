@@ -1,0 +1,407 @@
+/* cl_device.c - OpenCL device enumeration, selection, context + queue.
+ *
+ * Devices get one global index across platforms, in the order the ICD
+ * loader reports platforms and each platform reports its devices
+ * (CL_DEVICE_TYPE_ALL). The same walk serves swacl_devices_list and the
+ * selector of swacl_cl_dev_open, so "N" always means the N-th listed row. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl/cl_internal.h"
+
+/* cl_ext.h: the ICD loader's "no platform installed" code */
+#ifndef CL_PLATFORM_NOT_FOUND_KHR
+#define CL_PLATFORM_NOT_FOUND_KHR -1001
+#endif
+
+/* One enumerated device with its handles. */
+typedef struct {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_device_type type;
+    swacl_device_info info;
+} dev_entry;
+
+/* Copy a string parameter into buf (truncating; "" on failure). */
+static void platform_str(cl_platform_id p, cl_platform_info what, char *buf, size_t len)
+{
+    size_t need = 0;
+    buf[0] = '\0';
+    if (clGetPlatformInfo(p, what, 0, NULL, &need) != CL_SUCCESS || need == 0) return;
+    char *tmp = malloc(need + 1);
+    if (!tmp) return;
+    if (clGetPlatformInfo(p, what, need, tmp, NULL) == CL_SUCCESS) {
+        tmp[need] = '\0';
+        snprintf(buf, len, "%s", tmp);
+    }
+    free(tmp);
+}
+
+static void device_str(cl_device_id d, cl_device_info what, char *buf, size_t len)
+{
+    size_t need = 0;
+    buf[0] = '\0';
+    if (clGetDeviceInfo(d, what, 0, NULL, &need) != CL_SUCCESS || need == 0) return;
+    char *tmp = malloc(need + 1);
+    if (!tmp) return;
+    if (clGetDeviceInfo(d, what, need, tmp, NULL) == CL_SUCCESS) {
+        tmp[need] = '\0';
+        /* some drivers pad names with spaces */
+        size_t n = strlen(tmp);
+        while (n > 0 && isspace((unsigned char)tmp[n - 1])) tmp[--n] = '\0';
+        const char *s = tmp;
+        while (*s && isspace((unsigned char)*s)) s++;
+        snprintf(buf, len, "%s", s);
+    }
+    free(tmp);
+}
+
+static const char *type_name(cl_device_type t)
+{
+    if (t & CL_DEVICE_TYPE_GPU) return "gpu";
+    if (t & CL_DEVICE_TYPE_CPU) return "cpu";
+    if (t & CL_DEVICE_TYPE_ACCELERATOR) return "accelerator";
+    return "other";
+}
+
+static void fill_info(dev_entry *e, int index, int platform_index, const char *platform_name)
+{
+    swacl_device_info *in = &e->info;
+    cl_uint u = 0;
+    cl_ulong ul = 0;
+    size_t sz = 0;
+    memset(in, 0, sizeof *in);
+    in->index = index;
+    in->platform_index = platform_index;
+    snprintf(in->platform_name, sizeof in->platform_name, "%s", platform_name);
+    device_str(e->device, CL_DEVICE_NAME, in->name, sizeof in->name);
+    device_str(e->device, CL_DEVICE_VENDOR, in->vendor, sizeof in->vendor);
+    e->type = 0;
+    if (clGetDeviceInfo(e->device, CL_DEVICE_TYPE, sizeof e->type, &e->type, NULL) != CL_SUCCESS)
+        e->type = 0;
+    snprintf(in->type, sizeof in->type, "%s", type_name(e->type));
+    if (clGetDeviceInfo(e->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof u, &u, NULL) == CL_SUCCESS)
+        in->compute_units = (int)u;
+    if (clGetDeviceInfo(e->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof ul, &ul, NULL) == CL_SUCCESS)
+        in->global_mem_bytes = ul;
+    if (clGetDeviceInfo(e->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof ul, &ul, NULL) == CL_SUCCESS)
+        in->local_mem_bytes = ul;
+    if (clGetDeviceInfo(e->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ul, &ul, NULL) ==
+        CL_SUCCESS)
+        in->max_alloc_bytes = ul;
+    if (clGetDeviceInfo(e->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof sz, &sz, NULL) ==
+        CL_SUCCESS)
+        in->max_work_group_size = sz;
+    device_str(e->device, CL_DEVICE_OPENCL_C_VERSION, in->opencl_c_version,
+               sizeof in->opencl_c_version);
+    device_str(e->device, CL_DRIVER_VERSION, in->driver_version, sizeof in->driver_version);
+    device_str(e->device, CL_DEVICE_VERSION, in->device_version, sizeof in->device_version);
+}
+
+/* Walk every platform and device. *out is malloc'd (NULL when *n == 0).
+ * Returns SWACL_OK, SWACL_OPENCL or SWACL_OUT_OF_MEMORY with a message in
+ * err. A platform whose device query fails is skipped (a broken ICD must
+ * not hide the working ones). */
+static swacl_status enumerate(dev_entry **out, int *n, char *err, size_t err_len)
+{
+    *out = NULL;
+    *n = 0;
+    cl_uint np = 0;
+    cl_int rc = clGetPlatformIDs(0, NULL, &np);
+    if (rc == CL_PLATFORM_NOT_FOUND_KHR || (rc == CL_SUCCESS && np == 0)) return SWACL_OK;
+    if (rc != CL_SUCCESS) {
+        if (err)
+            swacl_format_msg(err, err_len, "clGetPlatformIDs failed: %s (%d)",
+                             swacl_cl_error_name(rc), (int)rc);
+        return SWACL_OPENCL;
+    }
+    cl_platform_id *plats = calloc(np, sizeof *plats);
+    if (!plats) {
+        if (err) swacl_format_msg(err, err_len, "out of memory listing OpenCL platforms");
+        return SWACL_OUT_OF_MEMORY;
+    }
+    rc = clGetPlatformIDs(np, plats, &np);
+    if (rc != CL_SUCCESS) {
+        free(plats);
+        if (rc == CL_PLATFORM_NOT_FOUND_KHR) return SWACL_OK;
+        if (err)
+            swacl_format_msg(err, err_len, "clGetPlatformIDs failed: %s (%d)",
+                             swacl_cl_error_name(rc), (int)rc);
+        return SWACL_OPENCL;
+    }
+    dev_entry *list = NULL;
+    int count = 0;
+    swacl_status st = SWACL_OK;
+    for (cl_uint pi = 0; pi < np && st == SWACL_OK; pi++) {
+        cl_uint nd = 0;
+        rc = clGetDeviceIDs(plats[pi], CL_DEVICE_TYPE_ALL, 0, NULL, &nd);
+        if (rc != CL_SUCCESS || nd == 0) continue; /* CL_DEVICE_NOT_FOUND etc. */
+        cl_device_id *devs = calloc(nd, sizeof *devs);
+        dev_entry *grown = realloc(list, (size_t)(count + (int)nd) * sizeof *list);
+        if (!devs || !grown) {
+            free(devs);
+            if (grown) list = grown;
+            if (err) swacl_format_msg(err, err_len, "out of memory listing OpenCL devices");
+            st = SWACL_OUT_OF_MEMORY;
+            break;
+        }
+        list = grown;
+        if (clGetDeviceIDs(plats[pi], CL_DEVICE_TYPE_ALL, nd, devs, &nd) == CL_SUCCESS) {
+            char pname[128];
+            platform_str(plats[pi], CL_PLATFORM_NAME, pname, sizeof pname);
+            for (cl_uint di = 0; di < nd; di++) {
+                dev_entry *e = &list[count];
+                e->platform = plats[pi];
+                e->device = devs[di];
+                fill_info(e, count, (int)pi, pname);
+                count++;
+            }
+        }
+        free(devs);
+    }
+    free(plats);
+    if (st != SWACL_OK) {
+        free(list);
+        return st;
+    }
+    if (count == 0) {
+        free(list);
+        list = NULL;
+    }
+    *out = list;
+    *n = count;
+    return SWACL_OK;
+}
+
+swacl_status swacl_devices_list(swacl_device_info **out, int *n, char *err, size_t err_len)
+{
+    if (err && err_len) err[0] = '\0';
+    if (!out || !n) {
+        if (err) swacl_format_msg(err, err_len, "swacl_devices_list: NULL argument");
+        return SWACL_INVALID_ARG;
+    }
+    *out = NULL;
+    *n = 0;
+    dev_entry *list = NULL;
+    int count = 0;
+    swacl_status st = enumerate(&list, &count, err, err_len);
+    if (st != SWACL_OK) return st;
+    if (count == 0) return SWACL_OK;
+    swacl_device_info *infos = calloc((size_t)count, sizeof *infos);
+    if (!infos) {
+        free(list);
+        if (err) swacl_format_msg(err, err_len, "out of memory listing OpenCL devices");
+        return SWACL_OUT_OF_MEMORY;
+    }
+    for (int i = 0; i < count; i++) infos[i] = list[i].info;
+    free(list);
+    *out = infos;
+    *n = count;
+    return SWACL_OK;
+}
+
+void swacl_devices_free(swacl_device_info *list) { free(list); }
+
+/* ------------------------------------------------------------------------ */
+/* Selection.                                                                */
+
+static int ci_contains(const char *hay, const char *needle)
+{
+    size_t nl = strlen(needle);
+    if (nl == 0) return 1;
+    for (const char *h = hay; *h; h++) {
+        size_t i = 0;
+        while (i < nl && h[i] &&
+               tolower((unsigned char)h[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == nl) return 1;
+    }
+    return 0;
+}
+
+static int ci_equal(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
+    return *a == *b;
+}
+
+static int all_digits(const char *s)
+{
+    if (!*s) return 0;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s)) return 0;
+    return 1;
+}
+
+static int first_of_type(const dev_entry *list, int n, cl_device_type t)
+{
+    for (int i = 0; i < n; i++)
+        if (list[i].type & t) return i;
+    return -1;
+}
+
+/* "[0] name (cpu, platform); [1] ..." into buf. */
+static void describe_devices(const dev_entry *list, int n, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    if (n == 0) {
+        snprintf(buf, len, "none");
+        return;
+    }
+    for (int i = 0; i < n && used + 1 < len; i++) {
+        int w = snprintf(buf + used, len - used, "%s[%d] %s (%s, %s)", i ? "; " : "", i,
+                         list[i].info.name, list[i].info.type, list[i].info.platform_name);
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+}
+
+/* Resolve an optional path setting: explicit, then the env chain. */
+static int copy_path(char *dst, size_t len, const char *src)
+{
+    int w = snprintf(dst, len, "%s", src);
+    if (w < 0 || (size_t)w >= len) {
+        dst[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+static void resolve_cache_dir(const swacl_ctx_params *p, char *dst, size_t len)
+{
+    const char *v = p->cache_dir;
+    dst[0] = '\0';
+    if (!v || !*v) v = getenv("SWACL_CACHE_DIR");
+    if (v && *v) {
+        if (strcmp(v, "off") == 0) return;
+        copy_path(dst, len, v);
+        return;
+    }
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    int w;
+    if (xdg && *xdg)
+        w = snprintf(dst, len, "%s/swacl", xdg);
+    else if (home && *home)
+        w = snprintf(dst, len, "%s/.cache/swacl", home);
+    else
+        return; /* nowhere to cache: off */
+    if (w < 0 || (size_t)w >= len) dst[0] = '\0';
+}
+
+swacl_status swacl_cl_dev_open(swacl_ctx *ctx, const swacl_ctx_params *p, swacl_cl_dev *dev)
+{
+    if (!dev) return swacl_set_error(ctx, SWACL_INVALID_ARG, "swacl_cl_dev_open: NULL dev");
+    memset(dev, 0, sizeof *dev);
+    swacl_ctx_params defaults = {0};
+    if (!p) p = &defaults;
+
+    /* paths first: cheap and independent of the device */
+    const char *kd = p->kernel_dir;
+    if (!kd || !*kd) kd = getenv("SWACL_KERNEL_DIR");
+    if (kd && *kd && copy_path(dev->kernel_dir, sizeof dev->kernel_dir, kd) != 0)
+        return swacl_set_error(ctx, SWACL_INVALID_ARG, "kernel_dir is too long (max %zu): %.200s",
+                               sizeof dev->kernel_dir - 1, kd);
+    resolve_cache_dir(p, dev->cache_dir, sizeof dev->cache_dir);
+    dev->verbose = p->verbose;
+
+    char err[512];
+    dev_entry *list = NULL;
+    int n = 0;
+    swacl_status st = enumerate(&list, &n, err, sizeof err);
+    if (st != SWACL_OK) {
+        memset(dev, 0, sizeof *dev);
+        return swacl_set_error(ctx, st, "OpenCL device enumeration: %s", err);
+    }
+    const char *sel = p->device ? p->device : "";
+    if (n == 0) {
+        memset(dev, 0, sizeof *dev);
+        return swacl_set_error(ctx, SWACL_NO_DEVICE,
+                               "no OpenCL device found (no platform/ICD, or platforms without "
+                               "devices) while selecting '%s'",
+                               *sel ? sel : "default");
+    }
+
+    int pick = -1;
+    if (!*sel) {
+        pick = first_of_type(list, n, CL_DEVICE_TYPE_GPU);
+        if (pick < 0) pick = first_of_type(list, n, CL_DEVICE_TYPE_CPU);
+        if (pick < 0) pick = 0;
+    } else if (all_digits(sel)) {
+        errno = 0;
+        unsigned long idx = strtoul(sel, NULL, 10);
+        if (errno == 0 && idx < (unsigned long)n) pick = (int)idx;
+    } else if (ci_equal(sel, "gpu")) {
+        pick = first_of_type(list, n, CL_DEVICE_TYPE_GPU);
+    } else if (ci_equal(sel, "cpu")) {
+        pick = first_of_type(list, n, CL_DEVICE_TYPE_CPU);
+    } else if (ci_equal(sel, "accelerator")) {
+        pick = first_of_type(list, n, CL_DEVICE_TYPE_ACCELERATOR);
+    } else {
+        for (int i = 0; i < n && pick < 0; i++)
+            if (ci_contains(list[i].info.name, sel)) pick = i;
+    }
+    if (pick < 0) {
+        char avail[2048];
+        describe_devices(list, n, avail, sizeof avail);
+        free(list);
+        memset(dev, 0, sizeof *dev);
+        return swacl_set_error(ctx, SWACL_NO_DEVICE,
+                               "no OpenCL device matches '%s'%s; available: %s", sel,
+                               all_digits(sel) ? " (index out of range)" : "", avail);
+    }
+
+    dev->platform = list[pick].platform;
+    dev->device = list[pick].device;
+    dev->index = pick;
+    dev->info = list[pick].info;
+    dev->is_cpu = (list[pick].type & CL_DEVICE_TYPE_CPU) != 0;
+    free(list);
+
+    cl_int rc = CL_SUCCESS;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)dev->platform,
+                                     0};
+    dev->context = clCreateContext(props, 1, &dev->device, NULL, NULL, &rc);
+    if (rc != CL_SUCCESS || !dev->context) {
+        st = swacl_cl_fail(ctx, rc != CL_SUCCESS ? rc : CL_INVALID_CONTEXT, "clCreateContext",
+                           __FILE__, __LINE__);
+        memset(dev, 0, sizeof *dev);
+        return st;
+    }
+    dev->queue = clCreateCommandQueue(dev->context, dev->device, CL_QUEUE_PROFILING_ENABLE, &rc);
+    if (rc != CL_SUCCESS || !dev->queue) {
+        st = swacl_cl_fail(ctx, rc != CL_SUCCESS ? rc : CL_INVALID_COMMAND_QUEUE,
+                           "clCreateCommandQueue", __FILE__, __LINE__);
+        clReleaseContext(dev->context);
+        memset(dev, 0, sizeof *dev);
+        return st;
+    }
+    return SWACL_OK;
+}
+
+void swacl_cl_dev_close(swacl_cl_dev *dev)
+{
+    if (!dev) return;
+    for (int i = 0; i < dev->n_progs && i < SWACL_CL_MAX_PROGRAMS; i++) {
+        if (dev->progs[i].program) clReleaseProgram(dev->progs[i].program);
+        dev->progs[i].program = NULL;
+        dev->progs[i].key[0] = '\0';
+    }
+    dev->n_progs = 0;
+    if (dev->queue) {
+        clFinish(dev->queue);
+        clReleaseCommandQueue(dev->queue);
+        dev->queue = NULL;
+    }
+    if (dev->context) {
+        clReleaseContext(dev->context);
+        dev->context = NULL;
+    }
+    dev->device = NULL;
+    dev->platform = NULL;
+}

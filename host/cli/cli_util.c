@@ -1,0 +1,236 @@
+/*
+ * cli_util.c - see cli.h.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* ------------------------------------------------------------------------ */
+/* Messages                                                                  */
+
+
+/* One error line on stderr: "swacl: error: <message>". */
+void cli_die_msg(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("swacl: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_g_quiet;
+
+/* Progress note on stderr (never on stdout, which may carry JSON). */
+void cli_progress(const char *fmt, ...)
+{
+    if (cli_g_quiet) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("swacl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    va_end(ap);
+}
+
+/* Print a cJSON object on stdout (one line) and free it. */
+int cli_emit_json(cJSON *obj)
+{
+    char *s = cJSON_PrintUnformatted(obj);
+    cJSON_Delete(obj);
+    if (!s) {
+        cli_die_msg("out of memory while formatting JSON");
+        return EXIT_RUNTIME;
+    }
+    puts(s);
+    cJSON_free(s);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Aligned tables                                                            */
+
+
+void cli_table_init(cli_table *t, int ncols, const char *const *head)
+{
+    memset(t, 0, sizeof *t);
+    t->ncols = ncols;
+    for (int c = 0; c < ncols; c++) t->head[c] = head[c];
+}
+
+char *cli_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+/* Append a row; vals holds ncols strings (copied). Returns 0 on OOM. */
+int cli_table_add(cli_table *t, const char *const *vals)
+{
+    if (t->nrows == t->cap) {
+        int cap = t->cap ? 2 * t->cap : 8;
+        char **c = realloc(t->cells, (size_t)cap * (size_t)t->ncols * sizeof *c);
+        if (!c) return 0;
+        t->cells = c;
+        t->cap = cap;
+    }
+    for (int c = 0; c < t->ncols; c++) {
+        char *s = cli_xstrdup(vals[c] ? vals[c] : "");
+        if (!s) return 0;
+        t->cells[t->nrows * t->ncols + c] = s;
+    }
+    t->nrows++;
+    return 1;
+}
+
+void cli_table_print(const cli_table *t, FILE *f)
+{
+    int w[TABLE_MAX_COLS];
+    for (int c = 0; c < t->ncols; c++) {
+        w[c] = (int)strlen(t->head[c]);
+        for (int r = 0; r < t->nrows; r++) {
+            int n = (int)strlen(t->cells[r * t->ncols + c]);
+            if (n > w[c]) w[c] = n;
+        }
+    }
+    for (int r = -1; r < t->nrows; r++) {
+        for (int c = 0; c < t->ncols; c++) {
+            const char *s = r < 0 ? t->head[c] : t->cells[r * t->ncols + c];
+            if (c == t->ncols - 1)
+                fputs(s, f); /* last column: no trailing padding */
+            else
+                fprintf(f, "%-*s  ", w[c], s);
+        }
+        fputc('\n', f);
+    }
+}
+
+void cli_table_free(cli_table *t)
+{
+    for (int i = 0; i < t->nrows * t->ncols; i++) free(t->cells[i]);
+    free(t->cells);
+    memset(t, 0, sizeof *t);
+}
+
+
+void cli_print_kv(const cli_kv_line *l, int n)
+{
+    int w = 0;
+    for (int i = 0; i < n; i++)
+        if ((int)strlen(l[i].key) > w) w = (int)strlen(l[i].key);
+    for (int i = 0; i < n; i++) printf("%-*s  %s\n", w, l[i].key, l[i].val);
+}
+
+void cli_fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+    static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)b;
+    int u = 0;
+    while (v >= 1024.0 && u < 4) {
+        v /= 1024.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, len, "%llu B", (unsigned long long)b);
+    else
+        snprintf(buf, len, "%.1f %s", v, unit[u]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Option parsing                                                            */
+
+
+/* If argv[i] is `name` or `name=...`, set *val to its value and return 1;
+ * with no value left, report a usage error (returns -1). */
+int cli_opt_value(cli_args *a, const char *name, const char **val)
+{
+    const char *s = a->argv[a->i];
+    size_t n = strlen(name);
+    if (strncmp(s, name, n) != 0) return 0;
+    if (s[n] == '=') {
+        *val = s + n + 1;
+        return 1;
+    }
+    if (s[n] != 0) return 0;
+    if (a->i + 1 >= a->argc) {
+        cli_die_msg("option %s needs a value (see 'swacl %s --help')", name, a->cmd);
+        return -1;
+    }
+    *val = a->argv[++a->i];
+    return 1;
+}
+
+/* Parse an integer in [lo, hi]; usage error naming the option otherwise. */
+int cli_parse_int(const char *opt, const char *v, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || errno == ERANGE) {
+        cli_die_msg("invalid value '%s' for %s: expected an integer", v, opt);
+        return 0;
+    }
+    if (x < lo || x > hi) {
+        cli_die_msg("invalid value '%s' for %s: must be in %ld..%ld", v, opt, lo, hi);
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+int cli_parse_u64(const char *opt, const char *v, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    if (!*v || *v == '-' || *v == '+') {
+        cli_die_msg("invalid value '%s' for %s: expected a non-negative integer", v, opt);
+        return 0;
+    }
+    unsigned long long x = strtoull(v, &end, 0);
+    if (*end || errno == ERANGE) {
+        cli_die_msg("invalid value '%s' for %s: expected a non-negative integer", v, opt);
+        return 0;
+    }
+    *out = (uint64_t)x;
+    return 1;
+}
+
+/* A finite double > 0 (allow_zero: >= 0). */
+int cli_parse_pos_double(const char *opt, const char *v, int allow_zero, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (!*v || *end || errno == ERANGE || !isfinite(x) || x < 0 || (!allow_zero && x == 0)) {
+        cli_die_msg("invalid value '%s' for %s: expected a %s number", v, opt,
+                allow_zero ? "non-negative" : "positive");
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+/* "swacl: error: <what>: <status>: <first line of detail>", then any further
+ * lines of detail (an OpenCL build log) indented below it. */
+void cli_die_detail(const char *what, swacl_status st, const char *detail)
+{
+    const char *nl = detail ? strchr(detail, '\n') : NULL;
+    int first = detail ? (nl ? (int)(nl - detail) : (int)strlen(detail)) : 0;
+    cli_die_msg("%s: %s%s%.*s", what, swacl_status_string(st), first ? ": " : "", first,
+            first ? detail : "");
+    while (nl && nl[1]) {
+        const char *line = nl + 1;
+        nl = strchr(line, '\n');
+        int n = nl ? (int)(nl - line) : (int)strlen(line);
+        fprintf(stderr, "    %.*s\n", n, line);
+    }
+}

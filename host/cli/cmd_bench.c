@@ -1,0 +1,1154 @@
+/*
+ * cmd_bench.c - `swacl bench`: per device, clpeak-style peaks (PERF.md 5),
+ * the backend-seam kernels with theoretical FLOP/byte counts (PERF.md 4.2),
+ * end-to-end prefill/decode for cohere2 vs baseline, and cold/warm start.
+ *
+ * Timing: wall clock around op + backend finish(), warm-up first, median of
+ * repeats (PERF.md 2.2: never a single library event). Every figure of one
+ * device comes from the same run, so ratios (fraction of the probe's peak,
+ * fraction of OpenBLAS sgemm, cohere2/baseline) are meaningful on a noisy
+ * shared machine even when absolute numbers drift.
+ */
+#define _XOPEN_SOURCE 700
+
+#include <cblas.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cl/cl_internal.h"
+#include "cli/cmd_bench.h"
+#include "graph/graph.h"
+#include "internal.h"
+
+#define MAX_SEQS 8
+#define MAX_DEVS 32
+
+typedef struct {
+    int quick;
+    int max_seq;          /* 0 = per-device default                         */
+    const char *devices;  /* "all" or a comma-separated list                */
+    const char *json_path;
+    const char *plot_path;
+} bench_opts;
+
+/* Measured once per run, shared by every CPU device. */
+typedef struct {
+    int done;
+    double gflops;
+} blas_peak;
+
+/* ------------------------------------------------------------------------ */
+/* small helpers                                                             */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static void progress(const char *dev, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void progress(const char *dev, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "bench [%s]: ", dev);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static const char *human_bytes(double b, char *buf, size_t len)
+{
+    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int i = 0;
+    while (b >= 1024.0 && i < 4) {
+        b /= 1024.0;
+        i++;
+    }
+    snprintf(buf, len, "%.1f %s", b, u[i]);
+    return buf;
+}
+
+/* Attention (query, key) pairs of a causal span of width W over L rows. */
+static double attn_pairs(int L, int W)
+{
+    double l = L, w = W;
+    if (W <= 0 || W >= L) return l * (l + 1) / 2.0;
+    return l * w - w * (w - 1) / 2.0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* OpenBLAS sgemm peak (the CPU's practical peak)                            */
+
+static double measure_openblas(int n, double target_s)
+{
+    size_t nn = (size_t)n * (size_t)n;
+    float *a = malloc(nn * sizeof *a), *b = malloc(nn * sizeof *b), *c = malloc(nn * sizeof *c);
+    double res = 0.0;
+    if (a && b && c) {
+        swacl_rng r = {12345};
+        for (size_t i = 0; i < nn; i++) {
+            a[i] = swacl_rng_uniform(&r);
+            b[i] = swacl_rng_uniform(&r);
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c,
+                    n); /* warm-up: thread pool start */
+        double t0 = swacl_now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c,
+                    n);
+        double t1 = swacl_now() - t0;
+        int reps = t1 > 0 ? (int)(target_s / t1) : 10;
+        if (reps < 3) reps = 3;
+        if (reps > 200) reps = 200;
+        double *ts = malloc((size_t)reps * sizeof *ts);
+        if (ts) {
+            for (int i = 0; i < reps; i++) {
+                t0 = swacl_now();
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, a, n, b, n,
+                            0.0f, c, n);
+                ts[i] = swacl_now() - t0;
+            }
+            res = 2.0 * n * (double)n * n / median(ts, reps) / 1e9;
+            free(ts);
+        }
+    }
+    free(a);
+    free(b);
+    free(c);
+    return res;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Peak probe: kernels_cl/probe.cl                                           */
+
+typedef struct {
+    double fma4_gflops, fma8_gflops, copy_gbps;
+    size_t copy_bytes;
+    int ok;
+} probe_result;
+
+static swacl_status probe_launch(swacl_ctx *ctx, swacl_cl_dev *dev, cl_kernel k, size_t global,
+                                 size_t local, int times, double *secs)
+{
+    double t0 = swacl_now();
+    for (int i = 0; i < times; i++)
+        SWACL_CL(ctx, clEnqueueNDRangeKernel(dev->queue, k, 1, NULL, &global,
+                                             local ? &local : NULL, 0, NULL, NULL));
+    SWACL_CL(ctx, clFinish(dev->queue));
+    *secs = swacl_now() - t0;
+    return SWACL_OK;
+}
+
+static swacl_status probe_fma(swacl_ctx *ctx, swacl_cl_dev *dev, cl_program prog,
+                              const char *name, int width, double target_s, double *gflops)
+{
+    cl_int err = CL_SUCCESS;
+    cl_kernel k = clCreateKernel(prog, name, &err);
+    if (err != CL_SUCCESS) return swacl_cl_fail(ctx, err, "clCreateKernel", __FILE__, __LINE__);
+    size_t local = dev->info.max_work_group_size >= 64 ? 64 : dev->info.max_work_group_size;
+    int cus = dev->info.compute_units > 0 ? dev->info.compute_units : 1;
+    size_t global = (size_t)cus * (dev->is_cpu ? 1024 : 16384);
+    global = (global + local - 1) / local * local;
+    swacl_status st = SWACL_OK;
+    cl_mem out = clCreateBuffer(dev->context, CL_MEM_WRITE_ONLY, global * sizeof(float), NULL,
+                                &err);
+    if (err != CL_SUCCESS) {
+        clReleaseKernel(k);
+        return swacl_cl_fail(ctx, err, "clCreateBuffer", __FILE__, __LINE__);
+    }
+    float a = 1.3f;
+    int iters = 16;
+    double t = 0.0;
+    for (int round = 0; round < 8; round++) {
+        if ((err = clSetKernelArg(k, 0, sizeof out, &out)) != CL_SUCCESS ||
+            (err = clSetKernelArg(k, 1, sizeof a, &a)) != CL_SUCCESS ||
+            (err = clSetKernelArg(k, 2, sizeof iters, &iters)) != CL_SUCCESS) {
+            st = swacl_cl_fail(ctx, err, "clSetKernelArg", __FILE__, __LINE__);
+            break;
+        }
+        SWACL_TRY_GOTO(st, probe_launch(ctx, dev, k, global, local, 1, &t), done);
+        if (t >= 0.6 * target_s || iters >= (1 << 24)) break;
+        /* calibrate: scale iterations towards the target time */
+        double f = t > 1e-6 ? target_s / t : 64.0;
+        if (f > 64.0) f = 64.0;
+        if (f < 1.5) f = 1.5;
+        iters = (int)(iters * f);
+    }
+    if (st == SWACL_OK) {
+        /* timed: best of 3 (clpeak takes the best) */
+        double best = t;
+        for (int i = 0; i < 2; i++) {
+            SWACL_TRY_GOTO(st, probe_launch(ctx, dev, k, global, local, 1, &t), done);
+            if (t < best) best = t;
+        }
+        *gflops = (double)global * iters * 16.0 * 2.0 * width / best / 1e9;
+    }
+done:
+    clReleaseMemObject(out);
+    clReleaseKernel(k);
+    return st;
+}
+
+static swacl_status probe_copy(swacl_ctx *ctx, swacl_cl_dev *dev, cl_program prog, size_t bytes,
+                               double target_s, double *gbps)
+{
+    cl_int err = CL_SUCCESS;
+    cl_kernel k = clCreateKernel(prog, "probe_copy4", &err);
+    if (err != CL_SUCCESS) return swacl_cl_fail(ctx, err, "clCreateKernel", __FILE__, __LINE__);
+    swacl_status st = SWACL_OK;
+    cl_mem in = clCreateBuffer(dev->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    cl_mem out = NULL;
+    if (err == CL_SUCCESS) out = clCreateBuffer(dev->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    if (err != CL_SUCCESS) {
+        st = swacl_cl_fail(ctx, err, "clCreateBuffer", __FILE__, __LINE__);
+        goto done;
+    }
+    float zero = 0.0f;
+    if ((err = clEnqueueFillBuffer(dev->queue, in, &zero, sizeof zero, 0, bytes, 0, NULL,
+                                   NULL)) != CL_SUCCESS ||
+        (err = clSetKernelArg(k, 0, sizeof in, &in)) != CL_SUCCESS ||
+        (err = clSetKernelArg(k, 1, sizeof out, &out)) != CL_SUCCESS) {
+        st = swacl_cl_fail(ctx, err, "clSetKernelArg", __FILE__, __LINE__);
+        goto done;
+    }
+    size_t n4 = bytes / 16;
+    size_t local = dev->info.max_work_group_size >= 64 ? 64 : dev->info.max_work_group_size;
+    n4 = n4 / local * local;
+    double t = 0.0;
+    SWACL_TRY_GOTO(st, probe_launch(ctx, dev, k, n4, local, 1, &t), done); /* warm-up */
+    SWACL_TRY_GOTO(st, probe_launch(ctx, dev, k, n4, local, 1, &t), done);
+    int times = t > 1e-6 ? (int)(target_s / t) : 10;
+    if (times < 2) times = 2;
+    if (times > 1000) times = 1000;
+    double best = 1e30;
+    for (int i = 0; i < 3; i++) {
+        SWACL_TRY_GOTO(st, probe_launch(ctx, dev, k, n4, local, times, &t), done);
+        if (t / times < best) best = t / times;
+    }
+    *gbps = 2.0 * 16.0 * (double)n4 / best / 1e9;
+done:
+    if (in) clReleaseMemObject(in);
+    if (out) clReleaseMemObject(out);
+    clReleaseKernel(k);
+    return st;
+}
+
+/* Run the probes on the ctx's CL device (through the accessor, or a private
+ * swacl_cl_dev on the same device while the accessor does not exist). */
+static swacl_status run_probe(swacl_ctx *ctx, const char *selector, const bench_opts *o,
+                              probe_result *r)
+{
+    memset(r, 0, sizeof *r);
+    swacl_cl_dev *dev = NULL, *own = NULL;
+    if (swacl_cl_backend_dev) dev = swacl_cl_backend_dev(ctx->be);
+    if (!dev) {
+        own = calloc(1, sizeof *own);
+        if (!own) return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
+        swacl_ctx_params p = swacl_ctx_params_default();
+        p.device = selector;
+        swacl_status st = swacl_cl_dev_open(ctx, &p, own);
+        if (st != SWACL_OK) {
+            free(own);
+            return st;
+        }
+        dev = own;
+    }
+    double target = o->quick ? 0.15 : 0.3;
+    cl_program prog;
+    swacl_status st = swacl_cl_program(ctx, dev, "probe", "", &prog);
+    if (st == SWACL_OK) st = probe_fma(ctx, dev, prog, "probe_fma4", 4, target, &r->fma4_gflops);
+    if (st == SWACL_OK) st = probe_fma(ctx, dev, prog, "probe_fma8", 8, target, &r->fma8_gflops);
+    if (st == SWACL_OK) {
+        size_t bytes = (size_t)(o->quick ? 64 : 256) << 20;
+        if (dev->info.max_alloc_bytes && bytes > dev->info.max_alloc_bytes)
+            bytes = (size_t)dev->info.max_alloc_bytes;
+        if (dev->info.global_mem_bytes && bytes > dev->info.global_mem_bytes / 4)
+            bytes = (size_t)(dev->info.global_mem_bytes / 4);
+        bytes &= ~(size_t)0xFFFF;
+        r->copy_bytes = bytes;
+        st = probe_copy(ctx, dev, prog, bytes, target, &r->copy_gbps);
+    }
+    r->ok = st == SWACL_OK;
+    if (own) {
+        swacl_cl_dev_close(own);
+        free(own);
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Kernels through the backend seam                                          */
+
+typedef enum { OP_ATTN, OP_ROPE, OP_NORM, OP_ACT, OP_GEMM } op_kind;
+
+typedef struct {
+    op_kind kind;
+    char name[64];
+    int L, W, global;   /* attention: B=1, H=4, Hkv=1, d=64                  */
+    int M, N, K;        /* GEMM y[M,N] = x[M,K] w[N,K]^T; rows/width else    */
+    double flops, bytes;
+} op_desc;
+
+typedef struct {
+    swacl_buf *b[5];
+} op_bufs;
+
+static swacl_status fill_buf(swacl_backend *be, swacl_buf **out, size_t n, swacl_rng *r)
+{
+    *out = NULL;
+    float *h = malloc(n * sizeof *h);
+    if (!h) return swacl_set_error(be->ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
+    for (size_t i = 0; i < n; i++) h[i] = 0.5f * swacl_rng_uniform(r);
+    swacl_status st = be->iface->buf_alloc(be, n * sizeof *h, out);
+    if (st == SWACL_OK) st = be->iface->buf_write(be, *out, 0, h, n * sizeof *h);
+    free(h);
+    return st;
+}
+
+enum { ATT_H = 4, ATT_HKV = 1, ATT_D = 64 };
+
+static swacl_status op_alloc(swacl_backend *be, const op_desc *op, op_bufs *ob)
+{
+    swacl_rng r = {7};
+    memset(ob, 0, sizeof *ob);
+    size_t sz[5] = {0};
+    switch (op->kind) {
+    case OP_ATTN: /* q, k, v, out */
+        sz[0] = (size_t)op->L * ATT_H * ATT_D;
+        sz[1] = sz[2] = (size_t)op->L * ATT_HKV * ATT_D;
+        sz[3] = sz[0];
+        break;
+    case OP_ROPE: sz[0] = (size_t)op->M * op->N; break;
+    case OP_NORM: sz[0] = sz[1] = (size_t)op->M * op->N; sz[2] = (size_t)op->N; break;
+    case OP_ACT: sz[0] = sz[1] = sz[2] = (size_t)op->M * op->N; break;
+    case OP_GEMM:
+        sz[0] = (size_t)op->M * op->N;
+        sz[1] = (size_t)op->M * op->K;
+        sz[2] = (size_t)op->N * op->K;
+        break;
+    }
+    for (int i = 0; i < 5; i++)
+        if (sz[i]) SWACL_TRY(fill_buf(be, &ob->b[i], sz[i], &r));
+    return SWACL_OK;
+}
+
+static void op_free(swacl_backend *be, op_bufs *ob)
+{
+    for (int i = 0; i < 5; i++)
+        if (ob->b[i]) be->iface->buf_free(be, ob->b[i]);
+}
+
+static swacl_status op_run(swacl_backend *be, const op_desc *op, op_bufs *ob)
+{
+    const struct swacl_backend_i *f = be->iface;
+    int pos0 = 0;
+    switch (op->kind) {
+    case OP_ATTN: {
+        swacl_attn_args a;
+        memset(&a, 0, sizeof a);
+        int n_new = op->L;
+        a.B = 1;
+        a.T = op->L;
+        a.H = ATT_H;
+        a.Hkv = ATT_HKV;
+        a.d = ATT_D;
+        a.q = ob->b[0];
+        a.k = ob->b[1];
+        a.v = ob->b[2];
+        a.pos0 = &pos0;
+        a.n_new = &n_new;
+        a.span = op->global ? SWACL_SPAN_GLOBAL : SWACL_SPAN_WINDOW;
+        a.span_size = op->global ? 0 : op->W;
+        a.scale = 0.125f;
+        a.temp = SWACL_TEMP_NONE;
+        a.out = ob->b[3];
+        SWACL_TRY(f->attention(be, &a));
+        break;
+    }
+    case OP_ROPE:
+        SWACL_TRY(f->rope(be, ob->b[0], 1, op->M, op->N / ATT_D, ATT_D, &pos0,
+                          SWACL_POS_ROPE_HALF, 10000.0f));
+        break;
+    case OP_NORM:
+        SWACL_TRY(f->norm(be, SWACL_NORM_RMS, ob->b[1], ob->b[0], ob->b[2], NULL, op->M, op->N,
+                          1e-6f));
+        break;
+    case OP_ACT:
+        SWACL_TRY(f->act(be, SWACL_FFN_SWIGLU, ob->b[2], ob->b[0], ob->b[1],
+                         (size_t)op->M * op->N));
+        break;
+    case OP_GEMM:
+        SWACL_TRY(f->matmul(be, ob->b[0], ob->b[1], ob->b[2], NULL, op->M, op->N, op->K, 0));
+        break;
+    }
+    return f->finish(be);
+}
+
+/* Warm-up, then the median of `reps` wall-clock runs (fewer for slow ops). */
+static swacl_status op_time(swacl_backend *be, const op_desc *op, int reps, double *secs)
+{
+    op_bufs ob;
+    swacl_status st = op_alloc(be, op, &ob);
+    double ts[16];
+    if (st == SWACL_OK) {
+        double t0 = swacl_now();
+        st = op_run(be, op, &ob);
+        double tw = swacl_now() - t0;
+        if (tw > 2.0 && reps > 2) reps = 2;
+        else if (tw > 0.5 && reps > 3) reps = 3;
+        if (reps > 16) reps = 16;
+        for (int i = 0; i < reps && st == SWACL_OK; i++) {
+            t0 = swacl_now();
+            st = op_run(be, op, &ob);
+            ts[i] = swacl_now() - t0;
+        }
+        if (st == SWACL_OK) *secs = median(ts, reps);
+    }
+    op_free(be, &ob);
+    return st;
+}
+
+static int build_ops(const bench_opts *o, int small, op_desc *ops, int cap)
+{
+    int n = 0;
+    int quick = o->quick || small;
+    const int Ls_full[] = {1024, 4096, 16384}, Ls_quick[] = {1024, 4096};
+    const int Ws_full[] = {128, 512, 4096}, Ws_quick[] = {128, 512};
+    const int *Ls = quick ? Ls_quick : Ls_full, *Ws = quick ? Ws_quick : Ws_full;
+    int nL = quick ? 2 : 3, nW = quick ? 2 : 3;
+    for (int i = 0; i < nL; i++)
+        for (int j = 0; j < nW && n < cap; j++) {
+            op_desc *p = &ops[n++];
+            memset(p, 0, sizeof *p);
+            p->kind = OP_ATTN;
+            p->L = Ls[i];
+            p->W = Ws[j];
+            snprintf(p->name, sizeof p->name, "attn band L=%d W=%d", p->L, p->W);
+            p->flops = 4.0 * ATT_D * ATT_H * attn_pairs(p->L, p->W);
+        }
+    const int Gs[] = {1024, 4096};
+    for (int i = 0; i < (quick ? 1 : 2) && n < cap; i++) {
+        op_desc *p = &ops[n++];
+        memset(p, 0, sizeof *p);
+        p->kind = OP_ATTN;
+        p->global = 1;
+        p->L = Gs[i];
+        snprintf(p->name, sizeof p->name, "attn causal L=%d", p->L);
+        p->flops = 4.0 * ATT_D * ATT_H * attn_pairs(p->L, 0);
+    }
+    /* cohere2 preset dims */
+    swacl_config c;
+    swacl_preset("cohere2", &c);
+    int D = c.hidden_size, F = c.ffn_dim;
+    int QKV = (c.n_heads + 2 * c.n_kv_heads) * c.head_dim;
+    int R = quick ? 4096 : 16384;
+    if (n + 3 <= cap) {
+        op_desc *p = &ops[n++];
+        memset(p, 0, sizeof *p);
+        p->kind = OP_ROPE;
+        p->M = R;
+        p->N = c.n_heads * c.head_dim;
+        snprintf(p->name, sizeof p->name, "rope %dx%d", p->M, p->N);
+        p->bytes = 2.0 * 4.0 * p->M * p->N;
+        p = &ops[n++];
+        memset(p, 0, sizeof *p);
+        p->kind = OP_NORM;
+        p->M = R;
+        p->N = D;
+        snprintf(p->name, sizeof p->name, "rmsnorm %dx%d", p->M, p->N);
+        p->bytes = 4.0 * (2.0 * p->M * p->N + p->N);
+        p = &ops[n++];
+        memset(p, 0, sizeof *p);
+        p->kind = OP_ACT;
+        p->M = R;
+        p->N = F;
+        snprintf(p->name, sizeof p->name, "swiglu %dx%d", p->M, p->N);
+        p->bytes = 3.0 * 4.0 * p->M * p->N;
+    }
+    const int rows_full[] = {1024, 4096};
+    for (int i = 0; i < (quick ? 1 : 2); i++) {
+        int shapes[3][2] = {{QKV, D}, {F, D}, {D, F}};
+        const char *lab[3] = {"qkv", "up/gate", "down"};
+        for (int s = 0; s < 3 && n < cap; s++) {
+            op_desc *p = &ops[n++];
+            memset(p, 0, sizeof *p);
+            p->kind = OP_GEMM;
+            p->M = rows_full[i];
+            p->N = shapes[s][0];
+            p->K = shapes[s][1];
+            snprintf(p->name, sizeof p->name, "gemm %s %dx%d<-%d", lab[s], p->M, p->N, p->K);
+            p->flops = 2.0 * p->M * p->N * p->K;
+        }
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* End to end                                                                */
+
+typedef struct {
+    int n_seq;
+    int seqs[MAX_SEQS];
+    double prefill_tps[2][MAX_SEQS];  /* [preset][seq], 0 = failed          */
+    uint64_t kv[2][MAX_SEQS];
+    int n_ctx;
+    int ctxs[MAX_SEQS];
+    double decode_tps[2][MAX_SEQS];
+} e2e_result;
+
+static const char *const k_e2e_presets[2] = {"cohere2", "baseline"};
+
+static void random_ids(int32_t *ids, int n, int vocab, uint64_t seed)
+{
+    swacl_rng r = {seed};
+    for (int i = 0; i < n; i++) ids[i] = (int32_t)(swacl_rng_next(&r) % (uint64_t)vocab);
+}
+
+static swacl_status e2e_preset(swacl_ctx *ctx, const char *devname, const bench_opts *o, int pi,
+                               e2e_result *res)
+{
+    swacl_config cfg;
+    swacl_status st = swacl_preset(k_e2e_presets[pi], &cfg);
+    if (st != SWACL_OK) return st;
+    swacl_weights *w = NULL;
+    swacl_model *m = NULL;
+    swacl_session *s = NULL;
+    int maxn = 0;
+    for (int i = 0; i < res->n_seq; i++) maxn = res->seqs[i] > maxn ? res->seqs[i] : maxn;
+    for (int i = 0; i < res->n_ctx; i++) maxn = res->ctxs[i] > maxn ? res->ctxs[i] : maxn;
+    int steps = o->quick ? 8 : 32;
+    int32_t *ids = malloc(((size_t)maxn + (size_t)steps + 8) * sizeof *ids);
+    float *out = malloc((size_t)swacl_output_size(&cfg) * sizeof *out);
+    if (!ids || !out) {
+        st = swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
+        goto done;
+    }
+    random_ids(ids, maxn + steps + 8, cfg.vocab_size, 99);
+    SWACL_TRY_GOTO(st, swacl_weights_create_random(&cfg, 1, &w), done);
+    SWACL_TRY_GOTO(st, swacl_model_create(ctx, &cfg, w, &m), done);
+    swacl_input in = {1, 128, ids, NULL};
+    SWACL_TRY_GOTO(st, swacl_model_forward(m, &in, 0, out), done); /* warm-up, compiles */
+    for (int i = 0; i < res->n_seq; i++) {
+        int L = res->seqs[i];
+        res->kv[pi][i] = swacl_kv_bytes(&cfg, 1, L, NULL, NULL);
+        int reps = (!o->quick && L <= 4096) ? 3 : 1;
+        double ts[3];
+        in.seq = L;
+        for (int r = 0; r < reps; r++) {
+            double t0 = swacl_now();
+            SWACL_TRY_GOTO(st, swacl_model_forward(m, &in, 0, out), done);
+            ts[r] = swacl_now() - t0;
+        }
+        double t = median(ts, reps);
+        res->prefill_tps[pi][i] = L / t;
+        progress(devname, "prefill %-8s L=%-6d %.3f s  %.0f tok/s", k_e2e_presets[pi], L, t,
+                 L / t);
+    }
+    if (res->n_ctx > 0) {
+        int maxc = 0;
+        for (int i = 0; i < res->n_ctx; i++) maxc = res->ctxs[i] > maxc ? res->ctxs[i] : maxc;
+        SWACL_TRY_GOTO(st, swacl_session_create(m, 1, maxc + steps + 8, &s), done);
+        for (int i = 0; i < res->n_ctx; i++) {
+            int C = res->ctxs[i];
+            swacl_session_reset(s);
+            swacl_input pin = {1, C, ids, NULL};
+            SWACL_TRY_GOTO(st, swacl_session_prefill(s, &pin, 1024, out), done);
+            SWACL_TRY_GOTO(st, swacl_session_step(s, 1, NULL, &ids[C], NULL, out), done);
+            double t0 = swacl_now();
+            for (int k = 0; k < steps; k++)
+                SWACL_TRY_GOTO(st, swacl_session_step(s, 1, NULL, &ids[C + 1 + k], NULL, out),
+                               done);
+            double t = swacl_now() - t0;
+            res->decode_tps[pi][i] = steps / t;
+            progress(devname, "decode  %-8s ctx=%-6d %d steps %.3f s  %.1f tok/s",
+                     k_e2e_presets[pi], C, steps, t, steps / t);
+        }
+    }
+done:
+    swacl_session_destroy(s);
+    swacl_model_destroy(m);
+    swacl_weights_destroy(w);
+    free(ids);
+    free(out);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Cold vs warm start                                                        */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static swacl_status one_start(const char *selector, const char *cache, const swacl_weights *w,
+                              const swacl_config *cfg, double *secs, double *compile_s, int *hits,
+                              int *misses, char *err, size_t err_len)
+{
+    swacl_ctx_params p = swacl_ctx_params_default();
+    p.device = selector;
+    p.cache_dir = cache;
+    swacl_ctx *ctx = NULL;
+    swacl_model *m = NULL;
+    int32_t ids[64];
+    float *out = malloc((size_t)swacl_output_size(cfg) * sizeof *out);
+    random_ids(ids, 64, cfg->vocab_size, 5);
+    double t0 = swacl_now();
+    swacl_status st = out ? swacl_ctx_create(&p, &ctx) : SWACL_OUT_OF_MEMORY;
+    if (st == SWACL_OK) st = swacl_model_create(ctx, cfg, w, &m);
+    swacl_input in = {1, 64, ids, NULL};
+    if (st == SWACL_OK) st = swacl_model_forward(m, &in, 0, out);
+    *secs = swacl_now() - t0;
+    if (ctx) {
+        *compile_s = swacl_ctx_compile_seconds(ctx, hits, misses);
+        if (st != SWACL_OK) snprintf(err, err_len, "%s", swacl_ctx_errmsg(ctx));
+    }
+    swacl_model_destroy(m);
+    swacl_ctx_destroy(ctx);
+    free(out);
+    return st;
+}
+
+static void bench_start(const char *selector, const char *devname, cJSON *jstart)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/swacl-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        cJSON_AddStringToObject(jstart, "error", strerror(errno));
+        return;
+    }
+    swacl_config cfg;
+    swacl_weights *w = NULL;
+    swacl_preset("cohere2", &cfg);
+    char err[512] = "";
+    if (swacl_weights_create_random(&cfg, 3, &w) == SWACL_OK) {
+        double s[2] = {0, 0}, c[2] = {0, 0};
+        int h[2] = {0, 0}, mi[2] = {0, 0};
+        swacl_status st = one_start(selector, dir, w, &cfg, &s[0], &c[0], &h[0], &mi[0], err,
+                                    sizeof err);
+        if (st == SWACL_OK)
+            st = one_start(selector, dir, w, &cfg, &s[1], &c[1], &h[1], &mi[1], err, sizeof err);
+        if (st == SWACL_OK) {
+            cJSON_AddNumberToObject(jstart, "cold_s", s[0]);
+            cJSON_AddNumberToObject(jstart, "warm_s", s[1]);
+            cJSON_AddNumberToObject(jstart, "cold_compile_s", c[0]);
+            cJSON_AddNumberToObject(jstart, "warm_compile_s", c[1]);
+            cJSON_AddNumberToObject(jstart, "cold_cache_misses", mi[0]);
+            cJSON_AddNumberToObject(jstart, "warm_cache_hits", h[1]);
+            progress(devname, "start: cold %.2f s (compile %.2f s, %d builds), warm %.2f s "
+                              "(compile %.2f s, %d cache hits)",
+                     s[0], c[0], mi[0], s[1], c[1], h[1]);
+        } else {
+            cJSON_AddStringToObject(jstart, "error", err);
+            progress(devname, "start failed: %s", err);
+        }
+    }
+    swacl_weights_destroy(w);
+    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ------------------------------------------------------------------------ */
+/* One device                                                                */
+
+static void print_rule(void)
+{
+    puts("------------------------------------------------------------------------------");
+}
+
+static int bench_device(const char *selector, const bench_opts *o, blas_peak *blas,
+                        cJSON *jdevs)
+{
+    swacl_ctx_params p = swacl_ctx_params_default();
+    p.device = selector;
+    swacl_ctx *ctx = NULL;
+    swacl_status st = swacl_ctx_create(&p, &ctx);
+    if (st != SWACL_OK) {
+        fprintf(stderr, "bench: device '%s': %s: %s\n", selector, swacl_status_string(st),
+                ctx ? swacl_ctx_errmsg(ctx) : "");
+        swacl_ctx_destroy(ctx);
+        return 1;
+    }
+    int is_ref = swacl_ctx_is_reference(ctx);
+    char devname[256];
+    snprintf(devname, sizeof devname, "%s", swacl_ctx_device_name(ctx));
+    int is_cpu = is_ref;
+    swacl_cl_dev *cdev = NULL;
+    if (!is_ref && swacl_cl_backend_dev) cdev = swacl_cl_backend_dev(ctx->be);
+    swacl_device_info info;
+    memset(&info, 0, sizeof info);
+    if (!is_ref) {
+        /* device info from the list (matched by name), for type and driver */
+        swacl_device_info *list = NULL;
+        int n = 0;
+        char e[256];
+        if (swacl_devices_list(&list, &n, e, sizeof e) == SWACL_OK) {
+            for (int i = 0; i < n; i++)
+                if (!strcmp(list[i].name, devname)) {
+                    info = list[i];
+                    break;
+                }
+        }
+        swacl_devices_free(list);
+        if (cdev) info = cdev->info;
+        is_cpu = !strcmp(info.type, "cpu");
+    }
+    int failures = 0;
+    cJSON *jd = cJSON_CreateObject();
+    cJSON_AddItemToArray(jdevs, jd);
+    cJSON_AddStringToObject(jd, "name", devname);
+    cJSON_AddStringToObject(jd, "selector", selector);
+    cJSON_AddStringToObject(jd, "type", is_ref ? "reference" : info.type);
+    if (!is_ref) {
+        cJSON_AddStringToObject(jd, "platform", info.platform_name);
+        cJSON_AddStringToObject(jd, "driver", info.driver_version);
+        cJSON_AddNumberToObject(jd, "compute_units", info.compute_units);
+    }
+    printf("\n== %s (%s%s%s)\n", devname, is_ref ? "CPU reference" : info.type,
+           is_ref ? "" : ", driver ", is_ref ? "" : info.driver_version);
+    print_rule();
+
+    /* cold / warm start first, before this process has compiled anything */
+    cJSON *jstart = cJSON_AddObjectToObject(jd, "start");
+    progress(devname, "cold/warm start");
+    bench_start(selector, devname, jstart);
+
+    /* peaks */
+    cJSON *jp = cJSON_AddObjectToObject(jd, "peaks");
+    probe_result pr;
+    memset(&pr, 0, sizeof pr);
+    if (!is_ref) {
+        progress(devname, "peak probe (probe.cl)");
+        st = run_probe(ctx, selector, o, &pr);
+        if (st != SWACL_OK) {
+            fprintf(stderr, "bench [%s]: probe failed: %s\n", devname, swacl_ctx_errmsg(ctx));
+            cJSON_AddStringToObject(jp, "error", swacl_ctx_errmsg(ctx));
+            failures++;
+        }
+    }
+    if (is_cpu && !blas->done) {
+        progress(devname, "OpenBLAS sgemm n=1024");
+        blas->gflops = measure_openblas(1024, o->quick ? 0.3 : 0.6);
+        blas->done = 1;
+    }
+    double fma_peak = pr.fma4_gflops > pr.fma8_gflops ? pr.fma4_gflops : pr.fma8_gflops;
+    double blas_g = is_cpu ? blas->gflops : 0.0;
+    if (pr.ok) {
+        cJSON_AddNumberToObject(jp, "fma_float4_gflops", pr.fma4_gflops);
+        cJSON_AddNumberToObject(jp, "fma_float8_gflops", pr.fma8_gflops);
+        cJSON_AddNumberToObject(jp, "fma_gflops", fma_peak);
+        cJSON_AddNumberToObject(jp, "copy_gbps", pr.copy_gbps);
+        cJSON_AddNumberToObject(jp, "copy_bytes", (double)pr.copy_bytes);
+    }
+    if (is_cpu) {
+        cJSON_AddNumberToObject(jp, "openblas_sgemm_gflops", blas_g);
+        cJSON_AddNumberToObject(jp, "openblas_n", 1024);
+    }
+    char hb[32];
+    if (pr.ok)
+        printf("peaks: FMA float4 %.1f GFLOP/s, float8 %.1f GFLOP/s; copy %.1f GB/s (%s)\n",
+               pr.fma4_gflops, pr.fma8_gflops, pr.copy_gbps,
+               human_bytes((double)pr.copy_bytes, hb, sizeof hb));
+    if (is_cpu) printf("       OpenBLAS sgemm n=1024 %.1f GFLOP/s (CPU practical peak)\n", blas_g);
+    cJSON *js = cJSON_GetObjectItem(jd, "start");
+    if (cJSON_GetObjectItem(js, "cold_s"))
+        printf("start: cold %.2f s (compile %.2f s), warm %.2f s (compile %.2f s)\n",
+               cJSON_GetObjectItem(js, "cold_s")->valuedouble,
+               cJSON_GetObjectItem(js, "cold_compile_s")->valuedouble,
+               cJSON_GetObjectItem(js, "warm_s")->valuedouble,
+               cJSON_GetObjectItem(js, "warm_compile_s")->valuedouble);
+
+    /* kernels */
+    cJSON *jk = cJSON_AddArrayToObject(jd, "kernels");
+    op_desc ops[40];
+    int nops = build_ops(o, is_ref, ops, 40);
+    print_rule();
+    printf("%-28s %11s %16s %8s %8s\n", "kernel", "ms", "rate", "%peak", "%sgemm");
+    int reps = o->quick ? 3 : 5;
+    for (int i = 0; i < nops; i++) {
+        const op_desc *op = &ops[i];
+        progress(devname, "kernel %s", op->name);
+        double t = 0.0;
+        st = op_time(ctx->be, op, reps, &t);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToArray(jk, e);
+        cJSON_AddStringToObject(e, "name", op->name);
+        const char *kinds[] = {"attention", "rope", "rmsnorm", "swiglu", "gemm"};
+        cJSON_AddStringToObject(e, "op", kinds[op->kind]);
+        if (op->kind == OP_ATTN) {
+            cJSON_AddNumberToObject(e, "L", op->L);
+            cJSON_AddNumberToObject(e, "W", op->global ? 0 : op->W);
+            cJSON_AddBoolToObject(e, "global", op->global);
+            cJSON_AddNumberToObject(e, "H", ATT_H);
+            cJSON_AddNumberToObject(e, "Hkv", ATT_HKV);
+            cJSON_AddNumberToObject(e, "d", ATT_D);
+            cJSON_AddNumberToObject(e, "pairs", attn_pairs(op->L, op->global ? 0 : op->W));
+        } else {
+            cJSON_AddNumberToObject(e, "M", op->M);
+            cJSON_AddNumberToObject(e, "N", op->N);
+            if (op->kind == OP_GEMM) cJSON_AddNumberToObject(e, "K", op->K);
+        }
+        if (st != SWACL_OK) {
+            failures++;
+            cJSON_AddStringToObject(e, "error", swacl_ctx_errmsg(ctx));
+            fprintf(stderr, "bench [%s]: kernel %s FAILED: %s\n", devname, op->name,
+                    swacl_ctx_errmsg(ctx));
+            printf("%-28s %11s\n", op->name, "FAILED");
+            continue;
+        }
+        cJSON_AddNumberToObject(e, "seconds", t);
+        char rate[32], fp[16] = "-", fb[16] = "-";
+        if (op->flops > 0) {
+            double g = op->flops / t / 1e9;
+            cJSON_AddNumberToObject(e, "flops", op->flops);
+            cJSON_AddNumberToObject(e, "gflops", g);
+            snprintf(rate, sizeof rate, "%.2f GFLOP/s", g);
+            if (fma_peak > 0) {
+                cJSON_AddNumberToObject(e, "frac_peak", g / fma_peak);
+                snprintf(fp, sizeof fp, "%.1f%%", 100.0 * g / fma_peak);
+            }
+            if (blas_g > 0) {
+                cJSON_AddNumberToObject(e, "frac_openblas", g / blas_g);
+                snprintf(fb, sizeof fb, "%.1f%%", 100.0 * g / blas_g);
+            }
+        } else {
+            double gb = op->bytes / t / 1e9;
+            cJSON_AddNumberToObject(e, "bytes", op->bytes);
+            cJSON_AddNumberToObject(e, "gbps", gb);
+            snprintf(rate, sizeof rate, "%.2f GB/s", gb);
+            if (pr.copy_gbps > 0) {
+                cJSON_AddNumberToObject(e, "frac_peak", gb / pr.copy_gbps);
+                snprintf(fp, sizeof fp, "%.1f%%", 100.0 * gb / pr.copy_gbps);
+            }
+        }
+        printf("%-28s %11.3f %16s %8s %8s\n", op->name, t * 1e3, rate, fp, fb);
+        fflush(stdout);
+    }
+
+    /* end to end */
+    cJSON *je = cJSON_AddArrayToObject(jd, "e2e");
+    e2e_result er;
+    memset(&er, 0, sizeof er);
+    int max_seq = o->max_seq > 0 ? o->max_seq : (is_cpu ? 16384 : 32768);
+    if (is_ref && o->max_seq <= 0) max_seq = 2048;
+    if (o->quick && o->max_seq <= 0) max_seq = is_ref ? 1024 : 2048;
+    const int seq_full[] = {1024, 4096, 16384, 32768}, seq_quick[] = {1024, 2048};
+    const int *sl = o->quick ? seq_quick : seq_full;
+    int nsl = o->quick ? 2 : 4;
+    for (int i = 0; i < nsl; i++)
+        if (sl[i] <= max_seq) er.seqs[er.n_seq++] = sl[i];
+    if (er.n_seq == 0) er.seqs[er.n_seq++] = max_seq;
+    const int ctx_full[] = {256, 1024, 4096, 16384}, ctx_quick[] = {256, 1024};
+    const int *cl = o->quick ? ctx_quick : ctx_full;
+    int ncl = o->quick ? 2 : 4;
+    for (int i = 0; i < ncl; i++)
+        if (cl[i] <= max_seq) er.ctxs[er.n_ctx++] = cl[i];
+    for (int pi = 0; pi < 2; pi++) {
+        st = e2e_preset(ctx, devname, o, pi, &er);
+        if (st != SWACL_OK) {
+            failures++;
+            fprintf(stderr, "bench [%s]: e2e %s FAILED: %s\n", devname, k_e2e_presets[pi],
+                    swacl_ctx_errmsg(ctx));
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "kind", "error");
+            cJSON_AddStringToObject(e, "preset", k_e2e_presets[pi]);
+            cJSON_AddStringToObject(e, "error", swacl_ctx_errmsg(ctx));
+            cJSON_AddItemToArray(je, e);
+        }
+    }
+    print_rule();
+    printf("%-8s %7s %14s %14s %8s %11s %11s %8s\n", "prefill", "seq", "cohere2 tok/s",
+           "baseline tok/s", "speedup", "kv cohere2", "kv baseline", "kv ratio");
+    for (int i = 0; i < er.n_seq; i++) {
+        int L = er.seqs[i];
+        for (int pi = 0; pi < 2; pi++) {
+            if (er.prefill_tps[pi][i] <= 0) continue;
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "kind", "prefill");
+            cJSON_AddStringToObject(e, "preset", k_e2e_presets[pi]);
+            cJSON_AddNumberToObject(e, "seq", L);
+            cJSON_AddNumberToObject(e, "seconds", L / er.prefill_tps[pi][i]);
+            cJSON_AddNumberToObject(e, "tokens_per_s", er.prefill_tps[pi][i]);
+            cJSON_AddNumberToObject(e, "kv_bytes", (double)er.kv[pi][i]);
+            cJSON_AddItemToArray(je, e);
+        }
+        double sp = er.prefill_tps[1][i] > 0 ? er.prefill_tps[0][i] / er.prefill_tps[1][i] : 0;
+        double kr = er.kv[1][i] ? (double)er.kv[0][i] / (double)er.kv[1][i] : 0;
+        if (sp > 0) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "kind", "compare");
+            cJSON_AddNumberToObject(e, "seq", L);
+            cJSON_AddNumberToObject(e, "speedup", sp);
+            cJSON_AddNumberToObject(e, "kv_ratio", kr);
+            cJSON_AddItemToArray(je, e);
+        }
+        char k0[32], k1[32];
+        swacl_config c0;
+        swacl_preset("cohere2", &c0);
+        swacl_config c1;
+        swacl_preset("baseline", &c1);
+        printf("%-8s %7d %14.0f %14.0f %7.2fx %11s %11s %8.3f\n", "", L, er.prefill_tps[0][i],
+               er.prefill_tps[1][i], sp,
+               human_bytes((double)swacl_kv_bytes(&c0, 1, L, NULL, NULL), k0, sizeof k0),
+               human_bytes((double)swacl_kv_bytes(&c1, 1, L, NULL, NULL), k1, sizeof k1),
+               (double)swacl_kv_bytes(&c0, 1, L, NULL, NULL) /
+                   (double)swacl_kv_bytes(&c1, 1, L, NULL, NULL));
+    }
+    printf("%-8s %7s %14s %14s %8s\n", "decode", "ctx", "cohere2 tok/s", "baseline tok/s",
+           "speedup");
+    for (int i = 0; i < er.n_ctx; i++) {
+        for (int pi = 0; pi < 2; pi++) {
+            if (er.decode_tps[pi][i] <= 0) continue;
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "kind", "decode");
+            cJSON_AddStringToObject(e, "preset", k_e2e_presets[pi]);
+            cJSON_AddNumberToObject(e, "ctx", er.ctxs[i]);
+            cJSON_AddNumberToObject(e, "steps", o->quick ? 8 : 32);
+            cJSON_AddNumberToObject(e, "tokens_per_s", er.decode_tps[pi][i]);
+            cJSON_AddItemToArray(je, e);
+        }
+        double sp = er.decode_tps[1][i] > 0 ? er.decode_tps[0][i] / er.decode_tps[1][i] : 0;
+        printf("%-8s %7d %14.1f %14.1f %7.2fx\n", "", er.ctxs[i], er.decode_tps[0][i],
+               er.decode_tps[1][i], sp);
+    }
+    fflush(stdout);
+    swacl_ctx_destroy(ctx);
+    return failures;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Plot                                                                      */
+
+static int gnuplot_available(void)
+{
+    return system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
+
+static int write_plot(const char *png, cJSON *jdevs)
+{
+    if (!gnuplot_available()) {
+        fprintf(stderr, "bench: --plot: gnuplot not found in PATH (install gnuplot-nox); "
+                        "no plot written\n");
+        return 1;
+    }
+    const char *tmp = getenv("TMPDIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/swacl-plot-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        fprintf(stderr, "bench: --plot: cannot create a temp file: %s\n", strerror(errno));
+        return 1;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        remove(path);
+        return 1;
+    }
+    fprintf(f, "set terminal pngcairo size 1000,650 noenhanced\n");
+    fprintf(f, "set output '");
+    for (const char *c = png; *c; c++) {
+        if (*c == '\'') fputc('\'', f);
+        fputc(*c, f);
+    }
+    fprintf(f, "'\nset logscale x 2\nset logscale y\nset grid\nset key outside right\n"
+               "set xlabel 'sequence length (tokens)'\nset ylabel 'prefill tokens/s'\n"
+               "set title 'swacl bench: prefill throughput'\n");
+    /* one series per (device, preset) with data */
+    int nseries = 0;
+    cJSON *d;
+    cJSON_ArrayForEach(d, jdevs)
+    {
+        for (int pi = 0; pi < 2; pi++) {
+            cJSON *e;
+            int has = 0;
+            cJSON_ArrayForEach(e, cJSON_GetObjectItem(d, "e2e"))
+            {
+                cJSON *k = cJSON_GetObjectItem(e, "kind"), *p = cJSON_GetObjectItem(e, "preset");
+                if (cJSON_IsString(k) && !strcmp(k->valuestring, "prefill") && cJSON_IsString(p) &&
+                    !strcmp(p->valuestring, k_e2e_presets[pi]))
+                    has = 1;
+            }
+            if (!has) continue;
+            const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(d, "name"));
+            char t[160];
+            snprintf(t, sizeof t, "%.100s %s", name ? name : "?", k_e2e_presets[pi]);
+            for (char *c = t; *c; c++)
+                if (*c == '\'' || *c == '"') *c = ' ';
+            fprintf(f, "%s '-' using 1:2 with linespoints lw 2 %s title '%s'",
+                    nseries ? ", \\\n    " : "plot ", pi ? "dt 2" : "dt 1", t);
+            nseries++;
+        }
+    }
+    fputc('\n', f);
+    cJSON_ArrayForEach(d, jdevs)
+    {
+        for (int pi = 0; pi < 2; pi++) {
+            cJSON *e;
+            int has = 0;
+            char buf[1024] = "";
+            size_t used = 0;
+            cJSON_ArrayForEach(e, cJSON_GetObjectItem(d, "e2e"))
+            {
+                cJSON *k = cJSON_GetObjectItem(e, "kind"), *p = cJSON_GetObjectItem(e, "preset");
+                if (cJSON_IsString(k) && !strcmp(k->valuestring, "prefill") && cJSON_IsString(p) &&
+                    !strcmp(p->valuestring, k_e2e_presets[pi]) && used < sizeof buf - 64) {
+                    has = 1;
+                    used += (size_t)snprintf(
+                        buf + used, sizeof buf - used, "%d %g\n",
+                        (int)cJSON_GetNumberValue(cJSON_GetObjectItem(e, "seq")),
+                        cJSON_GetNumberValue(cJSON_GetObjectItem(e, "tokens_per_s")));
+                }
+            }
+            if (has) fprintf(f, "%se\n", buf);
+        }
+    }
+    fclose(f);
+    int rc = 0;
+    if (nseries == 0) {
+        fprintf(stderr, "bench: --plot: no prefill results to plot\n");
+        rc = 1;
+    } else {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "gnuplot '%s'", path);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "bench: --plot: gnuplot failed (script kept at %s)\n", path);
+            return 1;
+        }
+        fprintf(stderr, "bench: plot written to %s\n", png);
+    }
+    remove(path);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry point                                                               */
+
+static const char k_bench_help[] =
+    "usage: swacl bench [--devices all|LIST] [--json FILE] [--plot FILE.png] [--quick]\n"
+    "                   [--max-seq N]\n"
+    "\n"
+    "Per device: clpeak-style FMA GFLOP/s and copy GB/s (plus OpenBLAS sgemm on CPUs),\n"
+    "banded/causal attention, RoPE, RMSNorm, SwiGLU and the cohere2 GEMMs with the\n"
+    "fraction of peak, prefill tokens/s for cohere2 vs baseline with the KV-memory\n"
+    "ratio, decode tokens/s through a KV-cache session, and cold vs warm start.\n"
+    "\n"
+    "  --devices all|LIST  'all' = every OpenCL device and the CPU reference (default);\n"
+    "                      LIST = comma-separated selectors (index, name substring,\n"
+    "                      'gpu', 'cpu', 'ref')\n"
+    "  --json FILE         write every figure as one JSON object\n"
+    "  --plot FILE.png     prefill tokens/s vs sequence length (needs gnuplot)\n"
+    "  --quick             small sizes: the whole run takes under a minute\n"
+    "  --max-seq N         cap prefill/decode lengths (default 16384 on CPUs, 32768 else)\n";
+
+int swacl_cmd_bench(int argc, char **argv)
+{
+    bench_opts o;
+    memset(&o, 0, sizeof o);
+    o.devices = "all";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has_val = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(k_bench_help, stdout);
+            return 0;
+        } else if (!strcmp(a, "--quick")) {
+            o.quick = 1;
+        } else if (!strcmp(a, "--devices") && has_val) {
+            o.devices = argv[++i];
+        } else if (!strcmp(a, "--json") && has_val) {
+            o.json_path = argv[++i];
+        } else if (!strcmp(a, "--plot") && has_val) {
+            o.plot_path = argv[++i];
+        } else if (!strcmp(a, "--max-seq") && has_val) {
+            char *end = NULL;
+            long v = strtol(argv[++i], &end, 10);
+            if (!end || *end || v < 16 || v > (1L << 22)) {
+                fprintf(stderr, "swacl bench: --max-seq wants an integer in [16, 4194304]\n");
+                return 2;
+            }
+            o.max_seq = (int)v;
+        } else {
+            fprintf(stderr, "swacl bench: unknown or incomplete option '%s'\n%s", a, k_bench_help);
+            return 2;
+        }
+    }
+
+    /* device selectors */
+    char sel[MAX_DEVS][64];
+    int nsel = 0;
+    if (!strcmp(o.devices, "all")) {
+        swacl_device_info *list = NULL;
+        int n = 0;
+        char err[512] = "";
+        if (swacl_devices_list(&list, &n, err, sizeof err) != SWACL_OK)
+            fprintf(stderr, "swacl bench: listing OpenCL devices failed: %s\n", err);
+        for (int i = 0; i < n && nsel < MAX_DEVS - 1; i++)
+            snprintf(sel[nsel++], sizeof sel[0], "%d", list[i].index);
+        swacl_devices_free(list);
+        snprintf(sel[nsel++], sizeof sel[0], "ref");
+    } else {
+        const char *s = o.devices;
+        while (*s && nsel < MAX_DEVS) {
+            size_t len = strcspn(s, ",");
+            if (len > 0 && len < sizeof sel[0]) {
+                memcpy(sel[nsel], s, len);
+                sel[nsel++][len] = 0;
+            } else if (len > 0) {
+                fprintf(stderr, "swacl bench: device selector too long\n");
+                return 2;
+            }
+            s += len;
+            if (*s == ',') s++;
+        }
+        if (nsel == 0) {
+            fprintf(stderr, "swacl bench: --devices: empty list\n");
+            return 2;
+        }
+    }
+
+    cJSON *root = cJSON_CreateObject();
+    cJSON *jdevs = cJSON_AddArrayToObject(root, "devices");
+    cJSON_AddBoolToObject(root, "quick", o.quick);
+    blas_peak blas = {0, 0.0};
+    int failures = 0;
+    double t0 = swacl_now();
+    for (int i = 0; i < nsel; i++) failures += bench_device(sel[i], &o, &blas, jdevs);
+    cJSON_AddNumberToObject(root, "total_s", swacl_now() - t0);
+    fprintf(stderr, "bench: done in %.1f s, %d failure(s)\n", swacl_now() - t0, failures);
+
+    int rc = failures ? 1 : 0;
+    if (o.json_path) {
+        char *txt = cJSON_Print(root);
+        FILE *f = txt ? fopen(o.json_path, "w") : NULL;
+        if (!f || fputs(txt, f) < 0 || fputc('\n', f) == EOF) {
+            fprintf(stderr, "swacl bench: cannot write %s: %s\n", o.json_path, strerror(errno));
+            rc = 1;
+        }
+        if (f && fclose(f) != 0) rc = 1;
+        cJSON_free(txt);
+    }
+    if (o.plot_path && write_plot(o.plot_path, jdevs) != 0) rc = 1;
+    cJSON_Delete(root);
+    return rc;
+}

@@ -1,0 +1,82 @@
+/*
+ * common.c - status strings, error recording, time, RNG, query temperature.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+int swacl_version_number(void) { return SWACL_VERSION_NUMBER; }
+
+const char *swacl_status_string(swacl_status s)
+{
+    switch (s) {
+#define SWACL_XX(name, val, str)                                             \
+    case SWACL_##name:                                                       \
+        return str;
+        SWACL_STATUS_MAP(SWACL_XX)
+#undef SWACL_XX
+    }
+    return "unknown status";
+}
+
+void swacl_format_msg(char *buf, size_t len, const char *fmt, ...)
+{
+    if (!buf || !len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
+swacl_status swacl_set_error(swacl_ctx *ctx, swacl_status st, const char *fmt, ...)
+{
+    if (!ctx) return st;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+double swacl_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* splitmix64: tiny, seedable, good enough for test data and random weights. */
+uint64_t swacl_rng_next(swacl_rng *r)
+{
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+float swacl_rng_uniform(swacl_rng *r)
+{
+    /* 24 random bits -> [0,1) exactly representable, then [-1,1) */
+    return (float)(swacl_rng_next(r) >> 40) * (2.0f / 16777216.0f) - 1.0f;
+}
+
+float swacl_temp_factor(swacl_temp t, float p0, float p1, int p)
+{
+    switch (t) {
+    case SWACL_TEMP_LLAMA4:
+        /* Llama 4 attn_temperature_tuning (ARCH.md 1.6): 1 + s*ln(1+floor((p+1)/f)) */
+        return (float)(1.0 + (double)p1 * log(1.0 + floor(((double)p + 1.0) / (double)p0)));
+    case SWACL_TEMP_LOG_RATIO: {
+        /* SWAN-style log-ratio (UNVERIFIED constants): max(1, ln(p+1)/ln(L_train)) */
+        double s = log((double)p + 1.0) / log((double)p0);
+        return (float)(s > 1.0 ? s : 1.0);
+    }
+    case SWACL_TEMP_NONE:
+    default:
+        return 1.0f;
+    }
+}

@@ -1,0 +1,70 @@
+/*
+ * ctx.c - the context: one backend (OpenCL device or CPU reference) plus the
+ * last error message. A failed create still hands back an error-only context
+ * so the caller can read why (sqlite3_open style).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+swacl_ctx_params swacl_ctx_params_default(void)
+{
+    swacl_ctx_params p;
+    memset(&p, 0, sizeof p);
+    return p;
+}
+
+swacl_status swacl_ctx_create(const swacl_ctx_params *params, swacl_ctx **out)
+{
+    if (!out) return SWACL_INVALID_ARG;
+    *out = NULL;
+    swacl_ctx_params p = params ? *params : swacl_ctx_params_default();
+    swacl_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return SWACL_OUT_OF_MEMORY;
+    *out = ctx;
+    if (p.threads < 0) return swacl_set_error(ctx, SWACL_INVALID_ARG, "threads must be >= 0 (got %d)", p.threads);
+    swacl_status st;
+    if (p.device && strcasecmp(p.device, "ref") == 0) {
+        ctx->is_ref = 1;
+        st = swacl_ref_backend_create(ctx, p.threads, &ctx->be);
+        snprintf(ctx->device_name, sizeof ctx->device_name, "cpu-reference");
+    } else {
+        st = swacl_cl_backend_create(ctx, &p, &ctx->be);
+        if (st == SWACL_OK)
+            snprintf(ctx->device_name, sizeof ctx->device_name, "%s",
+                     swacl_cl_backend_device_name(ctx->be));
+    }
+    if (st != SWACL_OK) {
+        ctx->be = NULL;
+        if (!ctx->errmsg[0])
+            swacl_set_error(ctx, st, "creating the %s backend failed: %s",
+                            ctx->is_ref ? "reference" : "OpenCL", swacl_status_string(st));
+        return st;
+    }
+    ctx->errmsg[0] = 0;
+    return SWACL_OK;
+}
+
+void swacl_ctx_destroy(swacl_ctx *ctx)
+{
+    if (!ctx) return;
+    if (ctx->be) ctx->be->iface->free(ctx->be);
+    free(ctx);
+}
+
+const char *swacl_ctx_errmsg(const swacl_ctx *ctx) { return ctx ? ctx->errmsg : "no context"; }
+
+const char *swacl_ctx_device_name(const swacl_ctx *ctx) { return ctx ? ctx->device_name : ""; }
+
+int swacl_ctx_is_reference(const swacl_ctx *ctx) { return ctx ? ctx->is_ref : 0; }
+
+double swacl_ctx_compile_seconds(const swacl_ctx *ctx, int *cache_hits, int *cache_misses)
+{
+    if (cache_hits) *cache_hits = 0;
+    if (cache_misses) *cache_misses = 0;
+    if (!ctx || !ctx->be || ctx->is_ref) return 0.0;
+    return swacl_cl_backend_compile_seconds(ctx->be, cache_hits, cache_misses);
+}

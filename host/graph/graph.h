@@ -1,0 +1,65 @@
+/*
+ * graph.h - the executor's internals (model layout, one step of the layer
+ * graph). Shared by model.c and the KV-cache session code.
+ */
+#ifndef SWACL_GRAPH_H
+#define SWACL_GRAPH_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+/* One layer's weights on the backend (NULL where the config has none). */
+typedef struct {
+    swacl_buf *ln1_w, *ln1_b;           /* [D]                               */
+    swacl_buf *wq, *bq, *wk, *bk;       /* [H*d, D], [Hkv*d, D]              */
+    swacl_buf *wv, *bv, *wo, *bo;       /* [Hkv*d, D], [D, H*d]              */
+    swacl_buf *ln2_w, *ln2_b;           /* [D] (sequential block only)       */
+    swacl_buf *wg, *bg, *wu, *bu;       /* [F, D] (gate: SwiGLU only)        */
+    swacl_buf *wd, *bd;                 /* [D, F]                            */
+} swacl_layer_bufs;
+
+/* One layer's KV cache: [B, cap, Hkv*d] each. */
+typedef struct {
+    swacl_buf *k, *v;
+    int cap;
+} swacl_kv_layer;
+
+struct swacl_model {
+    swacl_ctx *ctx;
+    swacl_backend *be;
+    swacl_config cfg;
+    swacl_buf **owned;                  /* every weight buffer               */
+    int n_owned;
+    swacl_buf *embed, *in_w, *in_b;     /* [V, D]; [D, Din], [D]             */
+    swacl_buf *norm_w, *norm_b;         /* [D]                               */
+    swacl_buf *lm_head, *head;          /* head = lm_head or embed (tied)    */
+    swacl_layer_bufs *layers;           /* [n_layers]                        */
+    /* scratch, for scratch_rows rows */
+    int scratch_rows, out_rows;
+    swacl_buf *x, *h;                   /* [R, D] residual, normed           */
+    swacl_buf *q, *a;                   /* [R, H*d]                          */
+    swacl_buf *k, *v;                   /* [R, Hkv*d]                        */
+    swacl_buf *g, *u;                   /* [R, F]                            */
+    swacl_buf *inp;                     /* [R, Din] continuous input         */
+    swacl_buf *y, *logits;              /* [out_rows, D], [out_rows, V]      */
+};
+
+/* One step: T new rows for each of B sequences. */
+typedef struct {
+    int B, T;
+    const int *pos0;         /* [B] first new position (= cached length)     */
+    const int *n_new;        /* [B] valid rows (<= T)                        */
+    const int32_t *ids;      /* [B*T] (vocab models)                         */
+    const float *embeds;     /* [B*T, input_dim] (continuous models)         */
+    swacl_kv_layer *kv;      /* [n_layers] or NULL                           */
+    int layer_begin, layer_end;
+    int all_positions;       /* output every row, else the last valid row    */
+} swacl_step;
+
+/* Run a step; out may be NULL (no head, nothing read back). */
+swacl_status swacl_graph_step(swacl_model *m, const swacl_step *s, float *out);
+swacl_status swacl_graph_check_input(swacl_model *m, const swacl_input *in);
+
+#endif

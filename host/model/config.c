@@ -1,0 +1,309 @@
+/*
+ * config.c - presets, validation, tensor naming and KV-cache sizing.
+ *
+ * Presets follow ../shared/ARCH.md Part A, scaled down so that a 2-core CPU
+ * runs them; every size can be overridden (swacl_preset_ex). Values marked
+ * UNVERIFIED there (SWAN-GPT's ratio, window, L_train) are parameters here.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const k_preset_names[] = {"rnope-swa", "swan",         "cohere2", "irope",
+                                             "irope-llama4", "baseline", NULL};
+
+const char *const *swacl_preset_names(void) { return k_preset_names; }
+
+static swacl_layer_spec layer(swacl_span span, int size, swacl_pos pos, float theta)
+{
+    swacl_layer_spec l;
+    memset(&l, 0, sizeof l);
+    l.span = span;
+    l.span_size = size;
+    l.pos = pos;
+    l.rope_theta = theta;
+    return l;
+}
+
+/* Shared small decoder dims for the token-id presets (cohere2 and baseline
+ * must match so that their speed and memory compare like for like). */
+static void small_decoder(swacl_config *c)
+{
+    c->vocab_size = 2048;
+    c->hidden_size = 256;
+    c->n_heads = 4;
+    c->n_kv_heads = 1; /* GQA 4:1, as Command R7B's 32:8 */
+    c->head_dim = 64;
+    c->ffn_dim = 768;
+    c->ffn = SWACL_FFN_SWIGLU;
+    c->final_norm = 1;
+    c->output = SWACL_OUTPUT_LOGITS;
+    c->logit_scale = 1.0f;
+    c->n_layers = 8;
+}
+
+swacl_status swacl_preset_ex(const char *name, const swacl_preset_params *pp, swacl_config *c)
+{
+    if (!name || !c) return SWACL_INVALID_ARG;
+    swacl_preset_params p;
+    memset(&p, 0, sizeof p);
+    if (pp) p = *pp;
+    memset(c, 0, sizeof *c);
+
+    int which = -1;
+    for (int i = 0; k_preset_names[i]; i++)
+        if (strcmp(name, k_preset_names[i]) == 0) which = i;
+    if (which < 0) return SWACL_INVALID_ARG;
+    const char *n = k_preset_names[which];
+
+    /* model-level fields */
+    if (strcmp(n, "rnope-swa") == 0) {
+        /* ARCH.md 7.1 (a): Edifice RNoPESWA on continuous inputs. */
+        c->input_dim = 128;
+        c->hidden_size = 256;
+        c->n_heads = 4;
+        c->n_kv_heads = 4;
+        c->head_dim = 64;
+        c->ffn_dim = 1024; /* expansion 4 */
+        c->ffn = SWACL_FFN_GELU;
+        c->attn_bias = c->ffn_bias = 1;
+        c->norm = SWACL_NORM_LAYER;
+        c->norm_eps = 1e-5f;
+        c->block = SWACL_BLOCK_SEQUENTIAL;
+        c->final_norm = 1;
+        c->output = SWACL_OUTPUT_LAST_HIDDEN;
+        c->logit_scale = 1.0f;
+        c->dropout = 0.1f; /* training only: ignored */
+        c->n_layers = 6;
+    } else if (strcmp(n, "cohere2") == 0 || strcmp(n, "baseline") == 0) {
+        /* ARCH.md section 4: parallel block, bias-free LayerNorm, tied head. */
+        small_decoder(c);
+        c->norm = SWACL_NORM_LAYER_NOBIAS;
+        c->norm_eps = 1e-5f;
+        c->block = SWACL_BLOCK_PARALLEL;
+        c->tied_embeddings = 1;
+        c->logit_scale = 0.25f;
+    } else { /* swan, irope, irope-llama4: Llama-style sequential RMSNorm */
+        small_decoder(c);
+        c->n_kv_heads = 2;
+        c->norm = SWACL_NORM_RMS;
+        c->norm_eps = 1e-6f;
+        c->block = SWACL_BLOCK_SEQUENTIAL;
+        c->tied_embeddings = strcmp(n, "irope") == 0; /* SmolLM3 ties */
+    }
+
+    /* size overrides */
+    if (p.hidden_size) c->hidden_size = p.hidden_size;
+    if (p.n_heads) c->n_heads = p.n_heads;
+    if (p.n_kv_heads) c->n_kv_heads = p.n_kv_heads;
+    if (p.n_heads && !p.n_kv_heads && c->n_kv_heads > p.n_heads) c->n_kv_heads = p.n_heads;
+    if (p.n_layers) c->n_layers = p.n_layers;
+    if (p.ffn_dim) c->ffn_dim = p.ffn_dim;
+    if (p.vocab_size && c->vocab_size) c->vocab_size = p.vocab_size;
+    if (p.input_dim && c->input_dim) c->input_dim = p.input_dim;
+    c->head_dim = c->n_heads > 0 ? c->hidden_size / c->n_heads : 0;
+    if (c->n_layers < 1 || c->n_layers > SWACL_MAX_LAYERS) return SWACL_INVALID_ARG;
+
+    /* per-layer spec */
+    for (int i = 0; i < c->n_layers; i++) {
+        int fourth = (i + 1) % 4 == 0; /* layers 3, 7, ... (0-based) */
+        swacl_layer_spec *l = &c->layers[i];
+        if (strcmp(n, "rnope-swa") == 0) {
+            *l = layer(SWACL_SPAN_WINDOW, p.window ? p.window : 128, SWACL_POS_NONE, 0);
+        } else if (strcmp(n, "swan") == 0) {
+            /* 3 x SWA-RoPE + 1 x global NoPE with a log-ratio temperature
+             * (SWAN-GPT; ratio, W and L_train UNVERIFIED: parameters). */
+            if (!fourth) {
+                *l = layer(SWACL_SPAN_WINDOW, p.window ? p.window : 512, SWACL_POS_ROPE_HALF,
+                           10000.0f);
+            } else {
+                *l = layer(SWACL_SPAN_GLOBAL, 0, SWACL_POS_NONE, 0);
+                l->temp = SWACL_TEMP_LOG_RATIO;
+                l->temp_p0 = (float)(p.train_len ? p.train_len : 1024);
+            }
+        } else if (strcmp(n, "cohere2") == 0) {
+            /* Command R7B: W 4096, theta 50000; W scaled to 512 here. */
+            *l = fourth ? layer(SWACL_SPAN_GLOBAL, 0, SWACL_POS_NONE, 0)
+                        : layer(SWACL_SPAN_WINDOW, p.window ? p.window : 512,
+                                SWACL_POS_ROPE_PAIR, 50000.0f);
+        } else if (strcmp(n, "irope") == 0) {
+            /* SmolLM3 scheme: RoPE on layers with (i+1)%4 != 0, NoPE on the
+             * rest, full causal attention everywhere. */
+            *l = layer(SWACL_SPAN_GLOBAL, 0, fourth ? SWACL_POS_NONE : SWACL_POS_ROPE_HALF,
+                       10000.0f);
+        } else if (strcmp(n, "irope-llama4") == 0) {
+            /* Llama 4 text: chunked RoPE layers with weightless QK-norm, global
+             * NoPE layers with temperature tuning. C and floor_scale are 8192
+             * in Llama 4; scaled to 2048 so that short runs exercise both. */
+            int C = p.chunk ? p.chunk : 2048;
+            if (!fourth) {
+                *l = layer(SWACL_SPAN_CHUNK, C, SWACL_POS_ROPE_PAIR, 500000.0f);
+                l->qk_norm = SWACL_QKNORM_RMS_AFTER_ROPE;
+            } else {
+                *l = layer(SWACL_SPAN_GLOBAL, 0, SWACL_POS_NONE, 0);
+                l->temp = SWACL_TEMP_LLAMA4;
+                l->temp_p0 = (float)(p.train_len ? p.train_len : 2048);
+                l->temp_p1 = 0.1f;
+            }
+        } else { /* baseline: every layer global with RoPE (half) */
+            *l = layer(SWACL_SPAN_GLOBAL, 0, SWACL_POS_ROPE_HALF, 10000.0f);
+        }
+    }
+    return SWACL_OK;
+}
+
+swacl_status swacl_preset(const char *name, swacl_config *cfg)
+{
+    return swacl_preset_ex(name, NULL, cfg);
+}
+
+swacl_config swacl_recommended_defaults(void)
+{
+    swacl_config c;
+    swacl_preset("rnope-swa", &c);
+    return c;
+}
+
+int swacl_output_size(const swacl_config *c)
+{
+    if (!c) return 0;
+    return c->output == SWACL_OUTPUT_LAST_HIDDEN ? c->hidden_size : c->vocab_size;
+}
+
+#define BAD(...)                                                             \
+    do {                                                                     \
+        swacl_format_msg(msg, msg_len, __VA_ARGS__);                         \
+        return SWACL_INVALID_ARG;                                            \
+    } while (0)
+
+swacl_status swacl_config_validate(const swacl_config *c, char *msg, size_t msg_len)
+{
+    if (msg && msg_len) msg[0] = 0;
+    if (!c) BAD("config is NULL");
+    if (c->n_layers < 1 || c->n_layers > SWACL_MAX_LAYERS)
+        BAD("n_layers must be in 1..%d (got %d)", SWACL_MAX_LAYERS, c->n_layers);
+    if (c->hidden_size < 1) BAD("hidden_size must be positive (got %d)", c->hidden_size);
+    if (c->n_heads < 1) BAD("n_heads must be positive (got %d)", c->n_heads);
+    if (c->hidden_size % c->n_heads != 0)
+        BAD("hidden_size %d is not divisible by n_heads %d", c->hidden_size, c->n_heads);
+    if (c->n_kv_heads < 1 || c->n_heads % c->n_kv_heads != 0)
+        BAD("n_heads %d is not divisible by n_kv_heads %d", c->n_heads, c->n_kv_heads);
+    if (c->head_dim < 1) BAD("head_dim must be positive (got %d)", c->head_dim);
+    if (c->ffn_dim < 1) BAD("ffn_dim must be positive (got %d)", c->ffn_dim);
+    if (c->vocab_size < 0 || c->input_dim < 0) BAD("vocab_size and input_dim must be >= 0");
+    if (c->vocab_size == 0 && c->input_dim == 0)
+        BAD("either vocab_size (token input) or input_dim (continuous input) must be set");
+    if (c->vocab_size > 0 && c->input_dim > 0)
+        BAD("set only one of vocab_size (%d) and input_dim (%d)", c->vocab_size, c->input_dim);
+    if (c->output == SWACL_OUTPUT_LOGITS && c->vocab_size < 1)
+        BAD("LOGITS output needs vocab_size > 0");
+    if ((unsigned)c->ffn > SWACL_FFN_GELU) BAD("unknown ffn kind %d", (int)c->ffn);
+    if ((unsigned)c->norm > SWACL_NORM_LAYER_NOBIAS) BAD("unknown norm kind %d", (int)c->norm);
+    if ((unsigned)c->block > SWACL_BLOCK_PARALLEL) BAD("unknown block kind %d", (int)c->block);
+    if ((unsigned)c->output > SWACL_OUTPUT_LAST_HIDDEN) BAD("unknown output kind %d", (int)c->output);
+    if (!(c->norm_eps > 0) || !isfinite(c->norm_eps)) BAD("norm_eps must be positive (got %g)", (double)c->norm_eps);
+    if (!isfinite(c->logit_scale) || !isfinite(c->attn_scale) || c->attn_scale < 0)
+        BAD("logit_scale / attn_scale must be finite (attn_scale >= 0)");
+    for (int i = 0; i < c->n_layers; i++) {
+        const swacl_layer_spec *l = &c->layers[i];
+        if ((unsigned)l->span > SWACL_SPAN_CHUNK) BAD("layer %d: unknown span %d", i, (int)l->span);
+        if (l->span == SWACL_SPAN_WINDOW && l->span_size < 1)
+            BAD("layer %d: window must be >= 1 (got %d)", i, l->span_size);
+        if (l->span == SWACL_SPAN_CHUNK && l->span_size < 1)
+            BAD("layer %d: chunk size must be >= 1 (got %d)", i, l->span_size);
+        if ((unsigned)l->pos > SWACL_POS_ROPE_HALF) BAD("layer %d: unknown positional encoding %d", i, (int)l->pos);
+        if (l->pos != SWACL_POS_NONE) {
+            if (c->head_dim % 2) BAD("layer %d: RoPE needs an even head_dim (got %d)", i, c->head_dim);
+            if (!(l->rope_theta > 0)) BAD("layer %d: rope_theta must be positive (got %g)", i, (double)l->rope_theta);
+        }
+        if ((unsigned)l->temp > SWACL_TEMP_LOG_RATIO) BAD("layer %d: unknown temperature rule %d", i, (int)l->temp);
+        if (l->temp == SWACL_TEMP_LLAMA4 && !(l->temp_p0 >= 1))
+            BAD("layer %d: Llama 4 floor_scale must be >= 1 (got %g)", i, (double)l->temp_p0);
+        if (l->temp == SWACL_TEMP_LOG_RATIO && !(l->temp_p0 > 1))
+            BAD("layer %d: log-ratio training length must be > 1 (got %g)", i, (double)l->temp_p0);
+        if ((unsigned)l->qk_norm > SWACL_QKNORM_RMS_AFTER_ROPE) BAD("layer %d: unknown qk_norm %d", i, (int)l->qk_norm);
+    }
+    return SWACL_OK;
+}
+
+/* Cache slots a layer needs per sequence at context n_ctx. */
+int swacl_layer_cache_cap(const swacl_layer_spec *l, int n_ctx)
+{
+    if (l->span == SWACL_SPAN_GLOBAL) return n_ctx;
+    return l->span_size < n_ctx ? l->span_size : n_ctx;
+}
+
+uint64_t swacl_kv_bytes(const swacl_config *c, int batch, int n_ctx, uint64_t *global_bytes,
+                        uint64_t *window_bytes)
+{
+    uint64_t g = 0, w = 0;
+    if (c && batch > 0 && n_ctx > 0) {
+        uint64_t per_pos = 2ull * (uint64_t)c->n_kv_heads * (uint64_t)c->head_dim * sizeof(float);
+        for (int i = 0; i < c->n_layers && i < SWACL_MAX_LAYERS; i++) {
+            uint64_t b = per_pos * (uint64_t)batch *
+                         (uint64_t)swacl_layer_cache_cap(&c->layers[i], n_ctx);
+            if (c->layers[i].span == SWACL_SPAN_GLOBAL) g += b;
+            else w += b;
+        }
+    }
+    if (global_bytes) *global_bytes = g;
+    if (window_bytes) *window_bytes = w;
+    return g + w;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tensor names (HF module paths) a config needs.                            */
+
+static void emit(swacl_tensor_fn fn, void *user, int64_t a, int64_t b, const char *fmt, int i)
+{
+    char name[96];
+    snprintf(name, sizeof name, fmt, i);
+    int64_t shape[2] = {a, b};
+    fn(name, b ? 2 : 1, shape, user);
+}
+
+void swacl_config_tensors(const swacl_config *c, swacl_tensor_fn fn, void *user)
+{
+    const int64_t D = c->hidden_size, F = c->ffn_dim;
+    const int64_t Q = (int64_t)c->n_heads * c->head_dim, KV = (int64_t)c->n_kv_heads * c->head_dim;
+    const int nb = c->norm == SWACL_NORM_LAYER; /* norms carry a bias */
+    if (c->vocab_size > 0) emit(fn, user, c->vocab_size, D, "model.embed_tokens.weight", 0);
+    if (c->input_dim > 0 && c->input_dim != c->hidden_size) {
+        emit(fn, user, D, c->input_dim, "model.input_proj.weight", 0);
+        emit(fn, user, D, 0, "model.input_proj.bias", 0);
+    }
+    for (int i = 0; i < c->n_layers; i++) {
+        emit(fn, user, D, 0, "model.layers.%d.input_layernorm.weight", i);
+        if (nb) emit(fn, user, D, 0, "model.layers.%d.input_layernorm.bias", i);
+        emit(fn, user, Q, D, "model.layers.%d.self_attn.q_proj.weight", i);
+        emit(fn, user, KV, D, "model.layers.%d.self_attn.k_proj.weight", i);
+        emit(fn, user, KV, D, "model.layers.%d.self_attn.v_proj.weight", i);
+        emit(fn, user, D, Q, "model.layers.%d.self_attn.o_proj.weight", i);
+        if (c->attn_bias) {
+            emit(fn, user, Q, 0, "model.layers.%d.self_attn.q_proj.bias", i);
+            emit(fn, user, KV, 0, "model.layers.%d.self_attn.k_proj.bias", i);
+            emit(fn, user, KV, 0, "model.layers.%d.self_attn.v_proj.bias", i);
+            emit(fn, user, D, 0, "model.layers.%d.self_attn.o_proj.bias", i);
+        }
+        if (c->block == SWACL_BLOCK_SEQUENTIAL) {
+            emit(fn, user, D, 0, "model.layers.%d.post_attention_layernorm.weight", i);
+            if (nb) emit(fn, user, D, 0, "model.layers.%d.post_attention_layernorm.bias", i);
+        }
+        if (c->ffn == SWACL_FFN_SWIGLU) emit(fn, user, F, D, "model.layers.%d.mlp.gate_proj.weight", i);
+        emit(fn, user, F, D, "model.layers.%d.mlp.up_proj.weight", i);
+        emit(fn, user, D, F, "model.layers.%d.mlp.down_proj.weight", i);
+        if (c->ffn_bias) {
+            if (c->ffn == SWACL_FFN_SWIGLU) emit(fn, user, F, 0, "model.layers.%d.mlp.gate_proj.bias", i);
+            emit(fn, user, F, 0, "model.layers.%d.mlp.up_proj.bias", i);
+            emit(fn, user, D, 0, "model.layers.%d.mlp.down_proj.bias", i);
+        }
+    }
+    if (c->final_norm) {
+        emit(fn, user, D, 0, "model.norm.weight", 0);
+        if (nb) emit(fn, user, D, 0, "model.norm.bias", 0);
+    }
+    if (c->output == SWACL_OUTPUT_LOGITS && !c->tied_embeddings)
+        emit(fn, user, c->vocab_size, D, "lm_head.weight", 0);
+}

@@ -1,0 +1,98 @@
+/*
+ * norm.cl - per-row RMSNorm and LayerNorm (ARCH.md 1.2), float accumulation.
+ *
+ *   RMS    y = w * x / sqrt(mean(x^2) + eps)
+ *   LAYER  y = w * (x - mu) / sqrt(mean((x - mu)^2) + eps) + b   (two passes)
+ * w, b optional (flags has_w / has_b; the host passes x as a dummy buffer).
+ * Layout: x, y [rows, n], row r at x[r*n .. r*n + n-1]; y may alias x.
+ *
+ * Two versions, the host picks by device type:
+ *   norm_row  one work-item per row, serial loops, no barriers. PoCL CPU:
+ *             its work-item loops vectorize across rows and barrier-free
+ *             kernels avoid PoCL's per-barrier context-array cost
+ *             (PERF.md 3); NDRange (ceil(rows/NORM_ROW_LX)*NORM_ROW_LX).
+ *   norm_wg   one work-group of NORM_WG items per row, strided partial sums
+ *             and a local-memory tree reduction (GPUs); NDRange
+ *             (rows*NORM_WG), local (NORM_WG).
+ */
+#ifndef NORM_WG
+#define NORM_WG 64
+#endif
+#ifndef NORM_ROW_LX
+#define NORM_ROW_LX 8
+#endif
+
+__kernel __attribute__((reqd_work_group_size(NORM_ROW_LX, 1, 1)))
+void norm_row(__global float *y, __global const float *x, __global const float *w,
+              __global const float *bias, int rows, int n, float eps, int layer, int has_w,
+              int has_b)
+{
+    const int r = (int)get_global_id(0);
+    if (r >= rows) return;
+    __global const float *xr = x + (size_t)r * n;
+    __global float *yr = y + (size_t)r * n;
+    float mu = 0.0f;
+    if (layer) {
+        float s = 0.0f;
+        for (int i = 0; i < n; i++) s += xr[i];
+        mu = s / (float)n;
+    }
+    float ss = 0.0f;
+    for (int i = 0; i < n; i++) {
+        const float e = xr[i] - mu;
+        ss += e * e;
+    }
+    const float inv = 1.0f / sqrt(ss / (float)n + eps);
+    for (int i = 0; i < n; i++) {
+        float o = (xr[i] - mu) * inv;
+        if (has_w) o *= w[i];
+        if (has_b) o += bias[i];
+        yr[i] = o;
+    }
+}
+
+/* Sum of red[0..NORM_WG-1] (NORM_WG a power of two); every item gets it. */
+inline float norm_wg_sum(__local float *red, float v)
+{
+    const int lid = (int)get_local_id(0);
+    red[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = NORM_WG / 2; s > 0; s >>= 1) {
+        if (lid < s) red[lid] += red[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const float total = red[0];
+    barrier(CLK_LOCAL_MEM_FENCE); /* red is reused by the next call */
+    return total;
+}
+
+__kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
+void norm_wg(__global float *y, __global const float *x, __global const float *w,
+             __global const float *bias, int rows, int n, float eps, int layer, int has_w,
+             int has_b)
+{
+    __local float red[NORM_WG];
+    const int r = (int)get_group_id(0);
+    const int lid = (int)get_local_id(0);
+    if (r >= rows) return; /* uniform over the group */
+    __global const float *xr = x + (size_t)r * n;
+    __global float *yr = y + (size_t)r * n;
+    float mu = 0.0f;
+    if (layer) {
+        float s = 0.0f;
+        for (int i = lid; i < n; i += NORM_WG) s += xr[i];
+        mu = norm_wg_sum(red, s) / (float)n;
+    }
+    float ss = 0.0f;
+    for (int i = lid; i < n; i += NORM_WG) {
+        const float e = xr[i] - mu;
+        ss += e * e;
+    }
+    const float inv = 1.0f / sqrt(norm_wg_sum(red, ss) / (float)n + eps);
+    for (int i = lid; i < n; i += NORM_WG) {
+        float o = (xr[i] - mu) * inv;
+        if (has_w) o *= w[i];
+        if (has_b) o += bias[i];
+        yr[i] = o;
+    }
+}

@@ -1,0 +1,71 @@
+/*
+ * rope.cl - rotary position embedding, in place (ARCH.md 1.3).
+ *
+ * Layout: x [B*T, nh*d], row r = b*T + t at position p = pos0[b] + t;
+ * head hh occupies x[r*nh*d + hh*d .. + d-1]. Pair i (0 <= i < d/2) is
+ *   PAIR: (x[2i], x[2i+1])        HALF: (x[i], x[i + d/2])
+ * rotated by angle a = p * inv_freq_i, inv_freq_i = theta^(-2i/d):
+ *   x0' = x0*cos a - x1*sin a;  x1' = x1*cos a + x0*sin a.
+ *
+ * Precision: at p ~ 32768 the angle is ~3e4 rad, where one float ulp is
+ * ~4e-3 rad, so a plain float angle cannot match the double reference to
+ * 1e-5. The host computes inv_freq_i in double and passes it split as
+ * float2 (hi, lo) with hi + lo == inv_freq_i to ~48 bits.
+ *   - with cl_khr_fp64 (PoCL CPU, most GPUs): angle, cos and sin in double.
+ *   - otherwise: an exact float product p*hi (fma two-product) plus p*lo,
+ *     reduced modulo 2*pi with a two-constant Cody-Waite step, then float
+ *     cos/sin of the reduced angle (|error| ~1e-7 rad for p < 2^24).
+ *
+ * NDRange (ceil(d/2 / ROPE_LX)*ROPE_LX, nh, B*T), local (ROPE_LX, 1, 1);
+ * meta int [B] = pos0. One work-item per pair.
+ */
+#ifndef ROPE_LX
+#define ROPE_LX 16
+#endif
+
+/* ROPE_FORCE_FP32: use the float path even where fp64 exists (testing). */
+#if defined(cl_khr_fp64) && !defined(ROPE_FORCE_FP32)
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#define ROPE_USE_FP64 1
+#endif
+
+inline void rope_cos_sin(int p, float2 inv, float *c, float *s)
+{
+#ifdef ROPE_USE_FP64
+    const double a = (double)p * ((double)inv.x + (double)inv.y);
+    *c = (float)cos(a);
+    *s = (float)sin(a);
+#else
+    const float pf = (float)p; /* exact for p < 2^24 */
+    const float hi = pf * inv.x;
+    const float err = fma(pf, inv.x, -hi); /* hi + err == pf*inv.x exactly */
+    const float C1 = 6.28318548202514648f;   /* (float)(2 pi)         */
+    const float C2 = -1.74845553146951714e-7f; /* 2 pi - C1            */
+    const float kq = rint(hi * 0.159154943091895336f);
+    float r = fma(-kq, C1, hi);
+    r = fma(-kq, C2, r);
+    r += err + pf * inv.y;
+    *c = cos(r);
+    *s = sin(r);
+#endif
+}
+
+__kernel __attribute__((reqd_work_group_size(ROPE_LX, 1, 1)))
+void rope_apply(__global float *restrict x, __global const int *restrict pos0,
+                __global const float2 *restrict inv_freq, int T, int nh, int d, int half_layout)
+{
+    const int i = (int)get_global_id(0);
+    const int hh = (int)get_global_id(1);
+    const int r = (int)get_global_id(2);
+    const int nhalf = d / 2;
+    if (i >= nhalf) return;
+    const int b = r / T, t = r % T;
+    float c, s;
+    rope_cos_sin(pos0[b] + t, inv_freq[i], &c, &s);
+    __global float *row = x + (size_t)r * nh * d + (size_t)hh * d;
+    const int i0 = half_layout ? i : 2 * i;
+    const int i1 = half_layout ? i + nhalf : 2 * i + 1;
+    const float x0 = row[i0], x1 = row[i1];
+    row[i0] = x0 * c - x1 * s;
+    row[i1] = x1 * c + x0 * s;
+}

@@ -1,0 +1,138 @@
+# cli_tests.cmake - ctest entries that run the built `swacl` command.
+#
+# This file has two roles:
+#   1. included from tests/CMakeLists.txt: registers the tests;
+#   2. run as a script (cmake -P cli_tests.cmake -DEXE=... ): executes one
+#      command and checks its exit code, stdout and stderr. ctest alone can
+#      check either the exit code or a regex, not both; this does both.
+#
+# Script variables: EXE, ARGS (';'-list), EXPECT_RC, OUT_REGEX, ERR_REGEX,
+# JSON_OK (1: stdout must be one JSON object whose "ok" is true).
+# A command expected to succeed that fails only because no OpenCL device is
+# present prints SWACL_SKIP (the test is skipped), unless
+# SWACL_REQUIRE_DEVICE=1.
+
+if(CMAKE_SCRIPT_MODE_FILE)
+  # ---- script mode: run one command -------------------------------------
+  execute_process(COMMAND ${EXE} ${ARGS}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  string(REPLACE ";" " " shown "${ARGS}")
+  message("command: swacl ${shown}\nexit: ${rc}\n--- stdout ---\n${out}--- stderr ---\n${err}")
+  if(NOT rc STREQUAL "${EXPECT_RC}")
+    if(EXPECT_RC STREQUAL "0" AND err MATCHES "no such device|no OpenCL"
+       AND NOT "$ENV{SWACL_REQUIRE_DEVICE}" STREQUAL "1")
+      message("SWACL_SKIP: no OpenCL device (set SWACL_REQUIRE_DEVICE=1 to fail instead)")
+      return()
+    endif()
+    message(FATAL_ERROR "exit code ${rc}, expected ${EXPECT_RC}")
+  endif()
+  if(DEFINED OUT_REGEX AND NOT out MATCHES "${OUT_REGEX}")
+    message(FATAL_ERROR "stdout does not match '${OUT_REGEX}'")
+  endif()
+  if(DEFINED ERR_REGEX AND NOT err MATCHES "${ERR_REGEX}")
+    message(FATAL_ERROR "stderr does not match '${ERR_REGEX}'")
+  endif()
+  if(JSON_OK OR DEFINED JSON_KEY)
+    # exactly one JSON object on stdout (string(JSON) fails on trailing junk)
+    if(NOT out MATCHES "^[ \t\r\n]*{.*}[ \t\r\n]*$")
+      message(FATAL_ERROR "stdout is not one JSON object")
+    endif()
+    if(CMAKE_VERSION VERSION_GREATER_EQUAL 3.19)
+      string(JSON kind ERROR_VARIABLE jerr TYPE "${out}")
+      if(jerr OR NOT kind STREQUAL "OBJECT")
+        message(FATAL_ERROR "stdout is not valid JSON: ${jerr}")
+      endif()
+      if(DEFINED JSON_KEY)
+        string(JSON v ERROR_VARIABLE jerr TYPE "${out}" ${JSON_KEY})
+        if(jerr)
+          message(FATAL_ERROR "JSON has no key '${JSON_KEY}': ${jerr}")
+        endif()
+      endif()
+      if(JSON_OK)
+        string(JSON ok ERROR_VARIABLE jerr GET "${out}" ok)
+        if(jerr OR NOT ok)
+          message(FATAL_ERROR "JSON \"ok\" is not true (${ok}${jerr})")
+        endif()
+      endif()
+    endif()
+  endif()
+  return()
+endif()
+
+# ---- include mode: register the tests -------------------------------------
+set(SWACL_CLI_SCRIPT ${CMAKE_CURRENT_LIST_FILE})
+# Fresh caches under the build dir, so tests never touch ~/.cache.
+set(SWACL_CLI_ENV
+    "SWACL_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache/swacl"
+    "POCL_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache/pocl"
+    "XDG_CACHE_HOME=${CMAKE_BINARY_DIR}/test-cache/xdg")
+
+# Regexes must not contain an unbalanced "[" (it breaks CMake list splitting).
+# swacl_cli_test(NAME RC <code> ARGS <args...> [OUT regex] [ERR regex] [JSON_OK] [JSON_KEY key])
+function(swacl_cli_test name)
+  cmake_parse_arguments(T "JSON_OK" "RC;OUT;ERR;JSON_KEY;TIMEOUT" "ARGS" ${ARGN})
+  string(REPLACE ";" "\\;" args "${T_ARGS}")
+  set(cmd ${CMAKE_COMMAND} "-DEXE=$<TARGET_FILE:swacl>" "-DARGS=${args}" "-DEXPECT_RC=${T_RC}")
+  if(DEFINED T_OUT)
+    list(APPEND cmd "-DOUT_REGEX=${T_OUT}")
+  endif()
+  if(DEFINED T_ERR)
+    list(APPEND cmd "-DERR_REGEX=${T_ERR}")
+  endif()
+  if(T_JSON_OK)
+    list(APPEND cmd "-DJSON_OK=1")
+  endif()
+  if(DEFINED T_JSON_KEY)
+    list(APPEND cmd "-DJSON_KEY=${T_JSON_KEY}")
+  endif()
+  list(APPEND cmd -P ${SWACL_CLI_SCRIPT})
+  add_test(NAME cli_${name} COMMAND ${cmd})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 600)
+  endif()
+  set_tests_properties(cli_${name} PROPERTIES ENVIRONMENT "${SWACL_CLI_ENV}"
+                       SKIP_REGULAR_EXPRESSION "SWACL_SKIP" TIMEOUT ${T_TIMEOUT})
+endfunction()
+
+# help, version
+swacl_cli_test(help RC 0 ARGS --help OUT "usage: swacl")
+swacl_cli_test(run_help RC 0 ARGS run --help OUT "--preset.*rnope-swa")
+swacl_cli_test(devices_help RC 0 ARGS devices --help OUT "usage: swacl devices")
+swacl_cli_test(version RC 0 ARGS --version OUT "swacl [0-9]+\\.[0-9]+\\.[0-9]+")
+
+# devices
+swacl_cli_test(devices RC 0 ARGS devices)
+swacl_cli_test(devices_json RC 0 ARGS devices --json OUT "\"devices\":" JSON_KEY devices)
+
+# run: every preset on the default device, checked against the reference
+foreach(preset rnope-swa swan cohere2 irope irope-llama4 baseline)
+  swacl_cli_test(run_${preset} RC 0 ARGS run --preset ${preset} --seq 64 --json -q
+                 OUT "\"ok\":[ ]*true" JSON_OK)
+endforeach()
+# windows that bind (T > W), batch > 1, table output, the reference itself
+swacl_cli_test(run_window_binds RC 0 ARGS run --preset swan --seq 48 --window 16 --batch 2 --json -q
+               OUT "\"ok\":[ ]*true" JSON_OK)
+swacl_cli_test(run_overrides RC 0
+               ARGS run --preset cohere2 --seq 40 --layers 5 --hidden 128 --heads 4 --kv-heads 2 --window 8 --json -q
+               OUT "\"ok\":[ ]*true" JSON_OK)
+swacl_cli_test(run_table RC 0 ARGS run --seq 32 --window 8 OUT "nmse.*ok +yes")
+swacl_cli_test(run_ref_no_verify RC 0 ARGS run --device ref --seq 16 --no-verify --json -q
+               OUT "\"ok\":[ ]*true")
+
+# error paths: exit code and a one-line message naming the problem
+swacl_cli_test(err_no_command RC 2 ARGS "" ERR "swacl: error: ")
+swacl_cli_test(err_unknown_command RC 2 ARGS frobnicate ERR "swacl: error: unknown command 'frobnicate'")
+swacl_cli_test(err_unknown_device RC 1 ARGS run --device nosuch --seq 16
+               ERR "swacl: error: .*nosuch")
+swacl_cli_test(err_unknown_preset RC 2 ARGS run --preset nosuch --seq 16
+               ERR "swacl: error: unknown preset 'nosuch' \\(valid: rnope-swa, swan, cohere2, irope")
+swacl_cli_test(err_seq_zero RC 2 ARGS run --seq 0 ERR "swacl: error: .*--seq")
+swacl_cli_test(err_seq_negative RC 2 ARGS run --seq -5 ERR "swacl: error: .*--seq")
+swacl_cli_test(err_seq_text RC 2 ARGS run --seq abc ERR "swacl: error: .*'abc'.*--seq")
+swacl_cli_test(err_seq_missing RC 2 ARGS run --seq ERR "swacl: error: .*--seq needs a value")
+swacl_cli_test(err_batch_zero RC 2 ARGS run --batch=0 ERR "swacl: error: .*--batch")
+swacl_cli_test(err_window_zero RC 2 ARGS run --window 0 ERR "swacl: error: .*--window")
+swacl_cli_test(err_tol_negative RC 2 ARGS run --tol -1 ERR "swacl: error: .*--tol")
+swacl_cli_test(err_unknown_option RC 2 ARGS run --bogus ERR "swacl: error: .*'--bogus'")
+swacl_cli_test(err_devices_option RC 2 ARGS devices --bogus ERR "swacl: error: .*'--bogus'")
+swacl_cli_test(err_bad_config RC 2 ARGS run --heads 3 --seq 16 ERR "swacl: error: invalid configuration")

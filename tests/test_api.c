@@ -1,0 +1,369 @@
+/*
+ * test_api.c - public-API error paths: configuration validation, presets,
+ * context creation on a missing device, forward-pass argument checks,
+ * status strings, NULL-safe destroys, and the recommended defaults.
+ *
+ * Everything here runs on the CPU reference ("ref") or needs no context at
+ * all, so the suite passes on a machine without an OpenCL device.
+ */
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "swacl.h"
+
+/* Case-insensitive: does msg contain any of the '|'-separated words? */
+static int mentions(const char *msg, const char *words)
+{
+    char lower[1024];
+    size_t n = strlen(msg);
+    if (n >= sizeof lower) n = sizeof lower - 1;
+    for (size_t i = 0; i < n; i++) lower[i] = (char)tolower((unsigned char)msg[i]);
+    lower[n] = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", words);
+    for (char *w = buf; w && *w;) {
+        char *bar = strchr(w, '|');
+        if (bar) *bar = 0;
+        if (strstr(lower, w)) return 1;
+        w = bar ? bar + 1 : NULL;
+    }
+    return 0;
+}
+
+/* Validate cfg, expect INVALID_ARG and a message naming the problem. */
+static void expect_invalid(const swacl_config *cfg, const char *words, const char *what)
+{
+    char msg[512];
+    memset(msg, 'x', sizeof msg);
+    swacl_status st = swacl_config_validate(cfg, msg, sizeof msg);
+    cr_assert_eq(st, SWACL_INVALID_ARG, "%s: validate returned %d (%s)", what, (int)st,
+                 swacl_status_string(st));
+    cr_assert(memchr(msg, 0, sizeof msg) != NULL, "%s: message not NUL-terminated", what);
+    cr_assert(msg[0] != 0, "%s: empty message", what);
+    cr_assert(mentions(msg, words), "%s: message '%s' does not mention any of '%s'", what, msg,
+              words);
+}
+
+/* ------------------------------------------------------------------------ */
+/* swacl_config_validate                                                     */
+
+Test(config_validate, defaults_and_presets_are_valid)
+{
+    swacl_config c = swacl_recommended_defaults();
+    char msg[256] = "";
+    cr_assert_eq(swacl_config_validate(&c, msg, sizeof msg), SWACL_OK, "defaults: %s", msg);
+    const char *const *names = swacl_preset_names();
+    cr_assert_not_null(names);
+    cr_assert_not_null(names[0], "no presets");
+    for (int i = 0; names[i]; i++) {
+        cr_assert_eq(swacl_preset(names[i], &c), SWACL_OK, "preset %s", names[i]);
+        cr_assert_eq(swacl_config_validate(&c, msg, sizeof msg), SWACL_OK, "preset %s: %s",
+                     names[i], msg);
+    }
+}
+
+Test(config_validate, hidden_not_divisible_by_heads)
+{
+    swacl_config c = swacl_recommended_defaults();
+    c.hidden_size = 250; /* 4 heads */
+    c.head_dim = 62;
+    expect_invalid(&c, "hidden|head", "hidden 250 / 4 heads");
+}
+
+Test(config_validate, heads_not_divisible_by_kv_heads)
+{
+    swacl_config c = swacl_recommended_defaults();
+    c.n_kv_heads = 3; /* 4 heads */
+    expect_invalid(&c, "kv", "4 heads / 3 kv heads");
+}
+
+Test(config_validate, zero_kv_heads)
+{
+    swacl_config c = swacl_recommended_defaults();
+    c.n_kv_heads = 0;
+    expect_invalid(&c, "kv", "0 kv heads");
+}
+
+Test(config_validate, window_zero)
+{
+    swacl_config c = swacl_recommended_defaults();
+    cr_assert_eq(c.layers[2].span, SWACL_SPAN_WINDOW);
+    c.layers[2].span_size = 0;
+    expect_invalid(&c, "window|span", "window 0 on layer 2");
+}
+
+Test(config_validate, chunk_zero)
+{
+    swacl_config c = swacl_recommended_defaults();
+    c.layers[0].span = SWACL_SPAN_CHUNK;
+    c.layers[0].span_size = 0;
+    expect_invalid(&c, "chunk|span", "chunk 0 on layer 0");
+}
+
+Test(config_validate, n_layers_zero)
+{
+    swacl_config c = swacl_recommended_defaults();
+    c.n_layers = 0;
+    expect_invalid(&c, "layer", "n_layers 0");
+}
+
+Test(config_validate, n_layers_too_many)
+{
+    swacl_config c = swacl_recommended_defaults();
+    c.n_layers = SWACL_MAX_LAYERS + 1;
+    expect_invalid(&c, "layer", "n_layers > SWACL_MAX_LAYERS");
+}
+
+Test(config_validate, no_vocab_and_no_input_dim)
+{
+    swacl_config c = swacl_recommended_defaults();
+    c.vocab_size = 0;
+    c.input_dim = 0;
+    expect_invalid(&c, "vocab|input", "vocab 0 and input_dim 0");
+}
+
+Test(config_validate, null_config_and_null_msg)
+{
+    cr_assert_eq(swacl_config_validate(NULL, NULL, 0), SWACL_INVALID_ARG);
+    swacl_config c = swacl_recommended_defaults();
+    c.n_layers = 0;
+    /* msg NULL or too short must not crash */
+    cr_assert_eq(swacl_config_validate(&c, NULL, 0), SWACL_INVALID_ARG);
+    char tiny[4];
+    cr_assert_eq(swacl_config_validate(&c, tiny, sizeof tiny), SWACL_INVALID_ARG);
+    cr_assert(memchr(tiny, 0, sizeof tiny) != NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Presets, defaults, output size                                            */
+
+Test(preset, unknown_name)
+{
+    swacl_config c;
+    cr_assert_eq(swacl_preset("no-such-preset", &c), SWACL_INVALID_ARG);
+    cr_assert_eq(swacl_preset("", &c), SWACL_INVALID_ARG);
+    cr_assert_eq(swacl_preset(NULL, &c), SWACL_INVALID_ARG);
+}
+
+Test(preset, documented_names_exist)
+{
+    static const char *const want[] = {"rnope-swa", "swan", "cohere2", "irope", "baseline"};
+    swacl_config c;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_assert_eq(swacl_preset(want[i], &c), SWACL_OK, "preset %s", want[i]);
+}
+
+Test(preset, recommended_defaults)
+{
+    swacl_config c = swacl_recommended_defaults();
+    cr_assert_eq(c.hidden_size, 256);
+    cr_assert_eq(c.n_heads, 4);
+    cr_assert_eq(c.n_layers, 6);
+    cr_assert_eq(c.output, SWACL_OUTPUT_LAST_HIDDEN);
+    for (int i = 0; i < c.n_layers; i++) {
+        cr_assert_eq(c.layers[i].span, SWACL_SPAN_WINDOW, "layer %d", i);
+        cr_assert_eq(c.layers[i].span_size, 128, "layer %d", i);
+    }
+}
+
+Test(preset, output_size)
+{
+    swacl_config c = swacl_recommended_defaults();
+    cr_assert_eq(swacl_output_size(&c), 256); /* LAST_HIDDEN: hidden */
+    c.output = SWACL_OUTPUT_LOGITS;
+    c.vocab_size = 1000;
+    cr_assert_eq(swacl_output_size(&c), 1000);
+    const char *const *names = swacl_preset_names();
+    for (int i = 0; names[i]; i++) {
+        cr_assert_eq(swacl_preset(names[i], &c), SWACL_OK);
+        int want = c.output == SWACL_OUTPUT_LAST_HIDDEN ? c.hidden_size : c.vocab_size;
+        cr_assert_eq(swacl_output_size(&c), want, "preset %s", names[i]);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Status strings, NULL-safe destroys                                        */
+
+Test(status, every_code_has_a_string)
+{
+#define CHECK(name, val, str)                                                \
+    do {                                                                     \
+        const char *s = swacl_status_string(SWACL_##name);                   \
+        cr_assert_not_null(s, #name);                                        \
+        cr_assert(s[0] != 0, #name " has an empty string");                  \
+        cr_assert_str_eq(s, str);                                            \
+    } while (0);
+    SWACL_STATUS_MAP(CHECK)
+#undef CHECK
+    const char *u = swacl_status_string((swacl_status)-12345);
+    cr_assert_not_null(u);
+    cr_assert(u[0] != 0);
+}
+
+Test(status, version)
+{
+    cr_assert_eq(swacl_version_number(), SWACL_VERSION_NUMBER);
+}
+
+Test(lifecycle, destroy_accepts_null)
+{
+    swacl_ctx_destroy(NULL);
+    swacl_model_destroy(NULL);
+    swacl_weights_destroy(NULL);
+    swacl_devices_free(NULL);
+    swacl_session_destroy(NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Contexts                                                                  */
+
+Test(ctx, unknown_device)
+{
+    swacl_ctx_params p = swacl_ctx_params_default();
+    p.device = "nosuch";
+    p.cache_dir = "off";
+    swacl_ctx *ctx = NULL;
+    swacl_status st = swacl_ctx_create(&p, &ctx);
+    cr_assert_eq(st, SWACL_NO_DEVICE, "got %d (%s)", (int)st, swacl_status_string(st));
+    if (ctx) {
+        const char *m = swacl_ctx_errmsg(ctx);
+        cr_assert_not_null(m);
+        cr_assert(strstr(m, "nosuch") != NULL, "errmsg '%s' does not name the device", m);
+    }
+    swacl_ctx_destroy(ctx);
+}
+
+Test(ctx, reference_context)
+{
+    swacl_ctx_params p = swacl_ctx_params_default();
+    p.device = "ref";
+    p.threads = 1;
+    swacl_ctx *ctx = NULL;
+    cr_assert_eq(swacl_ctx_create(&p, &ctx), SWACL_OK);
+    cr_assert(swacl_ctx_is_reference(ctx));
+    cr_assert_not_null(swacl_ctx_device_name(ctx));
+    cr_assert_str_eq(swacl_ctx_errmsg(ctx), "");
+    swacl_ctx_destroy(ctx);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Forward-pass argument checks (on the reference: no device needed)         */
+
+typedef struct {
+    swacl_ctx *ctx;
+    swacl_weights *w;
+    swacl_model *m;
+    swacl_config cfg;
+} fixture;
+
+/* A tiny token-id model on the reference. */
+static fixture make_model(void)
+{
+    fixture f;
+    memset(&f, 0, sizeof f);
+    swacl_preset_params pp;
+    memset(&pp, 0, sizeof pp);
+    pp.hidden_size = 64;
+    pp.n_heads = 2;
+    pp.n_kv_heads = 1;
+    pp.n_layers = 4;
+    pp.ffn_dim = 128;
+    pp.vocab_size = 100;
+    pp.window = 4;
+    cr_assert_eq(swacl_preset_ex("cohere2", &pp, &f.cfg), SWACL_OK);
+    char msg[256] = "";
+    cr_assert_eq(swacl_config_validate(&f.cfg, msg, sizeof msg), SWACL_OK, "%s", msg);
+    cr_assert_eq(f.cfg.vocab_size, 100);
+    cr_assert_eq(swacl_weights_create_random(&f.cfg, 7, &f.w), SWACL_OK);
+    f.ctx = test_ref_ctx();
+    cr_assert_eq(swacl_model_create(f.ctx, &f.cfg, f.w, &f.m), SWACL_OK, "%s",
+                 swacl_ctx_errmsg(f.ctx));
+    return f;
+}
+
+static void free_model(fixture *f)
+{
+    swacl_model_destroy(f->m);
+    swacl_weights_destroy(f->w);
+    swacl_ctx_destroy(f->ctx);
+}
+
+Test(forward, valid_call_succeeds)
+{
+    fixture f = make_model();
+    int32_t ids[2 * 8];
+    for (int i = 0; i < 16; i++) ids[i] = (i * 37) % 100;
+    float *out = calloc((size_t)2 * 100, sizeof *out);
+    swacl_input in = {2, 8, ids, NULL};
+    cr_assert_eq(swacl_model_forward(f.m, &in, 0, out), SWACL_OK, "%s", swacl_ctx_errmsg(f.ctx));
+    free(out);
+    free_model(&f);
+}
+
+Test(forward, bad_arguments)
+{
+    fixture f = make_model();
+    int32_t ids[16];
+    for (int i = 0; i < 16; i++) ids[i] = i;
+    float *out = calloc((size_t)16 * 100, sizeof *out);
+    swacl_status st;
+
+    swacl_input in = {1, 0, ids, NULL};
+    st = swacl_model_forward(f.m, &in, 0, out);
+    cr_assert_eq(st, SWACL_INVALID_ARG, "seq 0: %d", (int)st);
+
+    in = (swacl_input){0, 8, ids, NULL};
+    st = swacl_model_forward(f.m, &in, 0, out);
+    cr_assert_eq(st, SWACL_INVALID_ARG, "batch 0: %d", (int)st);
+
+    in = (swacl_input){-1, 8, ids, NULL};
+    st = swacl_model_forward(f.m, &in, 0, out);
+    cr_assert_eq(st, SWACL_INVALID_ARG, "batch -1: %d", (int)st);
+
+    ids[5] = 100; /* == vocab */
+    in = (swacl_input){1, 8, ids, NULL};
+    st = swacl_model_forward(f.m, &in, 0, out);
+    cr_assert_eq(st, SWACL_INVALID_ARG, "token id == vocab: %d", (int)st);
+    cr_assert(swacl_ctx_errmsg(f.ctx)[0] != 0, "no message for an out-of-range id");
+
+    ids[5] = -1;
+    st = swacl_model_forward(f.m, &in, 0, out);
+    cr_assert_eq(st, SWACL_INVALID_ARG, "token id -1: %d", (int)st);
+    ids[5] = 5;
+
+    in = (swacl_input){1, 8, NULL, NULL}; /* no ids for a token model */
+    st = swacl_model_forward(f.m, &in, 0, out);
+    cr_assert_eq(st, SWACL_INVALID_ARG, "missing ids: %d", (int)st);
+
+    in = (swacl_input){1, 8, ids, NULL};
+    st = swacl_model_forward(f.m, &in, 0, NULL);
+    cr_assert_eq(st, SWACL_INVALID_ARG, "out NULL: %d", (int)st);
+    st = swacl_model_forward(f.m, NULL, 0, out);
+    cr_assert_eq(st, SWACL_INVALID_ARG, "input NULL: %d", (int)st);
+
+    /* the model still works after the rejected calls */
+    st = swacl_model_forward(f.m, &in, 0, out);
+    cr_assert_eq(st, SWACL_OK, "%s", swacl_ctx_errmsg(f.ctx));
+    free(out);
+    free_model(&f);
+}
+
+Test(model, create_rejects_invalid_config)
+{
+    swacl_ctx *ctx = test_ref_ctx();
+    swacl_config c = swacl_recommended_defaults();
+    swacl_weights *w = NULL;
+    cr_assert_eq(swacl_weights_create_random(&c, 1, &w), SWACL_OK);
+    c.n_kv_heads = 3;
+    swacl_model *m = NULL;
+    swacl_status st = swacl_model_create(ctx, &c, w, &m);
+    cr_assert_eq(st, SWACL_INVALID_ARG, "got %d", (int)st);
+    cr_assert_null(m);
+    cr_assert(swacl_ctx_errmsg(ctx)[0] != 0);
+    swacl_weights_destroy(w);
+    swacl_ctx_destroy(ctx);
+}
