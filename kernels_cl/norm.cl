@@ -14,6 +14,9 @@
  *   norm_wg   one work-group of NORM_WG items per row, strided partial sums
  *             and a local-memory tree reduction (GPUs); NDRange
  *             (rows*NORM_WG), local (NORM_WG).
+ * Measured on PoCL 3.1 (LayerNorm with w and b, CPU ms per call, 2 shared
+ * cores): rows 8192 x n 256: norm_row 5.5 vs norm_wg 12.9; 512 x 4096:
+ * 6.1 vs 8.5; 16 x 4096: 0.18 vs 0.24. So CPU devices use norm_row.
  */
 #ifndef NORM_WG
 #define NORM_WG 64

@@ -119,6 +119,8 @@ static attn_case attn_cases[] = {
      {3, 1234}, {48, 30}},
     {"global cache ragged", 2, 20, 4, 4, 32, SWACL_SPAN_GLOBAL, 0, SWACL_TEMP_NONE, 0, 0, 100,
      {50, 70}, {20, 7}},
+    {"W=1, pos0 > 0, no cache needed", 2, 3, 2, 1, 32, SWACL_SPAN_WINDOW, 1, SWACL_TEMP_NONE, 0,
+     0, 0, {500, 9}, {3, 2}},
     {"long window prefill", 1, 300, 2, 1, 64, SWACL_SPAN_WINDOW, 48, SWACL_TEMP_NONE, 0, 0, 0,
      {0}, {0}},
 };

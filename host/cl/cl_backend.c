@@ -58,7 +58,7 @@ typedef struct {
     /* launch shapes chosen per device type */
     int attn_bq, attn_bk_small, attn_bk_large; /* BK for d <= 64 / d = 128 */
     int norm_per_row;                          /* norm_row vs norm_wg      */
-    int attn_row;                              /* attn_fwd_row vs attn_fwd */
+    int attn_row;                              /* attn_fwd_row (v3) vs attn_fwd (v2) */
     int attn_row_lx;
 } cl_be;
 
@@ -401,7 +401,12 @@ static swacl_status cl_attention(swacl_backend *base, const swacl_attn_args *a)
         SWACL_FAIL_IF(ctx, a->pos0[b] < 0 || a->n_new[b] < 0 || a->n_new[b] > a->T,
                       SWACL_INVALID_ARG, "attention: sequence %d has pos0 %d, n_new %d (T %d)",
                       b, a->pos0[b], a->n_new[b], a->T);
-        if (a->pos0[b] > 0) need_cache = 1;
+        /* the first query of b has the smallest lo: the cache is read
+         * only when that lo lies before pos0 (e.g. never for W = 1) */
+        int p = a->pos0[b], lo = 0;
+        if (a->span == SWACL_SPAN_WINDOW) lo = p - a->span_size + 1 > 0 ? p - a->span_size + 1 : 0;
+        if (a->span == SWACL_SPAN_CHUNK) lo = p / a->span_size * a->span_size;
+        if (a->n_new[b] > 0 && lo < p) need_cache = 1;
     }
     size_t rows = (size_t)a->B * a->T;
     SWACL_TRY(check_buf(be, "attention", "q", a->q, rows * a->H * a->d));
@@ -417,13 +422,15 @@ static swacl_status cl_attention(swacl_backend *base, const swacl_attn_args *a)
     }
     int bk = a->d >= 128 ? be->attn_bk_large : be->attn_bk_small;
     char opts[96];
-    if (be->attn_row)
+    if (be->attn_row == 2)
+        snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_HQ=%d", a->d, be->attn_bq);
+    else if (be->attn_row)
         snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_ROW_LX=%d", a->d, be->attn_row_lx);
     else
         snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_BQ=%d -DATTN_BK=%d", a->d, be->attn_bq,
                  bk);
     cl_kernel k;
-    SWACL_TRY(get_kernel(be, "attn", opts, be->attn_row ? (getenv("TMP_K2") ? "attn_fwd_row2" : "attn_fwd_row") : "attn_fwd", &k));
+    SWACL_TRY(get_kernel(be, "attn", opts, be->attn_row == 2 ? "attn_fwd_hz" : be->attn_row ? "attn_fwd_row" : "attn_fwd", &k));
     cl_mem meta;
     SWACL_TRY(upload_meta(be, a->pos0, a->n_new, a->B, a->T, &meta));
     cl_mem kcm = need_cache ? a->kc->mem : a->k->mem;
@@ -437,7 +444,7 @@ static swacl_status cl_attention(swacl_backend *base, const swacl_attn_args *a)
                  KA(a->Hkv),    KA(cap),       KA(span),      KA(S),     KA(scale),
                  KA(temp),      KA(p0),        KA(p1)};
     SWACL_TRY(set_args(be, k, ka, 18));
-    size_t lx = (size_t)(be->attn_row ? be->attn_row_lx : be->attn_bq);
+    size_t lx = (size_t)(be->attn_row == 1 ? be->attn_row_lx : be->attn_bq);
     size_t g[3] = {round_up((size_t)a->T, lx), (size_t)a->H, (size_t)a->B};
     size_t l[3] = {lx, 1, 1};
     return launch(be, k, 3, g, l);
@@ -624,7 +631,10 @@ swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,
         be->attn_bk_small = 32;
         be->attn_bk_large = 32;
         be->norm_per_row = 1;
-        be->attn_row = 1;
+        /* attn_fwd (v2) measured a little faster than attn_fwd_row (v3) on
+         * PoCL 3.1 (L=8192, W=512, d=64: 7.1-7.8 vs 6.0-6.4 GFLOP/s per
+         * core-second), so v2 is the default here too; see attn.cl. */
+        be->attn_row = 0;
     } else {
         be->attn_bq = 32;
         be->attn_bk_small = 32;
@@ -638,8 +648,7 @@ swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,
     const char *ak = getenv("SWACL_ATTN_KERNEL");
     if (ak && !strcmp(ak, "tiled")) be->attn_row = 0;
     if (ak && !strcmp(ak, "row")) be->attn_row = 1;
-    const char *TMPX = getenv("TMP_ROW_LX"); if (TMPX) be->attn_row_lx = atoi(TMPX);
-    const char *TMPQ = getenv("TMP_BQ"); if (TMPQ) be->attn_bq = atoi(TMPQ);
+    if (ak && !strcmp(ak, "hz")) be->attn_row = 2;
     *out = &be->base;
     return SWACL_OK;
 }
