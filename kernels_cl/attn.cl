@@ -36,12 +36,11 @@
  *   v1  one work-item per query, keys read straight from global memory.
  *   v2  attn_fwd: query tiles + K/V tiles in local memory (reuse factor
  *       ATTN_BQ), float4 over the head dimension, band-limited tile range,
- *       per-tile online-softmax update. For GPUs (local memory is real).
+ *       per-tile online-softmax update. The default on every device.
  *   v3  attn_fwd_row: for CPU runtimes (PoCL). One work-item per query, no
  *       local memory and no barriers: PoCL turns every barrier region into
- *       work-item loops with "context arrays" for live private data, which
- *       made v2's per-query float4 registers spill into strided memory
- *       (PERF.md 3). Here a work-group is ATTN_ROW_LX consecutive queries of
+ *       work-item loops with "context arrays" for live private data
+ *       (PERF.md 3), which v3 avoids entirely. Here a work-group is ATTN_ROW_LX consecutive queries of
  *       one (b, h) run back to back on one core, so the K/V rows of the
  *       window stay hot in L1/L2 and are reused through the cache instead
  *       of __local copies. Each query walks exactly its own keys [lo, p]
@@ -57,6 +56,10 @@
  *       the head-dim loops here sit inside it. The host therefore uses v2
  *       everywhere; SWACL_ATTN_KERNEL=row selects v3 (kept and tested as
  *       the barrier-free variant for CPU runtimes that vectorize it).
+ *   v4  (tried, removed) v2 with per-query arrays transposed in __local
+ *       memory ([c][lane]) and barriers inside the uniform key / head-dim
+ *       loops so PoCL's work-item loop becomes innermost: 2.4-2.9 GFLOP/s
+ *       per core-second, slower than v2 (region overhead dominates).
  *
  * Tunables (the host passes them, it needs ATTN_BQ for the NDRange):
  *   HEAD_DIM  32, 64 or 128 (required, multiple of 4)
@@ -303,112 +306,3 @@ void attn_fwd_row(__global const float *restrict q, __global const float *restri
     for (int c = 0; c < ATTN_D4; c++) orow[c] = acc[c] * inv;
 }
 
-/*
- * v4 attn_fwd_hz: v2's tiling rearranged for PoCL's horizontal (across
- * work-item) vectorizer. Lanes are queries; every per-query array lives in
- * __local memory transposed ([c][lane]) so lane-adjacent accesses are
- * unit-stride, and the loops over keys and head dims either carry a
- * barrier (uniform trip count: it only splits PoCL's parallel regions, so
- * the work-item loop becomes innermost and vectorizes) or are fully
- * unrolled. NDRange as v2 with ATTN_HQ queries per group, ATTN_HK keys per
- * tile.
- */
-#ifndef ATTN_HQ
-#define ATTN_HQ 16
-#endif
-#ifndef ATTN_HK
-#define ATTN_HK 16
-#endif
-
-__kernel __attribute__((reqd_work_group_size(ATTN_HQ, 1, 1)))
-void attn_fwd_hz(__global const float *restrict q, __global const float *restrict k,
-                 __global const float *restrict v, __global const float *restrict kc,
-                 __global const float *restrict vc, __global const int *restrict meta,
-                 __global float *restrict out, int B, int T, int H, int Hkv, int cap,
-                 int span, int S, float scale, int temp, float temp_p0, float temp_p1)
-{
-    __local float Ks[ATTN_HK][HEAD_DIM], Vs[ATTN_HK][HEAD_DIM];
-    __local float Qt[HEAD_DIM][ATTN_HQ], At[HEAD_DIM][ATTN_HQ], St[ATTN_HK][ATTN_HQ];
-
-    const int lid = (int)get_local_id(0);
-    const int t0 = (int)get_group_id(0) * ATTN_HQ;
-    const int h = (int)get_global_id(1);
-    const int b = (int)get_global_id(2);
-    const int t = t0 + lid;
-    const int pos0 = meta[b];
-    const int n_new = meta[B + b];
-    if (t0 >= n_new) return; /* uniform over the group */
-
-    const int g = h / (H / Hkv);
-    const int qw = H * HEAD_DIM, kw = Hkv * HEAD_DIM;
-    const int valid = t < n_new;
-    const int p = pos0 + t;
-    const int lo = valid ? attn_lo(p, span, S) : 0;
-    const int t_last = min(t0 + ATTN_HQ, n_new) - 1;
-    const int band_lo = attn_lo(pos0 + t0, span, S);
-    const int band_hi = pos0 + t_last;
-    {
-        const float qs = valid ? scale * attn_temp(temp, temp_p0, temp_p1, p) : 0.0f;
-        __global const float *qrow = q + ((size_t)b * T + (valid ? t : t0)) * qw + h * HEAD_DIM;
-        for (int c = 0; c < HEAD_DIM; c++) {
-            Qt[c][lid] = qrow[c] * qs;
-            At[c][lid] = 0.0f;
-        }
-    }
-    float m = ATTN_NEG_BIG, l = 0.0f;
-
-    for (int kt = band_lo; kt <= band_hi; kt += ATTN_HK) {
-        barrier(CLK_LOCAL_MEM_FENCE); /* previous tile fully consumed */
-        for (int e = lid; e < ATTN_HK * HEAD_DIM; e += ATTN_HQ) {
-            const int kk = e / HEAD_DIM, c = e % HEAD_DIM;
-            const int j = kt + kk;
-            float kx = 0.0f, vx = 0.0f;
-            if (j <= band_hi) {
-                int fc;
-                const size_t off = attn_kv_off(j, b, g, T, pos0, cap, kw, &fc);
-                kx = (fc ? kc : k)[off + c];
-                vx = (fc ? vc : v)[off + c];
-            }
-            Ks[kk][c] = kx;
-            Vs[kk][c] = vx;
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-
-        const int k_lo = max(lo, kt) - kt, k_hi = min(p, kt + ATTN_HK - 1) - kt;
-        for (int kk = 0; kk < ATTN_HK; kk++) {
-            float s = 0.0f;
-#pragma unroll
-            for (int c = 0; c < HEAD_DIM; c++) s = mad(Qt[c][lid], Ks[kk][c], s);
-            St[kk][lid] = (kk >= k_lo && kk <= k_hi) ? s : ATTN_NEG_BIG;
-            barrier(CLK_LOCAL_MEM_FENCE); /* region split only */
-        }
-        float mt = ATTN_NEG_BIG;
-#pragma unroll
-        for (int kk = 0; kk < ATTN_HK; kk++) mt = fmax(mt, St[kk][lid]);
-        const float mn = fmax(m, mt);
-        const float corr = exp(m - mn);
-        float ls = 0.0f;
-#pragma unroll
-        for (int kk = 0; kk < ATTN_HK; kk++) {
-            const float sv = St[kk][lid];
-            const float w = sv > ATTN_NEG_BIG ? exp(sv - mn) : 0.0f;
-            St[kk][lid] = w;
-            ls += w;
-        }
-        l = l * corr + ls;
-        m = mn;
-        for (int c = 0; c < HEAD_DIM; c++) {
-            barrier(CLK_LOCAL_MEM_FENCE); /* region split only */
-            float a = At[c][lid] * corr;
-#pragma unroll
-            for (int kk = 0; kk < ATTN_HK; kk++) a = mad(St[kk][lid], Vs[kk][c], a);
-            At[c][lid] = a;
-        }
-    }
-
-    if (valid) {
-        const float inv = 1.0f / l;
-        __global float *orow = out + ((size_t)b * T + t) * qw + h * HEAD_DIM;
-        for (int c = 0; c < HEAD_DIM; c++) orow[c] = At[c][lid] * inv;
-    }
-}

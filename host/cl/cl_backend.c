@@ -422,15 +422,13 @@ static swacl_status cl_attention(swacl_backend *base, const swacl_attn_args *a)
     }
     int bk = a->d >= 128 ? be->attn_bk_large : be->attn_bk_small;
     char opts[96];
-    if (be->attn_row == 2)
-        snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_HQ=%d", a->d, be->attn_bq);
-    else if (be->attn_row)
+    if (be->attn_row)
         snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_ROW_LX=%d", a->d, be->attn_row_lx);
     else
         snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_BQ=%d -DATTN_BK=%d", a->d, be->attn_bq,
                  bk);
     cl_kernel k;
-    SWACL_TRY(get_kernel(be, "attn", opts, be->attn_row == 2 ? "attn_fwd_hz" : be->attn_row ? "attn_fwd_row" : "attn_fwd", &k));
+    SWACL_TRY(get_kernel(be, "attn", opts, be->attn_row ? "attn_fwd_row" : "attn_fwd", &k));
     cl_mem meta;
     SWACL_TRY(upload_meta(be, a->pos0, a->n_new, a->B, a->T, &meta));
     cl_mem kcm = need_cache ? a->kc->mem : a->k->mem;
@@ -444,7 +442,7 @@ static swacl_status cl_attention(swacl_backend *base, const swacl_attn_args *a)
                  KA(a->Hkv),    KA(cap),       KA(span),      KA(S),     KA(scale),
                  KA(temp),      KA(p0),        KA(p1)};
     SWACL_TRY(set_args(be, k, ka, 18));
-    size_t lx = (size_t)(be->attn_row == 1 ? be->attn_row_lx : be->attn_bq);
+    size_t lx = (size_t)(be->attn_row ? be->attn_row_lx : be->attn_bq);
     size_t g[3] = {round_up((size_t)a->T, lx), (size_t)a->H, (size_t)a->B};
     size_t l[3] = {lx, 1, 1};
     return launch(be, k, 3, g, l);
@@ -648,7 +646,6 @@ swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,
     const char *ak = getenv("SWACL_ATTN_KERNEL");
     if (ak && !strcmp(ak, "tiled")) be->attn_row = 0;
     if (ak && !strcmp(ak, "row")) be->attn_row = 1;
-    if (ak && !strcmp(ak, "hz")) be->attn_row = 2;
     *out = &be->base;
     return SWACL_OK;
 }

@@ -157,6 +157,7 @@ static const char k_run_help[] =
     "  --iters N        timed forward passes; seconds is their mean (default 1)\n"
     "check\n"
     "  --no-verify      skip the CPU reference run\n"
+    "  --kv-only        report the KV-cache bytes at --seq and exit (no run)\n"
     "  --threads T      CPU reference threads (default 0 = all cores)\n"
     "  --tol NMSE       max normalised MSE, sum (a-r)^2 / sum r^2 (default 1e-6)\n"
     "  --atol A         also require |a-r| <= atol + rtol*|r| elementwise\n"
@@ -164,7 +165,7 @@ static const char k_run_help[] =
     "output\n"
     "  --json           print one JSON object on stdout\n"
     "  -v, --verbose    log kernel compiles and cache events\n"
-    "  -q, --quiet      no cli_progress lines on stderr\n"
+    "  -q, --quiet      no progress lines on stderr\n"
     "  -h, --help\n";
 
 typedef struct {
@@ -173,7 +174,7 @@ typedef struct {
     swacl_preset_params pp;
     int seq, batch, threads, warmup, iters;
     uint64_t seed;
-    int verify, all_positions, json, verbose;
+    int verify, all_positions, json, verbose, kv_only;
     double tol, atol, rtol;
     int elementwise;
 } run_opts;
@@ -245,6 +246,7 @@ static int run_parse(int argc, char **argv, run_opts *o)
         }
         if (!strcmp(s, "--json")) { o->json = 1; continue; }
         if (!strcmp(s, "--no-verify")) { o->verify = 0; continue; }
+        if (!strcmp(s, "--kv-only")) { o->kv_only = 1; continue; }
         if (!strcmp(s, "--all-positions")) { o->all_positions = 1; continue; }
         if (!strcmp(s, "-v") || !strcmp(s, "--verbose")) { o->verbose = 1; continue; }
         if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) { cli_g_quiet = 1; continue; }
@@ -439,6 +441,27 @@ static int cmd_run(int argc, char **argv)
     const size_t out_n = (size_t)B * (size_t)(o.all_positions ? T : 1) * (size_t)width;
     uint64_t kv_global = 0, kv_window = 0;
     uint64_t kv_total = swacl_kv_bytes(&cfg, B, T, &kv_global, &kv_window);
+    if (o.kv_only) { /* memory comparison at any length, nothing allocated */
+        if (o.json) {
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddStringToObject(j, "preset", o.preset);
+            cJSON_AddNumberToObject(j, "seq", T);
+            cJSON_AddNumberToObject(j, "batch", B);
+            cJSON_AddNumberToObject(j, "kv_bytes", (double)kv_total);
+            cJSON_AddNumberToObject(j, "kv_bytes_global", (double)kv_global);
+            cJSON_AddNumberToObject(j, "kv_bytes_window", (double)kv_window);
+            char *js = cJSON_PrintUnformatted(j);
+            printf("%s\n", js);
+            free(js);
+            cJSON_Delete(j);
+        } else {
+            printf("preset           %s\nseq              %d\nbatch            %d\n"
+                   "kv_bytes         %llu (global %llu, window %llu)\n",
+                   o.preset, T, B, (unsigned long long)kv_total, (unsigned long long)kv_global,
+                   (unsigned long long)kv_window);
+        }
+        return 0;
+    }
 
     /* weights and seeded inputs */
     swacl_weights *w = NULL;
