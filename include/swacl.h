@@ -332,6 +332,25 @@ swacl_status swacl_session_step(swacl_session *s, int T, const int *n_new, const
 swacl_status swacl_session_prefill(swacl_session *s, const swacl_input *in, int chunk,
                                    float *out);
 
+/* ------------------------------------------------------------------------ */
+/* Hugging Face checkpoints (ARCH.md Part B 4-7): a directory with config.json
+ * and model.safetensors, or shards + model.safetensors.index.json. Weights in
+ * F32, F16 or BF16 are memory-mapped and converted to float32 at load.
+ * model_type: cohere2, smollm3, llama4_text (dense FFN layers only), mistral,
+ * llama, and "swacl" (written by swacl_save_hf, carrying the full per-layer
+ * spec). Errors (a one-line message naming the file, key or tensor in err):
+ * SWACL_IO (missing file), SWACL_FORMAT (malformed safetensors/JSON, missing
+ * tensor, wrong shape), SWACL_UNSUPPORTED (model_type, MoE, rope_scaling,
+ * dtype swacl does not implement).                                          */
+
+swacl_status swacl_load_hf(const char *dir, swacl_config *cfg, swacl_weights **out, char *err,
+                           size_t err_len);
+/** Write cfg + w to dir (created if needed): config.json with model_type
+ * "swacl" and a swacl_layers array, model.safetensors in F32 with HF tensor
+ * names. swacl_load_hf reads it back bit-exactly. */
+swacl_status swacl_save_hf(const char *dir, const swacl_config *cfg, const swacl_weights *w,
+                           char *err, size_t err_len);
+
 #ifdef __cplusplus
 }
 #endif

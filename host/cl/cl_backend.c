@@ -623,6 +623,8 @@ swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,
         return st;
     }
     be->dev_open = 1;
+    /* CLBlast GEMM parameters from `swacl tune`, if this device has any */
+    swacl_cl_tune_apply(ctx, &be->dev);
     if (be->dev.is_cpu) {
         /* PoCL-style CPU runtimes: small barrier groups (PERF.md 3) */
         be->attn_bq = 16;

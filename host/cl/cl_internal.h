@@ -83,4 +83,45 @@ swacl_status swacl_cl_sgemm(swacl_ctx *ctx, swacl_cl_dev *dev, int b_trans, int 
                             size_t b_off, size_t ldb, float beta, cl_mem C, size_t c_off,
                             size_t ldc);
 
+/* ---- GEMM tuning (cl_tune.c; searched by `swacl tune`, cmd_tune.c) -------
+ * cl_tune.c also includes clblast_c.h (for CLBlastOverrideParameters).
+ * A set: CLBlast "Xgemm" values in swacl_tune_xgemm_names order,
+ * "XgemmDirect" values in swacl_tune_direct_names order, and "GemmRoutine"
+ * XGEMM_MIN_INDIRECT_SIZE (direct path when m*n*k < size^3; 0 = never).   */
+#define SWACL_TUNE_NX 16
+#define SWACL_TUNE_ND 10
+extern const char *const swacl_tune_xgemm_names[SWACL_TUNE_NX];
+extern const char *const swacl_tune_direct_names[SWACL_TUNE_ND];
+typedef struct {
+    size_t x[SWACL_TUNE_NX];
+    size_t d[SWACL_TUNE_ND];
+    size_t min_indirect;
+} swacl_tune_params;
+struct cJSON;
+/* CLBlast's constraints (1 = valid); 0 limits mean "no limit". */
+int swacl_tune_xgemm_ok(const size_t *x, size_t max_wg, uint64_t local_mem);
+int swacl_tune_direct_ok(const size_t *d, size_t max_wg, uint64_t local_mem);
+/* CLBlastOverrideParameters for all three entries (next GEMM recompiles). */
+swacl_status swacl_tune_override(swacl_ctx *ctx, swacl_cl_dev *dev, const swacl_tune_params *t);
+/* Plain-C reference: C[M,N] = A[M,K] W[N,K]^T, double accumulation.       */
+void swacl_tune_ref_gemm(int M, int N, int K, const float *A, const float *W, float *C);
+/* 0 when got matches ref (n values, inner size K), -1 otherwise (NaN too);
+ * max relative error and the first bad (or worst) index when non-NULL.    */
+int swacl_tune_check(const float *got, const float *ref, size_t n, int K, double *max_err,
+                     size_t *bad_index);
+/* Tune file: <cache_dir>/gemm-tune-<name>-<hash(name, driver, version)>.json */
+int swacl_tune_path(const swacl_cl_dev *dev, char *path, size_t len);
+/* Parse/load a tune file for dev (dev NULL: no device match/limits);
+ * 0 ok, -1 with the reason in why. Never crashes on bad input.            */
+int swacl_tune_parse(const swacl_cl_dev *dev, const char *text, swacl_tune_params *out,
+                     char *why, size_t why_len);
+int swacl_tune_load(const swacl_cl_dev *dev, const char *path, swacl_tune_params *out, char *why,
+                    size_t why_len);
+/* Write the tune file (extra: optional object stored as "measured").      */
+swacl_status swacl_tune_save(swacl_ctx *ctx, const swacl_cl_dev *dev, const swacl_tune_params *t,
+                             struct cJSON *extra, char *path_out, size_t path_len);
+/* Backend-creation hook: apply dev's tune file if there is a valid one
+ * (SWACL_GEMM_TUNE=off skips it). Returns 1 when applied; never fails.    */
+int swacl_cl_tune_apply(swacl_ctx *ctx, swacl_cl_dev *dev);
+
 #endif /* SWACL_CL_INTERNAL_H */

@@ -17,9 +17,10 @@
 
 #include "cli/cmd_generate.h"
 #include "internal.h"
+#include "model/hf.h"
 
 typedef struct {
-    const char *preset, *device, *prompt_ids;
+    const char *preset, *device, *prompt_ids, *model_dir;
     int prompt_len, max_new, top_k, seed, verify, json, chunk, threads, window, train_len, layers;
     double temperature, top_p, tol;
 } gen_opts;
@@ -27,11 +28,12 @@ typedef struct {
 static int usage(FILE *f)
 {
     fprintf(f,
-            "usage: swacl generate [--preset P] [--device D] [--prompt-len N | --prompt-ids 1,2,3]\n"
+            "usage: swacl generate [--preset P | --model DIR] [--device D] [--prompt-len N | --prompt-ids 1,2,3]\n"
             "                      [--max-new M] [--temperature T] [--top-k K] [--top-p P] [--seed S]\n"
             "                      [--chunk C] [--window W] [--train-len L] [--layers N]\n"
             "                      [--threads T] [--verify] [--tol NMSE] [--json]\n"
             "  Prefill then decode with a KV cache (window layers keep only W positions).\n"
+            "  --model DIR loads a Hugging Face checkpoint (see `swacl run --help`).\n"
             "  --temperature 0 is greedy. --verify checks every step against the CPU reference.\n");
     return f == stdout ? 0 : 2;
 }
@@ -172,6 +174,7 @@ int swacl_cmd_generate(int argc, char **argv)
         else if (!strcmp(a, "--json")) o.json = 1, takes = 0;
         else if (!strcmp(a, "--verify")) o.verify = 1, takes = 0;
         else if (!strcmp(a, "--preset")) o.preset = v, ok = v != NULL;
+        else if (!strcmp(a, "--model")) o.model_dir = v, ok = v != NULL;
         else if (!strcmp(a, "--device")) o.device = v, ok = v != NULL;
         else if (!strcmp(a, "--prompt-ids")) o.prompt_ids = v, ok = v != NULL;
         else if (!strcmp(a, "--prompt-len")) ok = parse_int(a, v, 1, &o.prompt_len);
@@ -203,7 +206,16 @@ int swacl_cmd_generate(int argc, char **argv)
     pp.train_len = o.train_len;
     pp.n_layers = o.layers;
     swacl_config cfg;
-    if (swacl_preset_ex(o.preset, &pp, &cfg) != SWACL_OK) {
+    swacl_weights *w = NULL; /* --model: loaded here, else random below */
+    if (o.model_dir) {
+        char err[1024];
+        swacl_status lst = swacl_load_hf(o.model_dir, &cfg, &w, err, sizeof err);
+        if (lst != SWACL_OK) {
+            fprintf(stderr, "swacl: error: cannot load --model %s: %s\n", o.model_dir, err);
+            return lst == SWACL_OUT_OF_MEMORY || lst == SWACL_IO ? 1 : 2;
+        }
+        o.preset = o.model_dir;
+    } else if (swacl_preset_ex(o.preset, &pp, &cfg) != SWACL_OK) {
         fprintf(stderr, "swacl: error: unknown preset '%s' (valid:", o.preset);
         for (const char *const *n = swacl_preset_names(); *n; n++) fprintf(stderr, " %s", *n);
         fprintf(stderr, ")\n");
@@ -212,6 +224,7 @@ int swacl_cmd_generate(int argc, char **argv)
     char why[256];
     if (swacl_config_validate(&cfg, why, sizeof why) != SWACL_OK) {
         fprintf(stderr, "swacl: error: invalid configuration: %s\n", why);
+        swacl_weights_destroy(w);
         return 2;
     }
     const int tokens_model = cfg.vocab_size > 0;
@@ -234,6 +247,7 @@ int swacl_cmd_generate(int argc, char **argv)
                         cfg.vocab_size);
                 free(dup);
                 free(prompt);
+                swacl_weights_destroy(w);
                 return 2;
             }
             prompt[k++] = (int32_t)id;
@@ -243,6 +257,7 @@ int swacl_cmd_generate(int argc, char **argv)
         if (P < 1) {
             fprintf(stderr, "swacl: error: --prompt-ids is empty\n");
             free(prompt);
+            swacl_weights_destroy(w);
             return 2;
         }
     }
@@ -255,6 +270,7 @@ int swacl_cmd_generate(int argc, char **argv)
     if (!ids || (!tokens_model && !emb) || !out || !ref_out || !cbuf) {
         fprintf(stderr, "swacl: error: out of host memory\n");
         free(prompt), free(ids), free(emb), free(out), free(ref_out), free(cbuf);
+        swacl_weights_destroy(w);
         return 1;
     }
     for (int t = 0; t < P; t++)
@@ -263,11 +279,10 @@ int swacl_cmd_generate(int argc, char **argv)
     if (emb)
         for (size_t i = 0; i < (size_t)total * din; i++) emb[i] = swacl_rng_uniform(&rng);
 
-    swacl_weights *w = NULL;
     int rc = 1;
     runner dev = {0}, ref = {0};
     cJSON *toks = cJSON_CreateArray();
-    if (swacl_weights_create_random(&cfg, 42, &w) != SWACL_OK) {
+    if (!w && swacl_weights_create_random(&cfg, 42, &w) != SWACL_OK) {
         fprintf(stderr, "swacl: error: could not create weights\n");
         goto done;
     }

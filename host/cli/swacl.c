@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "model/hf.h"
 
 /* ------------------------------------------------------------------------ */
 /* swacl devices                                                             */
@@ -135,6 +136,9 @@ static const char k_run_help[] =
     "\n"
     "model\n"
     "  --preset P       preset name (default rnope-swa; see the list below)\n"
+    "  --model DIR      load a Hugging Face checkpoint instead (config.json +\n"
+    "                   model.safetensors or shards; cohere2, smollm3,\n"
+    "                   llama4_text, mistral, llama, swacl)\n"
     "  --window W       W of every sliding-window layer\n"
     "  --chunk C        C of every chunked layer (irope-llama4)\n"
     "  --train-len L    L_train / floor_scale of the query-temperature rules\n"
@@ -150,6 +154,9 @@ static const char k_run_help[] =
     "  --batch B        sequences (default 1)\n"
     "  --seed S         seed of weights and inputs (default 1)\n"
     "  --all-positions  compare every position, not only the last\n"
+    "  --ids-file F     token ids, whitespace separated, one line per sequence\n"
+    "                   (all lines equal length; sets --batch and --seq)\n"
+    "  --inputs-file F  continuous-input models: float32 .npy [B, T, input_dim]\n"
     "device\n"
     "  --device D       N (index from `swacl devices`), gpu, cpu, a name\n"
     "                   substring, or ref (default: first GPU, else first CPU)\n"
@@ -163,6 +170,8 @@ static const char k_run_help[] =
     "  --atol A         also require |a-r| <= atol + rtol*|r| elementwise\n"
     "  --rtol R         (either enables the elementwise check; default off)\n"
     "output\n"
+    "  --logits-out F   write the device output at every position as float32\n"
+    "                   .npy [B, T, V] (logits) or [B, T, D] (hidden states)\n"
     "  --json           print one JSON object on stdout\n"
     "  -v, --verbose    log kernel compiles and cache events\n"
     "  -q, --quiet      no progress lines on stderr\n"
@@ -171,6 +180,7 @@ static const char k_run_help[] =
 typedef struct {
     const char *preset;
     const char *device;
+    const char *model_dir, *ids_file, *inputs_file, *logits_out;
     swacl_preset_params pp;
     int seq, batch, threads, warmup, iters;
     uint64_t seed;
@@ -255,6 +265,23 @@ static int run_parse(int argc, char **argv, run_opts *o)
             if (r < 0) return EXIT_USAGE;
             o->preset = v;
             continue;
+        }
+        {
+            const char **file_opt[] = {&o->model_dir, &o->ids_file, &o->inputs_file,
+                                       &o->logits_out};
+            const char *file_name[] = {"--model", "--ids-file", "--inputs-file", "--logits-out"};
+            int f, hit = 0;
+            for (f = 0; f < 4 && !hit; f++) {
+                if ((r = cli_opt_value(&a, file_name[f], &v)) == 0) continue;
+                if (r < 0) return EXIT_USAGE;
+                if (!*v) {
+                    cli_die_msg("invalid value '' for %s", file_name[f]);
+                    return EXIT_USAGE;
+                }
+                *file_opt[f] = v;
+                hit = 1;
+            }
+            if (hit) continue;
         }
         if ((r = cli_opt_value(&a, "--device", &v)) != 0) {
             if (r < 0) return EXIT_USAGE;
@@ -412,6 +439,75 @@ static void layer_pattern(const swacl_config *c, char *buf, size_t len)
     }
 }
 
+/* --ids-file: whitespace-separated ids, one line per sequence, all lines
+ * the same length, every id in [0, vocab). Returns 0 or an exit code. */
+static int read_ids_file(const char *path, int vocab, int32_t **ids, int *B, int *T)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char err[1024];
+    *ids = NULL;
+    if (swacl_read_file(path, &buf, &len, err, sizeof err) != SWACL_OK) {
+        cli_die_msg("%s", err);
+        return EXIT_USAGE;
+    }
+    int32_t *v = malloc((len / 2 + 1) * sizeof *v);
+    if (!v) {
+        free(buf);
+        cli_die_msg("out of memory");
+        return EXIT_RUNTIME;
+    }
+    int rows = 0, cols = -1, n = 0, line_no = 0;
+    char *p = (char *)buf;
+    while (*p) {
+        char *eol = strchr(p, '\n');
+        if (eol) *eol = 0;
+        line_no++;
+        int c = 0;
+        for (char *q = p;;) {
+            while (*q == ' ' || *q == '\t' || *q == '\r') q++;
+            if (!*q) break;
+            char *end;
+            errno = 0;
+            long x = strtol(q, &end, 10);
+            if (end == q || errno || (*end && *end != ' ' && *end != '\t' && *end != '\r') ||
+                x < 0 || x >= vocab) {
+                cli_die_msg("%s:%d: token %d is not an id in [0, %d)", path, line_no, c + 1, vocab);
+                goto bad;
+            }
+            v[n++] = (int32_t)x;
+            c++;
+            q = end;
+        }
+        if (c > 0) {
+            if (cols >= 0 && c != cols) {
+                cli_die_msg("%s:%d: %d ids, but earlier lines have %d (all sequences of a batch "
+                            "must have the same length)",
+                            path, line_no, c, cols);
+                goto bad;
+            }
+            cols = c;
+            rows++;
+        }
+        if (!eol) break;
+        p = eol + 1;
+    }
+    free(buf);
+    if (rows == 0) {
+        free(v);
+        cli_die_msg("%s: no token ids", path);
+        return EXIT_USAGE;
+    }
+    *ids = v;
+    *B = rows;
+    *T = cols;
+    return 0;
+bad:
+    free(buf);
+    free(v);
+    return EXIT_USAGE;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     run_opts o;
@@ -420,7 +516,18 @@ static int cmd_run(int argc, char **argv)
 
     /* configuration */
     swacl_config cfg;
-    if (swacl_preset_ex(o.preset, &o.pp, &cfg) != SWACL_OK) {
+    swacl_weights *w_loaded = NULL; /* --model */
+    int32_t *ids_loaded = NULL;     /* --ids-file */
+    float *embeds_loaded = NULL;    /* --inputs-file */
+    if (o.model_dir) {
+        char err[1024];
+        swacl_status lst = swacl_load_hf(o.model_dir, &cfg, &w_loaded, err, sizeof err);
+        if (lst != SWACL_OK) {
+            cli_die_msg("cannot load --model %s: %s", o.model_dir, err);
+            return lst == SWACL_OUT_OF_MEMORY || lst == SWACL_IO ? EXIT_RUNTIME : EXIT_USAGE;
+        }
+        o.preset = o.model_dir; /* the label in the report */
+    } else if (swacl_preset_ex(o.preset, &o.pp, &cfg) != SWACL_OK) {
         char names[512];
         preset_list(names, sizeof names);
         if (swacl_preset(o.preset, &cfg) != SWACL_OK)
@@ -433,8 +540,47 @@ static int cmd_run(int argc, char **argv)
     char msg[512];
     if (swacl_config_validate(&cfg, msg, sizeof msg) != SWACL_OK) {
         cli_die_msg("invalid configuration for preset '%s': %s", o.preset, msg);
+        swacl_weights_destroy(w_loaded);
         return EXIT_USAGE;
     }
+    if (o.ids_file || o.inputs_file) {
+        int bad = 0;
+        if (o.ids_file && o.inputs_file) {
+            cli_die_msg("give either --ids-file or --inputs-file, not both");
+            bad = EXIT_USAGE;
+        } else if (o.ids_file && cfg.vocab_size < 1) {
+            cli_die_msg("--ids-file: this model takes continuous inputs (use --inputs-file)");
+            bad = EXIT_USAGE;
+        } else if (o.inputs_file && cfg.vocab_size > 0) {
+            cli_die_msg("--inputs-file: this model takes token ids (use --ids-file)");
+            bad = EXIT_USAGE;
+        } else if (o.ids_file) {
+            bad = read_ids_file(o.ids_file, cfg.vocab_size, &ids_loaded, &o.batch, &o.seq);
+        } else {
+            char err[1024];
+            int nd = 0;
+            int64_t sh[SWACL_NPY_MAX_DIMS];
+            if (swacl_npy_read_f32(o.inputs_file, &embeds_loaded, &nd, sh, err, sizeof err) !=
+                SWACL_OK) {
+                cli_die_msg("--inputs-file: %s", err);
+                bad = EXIT_USAGE;
+            } else if (nd != 3 || sh[0] < 1 || sh[1] < 1 || sh[2] != cfg.input_dim ||
+                       sh[0] * sh[1] > INT_MAX) {
+                cli_die_msg("--inputs-file %s: shape must be [B, T, %d] with B, T >= 1", o.inputs_file,
+                            cfg.input_dim);
+                bad = EXIT_USAGE;
+            } else {
+                o.batch = (int)sh[0];
+                o.seq = (int)sh[1];
+            }
+        }
+        if (bad) {
+            swacl_weights_destroy(w_loaded);
+            free(embeds_loaded);
+            return bad;
+        }
+    }
+    if (o.logits_out) o.all_positions = 1;
 
     const int B = o.batch, T = o.seq;
     const int width = swacl_output_size(&cfg);
@@ -460,26 +606,33 @@ static int cmd_run(int argc, char **argv)
                    o.preset, T, B, (unsigned long long)kv_total, (unsigned long long)kv_global,
                    (unsigned long long)kv_window);
         }
+        swacl_weights_destroy(w_loaded);
+        free(ids_loaded);
+        free(embeds_loaded);
         return 0;
     }
 
     /* weights and seeded inputs */
-    swacl_weights *w = NULL;
-    int32_t *ids = NULL;
-    float *embeds = NULL, *out = NULL, *ref = NULL;
+    swacl_weights *w = w_loaded;
+    int32_t *ids = ids_loaded;
+    float *embeds = embeds_loaded, *out = NULL, *ref = NULL;
     swacl_ctx *ctx = NULL, *rctx = NULL;
     rc = EXIT_RUNTIME;
 
     cli_progress("preset %s: %d layers, hidden %d, seq %d, batch %d", o.preset, cfg.n_layers,
              cfg.hidden_size, T, B);
-    swacl_status st = swacl_weights_create_random(&cfg, o.seed, &w);
+    swacl_status st = w ? SWACL_OK : swacl_weights_create_random(&cfg, o.seed, &w);
     if (st != SWACL_OK) {
         cli_die_msg("cannot create random weights: %s", swacl_status_string(st));
         goto done;
     }
     swacl_input in = {B, T, NULL, NULL};
     swacl_rng rng = {o.seed ^ 0x5851F42D4C957F2Dull};
-    if (cfg.vocab_size > 0) {
+    if (ids) {
+        in.ids = ids;
+    } else if (embeds) {
+        in.embeds = embeds;
+    } else if (cfg.vocab_size > 0) {
         ids = malloc((size_t)B * (size_t)T * sizeof *ids);
         if (!ids) goto oom;
         for (size_t i = 0; i < (size_t)B * (size_t)T; i++)
@@ -525,6 +678,16 @@ static int cmd_run(int argc, char **argv)
         ok = cmp.nonfinite == 0 && cmp.nmse <= o.tol && (!o.elementwise || cmp.n_bad == 0);
     }
     double tps = seconds > 0 ? (double)B * T / seconds : 0;
+    if (o.logits_out) {
+        char err[1024];
+        int64_t shape[3] = {B, T, width};
+        if (swacl_npy_write_f32(o.logits_out, out, 3, shape, err, sizeof err) != SWACL_OK) {
+            cli_die_msg("--logits-out: %s", err);
+            rc = EXIT_RUNTIME;
+            goto done;
+        }
+        cli_progress("wrote %s [%d, %d, %d]", o.logits_out, B, T, width);
+    }
 
     if (o.json) {
         cJSON *j = cJSON_CreateObject();
@@ -628,6 +791,84 @@ done:
 }
 
 /* ------------------------------------------------------------------------ */
+/* swacl save                                                                */
+
+static const char k_save_help[] =
+    "usage: swacl save --preset P --out DIR [--seed S] [size options of `swacl run`]\n"
+    "\n"
+    "Write a preset with its seeded random weights as a Hugging Face style\n"
+    "directory: config.json (model_type \"swacl\", the full per-layer spec) and\n"
+    "model.safetensors (F32). `swacl run --model DIR` loads it back exactly.\n"
+    "Size options: --window --chunk --train-len --layers --hidden --heads\n"
+    "--kv-heads --ffn --vocab --input-dim.\n";
+
+static int cmd_save(int argc, char **argv)
+{
+    const char *dir = NULL;
+    char **rest = malloc((size_t)(argc + 1) * sizeof *rest);
+    if (!rest) {
+        cli_die_msg("out of memory");
+        return EXIT_RUNTIME;
+    }
+    int n = 0;
+    rest[n++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(k_save_help, stdout);
+            print_presets(stdout);
+            free(rest);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (!strncmp(argv[i], "--out=", 6)) {
+            dir = argv[i] + 6;
+        } else {
+            rest[n++] = argv[i];
+        }
+    }
+    rest[n] = NULL;
+    run_opts o;
+    int rc = run_parse(n, rest, &o);
+    free(rest);
+    if (rc >= 0) return rc;
+    if (!dir || !*dir) {
+        cli_die_msg("save: --out DIR is required (see 'swacl save --help')");
+        return EXIT_USAGE;
+    }
+    if (o.model_dir || o.ids_file || o.inputs_file || o.logits_out) {
+        cli_die_msg("save: --model / --ids-file / --inputs-file / --logits-out do not apply");
+        return EXIT_USAGE;
+    }
+    swacl_config cfg;
+    char msg[1024];
+    if (swacl_preset_ex(o.preset, &o.pp, &cfg) != SWACL_OK) {
+        preset_list(msg, sizeof msg);
+        cli_die_msg("unknown preset '%s' or invalid size override (presets: %s)", o.preset, msg);
+        return EXIT_USAGE;
+    }
+    if (swacl_config_validate(&cfg, msg, sizeof msg) != SWACL_OK) {
+        cli_die_msg("invalid configuration for preset '%s': %s", o.preset, msg);
+        return EXIT_USAGE;
+    }
+    swacl_weights *w = NULL;
+    swacl_status st = swacl_weights_create_random(&cfg, o.seed, &w);
+    if (st != SWACL_OK) {
+        cli_die_msg("cannot create random weights: %s", swacl_status_string(st));
+        return EXIT_RUNTIME;
+    }
+    st = swacl_save_hf(dir, &cfg, w, msg, sizeof msg);
+    swacl_weights_destroy(w);
+    if (st != SWACL_OK) {
+        cli_die_msg("save: %s", msg);
+        return st == SWACL_INVALID_ARG ? EXIT_USAGE : EXIT_RUNTIME;
+    }
+    cli_progress("wrote %s/config.json and %s/model.safetensors (preset %s, seed %llu)", dir, dir,
+                 o.preset, (unsigned long long)o.seed);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* main                                                                      */
 
 /* Commands written in their own files (cmd_generate.c, cmd_bench.c). Weak,
@@ -640,6 +881,7 @@ done:
 #endif
 int swacl_cmd_generate(int argc, char **argv) CLI_WEAK;
 int swacl_cmd_bench(int argc, char **argv) CLI_WEAK;
+int swacl_cmd_tune(int argc, char **argv) CLI_WEAK;
 
 static const char k_main_help[] =
     "usage: swacl [--version] [--help] COMMAND [options]\n"
@@ -650,12 +892,34 @@ static const char k_main_help[] =
     "  devices   list OpenCL devices\n"
     "  run       run a preset model on a device and check it against the CPU reference\n"
     "  generate  prefill + KV-cache decode with sampling (optionally checked)\n"
+    "  save      write a preset (seeded weights) as a Hugging Face style directory\n"
     "  bench     cross-device benchmarks (peaks, kernels, end to end)\n"
+    "  tune      search CLBlast GEMM parameters for a device and store the winner\n"
     "\n"
     "Every command accepts --json (one JSON object on stdout) and --help.\n"
     "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 verification failure.\n";
 
+static int cli_main(int argc, char **argv);
+
+#if defined(SWACL_LSAN_EARLY)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 int main(int argc, char **argv)
+{
+    int rc = cli_main(argc, argv);
+#if defined(SWACL_LSAN_EARLY)
+    /* Sanitizer builds: run the leak check now, while the OpenCL driver's
+     * worker threads are idle. LSan's own at-exit check can race with PoCL
+     * tearing those threads down in its destructors and crash the tracer
+     * ("Tracer caught signal 11"), seen under load in CI. A leak exits with
+     * LSan's exit code here; the at-exit check is then skipped. */
+    __lsan_do_leak_check();
+#endif
+    return rc;
+}
+
+static int cli_main(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(k_main_help, stderr);
@@ -675,6 +939,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(c, "devices")) return cmd_devices(argc - 1, argv + 1);
     if (!strcmp(c, "run")) return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(c, "save")) return cmd_save(argc - 1, argv + 1);
     if (!strcmp(c, "generate") || !strcmp(c, "bench")) {
         int (*fn)(int, char **) = c[0] == 'g' ? swacl_cmd_generate : swacl_cmd_bench;
         if (!fn) {
@@ -682,6 +947,13 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
         return fn(argc - 1, argv + 1);
+    }
+    if (!strcmp(c, "tune")) {
+        if (!swacl_cmd_tune) {
+            cli_die_msg("command '%s' is not built into this swacl", c);
+            return EXIT_USAGE;
+        }
+        return swacl_cmd_tune(argc - 1, argv + 1);
     }
     if (c[0] == '-')
         cli_die_msg("unknown option '%s' (see 'swacl --help')", c);

@@ -1,0 +1,365 @@
+/* cl_tune.c - CLBlast SGEMM parameter sets: constraints, the result checker,
+ * the plain-C reference GEMM, the per-device tune file (JSON in the swacl
+ * cache dir) and the hook that applies it when a CL backend is created.
+ *
+ * The search itself lives in host/cli/cmd_tune.c (`swacl tune`).
+ *
+ * A parameter set covers three CLBlast database entries, all overridden
+ * together with CLBlastOverrideParameters (each override makes CLBlast
+ * rebuild its GEMM program on the next call; PoCL's kernel cache makes the
+ * rebuild cheap once a set has been compiled):
+ *   "Xgemm"        the indirect kernel (pad/transpose + main kernel)
+ *   "XgemmDirect"  the single-kernel path
+ *   "GemmRoutine"  XGEMM_MIN_INDIRECT_SIZE: CLBlast takes the direct path
+ *                  when m*n*k < size^3 (0: always indirect)
+ * No global mutable state here: CLBlast keeps the override (per device). */
+#include "cl/cl_internal.h"
+
+#include <cjson/cJSON.h>
+#include <clblast_c.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TUNE_FORMAT "swacl-gemm-tune-1"
+
+const char *const swacl_tune_xgemm_names[SWACL_TUNE_NX] = {
+    "GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG",  "NDIMB",
+    "NDIMC", "NWG",  "SA",  "SB",  "STRM",  "STRN",  "VWM",  "VWN"};
+const char *const swacl_tune_direct_names[SWACL_TUNE_ND] = {
+    "KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND", "WGD"};
+
+enum { X_GEMMK, X_KREG, X_KWG, X_KWI, X_MDIMA, X_MDIMC, X_MWG, X_NDIMB, X_NDIMC, X_NWG, X_SA,
+       X_SB, X_STRM, X_STRN, X_VWM, X_VWN };
+enum { D_KWID, D_MDIMAD, D_MDIMCD, D_NDIMBD, D_NDIMCD, D_PADA, D_PADB, D_VWMD, D_VWND, D_WGD };
+
+static int pow2_le(size_t v, size_t max) { return v >= 1 && v <= max && (v & (v - 1)) == 0; }
+
+int swacl_tune_xgemm_ok(const size_t *x, size_t max_wg, uint64_t local_mem)
+{
+    for (int i = 0; i < SWACL_TUNE_NX; i++)
+        if (x[i] > 4096) return 0;
+    if (x[X_GEMMK] > 1 || x[X_SA] > 1 || x[X_SB] > 1 || x[X_STRM] > 1 || x[X_STRN] > 1) return 0;
+    if (!pow2_le(x[X_VWM], 16) || !pow2_le(x[X_VWN], 16)) return 0;
+    size_t kwg = x[X_KWG], kwi = x[X_KWI], mdima = x[X_MDIMA], mdimc = x[X_MDIMC];
+    size_t ndimb = x[X_NDIMB], ndimc = x[X_NDIMC], mwg = x[X_MWG], nwg = x[X_NWG];
+    if (!kwg || !kwi || !mdima || !mdimc || !ndimb || !ndimc || !mwg || !nwg || !x[X_KREG])
+        return 0;
+    if (kwg % kwi) return 0;
+    if (mwg % (mdimc * x[X_VWM]) || nwg % (ndimc * x[X_VWN])) return 0;
+    if (mwg % (mdima * x[X_VWM]) || nwg % (ndimb * x[X_VWN])) return 0;
+    size_t wg = mdimc * ndimc;
+    if (max_wg && wg > max_wg) return 0;
+    if (wg % mdima || wg % ndimb) return 0;
+    if (x[X_GEMMK] == 0) {
+        if (kwg % (wg / mdima) || kwg % (wg / ndimb)) return 0;
+        if (x[X_KREG] != 1) return 0;
+    } else {
+        /* 2D register tiling kernel: no local memory, MDIMA = MDIMC, NDIMB = NDIMC */
+        if (x[X_SA] || x[X_SB] || mdima != mdimc || ndimb != ndimc) return 0;
+        if (x[X_KREG] % x[X_VWN]) return 0;
+    }
+    if (!x[X_SA] && !x[X_SB] && (mdima != mdimc || ndimb != ndimc)) return 0;
+    uint64_t lm = 4u * ((uint64_t)x[X_SA] * kwg * mwg + (uint64_t)x[X_SB] * kwg * nwg);
+    if (local_mem && lm > local_mem) return 0;
+    return 1;
+}
+
+int swacl_tune_direct_ok(const size_t *d, size_t max_wg, uint64_t local_mem)
+{
+    for (int i = 0; i < SWACL_TUNE_ND; i++)
+        if (d[i] > 4096) return 0;
+    size_t wgd = d[D_WGD], kwid = d[D_KWID], ma = d[D_MDIMAD], mc = d[D_MDIMCD];
+    size_t nb = d[D_NDIMBD], nc = d[D_NDIMCD], vm = d[D_VWMD], vn = d[D_VWND];
+    if (!wgd || !kwid || !ma || !mc || !nb || !nc) return 0;
+    if (!pow2_le(vm, 16) || !pow2_le(vn, 16) || d[D_PADA] > 1 || d[D_PADB] > 1) return 0;
+    if (wgd % kwid || wgd % (mc * vm) || wgd % (nc * vn) || wgd % (ma * vm) || wgd % (nb * vn))
+        return 0;
+    size_t wg = mc * nc;
+    if (max_wg && wg > max_wg) return 0;
+    if (wg % ma || wg % nb || wgd % (wg / ma) || wgd % (wg / nb)) return 0;
+    uint64_t lm = 4u * ((uint64_t)wgd * (wgd + d[D_PADA]) + (uint64_t)wgd * (wgd + d[D_PADB]));
+    if (local_mem && lm > local_mem) return 0;
+    return 1;
+}
+
+swacl_status swacl_tune_override(swacl_ctx *ctx, swacl_cl_dev *dev, const swacl_tune_params *t)
+{
+    if (!dev || !dev->device || !t)
+        return swacl_set_error(ctx, SWACL_INVALID_ARG, "swacl_tune_override: no device");
+    struct {
+        const char *kernel;
+        size_t n;
+        const char *const *names;
+        const size_t *values;
+    } e[3] = {{"Xgemm", SWACL_TUNE_NX, swacl_tune_xgemm_names, t->x},
+              {"XgemmDirect", SWACL_TUNE_ND, swacl_tune_direct_names, t->d},
+              {"GemmRoutine", 1, NULL, &t->min_indirect}};
+    const char *mi_name[1] = {"XGEMM_MIN_INDIRECT_SIZE"};
+    e[2].names = mi_name;
+    for (int i = 0; i < 3; i++) {
+        CLBlastStatusCode rc =
+            CLBlastOverrideParameters(dev->device, e[i].kernel, CLBlastPrecisionSingle, e[i].n,
+                                      (const char **)e[i].names, e[i].values);
+        if (rc != CLBlastSuccess)
+            return swacl_set_error(ctx, SWACL_OPENCL,
+                                   "CLBlastOverrideParameters(%s) failed: %s (%d)", e[i].kernel,
+                                   swacl_cl_error_name((int)rc), (int)rc);
+    }
+    return SWACL_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reference GEMM and result check                                          */
+
+void swacl_tune_ref_gemm(int M, int N, int K, const float *A, const float *W, float *C)
+{
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < M; i++) {
+        const float *a = A + (size_t)i * K;
+        for (int j = 0; j < N; j++) {
+            const float *w = W + (size_t)j * K;
+            double s = 0.0;
+            for (int k = 0; k < K; k++) s += (double)a[k] * (double)w[k];
+            C[(size_t)i * N + j] = (float)s;
+        }
+    }
+}
+
+int swacl_tune_check(const float *got, const float *ref, size_t n, int K, double *max_err,
+                     size_t *bad_index)
+{
+    /* inputs in [-1, 1): |ref| ~ sqrt(K)/3; fp32 accumulation error grows
+     * ~ sqrt(K) * eps * |terms|; a wrong kernel is off by O(1). */
+    double tol = 2e-4 * sqrt((double)(K > 1 ? K : 1));
+    double worst = 0.0;
+    size_t wi = 0;
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)got[i] - (double)ref[i]) / (1.0 + fabs((double)ref[i]));
+        if (!(e <= tol)) { /* NaN too */
+            if (ok) wi = i;
+            ok = 0;
+            if (!(e == e)) e = INFINITY;
+        }
+        if (e > worst) {
+            worst = e;
+            if (ok) wi = i;
+        }
+    }
+    if (max_err) *max_err = worst;
+    if (bad_index) *bad_index = wi;
+    return ok ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tune file                                                                 */
+
+static uint64_t fnv64_str(uint64_t h, const char *s)
+{
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ull;
+    }
+    h ^= 0xff; /* field separator */
+    h *= 0x100000001b3ull;
+    return h;
+}
+
+int swacl_tune_path(const swacl_cl_dev *dev, char *path, size_t len)
+{
+    if (!dev || !dev->cache_dir[0] || !len) return -1;
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = fnv64_str(h, dev->info.name);
+    h = fnv64_str(h, dev->info.driver_version);
+    h = fnv64_str(h, dev->info.device_version);
+    /* readable part of the name: [A-Za-z0-9-] only */
+    char tag[48];
+    size_t t = 0;
+    for (const char *s = dev->info.name; *s && t < sizeof tag - 1; s++) {
+        char c = *s;
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (alnum)
+            tag[t++] = c;
+        else if (t && tag[t - 1] != '-')
+            tag[t++] = '-';
+    }
+    tag[t] = '\0';
+    int w = snprintf(path, len, "%s/gemm-tune-%s-%016llx.json", dev->cache_dir, tag,
+                     (unsigned long long)h);
+    if (w < 0 || (size_t)w >= len) {
+        path[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+static int read_size(const cJSON *obj, const char *name, size_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e6 ||
+        v->valuedouble != floor(v->valuedouble))
+        return -1;
+    *out = (size_t)v->valuedouble;
+    return 0;
+}
+
+int swacl_tune_parse(const swacl_cl_dev *dev, const char *text, swacl_tune_params *out,
+                     char *why, size_t why_len)
+{
+#define TUNE_BAD(...)                                         \
+    do {                                                      \
+        if (why && why_len) snprintf(why, why_len, __VA_ARGS__); \
+        cJSON_Delete(root);                                   \
+        return -1;                                            \
+    } while (0)
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    if (!cJSON_IsObject(root)) TUNE_BAD("not a JSON object");
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, TUNE_FORMAT) != 0)
+        TUNE_BAD("unknown format (want \"%s\")", TUNE_FORMAT);
+    const cJSON *dn = cJSON_GetObjectItemCaseSensitive(root, "device");
+    const cJSON *dv = cJSON_GetObjectItemCaseSensitive(root, "driver_version");
+    if (!cJSON_IsString(dn) || !cJSON_IsString(dv)) TUNE_BAD("no device/driver_version");
+    if (dev && (strcmp(dn->valuestring, dev->info.name) != 0 ||
+                strcmp(dv->valuestring, dev->info.driver_version) != 0))
+        TUNE_BAD("made for another device/driver (%.80s, %.40s)", dn->valuestring,
+                 dv->valuestring);
+    swacl_tune_params p;
+    memset(&p, 0, sizeof p);
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(root, "xgemm");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "xgemm_direct");
+    if (!cJSON_IsObject(x) || !cJSON_IsObject(d)) TUNE_BAD("no xgemm/xgemm_direct object");
+    for (int i = 0; i < SWACL_TUNE_NX; i++)
+        if (read_size(x, swacl_tune_xgemm_names[i], &p.x[i]) != 0)
+            TUNE_BAD("xgemm.%s missing or invalid", swacl_tune_xgemm_names[i]);
+    for (int i = 0; i < SWACL_TUNE_ND; i++)
+        if (read_size(d, swacl_tune_direct_names[i], &p.d[i]) != 0)
+            TUNE_BAD("xgemm_direct.%s missing or invalid", swacl_tune_direct_names[i]);
+    if (read_size(root, "min_indirect_size", &p.min_indirect) != 0)
+        TUNE_BAD("min_indirect_size missing or invalid");
+    size_t wg = dev ? dev->info.max_work_group_size : 0;
+    uint64_t lm = dev ? dev->info.local_mem_bytes : 0;
+    if (!swacl_tune_xgemm_ok(p.x, wg, lm)) TUNE_BAD("xgemm parameters violate constraints");
+    if (!swacl_tune_direct_ok(p.d, wg, lm)) TUNE_BAD("xgemm_direct parameters violate constraints");
+    cJSON_Delete(root);
+    *out = p;
+    return 0;
+#undef TUNE_BAD
+}
+
+int swacl_tune_load(const swacl_cl_dev *dev, const char *path, swacl_tune_params *out, char *why,
+                    size_t why_len)
+{
+    if (why && why_len) why[0] = '\0';
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (why && why_len) snprintf(why, why_len, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    char *buf = NULL;
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+    if (n >= 0 && n <= (1L << 20) && fseek(f, 0, SEEK_SET) == 0) buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (!buf) {
+        if (why && why_len) snprintf(why, why_len, "unreadable or larger than 1 MiB");
+        return -1;
+    }
+    buf[n] = '\0';
+    int rc = swacl_tune_parse(dev, buf, out, why, why_len);
+    free(buf);
+    return rc;
+}
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[1024];
+    int w = snprintf(tmp, sizeof tmp, "%s", dir);
+    if (w <= 0 || (size_t)w >= sizeof tmp) return -1;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+    struct stat sb;
+    return (stat(tmp, &sb) == 0 && S_ISDIR(sb.st_mode)) ? 0 : -1;
+}
+
+swacl_status swacl_tune_save(swacl_ctx *ctx, const swacl_cl_dev *dev, const swacl_tune_params *t,
+                             struct cJSON *extra, char *path_out, size_t path_len)
+{
+    char path[1200];
+    if (swacl_tune_path(dev, path, sizeof path) != 0)
+        return swacl_set_error(ctx, SWACL_INVALID_ARG,
+                               "no swacl cache dir (set SWACL_CACHE_DIR; it is 'off' or unset)");
+    if (mkdir_p(dev->cache_dir) != 0)
+        return swacl_set_error(ctx, SWACL_IO, "cannot create cache dir %s: %s", dev->cache_dir,
+                               strerror(errno));
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "format", TUNE_FORMAT);
+    cJSON_AddStringToObject(root, "device", dev->info.name);
+    cJSON_AddStringToObject(root, "driver_version", dev->info.driver_version);
+    cJSON_AddStringToObject(root, "device_version", dev->info.device_version);
+    cJSON *x = cJSON_AddObjectToObject(root, "xgemm");
+    for (int i = 0; i < SWACL_TUNE_NX; i++)
+        cJSON_AddNumberToObject(x, swacl_tune_xgemm_names[i], (double)t->x[i]);
+    cJSON *d = cJSON_AddObjectToObject(root, "xgemm_direct");
+    for (int i = 0; i < SWACL_TUNE_ND; i++)
+        cJSON_AddNumberToObject(d, swacl_tune_direct_names[i], (double)t->d[i]);
+    cJSON_AddNumberToObject(root, "min_indirect_size", (double)t->min_indirect);
+    if (extra) cJSON_AddItemReferenceToObject(root, "measured", extra);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
+    char tmp[1300];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f) ok = (fclose(f) == 0) && ok;
+    free(text);
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return swacl_set_error(ctx, SWACL_IO, "cannot write %s: %s", path, strerror(e));
+    }
+    if (path_out && path_len) snprintf(path_out, path_len, "%s", path);
+    return SWACL_OK;
+}
+
+int swacl_cl_tune_apply(swacl_ctx *ctx, swacl_cl_dev *dev)
+{
+    (void)ctx;
+    const char *env = getenv("SWACL_GEMM_TUNE");
+    if (env && !strcmp(env, "off")) return 0;
+    char path[1200];
+    if (!dev || swacl_tune_path(dev, path, sizeof path) != 0) return 0;
+    if (access(path, F_OK) != 0) return 0; /* not tuned: CLBlast defaults */
+    swacl_tune_params t;
+    char why[256];
+    if (swacl_tune_load(dev, path, &t, why, sizeof why) != 0) {
+        fprintf(stderr, "swacl: warning: ignoring GEMM tune file %s: %s\n", path, why);
+        return 0;
+    }
+    /* errors here leave CLBlast on its defaults; never fail the backend */
+    swacl_ctx scratch;
+    memset(&scratch, 0, sizeof scratch);
+    if (swacl_tune_override(&scratch, dev, &t) != SWACL_OK) {
+        fprintf(stderr, "swacl: warning: GEMM tune file %s not applied: %s\n", path,
+                scratch.errmsg);
+        return 0;
+    }
+    if (dev->verbose) fprintf(stderr, "swacl: applied GEMM tuning from %s\n", path);
+    return 1;
+}

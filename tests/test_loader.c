@@ -1,0 +1,625 @@
+/*
+ * test_loader.c - Hugging Face checkpoint loading (swacl_load_hf /
+ * swacl_save_hf, host/model/{safetensors,hf_config,hf_load,npy}.c).
+ *
+ *   roundtrip:  every preset through save/load: identical config (memcmp),
+ *               bit-exact weights.
+ *   malformed:  files written here: truncated, bad/overlapping offsets,
+ *               wrong dtype size, huge header length, bad JSON, duplicate
+ *               names, unknown / unconvertible dtype, missing tensor,
+ *               unsupported model_type, MoE Llama 4, rope_scaling. Each must
+ *               return the documented status and a message naming the cause.
+ *   convert:    F16 and BF16 -> F32 exact on known values.
+ *   fixtures:   tests/fixtures/<arch> built by tools/make_fixtures.py with
+ *               transformers (fp32, eager). swacl's logits (reference
+ *               backend and OpenCL device) must match transformers' at every
+ *               position of a B=2 prefill with |a - r| <= ATOL + RTOL |r|,
+ *               RTOL = 1e-4, ATOL = 1e-4 * max|r| (logits reach ~55), plus
+ *               decode (session, one token at a time) for the last 4
+ *               positions after a prefill of T - 4.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "model/hf.h"
+
+#define FIX_RTOL 1e-4
+#define FIX_ATOL_REL 1e-4
+
+/* ------------------------------------------------------------------------ */
+/* temp dirs and file writers                                                */
+
+static void mktmp(char *dir)
+{
+    strcpy(dir, "/tmp/swacl_loader_XXXXXX");
+    cr_assert(mkdtemp(dir) != NULL);
+}
+
+static void rmtmp(const char *dir)
+{
+    const char *files[] = {"config.json", "model.safetensors", "model.safetensors.index.json",
+                           "a.safetensors", "b.safetensors"};
+    char p[512];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+static void write_bytes(const char *dir, const char *name, const void *p, size_t n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert(f != NULL, "create %s", path);
+    cr_assert(fwrite(p, 1, n, f) == n);
+    fclose(f);
+}
+
+/* A safetensors image: header JSON text + data bytes; hlen_override != 0
+ * writes that header length instead of the real one. */
+static uint8_t *st_image(const char *hdr, const void *data, size_t data_len, uint64_t hlen_override,
+                         size_t *len)
+{
+    size_t hl = strlen(hdr);
+    *len = 8 + hl + data_len;
+    uint8_t *b = malloc(*len);
+    uint64_t h = hlen_override ? hlen_override : hl;
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(h >> (8 * i));
+    memcpy(b + 8, hdr, hl);
+    if (data_len) memcpy(b + 8 + hl, data, data_len);
+    return b;
+}
+
+static swacl_status parse_hdr(const char *hdr, size_t data_len, uint64_t hlen_override, char *err,
+                              size_t err_len)
+{
+    uint8_t *data = calloc(1, data_len + 1);
+    size_t len;
+    uint8_t *img = st_image(hdr, data, data_len, hlen_override, &len);
+    swacl_st_file f;
+    swacl_status st = swacl_st_parse(img, len, "x.safetensors", &f, err, err_len);
+    if (st == SWACL_OK) swacl_st_free(&f);
+    free(img);
+    free(data);
+    return st;
+}
+
+#define EXPECT_ERR(st_expr, want_st, substr)                                             \
+    do {                                                                                 \
+        char err_[1024] = "";                                                            \
+        swacl_status st_ = (st_expr);                                                    \
+        cr_expect(st_ == (want_st), "%s: status %d (%s), want %d; msg: %s", #st_expr,    \
+                  (int)st_, swacl_status_string(st_), (int)(want_st), err_);             \
+        cr_expect(strstr(err_, substr) != NULL, "%s: message '%s' lacks '%s'", #st_expr, \
+                  err_, substr);                                                         \
+    } while (0)
+/* EXPECT_ERR's expression writes into err_ / sizeof err_. */
+#define E err_, sizeof err_
+
+/* ------------------------------------------------------------------------ */
+/* round trip                                                                */
+
+Test(loader, roundtrip_every_preset)
+{
+    for (const char *const *p = swacl_preset_names(); *p; p++) {
+        swacl_config c, c2;
+        cr_assert(swacl_preset(*p, &c) == SWACL_OK);
+        swacl_weights *w = NULL, *w2 = NULL;
+        cr_assert(swacl_weights_create_random(&c, 7, &w) == SWACL_OK);
+        char dir[64], err[1024];
+        mktmp(dir);
+        swacl_status st = swacl_save_hf(dir, &c, w, err, sizeof err);
+        cr_assert(st == SWACL_OK, "%s: save: %s", *p, err);
+        st = swacl_load_hf(dir, &c2, &w2, err, sizeof err);
+        cr_assert(st == SWACL_OK, "%s: load: %s", *p, err);
+        cr_expect(memcmp(&c, &c2, sizeof c) == 0, "%s: config differs after round trip", *p);
+        cr_assert_eq(swacl_weights_count(w), swacl_weights_count(w2), "%s", *p);
+        for (int i = 0; i < w->n; i++) {
+            const swacl_tensor *a = &w->t[i];
+            const swacl_tensor *b = swacl_weights_find(w2, a->name);
+            cr_assert(b != NULL, "%s: %s missing", *p, a->name);
+            cr_expect(a->ndim == b->ndim && a->numel == b->numel, "%s: %s shape", *p, a->name);
+            cr_expect(memcmp(a->data, b->data, (size_t)a->numel * 4) == 0, "%s: %s data", *p,
+                      a->name);
+        }
+        swacl_weights_destroy(w);
+        swacl_weights_destroy(w2);
+        rmtmp(dir);
+    }
+}
+
+Test(loader, roundtrip_with_overrides)
+{
+    /* continuous input with a projection, and a chunked preset resized */
+    const char *names[] = {"rnope-swa", "irope-llama4"};
+    for (int k = 0; k < 2; k++) {
+        swacl_preset_params pp;
+        memset(&pp, 0, sizeof pp);
+        pp.hidden_size = 64;
+        pp.n_heads = 2;
+        pp.n_layers = 5;
+        pp.input_dim = 24;
+        pp.window = 7;
+        pp.chunk = 9;
+        pp.train_len = 3;
+        swacl_config c, c2;
+        cr_assert(swacl_preset_ex(names[k], &pp, &c) == SWACL_OK);
+        swacl_weights *w = NULL, *w2 = NULL;
+        cr_assert(swacl_weights_create_random(&c, 3, &w) == SWACL_OK);
+        char dir[64], err[1024];
+        mktmp(dir);
+        cr_assert(swacl_save_hf(dir, &c, w, err, sizeof err) == SWACL_OK, "%s", err);
+        cr_assert(swacl_load_hf(dir, &c2, &w2, err, sizeof err) == SWACL_OK, "%s", err);
+        cr_expect(memcmp(&c, &c2, sizeof c) == 0, "%s: config differs", names[k]);
+        for (int i = 0; i < w->n; i++)
+            cr_expect(memcmp(w->t[i].data, swacl_weights_find(w2, w->t[i].name)->data,
+                             (size_t)w->t[i].numel * 4) == 0);
+        swacl_weights_destroy(w);
+        swacl_weights_destroy(w2);
+        rmtmp(dir);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* malformed safetensors                                                     */
+
+#define T1 "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}"
+
+Test(loader, safetensors_valid_minimal)
+{
+    char err[256];
+    cr_expect(parse_hdr(T1, 8, 0, err, sizeof err) == SWACL_OK, "%s", err);
+    /* metadata, scalar, empty tensor, trailing header spaces */
+    cr_expect(parse_hdr("{\"__metadata__\":{\"format\":\"pt\"},"
+                        "\"s\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]},"
+                        "\"e\":{\"dtype\":\"BF16\",\"shape\":[0,3],\"data_offsets\":[4,4]}}    ",
+                        4, 0, err, sizeof err) == SWACL_OK,
+              "%s", err);
+}
+
+Test(loader, safetensors_truncated)
+{
+    EXPECT_ERR(parse_hdr(T1, 4, 0, E), SWACL_FORMAT, "outside the data buffer");
+    EXPECT_ERR(parse_hdr(T1, 8, strlen(T1) + 100, E), SWACL_FORMAT, "truncated");
+    EXPECT_ERR(swacl_st_parse((const uint8_t *)"abc", 3, "t.safetensors", &(swacl_st_file){0}, E),
+               SWACL_FORMAT, "t.safetensors: truncated");
+}
+
+Test(loader, safetensors_huge_header)
+{
+    EXPECT_ERR(parse_hdr(T1, 8, 200000000ull, E), SWACL_FORMAT, "exceeds the limit");
+    EXPECT_ERR(parse_hdr(T1, 8, UINT64_MAX, E), SWACL_FORMAT, "exceeds the limit");
+}
+
+Test(loader, safetensors_bad_json)
+{
+    EXPECT_ERR(parse_hdr("{\"a\":{\"dtype\":\"F32\",", 8, 0, E), SWACL_FORMAT, "not valid JSON");
+    EXPECT_ERR(parse_hdr("[1,2]", 8, 0, E), SWACL_FORMAT, "not a JSON object");
+    EXPECT_ERR(parse_hdr("{\"a\":3}", 8, 0, E), SWACL_FORMAT, "tensor 'a'");
+    EXPECT_ERR(parse_hdr("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,0]}}", 8,
+                         0, E),
+               SWACL_FORMAT, "non-negative integers");
+    EXPECT_ERR(parse_hdr("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 8, 0, E),
+               SWACL_FORMAT, "[begin, end]");
+    EXPECT_ERR(parse_hdr("{\"a\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, 0, E), SWACL_FORMAT,
+               "dtype");
+    EXPECT_ERR(parse_hdr(T1 "xyz", 8, 0, E), SWACL_FORMAT, "trailing");
+}
+
+Test(loader, safetensors_bad_offsets)
+{
+    EXPECT_ERR(parse_hdr("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 8, 0,
+                         E),
+               SWACL_FORMAT, "begin 8 > end 0");
+    EXPECT_ERR(parse_hdr("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,1e300]}}", 8,
+                         0, E),
+               SWACL_FORMAT, "tensor 'a'");
+}
+
+Test(loader, safetensors_overlap_and_duplicates)
+{
+    EXPECT_ERR(parse_hdr("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                         "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                         12, 0, E),
+               SWACL_FORMAT, "overlapping");
+    EXPECT_ERR(parse_hdr("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                         "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}",
+                         16, 0, E),
+               SWACL_FORMAT, "duplicate tensor name 'a'");
+}
+
+Test(loader, safetensors_dtype_size)
+{
+    EXPECT_ERR(parse_hdr("{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, 0,
+                         E),
+               SWACL_FORMAT, "needs 4");
+    EXPECT_ERR(parse_hdr("{\"w\":{\"dtype\":\"Q9\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, 0,
+                         E),
+               SWACL_FORMAT, "unknown dtype 'Q9'");
+    EXPECT_ERR(parse_hdr("{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],"
+                         "\"data_offsets\":[0,8]}}",
+                         8, 0, E),
+               SWACL_FORMAT, "overflows");
+}
+
+/* ------------------------------------------------------------------------ */
+/* F16 / BF16                                                                */
+
+Test(loader, f16_bf16_exact)
+{
+    struct {
+        uint16_t h;
+        float f;
+    } f16[] = {{0x3C00, 1.0f},         {0xC000, -2.0f},       {0x7BFF, 65504.0f},
+               {0x0001, 5.9604645e-8f}, {0x8400, -6.1035156e-5f}, {0x3555, 0.333251953125f},
+               {0x0000, 0.0f},         {0x03FF, 6.0975552e-5f}};
+    for (size_t i = 0; i < sizeof f16 / sizeof f16[0]; i++)
+        cr_expect(swacl_f16_to_f32(f16[i].h) == f16[i].f, "f16 %04x -> %.9g, want %.9g", f16[i].h,
+                  (double)swacl_f16_to_f32(f16[i].h), (double)f16[i].f);
+    cr_expect(isinf(swacl_f16_to_f32(0x7C00)) && swacl_f16_to_f32(0xFC00) < 0);
+    cr_expect(isnan(swacl_f16_to_f32(0x7E00)));
+    cr_expect(signbit(swacl_f16_to_f32(0x8000)) && swacl_f16_to_f32(0x8000) == 0.0f);
+    cr_expect(swacl_bf16_to_f32(0x3F80) == 1.0f);
+    cr_expect(swacl_bf16_to_f32(0xC0A0) == -5.0f);
+    cr_expect(swacl_bf16_to_f32(0x4049) == 3.140625f);
+    cr_expect(swacl_bf16_to_f32(0x0001) == 9.18354962e-41f);
+
+    /* through a parsed file, little-endian bytes */
+    const uint8_t data[] = {0x00, 0x3C, 0x55, 0x35, 0x80, 0x3F, 0xA0, 0xC0};
+    size_t len;
+    uint8_t *img = st_image("{\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]},"
+                            "\"b\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[4,8]}}",
+                            data, sizeof data, 0, &len);
+    swacl_st_file f;
+    char err[256];
+    cr_assert(swacl_st_parse(img, len, "c", &f, err, sizeof err) == SWACL_OK, "%s", err);
+    float out[2];
+    cr_assert(swacl_st_to_f32(&f, swacl_st_find(&f, "h"), out, "c", err, sizeof err) == SWACL_OK);
+    cr_expect(out[0] == 1.0f && out[1] == 0.333251953125f);
+    cr_assert(swacl_st_to_f32(&f, swacl_st_find(&f, "b"), out, "c", err, sizeof err) == SWACL_OK);
+    cr_expect(out[0] == 1.0f && out[1] == -5.0f);
+    swacl_st_free(&f);
+    free(img);
+}
+
+/* ------------------------------------------------------------------------ */
+/* directory-level errors                                                    */
+
+/* A tiny llama config.json (1 layer, hidden 8, 2 heads, vocab 4, ffn 4). */
+#define LLAMA_CFG(extra)                                                                     \
+    "{\"model_type\":\"llama\",\"hidden_size\":8,\"num_hidden_layers\":1,"                  \
+    "\"num_attention_heads\":2,\"num_key_value_heads\":1,\"vocab_size\":4,"                 \
+    "\"intermediate_size\":4,\"tie_word_embeddings\":true" extra "}"
+
+static swacl_status load_cfg_text(const char *cfg_json, char *err, size_t err_len)
+{
+    char dir[64];
+    mktmp(dir);
+    write_bytes(dir, "config.json", cfg_json, strlen(cfg_json));
+    /* a valid but empty safetensors file */
+    size_t len;
+    uint8_t *img = st_image("{}", NULL, 0, 0, &len);
+    write_bytes(dir, "model.safetensors", img, len);
+    free(img);
+    swacl_config c;
+    swacl_weights *w = NULL;
+    swacl_status st = swacl_load_hf(dir, &c, &w, err, err_len);
+    swacl_weights_destroy(w);
+    rmtmp(dir);
+    return st;
+}
+
+Test(loader, missing_tensor)
+{
+    EXPECT_ERR(load_cfg_text(LLAMA_CFG(""), E), SWACL_FORMAT,
+               "missing tensor 'model.embed_tokens.weight'");
+}
+
+Test(loader, unsupported_configs)
+{
+    EXPECT_ERR(load_cfg_text("{\"model_type\":\"gpt2\",\"n_embd\":8}", E), SWACL_UNSUPPORTED,
+               "unsupported model_type 'gpt2'");
+    EXPECT_ERR(load_cfg_text("{\"model_type\":\"llama4_text\",\"hidden_size\":8,"
+                             "\"num_hidden_layers\":2,\"num_attention_heads\":2,"
+                             "\"vocab_size\":4,\"intermediate_size_mlp\":4,\"head_dim\":4}",
+                             E),
+               SWACL_UNSUPPORTED, "MoE");
+    EXPECT_ERR(load_cfg_text("{\"model_type\":\"llama4_text\",\"hidden_size\":8,"
+                             "\"num_hidden_layers\":2,\"num_attention_heads\":2,\"vocab_size\":4,"
+                             "\"intermediate_size_mlp\":4,\"moe_layers\":[1],\"head_dim\":4}",
+                             E),
+               SWACL_UNSUPPORTED, "moe_layers");
+    EXPECT_ERR(load_cfg_text(LLAMA_CFG(",\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8}"), E),
+               SWACL_UNSUPPORTED, "rope_scaling type 'llama3'");
+    EXPECT_ERR(load_cfg_text(LLAMA_CFG(",\"hidden_act\":\"gelu\""), E), SWACL_UNSUPPORTED,
+               "hidden_act 'gelu'");
+    EXPECT_ERR(load_cfg_text("{\"model_type\":\"llama\",", E), SWACL_FORMAT, "not valid JSON");
+    EXPECT_ERR(load_cfg_text("{\"model_type\":\"llama\",\"hidden_size\":8}", E), SWACL_FORMAT,
+               "num_hidden_layers");
+    EXPECT_ERR(load_cfg_text(LLAMA_CFG(",\"head_dim\":3"), E), SWACL_FORMAT,
+               "invalid configuration");
+}
+
+Test(loader, missing_files_and_bad_dtype)
+{
+    char dir[64];
+    mktmp(dir);
+    swacl_config c;
+    swacl_weights *w = NULL;
+    EXPECT_ERR(swacl_load_hf(dir, &c, &w, E), SWACL_IO, "config.json");
+    write_bytes(dir, "config.json", LLAMA_CFG(""), strlen(LLAMA_CFG("")));
+    EXPECT_ERR(swacl_load_hf(dir, &c, &w, E), SWACL_IO, "no model.safetensors");
+    /* embed_tokens stored as I64: valid file, unconvertible dtype */
+    uint8_t data[256] = {0};
+    size_t len;
+    uint8_t *img = st_image("{\"model.embed_tokens.weight\":{\"dtype\":\"I64\",\"shape\":[4,8],"
+                            "\"data_offsets\":[0,256]}}",
+                            data, sizeof data, 0, &len);
+    write_bytes(dir, "model.safetensors", img, len);
+    free(img);
+    EXPECT_ERR(swacl_load_hf(dir, &c, &w, E), SWACL_UNSUPPORTED, "unsupported dtype I64");
+    /* wrong shape */
+    img = st_image("{\"model.embed_tokens.weight\":{\"dtype\":\"F32\",\"shape\":[8,8],"
+                   "\"data_offsets\":[0,256]}}",
+                   data, sizeof data, 0, &len);
+    write_bytes(dir, "model.safetensors", img, len);
+    free(img);
+    EXPECT_ERR(swacl_load_hf(dir, &c, &w, E), SWACL_FORMAT, "has shape [8, 8]");
+    /* truncated on disk */
+    img = st_image("{\"model.embed_tokens.weight\":{\"dtype\":\"F32\",\"shape\":[4,8],"
+                   "\"data_offsets\":[0,128]}}",
+                   data, 100, 0, &len);
+    write_bytes(dir, "model.safetensors", img, len);
+    free(img);
+    EXPECT_ERR(swacl_load_hf(dir, &c, &w, E), SWACL_FORMAT, "model.safetensors: tensor 'model.embed_tokens.weight'");
+    cr_expect(w == NULL);
+    rmtmp(dir);
+}
+
+Test(loader, sharded_index)
+{
+    /* a preset saved, then split into two shards with an index */
+    swacl_preset_params pp;
+    memset(&pp, 0, sizeof pp);
+    pp.hidden_size = 32;
+    pp.n_heads = 1;
+    pp.n_layers = 2;
+    pp.ffn_dim = 16;
+    pp.vocab_size = 8;
+    swacl_config c, c2;
+    cr_assert(swacl_preset_ex("baseline", &pp, &c) == SWACL_OK);
+    swacl_weights *w = NULL, *w2 = NULL;
+    cr_assert(swacl_weights_create_random(&c, 5, &w) == SWACL_OK);
+    char dir[64], err[1024];
+    mktmp(dir);
+    cr_assert(swacl_save_hf(dir, &c, w, err, sizeof err) == SWACL_OK, "%s", err);
+    /* rebuild as two shards: tensors [0, n/2) in a, the rest in b */
+    char *hdr[2];
+    size_t dl[2] = {0, 0};
+    uint8_t *dat[2];
+    cJSON *h[2] = {cJSON_CreateObject(), cJSON_CreateObject()};
+    cJSON *wm = cJSON_CreateObject();
+    for (int s = 0; s < 2; s++) dat[s] = malloc(1 << 20);
+    for (int i = 0; i < w->n; i++) {
+        int s = i >= w->n / 2;
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "dtype", "F32");
+        cJSON *sh = cJSON_AddArrayToObject(e, "shape");
+        for (int d = 0; d < w->t[i].ndim; d++)
+            cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)w->t[i].shape[d]));
+        cJSON *of = cJSON_AddArrayToObject(e, "data_offsets");
+        cJSON_AddItemToArray(of, cJSON_CreateNumber((double)dl[s]));
+        cJSON_AddItemToArray(of, cJSON_CreateNumber((double)(dl[s] + w->t[i].numel * 4)));
+        memcpy(dat[s] + dl[s], w->t[i].data, (size_t)w->t[i].numel * 4);
+        dl[s] += (size_t)w->t[i].numel * 4;
+        cJSON_AddItemToObject(h[s], w->t[i].name, e);
+        cJSON_AddStringToObject(wm, w->t[i].name, s ? "b.safetensors" : "a.safetensors");
+    }
+    char p[256];
+    snprintf(p, sizeof p, "%s/model.safetensors", dir);
+    unlink(p);
+    for (int s = 0; s < 2; s++) {
+        hdr[s] = cJSON_PrintUnformatted(h[s]);
+        size_t len;
+        uint8_t *img = st_image(hdr[s], dat[s], dl[s], 0, &len);
+        write_bytes(dir, s ? "b.safetensors" : "a.safetensors", img, len);
+        free(img);
+        free(hdr[s]);
+        free(dat[s]);
+        cJSON_Delete(h[s]);
+    }
+    cJSON *idx = cJSON_CreateObject();
+    cJSON_AddItemToObject(idx, "weight_map", wm);
+    char *is = cJSON_PrintUnformatted(idx);
+    write_bytes(dir, "model.safetensors.index.json", is, strlen(is));
+    free(is);
+    cJSON_Delete(idx);
+    cr_assert(swacl_load_hf(dir, &c2, &w2, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(memcmp(&c, &c2, sizeof c) == 0);
+    for (int i = 0; i < w->n; i++)
+        cr_expect(memcmp(w->t[i].data, swacl_weights_find(w2, w->t[i].name)->data,
+                         (size_t)w->t[i].numel * 4) == 0,
+                  "%s", w->t[i].name);
+    swacl_weights_destroy(w);
+    swacl_weights_destroy(w2);
+    rmtmp(dir);
+}
+
+Test(loader, npy_roundtrip_and_errors)
+{
+    char dir[64], path[128], err[256];
+    mktmp(dir);
+    snprintf(path, sizeof path, "%s/config.json", dir); /* a name rmtmp removes */
+    float x[6] = {1, -2, 3.5f, 0, 1e-30f, 7};
+    int64_t shape[3] = {1, 2, 3};
+    cr_assert(swacl_npy_write_f32(path, x, 3, shape, err, sizeof err) == SWACL_OK, "%s", err);
+    float *y = NULL;
+    int nd;
+    int64_t sh[4];
+    cr_assert(swacl_npy_read_f32(path, &y, &nd, sh, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(nd == 3 && sh[0] == 1 && sh[1] == 2 && sh[2] == 3);
+    cr_expect(memcmp(x, y, sizeof x) == 0);
+    free(y);
+    /* float64 data, then a shape that does not match the data size */
+    const char *dicts[] = {"{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }\n",
+                           "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\n",
+                           "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }\n"};
+    const char *want[] = {"'<f4'", "needs 12", "fortran_order"};
+    for (int k = 0; k < 3; k++) {
+        uint8_t img[128] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
+        size_t dl = strlen(dicts[k]);
+        img[8] = (uint8_t)dl;
+        memcpy(img + 10, dicts[k], dl);
+        EXPECT_ERR(swacl_npy_parse_f32(img, 10 + dl + 8, "b.npy", &y, &nd, sh, E), SWACL_FORMAT,
+                   want[k]);
+    }
+    rmtmp(dir);
+}
+
+/* ------------------------------------------------------------------------ */
+/* fixtures vs transformers                                                  */
+
+static int32_t *read_ids(const char *path, int *B, int *T)
+{
+    uint8_t *buf;
+    size_t len;
+    char err[256];
+    cr_assert(swacl_read_file(path, &buf, &len, err, sizeof err) == SWACL_OK, "%s", err);
+    int32_t *ids = malloc(len * sizeof *ids + 4);
+    int n = 0, rows = 0, cols = -1, c = 0;
+    char *save = NULL;
+    for (char *line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        c = 0;
+        for (char *t = strtok(line, " \t\r"); t; t = strtok(NULL, " \t\r")) ids[n++] = atoi(t), c++;
+        if (!c) continue;
+        cr_assert(cols < 0 || cols == c);
+        cols = c;
+        rows++;
+    }
+    free(buf);
+    *B = rows;
+    *T = cols;
+    return ids;
+}
+
+static void fixture_check(const char *arch, int use_cl)
+{
+    char dir[512], path[600], err[1024];
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/%s", SWACL_SOURCE_DIR, arch);
+    swacl_config cfg;
+    swacl_weights *w = NULL;
+    swacl_status st = swacl_load_hf(dir, &cfg, &w, err, sizeof err);
+    cr_assert(st == SWACL_OK, "%s: %s", arch, err);
+    int B, T;
+    snprintf(path, sizeof path, "%s/ids.txt", dir);
+    int32_t *ids = read_ids(path, &B, &T);
+    float *ref = NULL;
+    int nd;
+    int64_t sh[4];
+    snprintf(path, sizeof path, "%s/logits.npy", dir);
+    cr_assert(swacl_npy_read_f32(path, &ref, &nd, sh, err, sizeof err) == SWACL_OK, "%s", err);
+    const int V = cfg.vocab_size;
+    cr_assert(nd == 3 && sh[0] == B && sh[1] == T && sh[2] == V, "%s: logits.npy shape", arch);
+
+    swacl_ctx *ctx = use_cl ? test_cl_ctx() : test_ref_ctx();
+    swacl_model *m = NULL;
+    st = swacl_model_create(ctx, &cfg, w, &m);
+    cr_assert(st == SWACL_OK, "%s: model_create: %s", arch, swacl_ctx_errmsg(ctx));
+    size_t n = (size_t)B * T * V;
+    float *out = calloc(n, sizeof *out);
+    swacl_input in = {B, T, ids, NULL};
+    st = swacl_model_forward(m, &in, 1, out);
+    cr_assert(st == SWACL_OK, "%s: forward: %s", arch, swacl_ctx_errmsg(ctx));
+    double mx = 0;
+    for (size_t i = 0; i < n; i++) mx = fmax(mx, fabs(ref[i]));
+    double atol = FIX_ATOL_REL * mx;
+    cmp_result r = cmp_arrays(out, ref, n, atol, FIX_RTOL);
+    fprintf(stderr, "[fixture] %-12s %-4s prefill: max_abs_err %.3e (max|logit| %.2f, rel %.2e), nmse %.2e\n",
+            arch, use_cl ? "cl" : "ref", r.max_abs, mx, r.max_abs / mx, r.nmse);
+    char what[128];
+    snprintf(what, sizeof what, "%s %s prefill", arch, use_cl ? "cl" : "ref");
+    expect_close(what, out, ref, n, atol, FIX_RTOL, 1e-8);
+
+    /* decode: prefill T-4, then one token at a time */
+    const int K = 4;
+    swacl_session *s = NULL;
+    cr_assert(swacl_session_create(m, B, T, &s) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+    int32_t *pre = malloc((size_t)B * (T - K) * sizeof *pre);
+    for (int b = 0; b < B; b++) memcpy(pre + (size_t)b * (T - K), ids + (size_t)b * T, (size_t)(T - K) * 4);
+    float *step = calloc((size_t)B * V, sizeof *step), *want = calloc((size_t)B * V, sizeof *want);
+    swacl_input pin = {B, T - K, pre, NULL};
+    cr_assert(swacl_session_prefill(s, &pin, 0, step) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+    double dmax = 0;
+    for (int t = T - K; t < T; t++) {
+        int32_t tok[8];
+        for (int b = 0; b < B; b++) tok[b] = ids[(size_t)b * T + t];
+        cr_assert(swacl_session_step(s, 1, NULL, tok, NULL, step) == SWACL_OK, "%s",
+                  swacl_ctx_errmsg(ctx));
+        for (int b = 0; b < B; b++)
+            memcpy(want + (size_t)b * V, ref + ((size_t)b * T + t) * V, (size_t)V * 4);
+        cmp_result d = cmp_arrays(step, want, (size_t)B * V, atol, FIX_RTOL);
+        dmax = fmax(dmax, d.max_abs);
+        snprintf(what, sizeof what, "%s %s decode t=%d", arch, use_cl ? "cl" : "ref", t);
+        expect_close(what, step, want, (size_t)B * V, atol, FIX_RTOL, 1e-8);
+    }
+    fprintf(stderr, "[fixture] %-12s %-4s decode : max_abs_err %.3e\n", arch, use_cl ? "cl" : "ref",
+            dmax);
+    swacl_session_destroy(s);
+    free(pre);
+    free(step);
+    free(want);
+    free(out);
+    free(ref);
+    free(ids);
+    swacl_model_destroy(m);
+    swacl_ctx_destroy(ctx);
+    swacl_weights_destroy(w);
+}
+
+#define FIXTURE(arch)                                                        \
+    Test(fixture, arch##_ref) { fixture_check(#arch, 0); }                   \
+    Test(fixture, arch##_cl) { fixture_check(#arch, 1); }
+
+FIXTURE(cohere2)
+FIXTURE(smollm3)
+FIXTURE(llama4_text)
+FIXTURE(mistral)
+FIXTURE(llama)
+
+Test(fixture, config_mapping)
+{
+    /* the per-layer mapping ARCH.md section 7 prescribes, on the fixtures */
+    char dir[512], err[1024];
+    swacl_config c;
+    swacl_weights *w = NULL;
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/cohere2", SWACL_SOURCE_DIR);
+    cr_assert(swacl_load_hf(dir, &c, &w, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(c.block == SWACL_BLOCK_PARALLEL && c.norm == SWACL_NORM_LAYER_NOBIAS &&
+              c.tied_embeddings && c.logit_scale == 0.25f);
+    cr_expect(c.layers[0].span == SWACL_SPAN_WINDOW && c.layers[0].span_size == 5 &&
+              c.layers[0].pos == SWACL_POS_ROPE_PAIR);
+    cr_expect(c.layers[3].span == SWACL_SPAN_GLOBAL && c.layers[3].pos == SWACL_POS_NONE);
+    swacl_weights_destroy(w);
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/llama4_text", SWACL_SOURCE_DIR);
+    cr_assert(swacl_load_hf(dir, &c, &w, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(!c.tied_embeddings && c.layers[0].span == SWACL_SPAN_CHUNK &&
+              c.layers[0].span_size == 8 && c.layers[0].qk_norm == SWACL_QKNORM_RMS_AFTER_ROPE &&
+              c.layers[0].pos == SWACL_POS_ROPE_PAIR);
+    cr_expect(c.layers[3].span == SWACL_SPAN_GLOBAL && c.layers[3].temp == SWACL_TEMP_LLAMA4 &&
+              c.layers[3].temp_p0 == 4.0f && c.layers[3].temp_p1 == 0.25f);
+    swacl_weights_destroy(w);
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/smollm3", SWACL_SOURCE_DIR);
+    cr_assert(swacl_load_hf(dir, &c, &w, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(c.tied_embeddings && c.layers[2].pos == SWACL_POS_ROPE_HALF &&
+              c.layers[3].pos == SWACL_POS_NONE && c.layers[0].rope_theta == 2000000.0f);
+    swacl_weights_destroy(w);
+}
