@@ -136,3 +136,32 @@ swacl_cli_test(err_tol_negative RC 2 ARGS run --tol -1 ERR "swacl: error: .*--to
 swacl_cli_test(err_unknown_option RC 2 ARGS run --bogus ERR "swacl: error: .*'--bogus'")
 swacl_cli_test(err_devices_option RC 2 ARGS devices --bogus ERR "swacl: error: .*'--bogus'")
 swacl_cli_test(err_bad_config RC 2 ARGS run --heads 3 --seq 16 ERR "swacl: error: invalid configuration")
+
+# generate: prefill + KV-cache decode, every step checked against the reference
+swacl_cli_test(generate_verify RC 0
+               ARGS generate --preset cohere2 --window 8 --prompt-len 20 --max-new 12 --verify --json
+               OUT "\"decode_tokens_per_s\"" JSON_OK)
+swacl_cli_test(generate_continuous RC 0
+               ARGS generate --preset rnope-swa --window 8 --prompt-len 12 --max-new 10 --verify --json
+               JSON_OK)
+swacl_cli_test(generate_prompt_ids RC 0
+               ARGS generate --preset swan --window 4 --train-len 4 --prompt-ids 1,2,3,4,5,6 --max-new 8
+               --temperature 0.7 --top-k 20 --top-p 0.9 --seed 3 --verify --chunk 4 --json JSON_OK)
+swacl_cli_test(err_generate_bad_id RC 2 ARGS generate --prompt-ids 1,x,3 ERR "swacl: error: .*'x'")
+swacl_cli_test(err_generate_top_p RC 2 ARGS generate --top-p 0 ERR "swacl: error: .*--top-p")
+
+# memory comparison at any length, nothing allocated
+swacl_cli_test(run_kv_only RC 0 ARGS run --preset cohere2 --seq 32768 --kv-only --json
+               OUT "\"kv_bytes_window\":1572864")
+
+# checkpoints: a preset round-trips through save + --model, and a transformers
+# fixture runs with the reference check
+swacl_cli_test(save_cohere2 RC 0 ARGS save --preset cohere2 --layers 4 --window 8
+               --out ${CMAKE_BINARY_DIR}/test-cache/model-cohere2)
+swacl_cli_test(run_saved_model RC 0 ARGS run --model ${CMAKE_BINARY_DIR}/test-cache/model-cohere2
+               --seq 24 --json -q JSON_OK)
+set_tests_properties(cli_run_saved_model PROPERTIES DEPENDS cli_save_cohere2)
+swacl_cli_test(run_fixture_cohere2 RC 0 ARGS run --model ${CMAKE_SOURCE_DIR}/tests/fixtures/cohere2
+               --ids-file ${CMAKE_SOURCE_DIR}/tests/fixtures/cohere2/ids.txt
+               --logits-out ${CMAKE_BINARY_DIR}/test-cache/cohere2-logits.npy --json -q JSON_OK)
+swacl_cli_test(err_model_missing RC 1 ARGS run --model /nonexistent/model ERR "swacl: error: .*nonexistent")
