@@ -670,3 +670,9 @@ const char *swacl_cl_backend_device_name(const swacl_backend *base)
     if (!base || base->iface != &cl_iface) return "";
     return ((const cl_be *)base)->dev.info.name;
 }
+
+swacl_cl_dev *swacl_cl_backend_dev(swacl_backend *base)
+{
+    if (!base || base->iface != &cl_iface) return NULL;
+    return &((cl_be *)base)->dev;
+}

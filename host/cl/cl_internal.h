@@ -124,4 +124,8 @@ swacl_status swacl_tune_save(swacl_ctx *ctx, const swacl_cl_dev *dev, const swac
  * (SWACL_GEMM_TUNE=off skips it). Returns 1 when applied; never fails.    */
 int swacl_cl_tune_apply(swacl_ctx *ctx, swacl_cl_dev *dev);
 
+/* The device of an OpenCL backend (NULL for any other backend): for tools
+ * that run their own programs on a context's queue (bench probes, tune). */
+swacl_cl_dev *swacl_cl_backend_dev(swacl_backend *base);
+
 #endif /* SWACL_CL_INTERNAL_H */

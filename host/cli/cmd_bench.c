@@ -257,7 +257,7 @@ static swacl_status run_probe(swacl_ctx *ctx, const char *selector, const bench_
 {
     memset(r, 0, sizeof *r);
     swacl_cl_dev *dev = NULL, *own = NULL;
-    if (swacl_cl_backend_dev) dev = swacl_cl_backend_dev(ctx->be);
+    dev = swacl_cl_backend_dev(ctx->be);
     if (!dev) {
         own = calloc(1, sizeof *own);
         if (!own) return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
@@ -738,7 +738,7 @@ static int bench_device(const char *selector, const bench_opts *o, blas_peak *bl
     snprintf(devname, sizeof devname, "%s", swacl_ctx_device_name(ctx));
     int is_cpu = is_ref;
     swacl_cl_dev *cdev = NULL;
-    if (!is_ref && swacl_cl_backend_dev) cdev = swacl_cl_backend_dev(ctx->be);
+    if (!is_ref) cdev = swacl_cl_backend_dev(ctx->be);
     swacl_device_info info;
     memset(&info, 0, sizeof info);
     if (!is_ref) {
