@@ -11,20 +11,22 @@
  * ~4e-3 rad, so a plain float angle cannot match the double reference to
  * 1e-5. The host computes inv_freq_i in double and passes it split as
  * float2 (hi, lo) with hi + lo == inv_freq_i to ~48 bits.
- *   - with cl_khr_fp64 (PoCL CPU, most GPUs): angle, cos and sin in double.
- *   - otherwise: an exact float product p*hi (fma two-product) plus p*lo,
+ *   - default: an exact float product p*hi (fma two-product) plus p*lo,
  *     reduced modulo 2*pi with a two-constant Cody-Waite step, then float
  *     cos/sin of the reduced angle (|error| ~1e-7 rad for p < 2^24).
+ *   - -DROPE_FP64 with cl_khr_fp64: angle, cos and sin in double. Not the
+ *     default: fp64 runs at 1/32 rate on many GPUs, and on PoCL the scalar
+ *     double sin/cos made RoPE the slowest kernel (0.3 GB/s).
  *
- * NDRange (ceil(d/2 / ROPE_LX)*ROPE_LX, nh, B*T), local (ROPE_LX, 1, 1);
- * meta int [B] = pos0. One work-item per pair.
+ * NDRange (ceil(d/2 / ROPE_LX)*ROPE_LX, 1, B*T), local (ROPE_LX, 1, 1);
+ * meta int [B] = pos0. One work-item per pair index i of a row: cos/sin are
+ * computed once and applied to every head of the row (nh rotations).
  */
 #ifndef ROPE_LX
 #define ROPE_LX 16
 #endif
 
-/* ROPE_FORCE_FP32: use the float path even where fp64 exists (testing). */
-#if defined(cl_khr_fp64) && !defined(ROPE_FORCE_FP32)
+#if defined(cl_khr_fp64) && defined(ROPE_FP64)
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #define ROPE_USE_FP64 1
 #endif
@@ -55,17 +57,18 @@ void rope_apply(__global float *restrict x, __global const int *restrict pos0,
                 __global const float2 *restrict inv_freq, int T, int nh, int d, int half_layout)
 {
     const int i = (int)get_global_id(0);
-    const int hh = (int)get_global_id(1);
     const int r = (int)get_global_id(2);
     const int nhalf = d / 2;
     if (i >= nhalf) return;
     const int b = r / T, t = r % T;
     float c, s;
     rope_cos_sin(pos0[b] + t, inv_freq[i], &c, &s);
-    __global float *row = x + (size_t)r * nh * d + (size_t)hh * d;
     const int i0 = half_layout ? i : 2 * i;
     const int i1 = half_layout ? i + nhalf : 2 * i + 1;
-    const float x0 = row[i0], x1 = row[i1];
-    row[i0] = x0 * c - x1 * s;
-    row[i1] = x1 * c + x0 * s;
+    __global float *row = x + (size_t)r * nh * d;
+    for (int hh = 0; hh < nh; hh++, row += d) {
+        const float x0 = row[i0], x1 = row[i1];
+        row[i0] = x0 * c - x1 * s;
+        row[i1] = x1 * c + x0 * s;
+    }
 }

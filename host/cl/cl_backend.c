@@ -367,7 +367,7 @@ static swacl_status cl_rope(swacl_backend *base, swacl_buf *x, int B, int T, int
     int half_layout = layout == SWACL_POS_ROPE_HALF;
     karg a[] = {KA(x->mem), KA(pm), KA(tm), KA(T), KA(nh), KA(d), KA(half_layout)};
     SWACL_TRY(set_args(be, k, a, 7));
-    size_t g[3] = {round_up((size_t)half, ROPE_LX), (size_t)nh, (size_t)B * T};
+    size_t g[3] = {round_up((size_t)half, ROPE_LX), 1, (size_t)B * T}; /* heads looped in-kernel */
     size_t l[3] = {ROPE_LX, 1, 1};
     return launch(be, k, 3, g, l);
 }
