@@ -165,3 +165,8 @@ swacl_cli_test(run_fixture_cohere2 RC 0 ARGS run --model ${CMAKE_SOURCE_DIR}/tes
                --ids-file ${CMAKE_SOURCE_DIR}/tests/fixtures/cohere2/ids.txt
                --logits-out ${CMAKE_BINARY_DIR}/test-cache/cohere2-logits.npy --json -q JSON_OK)
 swacl_cli_test(err_model_missing RC 1 ARGS run --model /nonexistent/model ERR "swacl: error: .*nonexistent")
+
+# tune: the search machinery end to end on one small shape (budget 0: the
+# defaults plus the first candidates, every result checked before timing)
+swacl_cli_test(tune_smoke RC 0 ARGS tune --budget-s 0 --shapes 300,64,256 --json --no-save -q
+               OUT "\"winner\"" JSON_OK)

@@ -871,17 +871,11 @@ static int cmd_save(int argc, char **argv)
 /* ------------------------------------------------------------------------ */
 /* main                                                                      */
 
-/* Commands written in their own files (cmd_generate.c, cmd_bench.c). Weak,
- * so that the command builds while a file is missing: the command is then
- * reported as not built in. Each takes argv with argv[0] = command name. */
-#if defined(__GNUC__)
-#define CLI_WEAK __attribute__((weak))
-#else
-#define CLI_WEAK
-#endif
-int swacl_cmd_generate(int argc, char **argv) CLI_WEAK;
-int swacl_cmd_bench(int argc, char **argv) CLI_WEAK;
-int swacl_cmd_tune(int argc, char **argv) CLI_WEAK;
+/* Commands written in their own files: cli/cmd_generate.c, cmd_bench.c,
+ * cmd_tune.c. Each takes argv with argv[0] = command name. */
+#include "cli/cmd_bench.h"
+#include "cli/cmd_generate.h"
+#include "cli/cmd_tune.h"
 
 static const char k_main_help[] =
     "usage: swacl [--version] [--help] COMMAND [options]\n"
@@ -940,21 +934,9 @@ static int cli_main(int argc, char **argv)
     if (!strcmp(c, "devices")) return cmd_devices(argc - 1, argv + 1);
     if (!strcmp(c, "run")) return cmd_run(argc - 1, argv + 1);
     if (!strcmp(c, "save")) return cmd_save(argc - 1, argv + 1);
-    if (!strcmp(c, "generate") || !strcmp(c, "bench")) {
-        int (*fn)(int, char **) = c[0] == 'g' ? swacl_cmd_generate : swacl_cmd_bench;
-        if (!fn) {
-            cli_die_msg("command '%s' is not built into this swacl", c);
-            return EXIT_USAGE;
-        }
-        return fn(argc - 1, argv + 1);
-    }
-    if (!strcmp(c, "tune")) {
-        if (!swacl_cmd_tune) {
-            cli_die_msg("command '%s' is not built into this swacl", c);
-            return EXIT_USAGE;
-        }
-        return swacl_cmd_tune(argc - 1, argv + 1);
-    }
+    if (!strcmp(c, "generate")) return swacl_cmd_generate(argc - 1, argv + 1);
+    if (!strcmp(c, "bench")) return swacl_cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(c, "tune")) return swacl_cmd_tune(argc - 1, argv + 1);
     if (c[0] == '-')
         cli_die_msg("unknown option '%s' (see 'swacl --help')", c);
     else
