@@ -228,6 +228,8 @@ ParameterizedTestParameters(ops, matmul)
     static mm_case cases[] = {
         {1, 1, 1, 0, 0},   {7, 13, 5, 1, 0},   {33, 17, 65, 0, 1}, {65, 31, 129, 1, 1},
         {5, 300, 70, 1, 0}, {128, 64, 256, 0, 0}, {3, 7, 300, 1, 1}, {1, 50, 33, 0, 0},
+        /* M <= 8 takes the gemv kernel, M = 9 CLBlast: both sides of the switch */
+        {1, 256, 768, 1, 1}, {8, 64, 256, 1, 1}, {9, 64, 256, 0, 1}, {2, 768, 256, 0, 0},
     };
     return cr_make_param_array(mm_case, cases, sizeof cases / sizeof cases[0]);
 }

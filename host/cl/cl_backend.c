@@ -64,6 +64,8 @@ typedef struct {
 
 /* local sizes: must match the kernels' defaults or the -D options below */
 #define ELT_LX 64
+#define GEMV_MAXM 8  /* matches kernels_cl/gemv.cl */
+#define GEMV_LX 16
 #define EMB_LX 64
 #define ROPE_LX 16
 #define NORM_WG 64
@@ -292,6 +294,17 @@ static swacl_status cl_matmul(swacl_backend *base, swacl_buf *y, const swacl_buf
         beta = 1.0f;
     }
     if (K == 0) return SWACL_OK;
+    if (M <= GEMV_MAXM) {
+        /* decode-sized products: a matrix-vector kernel that streams W once
+         * beats CLBlast's large-tile GEMMs by an order of magnitude here */
+        cl_kernel k;
+        SWACL_TRY(get_kernel(be, "gemv", "", "gemv_rows", &k));
+        int acc = beta != 0.0f;
+        karg a[] = {KA(y->mem), KA(x->mem), KA(w->mem), KA(M), KA(N), KA(K), KA(acc)};
+        SWACL_TRY(set_args(be, k, a, 7));
+        size_t g = round_up((size_t)N, GEMV_LX), l = GEMV_LX;
+        return launch(be, k, 1, &g, &l);
+    }
     return swacl_cl_sgemm(ctx, &be->dev, 1, M, N, K, 1.0f, x->mem, 0, (size_t)K, w->mem, 0,
                           (size_t)K, beta, y->mem, 0, (size_t)N);
 }
