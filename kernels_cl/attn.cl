@@ -61,6 +61,24 @@
  *       loops so PoCL's work-item loop becomes innermost: 2.4-2.9 GFLOP/s
  *       per core-second, slower than v2 (region overhead dominates).
  *
+ *   v5  attn_fwd_blk (below): explicit float8 over the head dimension,
+ *       register-blocked like a GEMM micro-kernel (ATTN_QB query slots per
+ *       work-item = positions x heads of one KV group, 2 slots x 4 keys of
+ *       float8 FMAs for S, hadd-tree lane reduction, float8 exp, P V with
+ *       2 x ATTN_QB float8 accumulators), no barriers / __local. Default on
+ *       CPU devices. PoCL 3.1, 2 shared cores, d=64 H=4 Hkv=1, GFLOP per
+ *       core-second (ratio to OpenBLAS sgemm n=1024 in the same run, 74.6):
+ *         L=8192 W=512  v2 6.7 (0.09)  v3 8.5 (0.11)  v5 41.1 (0.55)
+ *         L=8192 W=128  v2 5.5 (0.07)  v3 6.3 (0.08)  v5 34.5 (0.46)
+ *         L=8192 W=4096 v2 6.9 (0.09)  v3 7.4 (0.10)  v5 38.4 (0.51)
+ *         L=4096 global v2 7.7 (0.10)  v3 7.3 (0.10)  v5 34.2 (0.46)
+ *       (QB=4, KT=32, local 1; QB=8 0.36-0.50, QB=2 ~0.35, KT=16/64 worse.)
+ *       Two things mattered: fma() instead of mad() (PoCL lowers mad() to
+ *       a separate mul + add) and #pragma unroll on the slot loops (else
+ *       the P V accumulators live on the stack).
+ *       attn_split_blk + attn_merge: split-K decode for T == 1 with long
+ *       key ranges (host: > 1024 keys), on every device.
+ *
  * Tunables (the host passes them, it needs ATTN_BQ for the NDRange):
  *   HEAD_DIM  32, 64 or 128 (required, multiple of 4)
  *   ATTN_BQ   queries per work-group (= local size)
@@ -306,3 +324,316 @@ void attn_fwd_row(__global const float *restrict q, __global const float *restri
     for (int c = 0; c < ATTN_D4; c++) orow[c] = acc[c] * inv;
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* v5: attn_fwd_blk - register-blocked, barrier-free, for CPU runtimes.
+ *
+ * PoCL (3.1) compiles per work-item code to scalar instructions when its
+ * work-item loop vectorizer fails (barriers, local memory, loops over the
+ * head dimension inside the work-item loop; see v3 above). v5 makes the
+ * vector width explicit instead: every head-dimension operation is on
+ * float8 (one AVX2 register), so LLVM emits packed FMAs whatever PoCL does
+ * with the work-item loop, and each work-item works like a small GEMM
+ * micro-kernel:
+ *   - it owns ATTN_QB query slots = ATTN_QB / ATTN_HQ consecutive positions
+ *     times ATTN_HQ heads of one KV group (GQA: the heads sharing a KV head
+ *     read each key / value row once for all of them);
+ *   - it walks the keys [lo(first position), last position] in tiles of
+ *     ATTN_KT keys; per tile
+ *       S[slot][key]  two slots x four keys at a time (eight float8
+ *                     accumulators, each K / Q vector load feeds 4 / 2
+ *                     FMAs), reduced across lanes with an in-lane
+ *                     shuffle-add tree (hadd pattern);
+ *       mask          keys outside a slot's band -> ATTN_NEG_BIG (float8
+ *                     compares, no branches);
+ *       softmax       per slot running max m / sum l, rescaled once per
+ *                     tile; exp() on float8 (PoCL maps it to SLEEF's vector
+ *                     exp, accuracy as scalar exp);
+ *       O += P V      per 16-wide column block: 2 * ATTN_QB float8
+ *                     accumulators, each V load feeds ATTN_QB FMAs.
+ * No barriers, no __local, no work-item-loop dependence: local size is the
+ * host's choice (1 works; a few consecutive blocks per group share K/V rows
+ * through the core's caches).
+ *
+ * NDRange (ceil(T / (ATTN_QB/ATTN_HQ)), H / ATTN_HQ, B) for attn_fwd_blk.
+ * attn_split_blk / attn_merge below are the split-K decode path (T == 1).
+ *
+ * Tunables: ATTN_QB (even, multiple of ATTN_HQ), ATTN_HQ (divides H/Hkv),
+ * ATTN_KT (multiple of 8). HEAD_DIM must be a multiple of 16.
+ */
+#ifndef ATTN_QB
+#define ATTN_QB 4
+#endif
+#ifndef ATTN_HQ
+#define ATTN_HQ 1
+#endif
+#ifndef ATTN_KT
+#define ATTN_KT 32
+#endif
+#define ATTN_QT (ATTN_QB / ATTN_HQ) /* positions per work-item */
+/* fma(), not mad(): PoCL lowers mad() to a separate multiply and add; fma()
+ * is one instruction on FMA hardware (and exact everywhere) */
+/* LLVM under PoCL leaves the short slot loops rolled, which keeps the
+ * P V accumulators on the stack: unroll them explicitly */
+#define ATTN_UNROLL _Pragma("unroll")
+#ifndef ATTN_FMA
+#define ATTN_FMA fma
+#endif
+#define ATTN_D8 (HEAD_DIM / 8)
+
+/* in-lane horizontal add (AVX hadd / shufps pattern):
+ * [a0+a1, a2+a3, b0+b1, b2+b3, a4+a5, a6+a7, b4+b5, b6+b7] */
+inline float8 attn_hadd8(float8 a, float8 b)
+{
+    return (float8)(a.s0, a.s2, b.s0, b.s2, a.s4, a.s6, b.s4, b.s6) +
+           (float8)(a.s1, a.s3, b.s1, b.s3, a.s5, a.s7, b.s5, b.s7);
+}
+
+/* lane sums of four vectors */
+inline float4 attn_hsum4x8(float8 a0, float8 a1, float8 a2, float8 a3)
+{
+    const float8 x = attn_hadd8(attn_hadd8(a0, a1), attn_hadd8(a2, a3));
+    return x.lo + x.hi;
+}
+
+inline float attn_hmax8(float8 a)
+{
+    const float4 m4 = fmax(a.lo, a.hi);
+    const float2 m2 = fmax(m4.lo, m4.hi);
+    return fmax(m2.lo, m2.hi);
+}
+
+inline float attn_hsum8(float8 a)
+{
+    const float4 s4 = a.lo + a.hi;
+    const float2 s2 = s4.lo + s4.hi;
+    return s2.lo + s2.hi;
+}
+
+/* Keys [klo, khi] (clamped to a valid row: keys past khi are masked by
+ * plo / phi anyway) for ATTN_QB slots whose rows of q start at qrow[r]
+ * (already scaled), slot r seeing keys [plo[r], phi[r]]. Updates the online
+ * softmax state acc / m / l. */
+inline void attn_blk_core(__global const float *restrict k, __global const float *restrict v,
+                          __global const float *restrict kc, __global const float *restrict vc,
+                          int b, int g, int T, int pos0, int cap, int kw, int klo, int khi,
+                          const int *plo, const int *phi, float8 (*qv)[ATTN_D8],
+                          float8 (*acc)[ATTN_D8], float *m, float *l)
+{
+    for (int kt = klo; kt <= khi; kt += ATTN_KT) {
+        __global const float8 *kr[ATTN_KT];
+        __global const float8 *vr[ATTN_KT];
+        for (int kk = 0; kk < ATTN_KT; kk++) {
+            const int j = min(kt + kk, khi);
+            const int fc = j < pos0;
+            const size_t off = fc ? ((size_t)b * cap + (j % cap)) * kw + g * HEAD_DIM
+                                  : ((size_t)b * T + (j - pos0)) * kw + g * HEAD_DIM;
+            kr[kk] = (__global const float8 *)((fc ? kc : k) + off);
+            vr[kk] = (__global const float8 *)((fc ? vc : v) + off);
+        }
+
+        /* scores, 2 slots x 4 keys per step */
+        float4 s4[ATTN_QB][ATTN_KT / 4];
+        for (int r = 0; r < ATTN_QB; r += 2) {
+            for (int kk = 0; kk < ATTN_KT; kk += 4) {
+                float8 a0 = (float8)(0.0f), a1 = a0, a2 = a0, a3 = a0;
+                float8 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                __global const float8 *k0 = kr[kk], *k1 = kr[kk + 1];
+                __global const float8 *k2 = kr[kk + 2], *k3 = kr[kk + 3];
+                for (int c = 0; c < ATTN_D8; c++) {
+                    const float8 qa = qv[r][c], qb = qv[r + 1][c];
+                    const float8 x0 = k0[c], x1 = k1[c], x2 = k2[c], x3 = k3[c];
+                    a0 = ATTN_FMA(qa, x0, a0);
+                    a1 = ATTN_FMA(qa, x1, a1);
+                    a2 = ATTN_FMA(qa, x2, a2);
+                    a3 = ATTN_FMA(qa, x3, a3);
+                    b0 = ATTN_FMA(qb, x0, b0);
+                    b1 = ATTN_FMA(qb, x1, b1);
+                    b2 = ATTN_FMA(qb, x2, b2);
+                    b3 = ATTN_FMA(qb, x3, b3);
+                }
+                s4[r][kk / 4] = attn_hsum4x8(a0, a1, a2, a3);
+                s4[r + 1][kk / 4] = attn_hsum4x8(b0, b1, b2, b3);
+            }
+        }
+
+        /* mask, online softmax; p[r][key] as float8 rows */
+        float8 pr[ATTN_QB][ATTN_KT / 8];
+        float corr[ATTN_QB];
+        const int8 lane = (int8)(0, 1, 2, 3, 4, 5, 6, 7);
+        for (int r = 0; r < ATTN_QB; r++) {
+            float mt = ATTN_NEG_BIG;
+            for (int kb = 0; kb < ATTN_KT / 8; kb++) {
+                const int8 j = (int8)(kt + kb * 8) + lane;
+                /* keys past khi are clamped rows: mask them too (split-K) */
+                const int8 ok = (j >= (int8)(plo[r])) & (j <= (int8)(min(phi[r], khi)));
+                float8 s = (float8)(s4[r][2 * kb], s4[r][2 * kb + 1]);
+                s = select((float8)(ATTN_NEG_BIG), s, ok);
+                pr[r][kb] = s;
+                mt = fmax(mt, attn_hmax8(s));
+            }
+            const float mn = fmax(m[r], mt);
+            corr[r] = exp(m[r] - mn); /* 0 on the first tile; 1 if nothing new */
+            float8 ls = (float8)(0.0f);
+            for (int kb = 0; kb < ATTN_KT / 8; kb++) {
+                const float8 w = exp(pr[r][kb] - (float8)(mn)); /* masked -> 0 */
+                pr[r][kb] = w;
+                ls += w;
+            }
+            l[r] = l[r] * corr[r] + attn_hsum8(ls);
+            m[r] = mn;
+        }
+
+        /* O = O * corr + P V, 16 columns x ATTN_QB slots at a time */
+        for (int c = 0; c < ATTN_D8; c += 2) {
+            float8 o0[ATTN_QB], o1[ATTN_QB];
+            ATTN_UNROLL
+            for (int r = 0; r < ATTN_QB; r++) {
+                o0[r] = acc[r][c] * corr[r];
+                o1[r] = acc[r][c + 1] * corr[r];
+            }
+            for (int kb = 0; kb < ATTN_KT / 8; kb++) {
+                ATTN_UNROLL
+                for (int u = 0; u < 8; u++) {
+                    const float8 y0 = vr[kb * 8 + u][c], y1 = vr[kb * 8 + u][c + 1];
+                    ATTN_UNROLL
+            for (int r = 0; r < ATTN_QB; r++) {
+                        const float w = pr[r][kb][u];
+                        o0[r] = ATTN_FMA((float8)(w), y0, o0[r]);
+                        o1[r] = ATTN_FMA((float8)(w), y1, o1[r]);
+                    }
+                }
+            }
+            ATTN_UNROLL
+            for (int r = 0; r < ATTN_QB; r++) {
+                acc[r][c] = o0[r];
+                acc[r][c + 1] = o1[r];
+            }
+        }
+    }
+}
+
+/* Load the ATTN_QB query slots of block (t0, head block hb): slot r is
+ * position t0 + r / ATTN_HQ (clamped to the last valid row), head
+ * hb * ATTN_HQ + r % ATTN_HQ. */
+inline void attn_blk_load(__global const float *restrict q, int b, int T, int H, int hb, int t0,
+                          int n_new, int pos0, int span, int S, float scale, int temp,
+                          float temp_p0, float temp_p1, int *plo, int *phi,
+                          float8 (*qv)[ATTN_D8], float8 (*acc)[ATTN_D8], float *m, float *l)
+{
+    const int qw = H * HEAD_DIM;
+    for (int r = 0; r < ATTN_QB; r++) {
+        const int t = min(t0 + r / ATTN_HQ, n_new - 1);
+        const int h = hb * ATTN_HQ + r % ATTN_HQ;
+        const int p = pos0 + t;
+        plo[r] = attn_lo(p, span, S);
+        phi[r] = p;
+        const float qs = scale * attn_temp(temp, temp_p0, temp_p1, p);
+        __global const float8 *qrow =
+            (__global const float8 *)(q + ((size_t)b * T + t) * qw + h * HEAD_DIM);
+        for (int c = 0; c < ATTN_D8; c++) {
+            qv[r][c] = qrow[c] * qs;
+            acc[r][c] = (float8)(0.0f);
+        }
+        m[r] = ATTN_NEG_BIG;
+        l[r] = 0.0f;
+    }
+}
+
+__kernel void attn_fwd_blk(__global const float *restrict q, __global const float *restrict k,
+                           __global const float *restrict v, __global const float *restrict kc,
+                           __global const float *restrict vc, __global const int *restrict meta,
+                           __global float *restrict out, int B, int T, int H, int Hkv, int cap,
+                           int span, int S, float scale, int temp, float temp_p0, float temp_p1)
+{
+    const int t0 = (int)get_global_id(0) * ATTN_QT;
+    const int hb = (int)get_global_id(1);
+    const int b = (int)get_global_id(2);
+    const int pos0 = meta[b];
+    const int n_new = meta[B + b];
+    if (t0 >= n_new) return;
+    const int g = hb * ATTN_HQ / (H / Hkv);
+    const int qw = H * HEAD_DIM, kw = Hkv * HEAD_DIM;
+
+    int plo[ATTN_QB], phi[ATTN_QB];
+    float8 qv[ATTN_QB][ATTN_D8], acc[ATTN_QB][ATTN_D8];
+    float m[ATTN_QB], l[ATTN_QB];
+    attn_blk_load(q, b, T, H, hb, t0, n_new, pos0, span, S, scale, temp, temp_p0, temp_p1, plo,
+                  phi, qv, acc, m, l);
+    /* lo() is non-decreasing in p: slot 0 has the smallest lo, the last
+     * slot the largest p */
+    attn_blk_core(k, v, kc, vc, b, g, T, pos0, cap, kw, plo[0], phi[ATTN_QB - 1], plo, phi, qv,
+                  acc, m, l);
+    for (int r = 0; r < ATTN_QB; r++) {
+        const int t = t0 + r / ATTN_HQ;
+        if (t >= n_new) break;
+        const int h = hb * ATTN_HQ + r % ATTN_HQ;
+        const float inv = 1.0f / l[r]; /* l >= 1: the diagonal key is always seen */
+        __global float8 *orow = (__global float8 *)(out + ((size_t)b * T + t) * qw + h * HEAD_DIM);
+        for (int c = 0; c < ATTN_D8; c++) orow[c] = acc[r][c] * inv;
+    }
+}
+
+/* Split-K decode ("flash-decoding"), T == 1: work-item (s, hb, b) takes
+ * the keys [lo + s * chunk, lo + (s+1) * chunk - 1] ∩ [lo, p] of query b
+ * for the ATTN_HQ heads of head block hb and writes unnormalized partials
+ *   part[((b * H + h) * nsplit + s) * (HEAD_DIM + 2) + c]  o[c], then m, l
+ * (m = ATTN_NEG_BIG, l = 0, o = 0 for an empty range). Needs
+ * ATTN_QB == ATTN_HQ (one position). attn_merge combines them. */
+__kernel void attn_split_blk(__global const float *restrict q, __global const float *restrict k,
+                             __global const float *restrict v, __global const float *restrict kc,
+                             __global const float *restrict vc,
+                             __global const int *restrict meta, __global float *restrict part,
+                             int B, int T, int H, int Hkv, int cap, int span, int S, float scale,
+                             int temp, float temp_p0, float temp_p1, int nsplit, int chunk)
+{
+    const int s = (int)get_global_id(0);
+    const int hb = (int)get_global_id(1);
+    const int b = (int)get_global_id(2);
+    if (s >= nsplit) return;
+    const int pos0 = meta[b];
+    const int n_new = meta[B + b];
+    if (n_new < 1) return;
+    const int g = hb * ATTN_HQ / (H / Hkv);
+    const int kw = Hkv * HEAD_DIM;
+
+    int plo[ATTN_QB], phi[ATTN_QB];
+    float8 qv[ATTN_QB][ATTN_D8], acc[ATTN_QB][ATTN_D8];
+    float m[ATTN_QB], l[ATTN_QB];
+    attn_blk_load(q, b, T, H, hb, 0, 1, pos0, span, S, scale, temp, temp_p0, temp_p1, plo, phi,
+                  qv, acc, m, l);
+    const int klo = plo[0] + s * chunk;
+    const int khi = min(phi[0], klo + chunk - 1);
+    attn_blk_core(k, v, kc, vc, b, g, T, pos0, cap, kw, klo, khi, plo, phi, qv, acc, m, l);
+    for (int r = 0; r < ATTN_QB; r++) {
+        const int h = hb * ATTN_HQ + r % ATTN_HQ;
+        __global float *pp = part + ((size_t)(b * H + h) * nsplit + s) * (HEAD_DIM + 2);
+        for (int c = 0; c < ATTN_D8; c++) vstore8(acc[r][c], c, pp);
+        pp[HEAD_DIM] = m[r];
+        pp[HEAD_DIM + 1] = l[r];
+    }
+}
+
+/* NDRange (H, B): out[b, h] = sum_s o_s e^(m_s - M) / sum_s l_s e^(m_s - M). */
+__kernel void attn_merge(__global const float *restrict part, __global const int *restrict meta,
+                         __global float *restrict out, int B, int T, int H, int nsplit)
+{
+    const int h = (int)get_global_id(0);
+    const int b = (int)get_global_id(1);
+    if (h >= H || meta[B + b] < 1) return;
+    __global const float *pp = part + (size_t)(b * H + h) * nsplit * (HEAD_DIM + 2);
+    float M = ATTN_NEG_BIG;
+    for (int s = 0; s < nsplit; s++) M = fmax(M, pp[(size_t)s * (HEAD_DIM + 2) + HEAD_DIM]);
+    float8 o[ATTN_D8];
+    for (int c = 0; c < ATTN_D8; c++) o[c] = (float8)(0.0f);
+    float L = 0.0f;
+    for (int s = 0; s < nsplit; s++) {
+        __global const float *ps = pp + (size_t)s * (HEAD_DIM + 2);
+        const float w = exp(ps[HEAD_DIM] - M); /* empty split: l = 0, o = 0 */
+        L = ATTN_FMA(w, ps[HEAD_DIM + 1], L);
+        for (int c = 0; c < ATTN_D8; c++) o[c] = ATTN_FMA((float8)(w), vload8(c, ps), o[c]);
+    }
+    const float inv = 1.0f / L;
+    __global float *orow = out + (size_t)b * T * H * HEAD_DIM + h * HEAD_DIM;
+    for (int c = 0; c < ATTN_D8; c++) vstore8(o[c] * inv, c, orow);
+}

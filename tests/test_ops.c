@@ -81,7 +81,7 @@ typedef struct {
     int n_new[4];  /* 0 means T                                             */
 } attn_case;
 
-/* Shared by the two attention tests (one per OpenCL kernel version). */
+/* Shared by the attention tests (one per OpenCL kernel version). */
 static attn_case attn_cases[] = {
     {"L<W", 1, 40, 2, 2, 64, SWACL_SPAN_WINDOW, 64, SWACL_TEMP_NONE, 0, 0, 0, {0}, {0}},
     {"L not multiple of tile, GQA2", 1, 77, 2, 1, 64, SWACL_SPAN_WINDOW, 20, SWACL_TEMP_NONE,
@@ -123,10 +123,30 @@ static attn_case attn_cases[] = {
      0, 0, {500, 9}, {3, 2}},
     {"long window prefill", 1, 300, 2, 1, 64, SWACL_SPAN_WINDOW, 48, SWACL_TEMP_NONE, 0, 0, 0,
      {0}, {0}},
+    /* attn_fwd_blk: GQA 8 (two head blocks of 4 / one of 8), GQA 3 (odd) */
+    {"window GQA8 prefill + cache", 2, 37, 8, 1, 64, SWACL_SPAN_WINDOW, 40, SWACL_TEMP_NONE, 0,
+     0, 40, {100, 0}, {37, 21}},
+    {"global GQA3 d32 log-ratio", 1, 29, 6, 2, 32, SWACL_SPAN_GLOBAL, 0, SWACL_TEMP_LOG_RATIO,
+     16, 0, 0, {0}, {0}},
+    /* T == 1 past ATTN_SPLIT_MIN_KEYS (1024 keys): split-K decode path */
+    {"split decode global GQA4 llama4", 2, 1, 8, 2, 64, SWACL_SPAN_GLOBAL, 0, SWACL_TEMP_LLAMA4,
+     8192, 0.1f, 6000, {5000, 1030}, {1, 1}},
+    {"split decode global d128 log-ratio", 1, 1, 2, 2, 128, SWACL_SPAN_GLOBAL, 0,
+     SWACL_TEMP_LOG_RATIO, 16, 0, 5200, {5000}, {0}},
+    {"split decode global d32 GQA3 ragged", 3, 1, 3, 1, 32, SWACL_SPAN_GLOBAL, 0,
+     SWACL_TEMP_NONE, 0, 0, 4100, {4099, 20, 3000}, {1, 1, 0}},
+    {"split decode window ring wraps", 2, 1, 4, 1, 64, SWACL_SPAN_WINDOW, 1500, SWACL_TEMP_NONE,
+     0, 0, 1500, {9321, 1600}, {1, 1}},
+    {"split decode window ring wraps d128", 1, 1, 4, 2, 128, SWACL_SPAN_WINDOW, 2048,
+     SWACL_TEMP_LLAMA4, 4, 0.1f, 2048, {20000}, {0}},
+    {"split decode chunk", 1, 1, 2, 1, 32, SWACL_SPAN_CHUNK, 4096, SWACL_TEMP_NONE, 0, 0, 4096,
+     {8190}, {0}},
 };
 
-/* kernel: "row" (attn_fwd_row, the CPU version) or "tiled" (attn_fwd, the
- * local-memory version); the backend reads SWACL_ATTN_KERNEL at creation. */
+/* kernel: "row" (attn_fwd_row), "tiled" (attn_fwd, the local-memory / GPU
+ * version) or "blk" (attn_fwd_blk, the CPU version); the backend reads
+ * SWACL_ATTN_KERNEL at creation. T == 1 cases with more than 1024 keys take
+ * the split-K decode path (attn_split_blk + attn_merge) with any of them. */
 static void check_attention(const attn_case *c, const char *kernel)
 {
     cr_assert(setenv("SWACL_ATTN_KERNEL", kernel, 1) == 0);
@@ -194,6 +214,12 @@ ParameterizedTestParameters(ops, attention_tiled)
     return cr_make_param_array(attn_case, attn_cases, sizeof attn_cases / sizeof attn_cases[0]);
 }
 ParameterizedTest(attn_case *c, ops, attention_tiled) { check_attention(c, "tiled"); }
+
+ParameterizedTestParameters(ops, attention_blk)
+{
+    return cr_make_param_array(attn_case, attn_cases, sizeof attn_cases / sizeof attn_cases[0]);
+}
+ParameterizedTest(attn_case *c, ops, attention_blk) { check_attention(c, "blk"); }
 
 Test(ops, attention_bad_head_dim)
 {

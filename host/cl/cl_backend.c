@@ -58,8 +58,11 @@ typedef struct {
     /* launch shapes chosen per device type */
     int attn_bq, attn_bk_small, attn_bk_large; /* BK for d <= 64 / d = 128 */
     int norm_per_row;                          /* norm_row vs norm_wg      */
-    int attn_row;                              /* attn_fwd_row (v3) vs attn_fwd (v2) */
+    int attn_kind;                             /* ATTN_K_*: which attn.cl kernel */
     int attn_row_lx;
+    int attn_blk_qb, attn_blk_kt, attn_blk_lx; /* attn_fwd_blk (v5) shape    */
+    cl_mem attn_part;                          /* split-K partials, lazy     */
+    size_t attn_part_bytes;
 } cl_be;
 
 /* local sizes: must match the kernels' defaults or the -D options below */
@@ -385,6 +388,77 @@ static swacl_status cl_rope(swacl_backend *base, swacl_buf *x, int B, int T, int
     return launch(be, k, 3, g, l);
 }
 
+/* attention kernels (kernels_cl/attn.cl versions) */
+enum { ATTN_K_TILED = 0, ATTN_K_ROW = 1, ATTN_K_BLK = 2 };
+#define ATTN_SPLIT_MIN_KEYS 1024 /* T == 1 key ranges longer than this split */
+#define ATTN_SPLIT_MIN_CHUNK 256
+
+static int gcd_int(int a, int b)
+{
+    while (b) {
+        int t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Split-K decode: T == 1, keys [lo, p] of each query cut into chunks of
+ * `chunk` keys, one attn_split_blk work-item per (chunk, head block, seq),
+ * then attn_merge. max_range: the longest key range over the batch. */
+static swacl_status attn_split(cl_be *be, const swacl_attn_args *a, cl_mem meta, cl_mem kcm,
+                               cl_mem vcm, int cap, int span, int S, int max_range)
+{
+    swacl_ctx *ctx = be->base.ctx;
+    int hq = gcd_int(a->H / a->Hkv, 8); /* heads per work-item: one position */
+    int nhb = a->H / hq;
+    /* enough work-items to fill the device: ~4 per compute unit */
+    int cu = be->dev.info.compute_units > 0 ? be->dev.info.compute_units : 1;
+    int want = (4 * cu + a->B * nhb - 1) / (a->B * nhb);
+    if (want < 1) want = 1;
+    int chunk = (max_range + want - 1) / want;
+    if (chunk < ATTN_SPLIT_MIN_CHUNK) chunk = ATTN_SPLIT_MIN_CHUNK;
+    chunk = (chunk + 31) / 32 * 32;
+    int nsplit = (max_range + chunk - 1) / chunk;
+    size_t bytes = (size_t)a->B * a->H * nsplit * (a->d + 2) * sizeof(float);
+    if (be->attn_part_bytes < bytes) {
+        /* clReleaseMemObject defers the delete until queued users finish */
+        if (be->attn_part) clReleaseMemObject(be->attn_part);
+        be->attn_part = NULL;
+        be->attn_part_bytes = 0;
+        cl_int err = CL_SUCCESS;
+        be->attn_part = clCreateBuffer(be->dev.context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+        if (err != CL_SUCCESS)
+            return swacl_cl_fail(ctx, err, "clCreateBuffer(attention partials)", __FILE__,
+                                 __LINE__);
+        be->attn_part_bytes = bytes;
+    }
+    char opts[96];
+    snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_QB=%d -DATTN_HQ=%d -DATTN_KT=32", a->d,
+             hq < 2 ? 2 : hq, hq);
+    cl_kernel k;
+    SWACL_TRY(get_kernel(be, "attn", opts, "attn_split_blk", &k));
+    int temp = (int)a->temp;
+    float scale = a->scale, p0 = a->temp_p0, p1 = a->temp_p1;
+    karg ka[] = {KA(a->q->mem), KA(a->k->mem), KA(a->v->mem), KA(kcm),    KA(vcm),
+                 KA(meta),      KA(be->attn_part), KA(a->B),  KA(a->T),   KA(a->H),
+                 KA(a->Hkv),    KA(cap),       KA(span),      KA(S),      KA(scale),
+                 KA(temp),      KA(p0),        KA(p1),        KA(nsplit), KA(chunk)};
+    SWACL_TRY(set_args(be, k, ka, 20));
+    size_t g[3] = {(size_t)nsplit, (size_t)nhb, (size_t)a->B};
+    size_t l[3] = {1, 1, 1};
+    SWACL_TRY(launch(be, k, 3, g, l));
+    cl_kernel km;
+    snprintf(opts, sizeof opts, "-DHEAD_DIM=%d", a->d);
+    SWACL_TRY(get_kernel(be, "attn", opts, "attn_merge", &km));
+    karg kb[] = {KA(be->attn_part), KA(meta), KA(a->out->mem), KA(a->B), KA(a->T), KA(a->H),
+                 KA(nsplit)};
+    SWACL_TRY(set_args(be, km, kb, 7));
+    size_t gm[2] = {(size_t)a->H, (size_t)a->B};
+    size_t lm[2] = {1, 1};
+    return launch(be, km, 2, gm, lm);
+}
+
 static swacl_status cl_attention(swacl_backend *base, const swacl_attn_args *a)
 {
     cl_be *be = (cl_be *)base;
@@ -409,7 +483,7 @@ static swacl_status cl_attention(swacl_backend *base, const swacl_attn_args *a)
                   "attention: temperature p0 %g must be > 0", (double)a->temp_p0);
     if (a->B == 0 || a->T == 0) return SWACL_OK;
     SWACL_FAIL_IF(ctx, !a->pos0 || !a->n_new, SWACL_INVALID_ARG, "attention: pos0/n_new NULL");
-    int need_cache = 0;
+    int need_cache = 0, max_range = 0;
     for (int b = 0; b < a->B; b++) {
         SWACL_FAIL_IF(ctx, a->pos0[b] < 0 || a->n_new[b] < 0 || a->n_new[b] > a->T,
                       SWACL_INVALID_ARG, "attention: sequence %d has pos0 %d, n_new %d (T %d)",
@@ -420,6 +494,7 @@ static swacl_status cl_attention(swacl_backend *base, const swacl_attn_args *a)
         if (a->span == SWACL_SPAN_WINDOW) lo = p - a->span_size + 1 > 0 ? p - a->span_size + 1 : 0;
         if (a->span == SWACL_SPAN_CHUNK) lo = p / a->span_size * a->span_size;
         if (a->n_new[b] > 0 && lo < p) need_cache = 1;
+        if (a->n_new[b] > 0 && p - lo + 1 > max_range) max_range = p - lo + 1;
     }
     size_t rows = (size_t)a->B * a->T;
     SWACL_TRY(check_buf(be, "attention", "q", a->q, rows * a->H * a->d));
@@ -433,21 +508,42 @@ static swacl_status cl_attention(swacl_backend *base, const swacl_attn_args *a)
         SWACL_TRY(check_buf(be, "attention", "kc", a->kc, cn));
         SWACL_TRY(check_buf(be, "attention", "vc", a->vc, cn));
     }
-    int bk = a->d >= 128 ? be->attn_bk_large : be->attn_bk_small;
-    char opts[96];
-    if (be->attn_row)
-        snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_ROW_LX=%d", a->d, be->attn_row_lx);
-    else
-        snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_BQ=%d -DATTN_BK=%d", a->d, be->attn_bq,
-                 bk);
-    cl_kernel k;
-    SWACL_TRY(get_kernel(be, "attn", opts, be->attn_row ? "attn_fwd_row" : "attn_fwd", &k));
     cl_mem meta;
     SWACL_TRY(upload_meta(be, a->pos0, a->n_new, a->B, a->T, &meta));
     cl_mem kcm = need_cache ? a->kc->mem : a->k->mem;
     cl_mem vcm = need_cache ? a->vc->mem : a->v->mem;
     int cap = need_cache ? a->cap : 1;
     int span = (int)a->span, S = a->span != SWACL_SPAN_GLOBAL ? a->span_size : 1;
+    /* one decode token with a long key range: split the keys (any device) */
+    if (a->T == 1 && max_range > ATTN_SPLIT_MIN_KEYS)
+        return attn_split(be, a, meta, kcm, vcm, cap, span, S, max_range);
+    char opts[96];
+    const char *kname;
+    size_t lx, gx, gy = (size_t)a->H;
+    if (be->attn_kind == ATTN_K_BLK) {
+        int qb = be->attn_blk_qb;
+        int hq = gcd_int(a->H / a->Hkv, qb); /* heads of one KV group per work-item */
+        snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_QB=%d -DATTN_HQ=%d -DATTN_KT=%d", a->d,
+                 qb, hq, be->attn_blk_kt);
+        kname = "attn_fwd_blk";
+        lx = (size_t)be->attn_blk_lx;
+        gx = round_up((size_t)((a->T + qb / hq - 1) / (qb / hq)), lx);
+        gy = (size_t)(a->H / hq);
+    } else if (be->attn_kind == ATTN_K_ROW) {
+        snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_ROW_LX=%d", a->d, be->attn_row_lx);
+        kname = "attn_fwd_row";
+        lx = (size_t)be->attn_row_lx;
+        gx = round_up((size_t)a->T, lx);
+    } else {
+        int bk = a->d >= 128 ? be->attn_bk_large : be->attn_bk_small;
+        snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_BQ=%d -DATTN_BK=%d", a->d, be->attn_bq,
+                 bk);
+        kname = "attn_fwd";
+        lx = (size_t)be->attn_bq;
+        gx = round_up((size_t)a->T, lx);
+    }
+    cl_kernel k;
+    SWACL_TRY(get_kernel(be, "attn", opts, kname, &k));
     int temp = (int)a->temp;
     float scale = a->scale, p0 = a->temp_p0, p1 = a->temp_p1;
     karg ka[] = {KA(a->q->mem), KA(a->k->mem), KA(a->v->mem), KA(kcm),   KA(vcm),
@@ -455,8 +551,7 @@ static swacl_status cl_attention(swacl_backend *base, const swacl_attn_args *a)
                  KA(a->Hkv),    KA(cap),       KA(span),      KA(S),     KA(scale),
                  KA(temp),      KA(p0),        KA(p1)};
     SWACL_TRY(set_args(be, k, ka, 18));
-    size_t lx = (size_t)(be->attn_row ? be->attn_row_lx : be->attn_bq);
-    size_t g[3] = {round_up((size_t)a->T, lx), (size_t)a->H, (size_t)a->B};
+    size_t g[3] = {gx, gy, (size_t)a->B};
     size_t l[3] = {lx, 1, 1};
     return launch(be, k, 3, g, l);
 }
@@ -597,6 +692,7 @@ static void cl_free(swacl_backend *base)
         if (s->mem) clReleaseMemObject(s->mem);
         free(s->host);
     }
+    if (be->attn_part) clReleaseMemObject(be->attn_part);
     for (int i = 0; i < be->n_kc; i++) clReleaseKernel(be->kc[i].kernel);
     if (be->dev_open) swacl_cl_dev_close(&be->dev);
     free(be);
@@ -644,23 +740,35 @@ swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,
         be->attn_bk_small = 32;
         be->attn_bk_large = 32;
         be->norm_per_row = 1;
-        /* attn_fwd (v2) measured a little faster than attn_fwd_row (v3) on
-         * PoCL 3.1 (L=8192, W=512, d=64: 7.1-7.8 vs 6.0-6.4 GFLOP/s per
-         * core-second), so v2 is the default here too; see attn.cl. */
-        be->attn_row = 0;
+        /* attn_fwd_blk (v5): explicit float8, register-blocked, no barriers;
+         * several times faster than v2 / v3 on PoCL 3.1 (see attn.cl) */
+        be->attn_kind = ATTN_K_BLK;
     } else {
         be->attn_bq = 32;
         be->attn_bk_small = 32;
         be->attn_bk_large = 16; /* 2 * 16 * 128 * 4 B = 16 KiB of local memory */
         be->norm_per_row = 0;
-        be->attn_row = 0;
+        be->attn_kind = ATTN_K_TILED;
     }
     be->attn_row_lx = 8;
+    be->attn_blk_qb = 4;
+    be->attn_blk_kt = 32;
+    be->attn_blk_lx = 1;
     /* SWACL_ATTN_KERNEL=tiled|row overrides the per-device choice (tests
      * use it to cover both kernels on one device). Read once, here. */
     const char *ak = getenv("SWACL_ATTN_KERNEL");
-    if (ak && !strcmp(ak, "tiled")) be->attn_row = 0;
-    if (ak && !strcmp(ak, "row")) be->attn_row = 1;
+    if (ak && !strcmp(ak, "tiled")) be->attn_kind = ATTN_K_TILED;
+    if (ak && !strcmp(ak, "row")) be->attn_kind = ATTN_K_ROW;
+    if (ak && !strcmp(ak, "blk")) be->attn_kind = ATTN_K_BLK;
+    /* SWACL_ATTN_BLK=qb,kt,lx: attn_fwd_blk shape (benchmarks / tuning) */
+    const char *ab = getenv("SWACL_ATTN_BLK");
+    int qb, kt, lx;
+    if (ab && sscanf(ab, "%d,%d,%d", &qb, &kt, &lx) == 3 && qb >= 2 && qb % 2 == 0 && qb <= 16 &&
+        kt >= 8 && kt % 8 == 0 && kt <= 128 && lx >= 1 && lx <= 64) {
+        be->attn_blk_qb = qb;
+        be->attn_blk_kt = kt;
+        be->attn_blk_lx = lx;
+    }
     *out = &be->base;
     return SWACL_OK;
 }
