@@ -170,3 +170,6 @@ swacl_cli_test(err_model_missing RC 1 ARGS run --model /nonexistent/model ERR "s
 # defaults plus the first candidates, every result checked before timing)
 swacl_cli_test(tune_smoke RC 0 ARGS tune --budget-s 0 --shapes 300,64,256 --json --no-save -q
                OUT "\"winner\"" JSON_OK)
+
+# bench --model: end to end on a loaded HF checkpoint (one model, no speedup)
+swacl_cli_test(bench_model RC 0 ARGS bench --devices 0 --quick --e2e-only --max-seq 64 --model ${CMAKE_SOURCE_DIR}/tests/fixtures/llama --json ${CMAKE_BINARY_DIR}/test-cache/bench-model.json)

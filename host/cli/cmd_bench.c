@@ -1,7 +1,8 @@
 /*
  * cmd_bench.c - `swacl bench`: per device, clpeak-style peaks (PERF.md 5),
  * the backend-seam kernels with theoretical FLOP/byte counts (PERF.md 4.2),
- * end-to-end prefill/decode for cohere2 vs baseline, and cold/warm start.
+ * end-to-end prefill/decode for cohere2 vs baseline (or one --model checkpoint),
+ * and cold/warm start.
  *
  * Timing: wall clock around op + backend finish(), warm-up first, median of
  * repeats (PERF.md 2.2: never a single library event). Every figure of one
@@ -36,6 +37,10 @@ typedef struct {
     const char *devices;  /* "all" or a comma-separated list                */
     const char *json_path;
     const char *plot_path;
+    int e2e_only;         /* skip cold/warm start, peaks and kernels        */
+    const char *model_dir;          /* --model: e2e measures this checkpoint */
+    const swacl_config *model_cfg;  /* loaded once, shared by every device   */
+    const swacl_weights *model_w;
 } bench_opts;
 
 /* Measured once per run, shared by every CPU device. */
@@ -514,6 +519,8 @@ typedef struct {
 } e2e_result;
 
 static const char *const k_e2e_presets[2] = {"cohere2", "baseline"};
+/* JSON "preset" of the e2e entries of a --model run */
+#define E2E_MODEL_LABEL "model"
 
 static void random_ids(int32_t *ids, int n, int vocab, uint64_t seed)
 {
@@ -532,12 +539,26 @@ typedef struct {
     int pos;
 } e2e_model;
 
+/* one decode step of one token: ids, or embeds for continuous-input models */
+static swacl_status e2e_step(e2e_model *e, const int32_t *ids, const float *emb, int edim,
+                             float *out)
+{
+    int p = e->pos++;
+    if (edim) return swacl_session_step(e->s, 1, NULL, NULL, &emb[(size_t)p * (size_t)edim], out);
+    return swacl_session_step(e->s, 1, NULL, &ids[p], NULL, out);
+}
+
 static swacl_status e2e_run(swacl_ctx *ctx, const char *devname, const bench_opts *o,
                             e2e_result *res)
 {
     e2e_model em[2];
     memset(em, 0, sizeof em);
     swacl_status st = SWACL_OK;
+    /* --model: one loaded checkpoint (weights borrowed) instead of the pair */
+    int nm = o->model_w ? 1 : 2;
+    const char *const *names = k_e2e_presets;
+    const char *const model_names[1] = {E2E_MODEL_LABEL};
+    if (o->model_w) names = model_names;
     int maxn = 0, maxc = 0;
     for (int i = 0; i < res->n_seq; i++) maxn = res->seqs[i] > maxn ? res->seqs[i] : maxn;
     for (int i = 0; i < res->n_ctx; i++) maxc = res->ctxs[i] > maxc ? res->ctxs[i] : maxc;
@@ -545,9 +566,16 @@ static swacl_status e2e_run(swacl_ctx *ctx, const char *devname, const bench_opt
     int steps = o->quick ? 8 : 32, blocks = o->quick ? 2 : 4;
     size_t nids = (size_t)maxn + (size_t)MAX_SEQS * ((size_t)steps + 1) + 8;
     int32_t *ids = malloc(nids * sizeof *ids);
-    float *out = NULL;
+    float *out = NULL, *emb = NULL;
+    int edim = 0; /* > 0: continuous-input model, random embeds instead of ids */
     if (!ids) return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
-    for (int pi = 0; pi < 2; pi++) {
+    for (int pi = 0; pi < nm; pi++) {
+        if (o->model_w) {
+            em[pi].cfg = *o->model_cfg;
+            SWACL_TRY_GOTO(st, swacl_model_create(ctx, &em[pi].cfg, o->model_w, &em[pi].m),
+                           done);
+            continue;
+        }
         SWACL_TRY_GOTO(st, swacl_preset(k_e2e_presets[pi], &em[pi].cfg), done);
         SWACL_TRY_GOTO(st, swacl_weights_create_random(&em[pi].cfg, 1, &em[pi].w), done);
         SWACL_TRY_GOTO(st, swacl_model_create(ctx, &em[pi].cfg, em[pi].w, &em[pi].m), done);
@@ -558,7 +586,23 @@ static swacl_status e2e_run(swacl_ctx *ctx, const char *devname, const bench_opt
         st = swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
         goto done;
     }
-    random_ids(ids, (int)nids, em[0].cfg.vocab_size, 99);
+    if (em[0].cfg.vocab_size > 0) {
+        random_ids(ids, (int)nids, em[0].cfg.vocab_size, 99);
+    } else {
+        edim = em[0].cfg.input_dim;
+        if (edim <= 0) {
+            st = swacl_set_error(ctx, SWACL_INVALID_ARG,
+                                 "model has neither vocab_size nor input_dim");
+            goto done;
+        }
+        emb = malloc(nids * (size_t)edim * sizeof *emb);
+        if (!emb) {
+            st = swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
+            goto done;
+        }
+        swacl_rng r = {99};
+        for (size_t k = 0; k < nids * (size_t)edim; k++) emb[k] = swacl_rng_uniform(&r);
+    }
 
     /* prefill: warm-up at each length up to 4096 (shape-dependent kernels,
      * e.g. CLBlast direct vs indirect GEMM, compile on first use), then
@@ -567,21 +611,21 @@ static swacl_status e2e_run(swacl_ctx *ctx, const char *devname, const bench_opt
         int L = res->seqs[i];
         int reps = o->quick ? 2 : (L <= 4096 ? 3 : 1);
         double ts[2][3];
-        swacl_input in = {1, L, ids, NULL};
-        for (int pi = 0; pi < 2; pi++) {
+        swacl_input in = {1, L, edim ? NULL : ids, edim ? emb : NULL};
+        for (int pi = 0; pi < nm; pi++) {
             res->kv[pi][i] = swacl_kv_bytes(&em[pi].cfg, 1, L, NULL, NULL);
             if (L <= 4096) SWACL_TRY_GOTO(st, swacl_model_forward(em[pi].m, &in, 0, out), done);
         }
         for (int r = 0; r < reps; r++)
-            for (int pi = 0; pi < 2; pi++) {
+            for (int pi = 0; pi < nm; pi++) {
                 double t0 = swacl_now();
                 SWACL_TRY_GOTO(st, swacl_model_forward(em[pi].m, &in, 0, out), done);
                 ts[pi][r] = swacl_now() - t0;
             }
-        for (int pi = 0; pi < 2; pi++) {
+        for (int pi = 0; pi < nm; pi++) {
             double t = median(ts[pi], reps);
             res->prefill_tps[pi][i] = L / t;
-            progress(devname, "prefill %-8s L=%-6d %.3f s  %.0f tok/s", k_e2e_presets[pi], L,
+            progress(devname, "prefill %-8s L=%-6d %.3f s  %.0f tok/s", names[pi], L,
                      t, L / t);
         }
     }
@@ -589,37 +633,36 @@ static swacl_status e2e_run(swacl_ctx *ctx, const char *devname, const bench_opt
     /* decode: one session per preset, contexts in increasing order (prefill
      * in chunks of 1024 up to the next context), one untimed step, then
      * `steps` single-token steps in alternating blocks; median block rate */
-    for (int pi = 0; pi < 2 && res->n_ctx > 0; pi++)
+    for (int pi = 0; pi < nm && res->n_ctx > 0; pi++)
         SWACL_TRY_GOTO(st,
                        swacl_session_create(em[pi].m, 1, maxc + res->n_ctx * (steps + 1) + 8,
                                             &em[pi].s),
                        done);
     for (int i = 0; i < res->n_ctx; i++) {
         int C = res->ctxs[i];
-        for (int pi = 0; pi < 2; pi++) {
+        for (int pi = 0; pi < nm; pi++) {
             e2e_model *e = &em[pi];
             if (C > e->pos) {
-                swacl_input pin = {1, C - e->pos, &ids[e->pos], NULL};
+                swacl_input pin = {1, C - e->pos, edim ? NULL : &ids[e->pos],
+                                   edim ? &emb[(size_t)e->pos * (size_t)edim] : NULL};
                 SWACL_TRY_GOTO(st, swacl_session_prefill(e->s, &pin, 1024, out), done);
                 e->pos = C;
             }
-            SWACL_TRY_GOTO(st, swacl_session_step(e->s, 1, NULL, &ids[e->pos++], NULL, out),
-                           done);
+            SWACL_TRY_GOTO(st, e2e_step(e, ids, emb, edim, out), done);
         }
         double rate[2][8];
         for (int b = 0; b < blocks; b++)
-            for (int pi = 0; pi < 2; pi++) {
+            for (int pi = 0; pi < nm; pi++) {
                 e2e_model *e = &em[pi];
                 int n = steps / blocks;
                 double t0 = swacl_now();
                 for (int k = 0; k < n; k++)
-                    SWACL_TRY_GOTO(st, swacl_session_step(e->s, 1, NULL, &ids[e->pos++], NULL, out),
-                                   done);
+                    SWACL_TRY_GOTO(st, e2e_step(e, ids, emb, edim, out), done);
                 rate[pi][b] = n / (swacl_now() - t0);
             }
-        for (int pi = 0; pi < 2; pi++) {
+        for (int pi = 0; pi < nm; pi++) {
             res->decode_tps[pi][i] = median(rate[pi], blocks);
-            progress(devname, "decode  %-8s ctx=%-6d %d steps  %.1f tok/s", k_e2e_presets[pi],
+            progress(devname, "decode  %-8s ctx=%-6d %d steps  %.1f tok/s", names[pi],
                      C, steps, res->decode_tps[pi][i]);
         }
     }
@@ -627,9 +670,10 @@ done:
     for (int pi = 0; pi < 2; pi++) {
         swacl_session_destroy(em[pi].s);
         swacl_model_destroy(em[pi].m);
-        swacl_weights_destroy(em[pi].w);
+        swacl_weights_destroy(em[pi].w); /* NULL for a borrowed --model */
     }
     free(ids);
+    free(emb);
     free(out);
     return st;
 }
@@ -772,121 +816,126 @@ static int bench_device(const char *selector, const bench_opts *o, blas_peak *bl
            is_ref ? "" : ", driver ", is_ref ? "" : info.driver_version);
     print_rule();
 
-    /* cold / warm start first, before this process has compiled anything */
-    cJSON *jstart = cJSON_AddObjectToObject(jd, "start");
-    progress(devname, "cold/warm start");
-    bench_start(selector, devname, jstart);
+    /* --e2e-only skips cold/warm start, peaks and kernels */
+    if (!o->e2e_only) {
+        /* cold / warm start first, before this process has compiled anything */
+        cJSON *jstart = cJSON_AddObjectToObject(jd, "start");
+        progress(devname, "cold/warm start");
+        bench_start(selector, devname, jstart);
 
-    /* peaks */
-    cJSON *jp = cJSON_AddObjectToObject(jd, "peaks");
-    probe_result pr;
-    memset(&pr, 0, sizeof pr);
-    if (!is_ref) {
-        progress(devname, "peak probe (probe.cl)");
-        st = run_probe(ctx, selector, o, &pr);
-        if (st != SWACL_OK) {
-            fprintf(stderr, "bench [%s]: probe failed: %s\n", devname, swacl_ctx_errmsg(ctx));
-            cJSON_AddStringToObject(jp, "error", swacl_ctx_errmsg(ctx));
-            failures++;
+        /* peaks */
+        cJSON *jp = cJSON_AddObjectToObject(jd, "peaks");
+        probe_result pr;
+        memset(&pr, 0, sizeof pr);
+        if (!is_ref) {
+            progress(devname, "peak probe (probe.cl)");
+            st = run_probe(ctx, selector, o, &pr);
+            if (st != SWACL_OK) {
+                fprintf(stderr, "bench [%s]: probe failed: %s\n", devname, swacl_ctx_errmsg(ctx));
+                cJSON_AddStringToObject(jp, "error", swacl_ctx_errmsg(ctx));
+                failures++;
+            }
         }
-    }
-    if (is_cpu && !blas->done) {
-        progress(devname, "OpenBLAS sgemm n=1024");
-        blas->gflops = measure_openblas(1024, o->quick ? 0.3 : 0.6);
-        blas->done = 1;
-    }
-    double fma_peak = pr.fma4_gflops > pr.fma8_gflops ? pr.fma4_gflops : pr.fma8_gflops;
-    double blas_g = is_cpu ? blas->gflops : 0.0;
-    if (pr.ok) {
-        cJSON_AddNumberToObject(jp, "fma_float4_gflops", pr.fma4_gflops);
-        cJSON_AddNumberToObject(jp, "fma_float8_gflops", pr.fma8_gflops);
-        cJSON_AddNumberToObject(jp, "fma_gflops", fma_peak);
-        cJSON_AddNumberToObject(jp, "copy_gbps", pr.copy_gbps);
-        cJSON_AddNumberToObject(jp, "copy_bytes", (double)pr.copy_bytes);
-    }
-    if (is_cpu) {
-        cJSON_AddNumberToObject(jp, "openblas_sgemm_gflops", blas_g);
-        cJSON_AddNumberToObject(jp, "openblas_n", 1024);
-    }
-    char hb[32];
-    if (pr.ok)
-        printf("peaks: FMA float4 %.1f GFLOP/s, float8 %.1f GFLOP/s; copy %.1f GB/s (%s)\n",
-               pr.fma4_gflops, pr.fma8_gflops, pr.copy_gbps,
-               human_bytes((double)pr.copy_bytes, hb, sizeof hb));
-    if (is_cpu) printf("       OpenBLAS sgemm n=1024 %.1f GFLOP/s (CPU practical peak)\n", blas_g);
-    cJSON *js = cJSON_GetObjectItem(jd, "start");
-    if (cJSON_GetObjectItem(js, "cold_s"))
-        printf("start: cold %.2f s (compile %.2f s), warm %.2f s (compile %.2f s)\n",
-               cJSON_GetObjectItem(js, "cold_s")->valuedouble,
-               cJSON_GetObjectItem(js, "cold_compile_s")->valuedouble,
-               cJSON_GetObjectItem(js, "warm_s")->valuedouble,
-               cJSON_GetObjectItem(js, "warm_compile_s")->valuedouble);
+        if (is_cpu && !blas->done) {
+            progress(devname, "OpenBLAS sgemm n=1024");
+            blas->gflops = measure_openblas(1024, o->quick ? 0.3 : 0.6);
+            blas->done = 1;
+        }
+        double fma_peak = pr.fma4_gflops > pr.fma8_gflops ? pr.fma4_gflops : pr.fma8_gflops;
+        double blas_g = is_cpu ? blas->gflops : 0.0;
+        if (pr.ok) {
+            cJSON_AddNumberToObject(jp, "fma_float4_gflops", pr.fma4_gflops);
+            cJSON_AddNumberToObject(jp, "fma_float8_gflops", pr.fma8_gflops);
+            cJSON_AddNumberToObject(jp, "fma_gflops", fma_peak);
+            cJSON_AddNumberToObject(jp, "copy_gbps", pr.copy_gbps);
+            cJSON_AddNumberToObject(jp, "copy_bytes", (double)pr.copy_bytes);
+        }
+        if (is_cpu) {
+            cJSON_AddNumberToObject(jp, "openblas_sgemm_gflops", blas_g);
+            cJSON_AddNumberToObject(jp, "openblas_n", 1024);
+        }
+        char hb[32];
+        if (pr.ok)
+            printf("peaks: FMA float4 %.1f GFLOP/s, float8 %.1f GFLOP/s; copy %.1f GB/s (%s)\n",
+                   pr.fma4_gflops, pr.fma8_gflops, pr.copy_gbps,
+                   human_bytes((double)pr.copy_bytes, hb, sizeof hb));
+        if (is_cpu)
+            printf("       OpenBLAS sgemm n=1024 %.1f GFLOP/s (CPU practical peak)\n",
+                   blas_g);
+        cJSON *js = cJSON_GetObjectItem(jd, "start");
+        if (cJSON_GetObjectItem(js, "cold_s"))
+            printf("start: cold %.2f s (compile %.2f s), warm %.2f s (compile %.2f s)\n",
+                   cJSON_GetObjectItem(js, "cold_s")->valuedouble,
+                   cJSON_GetObjectItem(js, "cold_compile_s")->valuedouble,
+                   cJSON_GetObjectItem(js, "warm_s")->valuedouble,
+                   cJSON_GetObjectItem(js, "warm_compile_s")->valuedouble);
 
-    /* kernels */
-    cJSON *jk = cJSON_AddArrayToObject(jd, "kernels");
-    op_desc ops[40];
-    int nops = build_ops(o, is_ref, ops, 40);
-    print_rule();
-    printf("%-28s %11s %16s %8s %8s\n", "kernel", "ms", "rate", "%peak", "%sgemm");
-    int reps = o->quick ? 3 : 5;
-    for (int i = 0; i < nops; i++) {
-        const op_desc *op = &ops[i];
-        progress(devname, "kernel %s", op->name);
-        double t = 0.0;
-        st = op_time(ctx->be, op, reps, &t);
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddItemToArray(jk, e);
-        cJSON_AddStringToObject(e, "name", op->name);
-        const char *kinds[] = {"attention", "rope", "rmsnorm", "swiglu", "gemm"};
-        cJSON_AddStringToObject(e, "op", kinds[op->kind]);
-        if (op->kind == OP_ATTN) {
-            cJSON_AddNumberToObject(e, "L", op->L);
-            cJSON_AddNumberToObject(e, "W", op->global ? 0 : op->W);
-            cJSON_AddBoolToObject(e, "global", op->global);
-            cJSON_AddNumberToObject(e, "H", ATT_H);
-            cJSON_AddNumberToObject(e, "Hkv", ATT_HKV);
-            cJSON_AddNumberToObject(e, "d", ATT_D);
-            cJSON_AddNumberToObject(e, "pairs", attn_pairs(op->L, op->global ? 0 : op->W));
-        } else {
-            cJSON_AddNumberToObject(e, "M", op->M);
-            cJSON_AddNumberToObject(e, "N", op->N);
-            if (op->kind == OP_GEMM) cJSON_AddNumberToObject(e, "K", op->K);
-        }
-        if (st != SWACL_OK) {
-            failures++;
-            cJSON_AddStringToObject(e, "error", swacl_ctx_errmsg(ctx));
-            fprintf(stderr, "bench [%s]: kernel %s FAILED: %s\n", devname, op->name,
-                    swacl_ctx_errmsg(ctx));
-            printf("%-28s %11s\n", op->name, "FAILED");
-            continue;
-        }
-        cJSON_AddNumberToObject(e, "seconds", t);
-        char rate[32], fp[16] = "-", fb[16] = "-";
-        if (op->flops > 0) {
-            double g = op->flops / t / 1e9;
-            cJSON_AddNumberToObject(e, "flops", op->flops);
-            cJSON_AddNumberToObject(e, "gflops", g);
-            snprintf(rate, sizeof rate, "%.2f GFLOP/s", g);
-            if (fma_peak > 0) {
-                cJSON_AddNumberToObject(e, "frac_peak", g / fma_peak);
-                snprintf(fp, sizeof fp, "%.1f%%", 100.0 * g / fma_peak);
+        /* kernels */
+        cJSON *jk = cJSON_AddArrayToObject(jd, "kernels");
+        op_desc ops[40];
+        int nops = build_ops(o, is_ref, ops, 40);
+        print_rule();
+        printf("%-28s %11s %16s %8s %8s\n", "kernel", "ms", "rate", "%peak", "%sgemm");
+        int reps = o->quick ? 3 : 5;
+        for (int i = 0; i < nops; i++) {
+            const op_desc *op = &ops[i];
+            progress(devname, "kernel %s", op->name);
+            double t = 0.0;
+            st = op_time(ctx->be, op, reps, &t);
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddItemToArray(jk, e);
+            cJSON_AddStringToObject(e, "name", op->name);
+            const char *kinds[] = {"attention", "rope", "rmsnorm", "swiglu", "gemm"};
+            cJSON_AddStringToObject(e, "op", kinds[op->kind]);
+            if (op->kind == OP_ATTN) {
+                cJSON_AddNumberToObject(e, "L", op->L);
+                cJSON_AddNumberToObject(e, "W", op->global ? 0 : op->W);
+                cJSON_AddBoolToObject(e, "global", op->global);
+                cJSON_AddNumberToObject(e, "H", ATT_H);
+                cJSON_AddNumberToObject(e, "Hkv", ATT_HKV);
+                cJSON_AddNumberToObject(e, "d", ATT_D);
+                cJSON_AddNumberToObject(e, "pairs", attn_pairs(op->L, op->global ? 0 : op->W));
+            } else {
+                cJSON_AddNumberToObject(e, "M", op->M);
+                cJSON_AddNumberToObject(e, "N", op->N);
+                if (op->kind == OP_GEMM) cJSON_AddNumberToObject(e, "K", op->K);
             }
-            if (blas_g > 0) {
-                cJSON_AddNumberToObject(e, "frac_openblas", g / blas_g);
-                snprintf(fb, sizeof fb, "%.1f%%", 100.0 * g / blas_g);
+            if (st != SWACL_OK) {
+                failures++;
+                cJSON_AddStringToObject(e, "error", swacl_ctx_errmsg(ctx));
+                fprintf(stderr, "bench [%s]: kernel %s FAILED: %s\n", devname, op->name,
+                        swacl_ctx_errmsg(ctx));
+                printf("%-28s %11s\n", op->name, "FAILED");
+                continue;
             }
-        } else {
-            double gb = op->bytes / t / 1e9;
-            cJSON_AddNumberToObject(e, "bytes", op->bytes);
-            cJSON_AddNumberToObject(e, "gbps", gb);
-            snprintf(rate, sizeof rate, "%.2f GB/s", gb);
-            if (pr.copy_gbps > 0) {
-                cJSON_AddNumberToObject(e, "frac_peak", gb / pr.copy_gbps);
-                snprintf(fp, sizeof fp, "%.1f%%", 100.0 * gb / pr.copy_gbps);
+            cJSON_AddNumberToObject(e, "seconds", t);
+            char rate[32], fp[16] = "-", fb[16] = "-";
+            if (op->flops > 0) {
+                double g = op->flops / t / 1e9;
+                cJSON_AddNumberToObject(e, "flops", op->flops);
+                cJSON_AddNumberToObject(e, "gflops", g);
+                snprintf(rate, sizeof rate, "%.2f GFLOP/s", g);
+                if (fma_peak > 0) {
+                    cJSON_AddNumberToObject(e, "frac_peak", g / fma_peak);
+                    snprintf(fp, sizeof fp, "%.1f%%", 100.0 * g / fma_peak);
+                }
+                if (blas_g > 0) {
+                    cJSON_AddNumberToObject(e, "frac_openblas", g / blas_g);
+                    snprintf(fb, sizeof fb, "%.1f%%", 100.0 * g / blas_g);
+                }
+            } else {
+                double gb = op->bytes / t / 1e9;
+                cJSON_AddNumberToObject(e, "bytes", op->bytes);
+                cJSON_AddNumberToObject(e, "gbps", gb);
+                snprintf(rate, sizeof rate, "%.2f GB/s", gb);
+                if (pr.copy_gbps > 0) {
+                    cJSON_AddNumberToObject(e, "frac_peak", gb / pr.copy_gbps);
+                    snprintf(fp, sizeof fp, "%.1f%%", 100.0 * gb / pr.copy_gbps);
+                }
             }
+            printf("%-28s %11.3f %16s %8s %8s\n", op->name, t * 1e3, rate, fp, fb);
+            fflush(stdout);
         }
-        printf("%-28s %11.3f %16s %8s %8s\n", op->name, t * 1e3, rate, fp, fb);
-        fflush(stdout);
     }
 
     /* end to end */
@@ -907,6 +956,8 @@ static int bench_device(const char *selector, const bench_opts *o, blas_peak *bl
     int ncl = o->quick ? 2 : 4;
     for (int i = 0; i < ncl; i++)
         if (cl[i] <= max_seq) er.ctxs[er.n_ctx++] = cl[i];
+    /* --model: a small --max-seq still measures decode, at half of it */
+    if (o->model_w && er.n_ctx == 0) er.ctxs[er.n_ctx++] = max_seq / 2;
     st = e2e_run(ctx, devname, o, &er);
     if (st != SWACL_OK) {
         failures++;
@@ -916,60 +967,98 @@ static int bench_device(const char *selector, const bench_opts *o, blas_peak *bl
         cJSON_AddStringToObject(e, "error", swacl_ctx_errmsg(ctx));
         cJSON_AddItemToArray(je, e);
     }
-    print_rule();
-    printf("%-8s %7s %14s %14s %8s %11s %11s %8s\n", "prefill", "seq", "cohere2 tok/s",
-           "baseline tok/s", "speedup", "kv cohere2", "kv baseline", "kv ratio");
-    for (int i = 0; i < er.n_seq; i++) {
-        int L = er.seqs[i];
-        for (int pi = 0; pi < 2; pi++) {
-            if (er.prefill_tps[pi][i] <= 0) continue;
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "kind", "prefill");
-            cJSON_AddStringToObject(e, "preset", k_e2e_presets[pi]);
-            cJSON_AddNumberToObject(e, "seq", L);
-            cJSON_AddNumberToObject(e, "seconds", L / er.prefill_tps[pi][i]);
-            cJSON_AddNumberToObject(e, "tokens_per_s", er.prefill_tps[pi][i]);
-            cJSON_AddNumberToObject(e, "kv_bytes", (double)er.kv[pi][i]);
-            cJSON_AddItemToArray(je, e);
+    if (!o->e2e_only) print_rule();
+    if (o->model_w) {
+        /* --model: one loaded checkpoint, no comparison */
+        printf("model: %s\n", o->model_dir);
+        printf("%-8s %7s %14s %11s\n", "prefill", "seq", "tok/s", "kv");
+        for (int i = 0; i < er.n_seq; i++) {
+            int L = er.seqs[i];
+            char k0[32];
+            if (er.prefill_tps[0][i] > 0) {
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddStringToObject(e, "kind", "prefill");
+                cJSON_AddStringToObject(e, "preset", E2E_MODEL_LABEL);
+                cJSON_AddStringToObject(e, "model", o->model_dir);
+                cJSON_AddNumberToObject(e, "seq", L);
+                cJSON_AddNumberToObject(e, "seconds", L / er.prefill_tps[0][i]);
+                cJSON_AddNumberToObject(e, "tokens_per_s", er.prefill_tps[0][i]);
+                cJSON_AddNumberToObject(e, "kv_bytes", (double)er.kv[0][i]);
+                cJSON_AddItemToArray(je, e);
+            }
+            printf("%-8s %7d %14.0f %11s\n", "", L, er.prefill_tps[0][i],
+                   human_bytes((double)swacl_kv_bytes(o->model_cfg, 1, L, NULL, NULL), k0,
+                               sizeof k0));
         }
-        double sp = er.prefill_tps[1][i] > 0 ? er.prefill_tps[0][i] / er.prefill_tps[1][i] : 0;
-        double kr = er.kv[1][i] ? (double)er.kv[0][i] / (double)er.kv[1][i] : 0;
-        if (sp > 0) {
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "kind", "compare");
-            cJSON_AddNumberToObject(e, "seq", L);
-            cJSON_AddNumberToObject(e, "speedup", sp);
-            cJSON_AddNumberToObject(e, "kv_ratio", kr);
-            cJSON_AddItemToArray(je, e);
+        printf("%-8s %7s %14s\n", "decode", "ctx", "tok/s");
+        for (int i = 0; i < er.n_ctx; i++) {
+            if (er.decode_tps[0][i] > 0) {
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddStringToObject(e, "kind", "decode");
+                cJSON_AddStringToObject(e, "preset", E2E_MODEL_LABEL);
+                cJSON_AddStringToObject(e, "model", o->model_dir);
+                cJSON_AddNumberToObject(e, "ctx", er.ctxs[i]);
+                cJSON_AddNumberToObject(e, "steps", o->quick ? 8 : 32);
+                cJSON_AddNumberToObject(e, "tokens_per_s", er.decode_tps[0][i]);
+                cJSON_AddItemToArray(je, e);
+            }
+            printf("%-8s %7d %14.1f\n", "", er.ctxs[i], er.decode_tps[0][i]);
         }
-        char k0[32], k1[32];
-        swacl_config c0;
-        swacl_preset("cohere2", &c0);
-        swacl_config c1;
-        swacl_preset("baseline", &c1);
-        printf("%-8s %7d %14.0f %14.0f %7.2fx %11s %11s %8.3f\n", "", L, er.prefill_tps[0][i],
-               er.prefill_tps[1][i], sp,
-               human_bytes((double)swacl_kv_bytes(&c0, 1, L, NULL, NULL), k0, sizeof k0),
-               human_bytes((double)swacl_kv_bytes(&c1, 1, L, NULL, NULL), k1, sizeof k1),
-               (double)swacl_kv_bytes(&c0, 1, L, NULL, NULL) /
-                   (double)swacl_kv_bytes(&c1, 1, L, NULL, NULL));
-    }
-    printf("%-8s %7s %14s %14s %8s\n", "decode", "ctx", "cohere2 tok/s", "baseline tok/s",
-           "speedup");
-    for (int i = 0; i < er.n_ctx; i++) {
-        for (int pi = 0; pi < 2; pi++) {
-            if (er.decode_tps[pi][i] <= 0) continue;
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "kind", "decode");
-            cJSON_AddStringToObject(e, "preset", k_e2e_presets[pi]);
-            cJSON_AddNumberToObject(e, "ctx", er.ctxs[i]);
-            cJSON_AddNumberToObject(e, "steps", o->quick ? 8 : 32);
-            cJSON_AddNumberToObject(e, "tokens_per_s", er.decode_tps[pi][i]);
-            cJSON_AddItemToArray(je, e);
+    } else {
+        printf("%-8s %7s %14s %14s %8s %11s %11s %8s\n", "prefill", "seq", "cohere2 tok/s",
+               "baseline tok/s", "speedup", "kv cohere2", "kv baseline", "kv ratio");
+        for (int i = 0; i < er.n_seq; i++) {
+            int L = er.seqs[i];
+            for (int pi = 0; pi < 2; pi++) {
+                if (er.prefill_tps[pi][i] <= 0) continue;
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddStringToObject(e, "kind", "prefill");
+                cJSON_AddStringToObject(e, "preset", k_e2e_presets[pi]);
+                cJSON_AddNumberToObject(e, "seq", L);
+                cJSON_AddNumberToObject(e, "seconds", L / er.prefill_tps[pi][i]);
+                cJSON_AddNumberToObject(e, "tokens_per_s", er.prefill_tps[pi][i]);
+                cJSON_AddNumberToObject(e, "kv_bytes", (double)er.kv[pi][i]);
+                cJSON_AddItemToArray(je, e);
+            }
+            double sp = er.prefill_tps[1][i] > 0 ? er.prefill_tps[0][i] / er.prefill_tps[1][i] : 0;
+            double kr = er.kv[1][i] ? (double)er.kv[0][i] / (double)er.kv[1][i] : 0;
+            if (sp > 0) {
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddStringToObject(e, "kind", "compare");
+                cJSON_AddNumberToObject(e, "seq", L);
+                cJSON_AddNumberToObject(e, "speedup", sp);
+                cJSON_AddNumberToObject(e, "kv_ratio", kr);
+                cJSON_AddItemToArray(je, e);
+            }
+            char k0[32], k1[32];
+            swacl_config c0;
+            swacl_preset("cohere2", &c0);
+            swacl_config c1;
+            swacl_preset("baseline", &c1);
+            printf("%-8s %7d %14.0f %14.0f %7.2fx %11s %11s %8.3f\n", "", L, er.prefill_tps[0][i],
+                   er.prefill_tps[1][i], sp,
+                   human_bytes((double)swacl_kv_bytes(&c0, 1, L, NULL, NULL), k0, sizeof k0),
+                   human_bytes((double)swacl_kv_bytes(&c1, 1, L, NULL, NULL), k1, sizeof k1),
+                   (double)swacl_kv_bytes(&c0, 1, L, NULL, NULL) /
+                       (double)swacl_kv_bytes(&c1, 1, L, NULL, NULL));
         }
-        double sp = er.decode_tps[1][i] > 0 ? er.decode_tps[0][i] / er.decode_tps[1][i] : 0;
-        printf("%-8s %7d %14.1f %14.1f %7.2fx\n", "", er.ctxs[i], er.decode_tps[0][i],
-               er.decode_tps[1][i], sp);
+        printf("%-8s %7s %14s %14s %8s\n", "decode", "ctx", "cohere2 tok/s", "baseline tok/s",
+               "speedup");
+        for (int i = 0; i < er.n_ctx; i++) {
+            for (int pi = 0; pi < 2; pi++) {
+                if (er.decode_tps[pi][i] <= 0) continue;
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddStringToObject(e, "kind", "decode");
+                cJSON_AddStringToObject(e, "preset", k_e2e_presets[pi]);
+                cJSON_AddNumberToObject(e, "ctx", er.ctxs[i]);
+                cJSON_AddNumberToObject(e, "steps", o->quick ? 8 : 32);
+                cJSON_AddNumberToObject(e, "tokens_per_s", er.decode_tps[pi][i]);
+                cJSON_AddItemToArray(je, e);
+            }
+            double sp = er.decode_tps[1][i] > 0 ? er.decode_tps[0][i] / er.decode_tps[1][i] : 0;
+            printf("%-8s %7d %14.1f %14.1f %7.2fx\n", "", er.ctxs[i], er.decode_tps[0][i],
+                   er.decode_tps[1][i], sp);
+        }
     }
     fflush(stdout);
     swacl_ctx_destroy(ctx);
@@ -983,6 +1072,9 @@ static int gnuplot_available(void)
 {
     return system("command -v gnuplot >/dev/null 2>&1") == 0;
 }
+
+/* e2e "preset" values plotted: the pair, or the --model checkpoint */
+static const char *const k_plot_series[3] = {"cohere2", "baseline", E2E_MODEL_LABEL};
 
 static int write_plot(const char *png, cJSON *jdevs)
 {
@@ -1019,20 +1111,20 @@ static int write_plot(const char *png, cJSON *jdevs)
     cJSON *d;
     cJSON_ArrayForEach(d, jdevs)
     {
-        for (int pi = 0; pi < 2; pi++) {
+        for (int pi = 0; pi < 3; pi++) {
             cJSON *e;
             int has = 0;
             cJSON_ArrayForEach(e, cJSON_GetObjectItem(d, "e2e"))
             {
                 cJSON *k = cJSON_GetObjectItem(e, "kind"), *p = cJSON_GetObjectItem(e, "preset");
                 if (cJSON_IsString(k) && !strcmp(k->valuestring, "prefill") && cJSON_IsString(p) &&
-                    !strcmp(p->valuestring, k_e2e_presets[pi]))
+                    !strcmp(p->valuestring, k_plot_series[pi]))
                     has = 1;
             }
             if (!has) continue;
             const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(d, "name"));
             char t[160];
-            snprintf(t, sizeof t, "%.100s %s", name ? name : "?", k_e2e_presets[pi]);
+            snprintf(t, sizeof t, "%.100s %s", name ? name : "?", k_plot_series[pi]);
             for (char *c = t; *c; c++)
                 if (*c == '\'' || *c == '"') *c = ' ';
             fprintf(f, "%s '-' using 1:2 with linespoints lw 2 %s title '%s'",
@@ -1043,7 +1135,7 @@ static int write_plot(const char *png, cJSON *jdevs)
     fputc('\n', f);
     cJSON_ArrayForEach(d, jdevs)
     {
-        for (int pi = 0; pi < 2; pi++) {
+        for (int pi = 0; pi < 3; pi++) {
             cJSON *e;
             int has = 0;
             char buf[1024] = "";
@@ -1052,7 +1144,7 @@ static int write_plot(const char *png, cJSON *jdevs)
             {
                 cJSON *k = cJSON_GetObjectItem(e, "kind"), *p = cJSON_GetObjectItem(e, "preset");
                 if (cJSON_IsString(k) && !strcmp(k->valuestring, "prefill") && cJSON_IsString(p) &&
-                    !strcmp(p->valuestring, k_e2e_presets[pi]) && used < sizeof buf - 64) {
+                    !strcmp(p->valuestring, k_plot_series[pi]) && used < sizeof buf - 64) {
                     has = 1;
                     used += (size_t)snprintf(
                         buf + used, sizeof buf - used, "%d %g\n",
@@ -1086,7 +1178,7 @@ static int write_plot(const char *png, cJSON *jdevs)
 
 static const char k_bench_help[] =
     "usage: swacl bench [--devices all|LIST] [--json FILE] [--plot FILE.png] [--quick]\n"
-    "                   [--max-seq N]\n"
+    "                   [--max-seq N] [--model DIR] [--e2e-only]\n"
     "\n"
     "Per device: clpeak-style FMA GFLOP/s and copy GB/s (plus OpenBLAS sgemm on CPUs),\n"
     "banded/causal attention, RoPE, RMSNorm, SwiGLU and the cohere2 GEMMs with the\n"
@@ -1100,7 +1192,10 @@ static const char k_bench_help[] =
     "  --json FILE         write every figure as one JSON object\n"
     "  --plot FILE.png     prefill tokens/s vs sequence length (needs gnuplot)\n"
     "  --quick             small sizes: the whole run takes under a minute\n"
-    "  --max-seq N         cap prefill/decode lengths (default 16384 on CPUs, 32768 else)\n";
+    "  --max-seq N         cap prefill/decode lengths (default 16384 on CPUs, 32768 else)\n"
+    "  --model DIR         end to end on a Hugging Face checkpoint (config.json +\n"
+    "                      model.safetensors) instead of cohere2 vs baseline\n"
+    "  --e2e-only          skip cold/warm start, peaks and kernels\n";
 
 int swacl_cmd_bench(int argc, char **argv)
 {
@@ -1119,6 +1214,10 @@ int swacl_cmd_bench(int argc, char **argv)
             o.devices = argv[++i];
         } else if (!strcmp(a, "--json") && has_val) {
             o.json_path = argv[++i];
+        } else if (!strcmp(a, "--e2e-only")) {
+            o.e2e_only = 1;
+        } else if (!strcmp(a, "--model") && has_val) {
+            o.model_dir = argv[++i];
         } else if (!strcmp(a, "--plot") && has_val) {
             o.plot_path = argv[++i];
         } else if (!strcmp(a, "--max-seq") && has_val) {
@@ -1168,9 +1267,31 @@ int swacl_cmd_bench(int argc, char **argv)
         }
     }
 
+    /* --model: loaded once, before any device, shared read-only */
+    swacl_config mcfg;
+    swacl_weights *mw = NULL;
+    if (o.model_dir) {
+        char err[1024] = "";
+        char msg[512] = "";
+        if (swacl_load_hf(o.model_dir, &mcfg, &mw, err, sizeof err) != SWACL_OK) {
+            fprintf(stderr, "swacl bench: cannot load --model %s: %s\n", o.model_dir, err);
+            return 1;
+        }
+        if (swacl_config_validate(&mcfg, msg, sizeof msg) != SWACL_OK) {
+            fprintf(stderr, "swacl bench: --model %s: invalid configuration: %s\n",
+                    o.model_dir, msg);
+            swacl_weights_destroy(mw);
+            return 1;
+        }
+        o.model_cfg = &mcfg;
+        o.model_w = mw;
+    }
+
     cJSON *root = cJSON_CreateObject();
     cJSON *jdevs = cJSON_AddArrayToObject(root, "devices");
     cJSON_AddBoolToObject(root, "quick", o.quick);
+    if (o.model_dir) cJSON_AddStringToObject(root, "model", o.model_dir);
+    if (o.e2e_only) cJSON_AddBoolToObject(root, "e2e_only", 1);
     blas_peak blas = {0, 0.0};
     int failures = 0;
     double t0 = swacl_now();
@@ -1191,5 +1312,6 @@ int swacl_cmd_bench(int argc, char **argv)
     }
     if (o.plot_path && write_plot(o.plot_path, jdevs) != 0) rc = 1;
     cJSON_Delete(root);
+    swacl_weights_destroy(mw);
     return rc;
 }
