@@ -351,6 +351,81 @@ swacl_status swacl_load_hf(const char *dir, swacl_config *cfg, swacl_weights **o
 swacl_status swacl_save_hf(const char *dir, const swacl_config *cfg, const swacl_weights *w,
                            char *err, size_t err_len);
 
+/* ------------------------------------------------------------------------ */
+/* Pipeline: the layer graph split across several devices (host/sched/).     */
+/*                                                                           */
+/* Each stage is a context + a model holding only its contiguous layer range */
+/* (+ the input layer on the first stage, final norm + head on the last) and */
+/* its layers' KV cache. A batch is cut into micro-batches of sequences that */
+/* flow through the stages, one host thread per stage, so the devices work   */
+/* at the same time; the residual x crosses devices through host memory.     */
+/*                                                                           */
+/*   swacl_pipeline *p; char err[512];                                       */
+/*   swacl_pipeline_create("0,1", "auto", &cfg, w, NULL, &p, err, sizeof err);*/
+/*   swacl_pipeline_forward(p, &in, 0, out);                                 */
+/*   swacl_pipeline_describe(p, stages, 8, &n);   (layers + busy seconds)    */
+/*   swacl_pipeline_destroy(p);                                              */
+
+typedef struct swacl_pipeline swacl_pipeline;
+typedef struct swacl_pipeline_session swacl_pipeline_session;
+
+/**
+ * Build a pipeline.
+ * @param devices   "all" (every OpenCL device; "ref" when there is none) or
+ *                  a comma list of selectors as in swacl_ctx_params.device:
+ *                  "0,1", "0,ref". An index that does not exist is an error.
+ *                  A device may appear twice (two contexts on it).
+ * @param placement "auto" (NULL too): calibrate each device once (a window
+ *                  and a global layer at a small seq; cached as JSON in the
+ *                  cache dir) and split contiguous layer ranges so stage
+ *                  times are about equal and each stage fits its device's
+ *                  memory; or a SPEC "0-3:0,4-7:1" mapping layer ranges (in
+ *                  order, each layer once) to indices into the device list.
+ * @param base      context parameters for every stage (device ignored);
+ *                  may be NULL.
+ * @return SWACL_NO_DEVICE (bad device), SWACL_INVALID_ARG (bad SPEC),
+ *         SWACL_OUT_OF_MEMORY (a stage does not fit: the message names the
+ *         device and the bytes), or a context/model creation error; the
+ *         message goes to err.
+ */
+swacl_status swacl_pipeline_create(const char *devices, const char *placement,
+                                   const swacl_config *cfg, const swacl_weights *weights,
+                                   const swacl_ctx_params *base, swacl_pipeline **out, char *err,
+                                   size_t err_len);
+void swacl_pipeline_destroy(swacl_pipeline *p);
+/** The last detailed error message of a pipeline call ("" if none). */
+const char *swacl_pipeline_errmsg(const swacl_pipeline *p);
+/** Micro-batches a forward / new session cuts the batch into (0 = auto:
+ * one per stage, at most the batch). */
+void swacl_pipeline_set_micro_batches(swacl_pipeline *p, int n);
+
+typedef struct {
+    int device;              /* index into the pipeline's device list       */
+    char selector[64];       /* that list entry: "0", "ref", ...            */
+    char device_name[256];
+    int layer_begin, layer_end; /* layers [layer_begin, layer_end)          */
+    uint64_t weight_bytes;   /* weights resident on this stage              */
+    double busy_s;           /* seconds of work since creation              */
+} swacl_pipeline_stage;
+
+/** Stages in layer order: at most max written to stages, *n = count. */
+swacl_status swacl_pipeline_describe(const swacl_pipeline *p, swacl_pipeline_stage *stages,
+                                     int max, int *n);
+
+/** As swacl_model_forward, through the stages. */
+swacl_status swacl_pipeline_forward(swacl_pipeline *p, const swacl_input *in, int all_positions,
+                                    float *out);
+
+/** As swacl_session_*: each stage holds its own layers' KV cache. */
+swacl_status swacl_pipeline_session_create(swacl_pipeline *p, int batch, int max_ctx,
+                                           swacl_pipeline_session **out);
+void swacl_pipeline_session_destroy(swacl_pipeline_session *s);
+int swacl_pipeline_session_pos(const swacl_pipeline_session *s, int b);
+swacl_status swacl_pipeline_session_step(swacl_pipeline_session *s, int T, const int *n_new,
+                                         const int32_t *ids, const float *embeds, float *out);
+swacl_status swacl_pipeline_session_prefill(swacl_pipeline_session *s, const swacl_input *in,
+                                            int chunk, float *out);
+
 #ifdef __cplusplus
 }
 #endif

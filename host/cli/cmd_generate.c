@@ -21,6 +21,7 @@
 
 typedef struct {
     const char *preset, *device, *prompt_ids, *model_dir;
+    const char *devices, *placement; /* --devices / --placement: a pipeline */
     int prompt_len, max_new, top_k, seed, verify, json, chunk, threads, window, train_len, layers;
     double temperature, top_p, tol;
 } gen_opts;
@@ -32,9 +33,11 @@ static int usage(FILE *f)
             "                      [--max-new M] [--temperature T] [--top-k K] [--top-p P] [--seed S]\n"
             "                      [--chunk C] [--window W] [--train-len L] [--layers N]\n"
             "                      [--threads T] [--verify] [--tol NMSE] [--json]\n"
+            "                      [--devices LIST [--placement auto|SPEC]]\n"
             "  Prefill then decode with a KV cache (window layers keep only W positions).\n"
             "  --model DIR loads a Hugging Face checkpoint (see `swacl run --help`).\n"
-            "  --temperature 0 is greedy. --verify checks every step against the CPU reference.\n");
+            "  --temperature 0 is greedy. --verify checks every step against the CPU reference.\n"
+            "  --devices pipelines the layers over several devices (see `swacl run --help`).\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -122,7 +125,48 @@ typedef struct {
     swacl_ctx *ctx;
     swacl_model *m;
     swacl_session *s;
+    swacl_pipeline *pipe;           /* --devices: a pipeline instead        */
+    swacl_pipeline_session *ps;
+    char name[200];
 } runner;
+
+static int runner_open_pipeline(runner *r, const char *devices, const char *placement, int threads,
+                                const swacl_config *cfg, const swacl_weights *w, int max_ctx)
+{
+    swacl_ctx_params p = swacl_ctx_params_default();
+    p.threads = threads;
+    char err[2048];
+    swacl_status st = swacl_pipeline_create(devices, placement, cfg, w, &p, &r->pipe, err, sizeof err);
+    if (st == SWACL_OK) st = swacl_pipeline_session_create(r->pipe, 1, max_ctx, &r->ps);
+    if (st != SWACL_OK) {
+        fprintf(stderr, "swacl: error: %s: %s\n", swacl_status_string(st), r->pipe ? swacl_pipeline_errmsg(r->pipe) : err);
+        return 0;
+    }
+    snprintf(r->name, sizeof r->name, "pipeline %.180s", devices);
+    return 1;
+}
+
+static const char *runner_name(const runner *r)
+{
+    return r->pipe ? r->name : swacl_ctx_device_name(r->ctx);
+}
+
+static const char *runner_err(const runner *r)
+{
+    return r->pipe ? swacl_pipeline_errmsg(r->pipe) : swacl_ctx_errmsg(r->ctx);
+}
+
+static swacl_status runner_prefill(runner *r, const swacl_input *in, int chunk, float *out)
+{
+    return r->pipe ? swacl_pipeline_session_prefill(r->ps, in, chunk, out)
+                   : swacl_session_prefill(r->s, in, chunk, out);
+}
+
+static swacl_status runner_step(runner *r, const int32_t *ids, const float *emb, float *out)
+{
+    return r->pipe ? swacl_pipeline_session_step(r->ps, 1, NULL, ids, emb, out)
+                   : swacl_session_step(r->s, 1, NULL, ids, emb, out);
+}
 
 static int runner_open(runner *r, const char *device, int threads, const swacl_config *cfg,
                        const swacl_weights *w, int max_ctx)
@@ -143,6 +187,8 @@ static int runner_open(runner *r, const char *device, int threads, const swacl_c
 
 static void runner_close(runner *r)
 {
+    swacl_pipeline_session_destroy(r->ps);
+    swacl_pipeline_destroy(r->pipe);
     swacl_session_destroy(r->s);
     swacl_model_destroy(r->m);
     swacl_ctx_destroy(r->ctx);
@@ -176,6 +222,8 @@ int swacl_cmd_generate(int argc, char **argv)
         else if (!strcmp(a, "--preset")) o.preset = v, ok = v != NULL;
         else if (!strcmp(a, "--model")) o.model_dir = v, ok = v != NULL;
         else if (!strcmp(a, "--device")) o.device = v, ok = v != NULL;
+        else if (!strcmp(a, "--devices")) o.devices = v, ok = v != NULL;
+        else if (!strcmp(a, "--placement")) o.placement = v, ok = v != NULL;
         else if (!strcmp(a, "--prompt-ids")) o.prompt_ids = v, ok = v != NULL;
         else if (!strcmp(a, "--prompt-len")) ok = parse_int(a, v, 1, &o.prompt_len);
         else if (!strcmp(a, "--max-new")) ok = parse_int(a, v, 0, &o.max_new);
@@ -286,17 +334,26 @@ int swacl_cmd_generate(int argc, char **argv)
         fprintf(stderr, "swacl: error: could not create weights\n");
         goto done;
     }
-    if (!runner_open(&dev, o.device, o.threads, &cfg, w, total)) goto done;
+    if (o.devices || o.placement) {
+        if (o.device) {
+            fprintf(stderr, "swacl: error: give either --device or --devices, not both\n");
+            rc = 2;
+            goto done;
+        }
+        if (!runner_open_pipeline(&dev, o.devices ? o.devices : "all", o.placement ? o.placement : "auto",
+                                  o.threads, &cfg, w, total))
+            goto done;
+    } else if (!runner_open(&dev, o.device, o.threads, &cfg, w, total)) goto done;
     if (o.verify && !runner_open(&ref, "ref", o.threads, &cfg, w, total)) goto done;
 
     /* prefill */
-    fprintf(stderr, "swacl: prefill %d tokens on %s...\n", P, swacl_ctx_device_name(dev.ctx));
+    fprintf(stderr, "swacl: prefill %d tokens on %s...\n", P, runner_name(&dev));
     swacl_input in = {.batch = 1, .seq = P, .ids = tokens_model ? ids : NULL, .embeds = emb};
     double t0 = swacl_now();
-    swacl_status st = swacl_session_prefill(dev.s, &in, o.chunk, out);
+    swacl_status st = runner_prefill(&dev, &in, o.chunk, out);
     double t_prefill = swacl_now() - t0;
     if (st != SWACL_OK) {
-        fprintf(stderr, "swacl: error: prefill: %s\n", swacl_ctx_errmsg(dev.ctx));
+        fprintf(stderr, "swacl: error: prefill: %s\n", runner_err(&dev));
         goto done;
     }
     double max_abs = 0, worst_nmse = 0;
@@ -325,10 +382,10 @@ int swacl_cmd_generate(int argc, char **argv)
         const int32_t *pi = tokens_model ? &ids[t] : NULL;
         const float *pe = emb ? emb + (size_t)t * din : NULL;
         t0 = swacl_now();
-        st = swacl_session_step(dev.s, 1, NULL, pi, pe, out);
+        st = runner_step(&dev, pi, pe, out);
         t_decode += swacl_now() - t0;
         if (st != SWACL_OK) {
-            fprintf(stderr, "\nswacl: error: decode step %d: %s\n", t, swacl_ctx_errmsg(dev.ctx));
+            fprintf(stderr, "\nswacl: error: decode step %d: %s\n", t, runner_err(&dev));
             goto done;
         }
         if (o.verify) {
@@ -347,7 +404,7 @@ int swacl_cmd_generate(int argc, char **argv)
     double pf_tps = P / t_prefill, dec_tps = o.max_new > 0 ? o.max_new / t_decode : 0;
     if (o.json) {
         cJSON *j = cJSON_CreateObject();
-        cJSON_AddStringToObject(j, "device", swacl_ctx_device_name(dev.ctx));
+        cJSON_AddStringToObject(j, "device", runner_name(&dev));
         cJSON_AddStringToObject(j, "preset", o.preset);
         cJSON_AddNumberToObject(j, "prompt_tokens", P);
         cJSON_AddNumberToObject(j, "new_tokens", o.max_new);
@@ -356,7 +413,7 @@ int swacl_cmd_generate(int argc, char **argv)
         cJSON_AddNumberToObject(j, "kv_bytes", (double)kv);
         cJSON_AddNumberToObject(j, "kv_bytes_global", (double)kvg);
         cJSON_AddNumberToObject(j, "kv_bytes_window", (double)kvw);
-        cJSON_AddNumberToObject(j, "session_kv_bytes", (double)swacl_session_kv_bytes(dev.s));
+        cJSON_AddNumberToObject(j, "session_kv_bytes", (double)(dev.s ? swacl_session_kv_bytes(dev.s) : kv));
         cJSON_AddItemToObject(j, "tokens", toks);
         toks = NULL;
         cJSON_AddBoolToObject(j, "verified", o.verify);
@@ -373,7 +430,7 @@ int swacl_cmd_generate(int argc, char **argv)
         free(s);
         cJSON_Delete(j);
     } else {
-        printf("device            %s\n", swacl_ctx_device_name(dev.ctx));
+        printf("device            %s\n", runner_name(&dev));
         printf("preset            %s\n", o.preset);
         printf("prompt / new      %d / %d\n", P, o.max_new);
         printf("prefill           %.1f tokens/s\n", pf_tps);

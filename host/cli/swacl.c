@@ -160,6 +160,12 @@ static const char k_run_help[] =
     "device\n"
     "  --device D       N (index from `swacl devices`), gpu, cpu, a name\n"
     "                   substring, or ref (default: first GPU, else first CPU)\n"
+    "  --devices LIST   pipeline the layers over several devices: \"all\" or a\n"
+    "                   comma list of --device selectors (\"0,1\", \"0,ref\")\n"
+    "  --placement P    with --devices: auto (calibrate, balance, cached) or a\n"
+    "                   SPEC \"0-3:0,4-7:1\" (layers -> index in LIST); --json\n"
+    "                   then reports placement [{device, layers:[first,last]}]\n"
+    "                   and busy_s per stage\n"
     "  --warmup N       untimed forward passes before timing (default 0)\n"
     "  --iters N        timed forward passes; seconds is their mean (default 1)\n"
     "check\n"
@@ -180,6 +186,7 @@ static const char k_run_help[] =
 typedef struct {
     const char *preset;
     const char *device;
+    const char *devices, *placement; /* --devices / --placement: a pipeline */
     const char *model_dir, *ids_file, *inputs_file, *logits_out;
     swacl_preset_params pp;
     int seq, batch, threads, warmup, iters;
@@ -292,6 +299,17 @@ static int run_parse(int argc, char **argv, run_opts *o)
             o->device = v;
             continue;
         }
+        if ((r = cli_opt_value(&a, "--devices", &v)) != 0 ||
+            (r = cli_opt_value(&a, "--placement", &v)) != 0) {
+            if (r < 0) return EXIT_USAGE;
+            int is_dev = !strncmp(s, "--devices", 9); /* s: the option word */
+            if (!*v) {
+                cli_die_msg("invalid value '' for %s", is_dev ? "--devices" : "--placement");
+                return EXIT_USAGE;
+            }
+            *(is_dev ? &o->devices : &o->placement) = v;
+            continue;
+        }
         if ((r = cli_opt_value(&a, "--seed", &v)) != 0) {
             if (r < 0 || !cli_parse_u64("--seed", v, &o->seed)) return EXIT_USAGE;
             continue;
@@ -323,6 +341,11 @@ static int run_parse(int argc, char **argv, run_opts *o)
             cli_die_msg("run: unknown option '%s' (see 'swacl run --help')", s);
         else
             cli_die_msg("run: unexpected argument '%s' (see 'swacl run --help')", s);
+        return EXIT_USAGE;
+    }
+    if (o->placement && !o->devices) o->devices = "all";
+    if (o->devices && o->device) {
+        cli_die_msg("give either --device or --devices, not both");
         return EXIT_USAGE;
     }
     if ((long long)o->seq * o->batch > INT_MAX) {
@@ -412,6 +435,35 @@ static int run_on(swacl_ctx *ctx, const swacl_config *cfg, const swacl_weights *
     *seconds = (swacl_now() - t0) / iters;
     swacl_model_destroy(m);
     return 0;
+}
+
+/* --devices: build the pipeline, run warmup + iters forwards into out; the
+ * stages (placement + busy seconds) go to st[]. Returns 0 or an exit code. */
+static int run_pipeline(const run_opts *o, const swacl_config *cfg, const swacl_weights *w,
+                        const swacl_input *in, float *out, double *seconds,
+                        swacl_pipeline_stage *st, int max_st, int *n_st)
+{
+    swacl_ctx_params p = swacl_ctx_params_default();
+    p.threads = o->threads;
+    p.verbose = o->verbose;
+    swacl_pipeline *pipe = NULL;
+    char err[2048];
+    swacl_status s = swacl_pipeline_create(o->devices, o->placement ? o->placement : "auto", cfg, w, &p,
+                                           &pipe, err, sizeof err);
+    if (s != SWACL_OK) {
+        cli_die_detail("cannot build the pipeline", s, err);
+        return s == SWACL_INVALID_ARG ? EXIT_USAGE : EXIT_RUNTIME;
+    }
+    double t0 = 0;
+    for (int i = 0; i < o->warmup + o->iters && s == SWACL_OK; i++) {
+        if (i == o->warmup) t0 = swacl_now();
+        s = swacl_pipeline_forward(pipe, in, o->all_positions, out);
+    }
+    *seconds = (swacl_now() - t0) / o->iters;
+    if (s != SWACL_OK) cli_die_detail("pipeline forward failed", s, swacl_pipeline_errmsg(pipe));
+    else swacl_pipeline_describe(pipe, st, max_st, n_st);
+    swacl_pipeline_destroy(pipe);
+    return s == SWACL_OK ? 0 : s == SWACL_INVALID_ARG ? EXIT_USAGE : EXIT_RUNTIME;
 }
 
 /* Short layer pattern, e.g. "W512+rope W512+rope W512+rope G+temp" (span
@@ -648,17 +700,27 @@ static int cmd_run(int argc, char **argv)
     out = calloc(out_n, sizeof *out);
     if (!out) goto oom;
 
-    /* device run */
-    ctx = open_ctx(o.device, o.threads, o.verbose);
-    if (!ctx) goto done;
-    const char *dev_name = swacl_ctx_device_name(ctx);
-    cli_progress("running on %s...", dev_name);
-    double seconds = 0;
-    if ((rc = run_on(ctx, &cfg, w, &in, o.all_positions, o.warmup, o.iters, out, &seconds)) != 0)
-        goto done;
+    /* device run (or a pipeline over --devices) */
+    swacl_pipeline_stage stages[SWACL_MAX_LAYERS];
+    int n_stages = 0, hits = 0, misses = 0;
+    double seconds = 0, compile_s = 0;
+    char pipe_name[200];
+    const char *dev_name = pipe_name;
+    if (o.devices) {
+        snprintf(pipe_name, sizeof pipe_name, "pipeline %.180s", o.devices);
+        cli_progress("running on %s (placement %s)...", pipe_name, o.placement ? o.placement : "auto");
+        if ((rc = run_pipeline(&o, &cfg, w, &in, out, &seconds, stages, SWACL_MAX_LAYERS, &n_stages)) != 0)
+            goto done;
+    } else {
+        ctx = open_ctx(o.device, o.threads, o.verbose);
+        if (!ctx) goto done;
+        dev_name = swacl_ctx_device_name(ctx);
+        cli_progress("running on %s...", dev_name);
+        if ((rc = run_on(ctx, &cfg, w, &in, o.all_positions, o.warmup, o.iters, out, &seconds)) != 0)
+            goto done;
+        compile_s = swacl_ctx_compile_seconds(ctx, &hits, &misses);
+    }
     rc = EXIT_RUNTIME;
-    int hits = 0, misses = 0;
-    double compile_s = swacl_ctx_compile_seconds(ctx, &hits, &misses);
 
     /* reference run and comparison */
     double ref_seconds = 0;
@@ -725,6 +787,21 @@ static int cmd_run(int argc, char **argv)
             cJSON_AddNullToObject(j, "max_abs_err");
             cJSON_AddNullToObject(j, "nmse");
         }
+        if (o.devices) {
+            cJSON *pl = cJSON_AddArrayToObject(j, "placement");
+            cJSON *busy = cJSON_AddArrayToObject(j, "busy_s");
+            for (int i = 0; i < n_stages; i++) {
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddNumberToObject(e, "device", stages[i].device);
+                cJSON_AddStringToObject(e, "selector", stages[i].selector);
+                cJSON_AddStringToObject(e, "name", stages[i].device_name);
+                int lr[2] = {stages[i].layer_begin, stages[i].layer_end - 1};
+                cJSON_AddItemToObject(e, "layers", cJSON_CreateIntArray(lr, 2));
+                cJSON_AddNumberToObject(e, "busy_s", stages[i].busy_s);
+                cJSON_AddItemToArray(pl, e);
+                cJSON_AddItemToArray(busy, cJSON_CreateNumber(stages[i].busy_s));
+            }
+        }
         cJSON_AddBoolToObject(j, "ok", ok);
         if (cli_emit_json(j) != 0) goto done;
     } else {
@@ -739,6 +816,10 @@ static int cmd_run(int argc, char **argv)
            cfg.hidden_size, cfg.n_heads, cfg.n_kv_heads, cfg.ffn_dim,
            cfg.vocab_size ? "vocab" : "input_dim", cfg.vocab_size ? cfg.vocab_size : cfg.input_dim);
         KV("layers", "%s", pat);
+        for (int i = 0; i < n_stages && n < 12; i++) /* l[] holds 24 lines */
+            KV(i ? "" : "placement", "layers %d-%d on device %d (%s %s), busy %.4f s",
+               stages[i].layer_begin, stages[i].layer_end - 1, stages[i].device, stages[i].selector,
+               stages[i].device_name, stages[i].busy_s);
         KV("seq", "%d", T);
         KV("batch", "%d", B);
         KV("seconds", "%.4f%s", seconds, o.iters > 1 ? " (mean)" : "");

@@ -44,6 +44,10 @@ struct swacl_model {
     swacl_buf *g, *u;                   /* [R, F]                            */
     swacl_buf *inp;                     /* [R, Din] continuous input         */
     swacl_buf *y, *logits;              /* [out_rows, D], [out_rows, V]      */
+    /* resident layers [layer_lo, layer_hi) (0, n_layers unless created by
+     * swacl_model_create_range); has_input / has_output: the input layer
+     * (embedding / input_proj) and the final norm + head are uploaded      */
+    int layer_lo, layer_hi, has_input, has_output;
 };
 
 /* One step: T new rows for each of B sequences. */
@@ -56,10 +60,26 @@ typedef struct {
     swacl_kv_layer *kv;      /* [n_layers] or NULL                           */
     int layer_begin, layer_end;
     int all_positions;       /* output every row, else the last valid row    */
+    int x_loaded;            /* pipeline stage: the residual x [B*T, D] was
+                                written by swacl_graph_x_write; skip the
+                                input layer (ids / embeds unused)            */
 } swacl_step;
 
 /* Run a step; out may be NULL (no head, nothing read back). */
 swacl_status swacl_graph_step(swacl_model *m, const swacl_step *s, float *out);
 swacl_status swacl_graph_check_input(swacl_model *m, const swacl_input *in);
+
+/* Pipeline stages (host/sched/): a model holding only layers [l0, l1) plus
+ * the input layer when l0 == 0 and the final norm + head when l1 ==
+ * n_layers (the embedding too when the head is tied to it). */
+swacl_status swacl_model_create_range(swacl_ctx *ctx, const swacl_config *cfg,
+                                      const swacl_weights *w, int l0, int l1, swacl_model **out);
+/* Host staging of the residual x [rows, D] between stages: write grows the
+ * scratch to `rows` first; read waits for the queued work (blocking read). */
+swacl_status swacl_graph_x_write(swacl_model *m, int rows, const float *x);
+swacl_status swacl_graph_x_read(swacl_model *m, int rows, float *x);
+/* Bytes a stage [l0, l1) of cfg uploads (the same tensors as create_range),
+ * and its largest single tensor. */
+uint64_t swacl_model_range_bytes(const swacl_config *cfg, int l0, int l1, uint64_t *max_tensor);
 
 #endif

@@ -60,7 +60,22 @@ typedef struct {
     swacl_model *m;
     const swacl_weights *w;
     swacl_status st;
+    int l0, l1;        /* resident layer range (a pipeline stage)            */
 } upload_state;
+
+/* Does a stage holding layers [l0, l1) need tensor `name`? Layer tensors of
+ * its own layers; the input layer on the first stage; the final norm and
+ * head on the last (the embedding as well when the head is tied to it). */
+static int tensor_in_range(const swacl_config *c, const char *name, int l0, int l1)
+{
+    int layer = -1;
+    if (sscanf(name, "model.layers.%d.", &layer) == 1) return layer >= l0 && layer < l1;
+    const int first = l0 == 0, last = l1 == c->n_layers;
+    if (!strcmp(name, "model.embed_tokens.weight"))
+        return first || (last && c->output == SWACL_OUTPUT_LOGITS && c->tied_embeddings);
+    if (!strncmp(name, "model.input_proj.", 17)) return first;
+    return last; /* model.norm.*, lm_head.weight */
+}
 
 static swacl_status upload(swacl_model *m, const swacl_tensor *t, swacl_buf **out)
 {
@@ -80,6 +95,7 @@ static void need(const char *name, int ndim, const int64_t *shape, void *user)
     upload_state *us = user;
     if (us->st != SWACL_OK) return;
     swacl_model *m = us->m;
+    if (!tensor_in_range(&m->cfg, name, us->l0, us->l1)) return;
     const swacl_tensor *t = swacl_weights_find(us->w, name);
     if (!t) {
         us->st = swacl_set_error(m->ctx, SWACL_FORMAT, "missing tensor '%s'", name);
@@ -127,6 +143,13 @@ static void count_tensor(const char *name, int ndim, const int64_t *shape, void 
 swacl_status swacl_model_create(swacl_ctx *ctx, const swacl_config *cfg,
                                 const swacl_weights *weights, swacl_model **out)
 {
+    return swacl_model_create_range(ctx, cfg, weights, 0, cfg ? cfg->n_layers : 0, out);
+}
+
+swacl_status swacl_model_create_range(swacl_ctx *ctx, const swacl_config *cfg,
+                                      const swacl_weights *weights, int l0, int l1,
+                                      swacl_model **out)
+{
     if (!out) return SWACL_INVALID_ARG;
     *out = NULL;
     if (!ctx || !cfg || !weights) return swacl_set_error(ctx, SWACL_INVALID_ARG, "swacl_model_create: NULL argument");
@@ -134,12 +157,19 @@ swacl_status swacl_model_create(swacl_ctx *ctx, const swacl_config *cfg,
     char why[256];
     if (swacl_config_validate(cfg, why, sizeof why) != SWACL_OK)
         return swacl_set_error(ctx, SWACL_INVALID_ARG, "invalid config: %s", why);
+    if (l0 < 0 || l1 > cfg->n_layers || l0 >= l1)
+        return swacl_set_error(ctx, SWACL_INVALID_ARG, "layer range [%d, %d) is not inside [0, %d)",
+                               l0, l1, cfg->n_layers);
 
     swacl_model *m = calloc(1, sizeof *m);
     if (!m) return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
     m->ctx = ctx;
     m->be = ctx->be;
     m->cfg = *cfg;
+    m->layer_lo = l0;
+    m->layer_hi = l1;
+    m->has_input = l0 == 0;
+    m->has_output = l1 == cfg->n_layers;
     int n = 0;
     swacl_config_tensors(cfg, count_tensor, &n);
     m->owned = calloc((size_t)n + 1, sizeof *m->owned);
@@ -148,9 +178,9 @@ swacl_status swacl_model_create(swacl_ctx *ctx, const swacl_config *cfg,
         swacl_model_destroy(m);
         return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
     }
-    upload_state us = {m, weights, SWACL_OK};
+    upload_state us = {m, weights, SWACL_OK, l0, l1};
     swacl_config_tensors(cfg, need, &us);
-    if (us.st == SWACL_OK && cfg->output == SWACL_OUTPUT_LOGITS)
+    if (us.st == SWACL_OK && m->has_output && cfg->output == SWACL_OUTPUT_LOGITS)
         m->head = cfg->tied_embeddings ? m->embed : m->lm_head;
     if (us.st != SWACL_OK) {
         swacl_model_destroy(m);
@@ -263,10 +293,19 @@ swacl_status swacl_graph_step(swacl_model *m, const swacl_step *s, float *out)
     const int out_rows = s->all_positions ? rows : B;
     const float scale = c->attn_scale > 0 ? c->attn_scale : 1.0f / sqrtf((float)d);
 
+    if (s->layer_begin < m->layer_lo || s->layer_end > m->layer_hi || (!s->x_loaded && !m->has_input) ||
+        (out && !m->has_output))
+        return swacl_set_error(m->ctx, SWACL_INTERNAL,
+                               "step over layers [%d, %d)%s%s on a model holding [%d, %d)%s%s",
+                               s->layer_begin, s->layer_end, s->x_loaded ? "" : " from the input",
+                               out ? " to the output" : "", m->layer_lo, m->layer_hi,
+                               m->has_input ? " + input" : "", m->has_output ? " + output" : "");
     SWACL_TRY(ensure_scratch(m, rows, out_rows));
 
-    /* input */
-    if (c->vocab_size > 0) {
+    /* input (a pipeline stage after the first starts from the staged x) */
+    if (s->x_loaded) {
+        /* x already holds the previous stage's residual */
+    } else if (c->vocab_size > 0) {
         SWACL_TRY(f->embed(be, m->x, m->embed, s->ids, rows, D));
     } else if (c->input_dim != D) {
         SWACL_TRY(f->buf_write(be, m->inp, 0, s->embeds, (size_t)rows * c->input_dim * sizeof(float)));
@@ -391,4 +430,45 @@ swacl_status swacl_model_forward(swacl_model *m, const swacl_input *in, int all_
     free(pos0);
     free(n_new);
     return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Pipeline stages: the residual crosses devices through host memory.       */
+
+swacl_status swacl_graph_x_write(swacl_model *m, int rows, const float *x)
+{
+    SWACL_TRY(ensure_scratch(m, rows, 0));
+    return m->be->iface->buf_write(m->be, m->x, 0, x, (size_t)rows * m->cfg.hidden_size * sizeof(float));
+}
+
+swacl_status swacl_graph_x_read(swacl_model *m, int rows, float *x)
+{
+    if (rows > m->scratch_rows)
+        return swacl_set_error(m->ctx, SWACL_INTERNAL, "x_read of %d rows, scratch holds %d", rows,
+                               m->scratch_rows);
+    return m->be->iface->buf_read(m->be, m->x, 0, x, (size_t)rows * m->cfg.hidden_size * sizeof(float));
+}
+
+typedef struct {
+    const swacl_config *c;
+    int l0, l1;
+    uint64_t bytes, max_tensor;
+} range_bytes_state;
+
+static void add_bytes(const char *name, int ndim, const int64_t *shape, void *user)
+{
+    range_bytes_state *rb = user;
+    if (!tensor_in_range(rb->c, name, rb->l0, rb->l1)) return;
+    uint64_t n = sizeof(float);
+    for (int d = 0; d < ndim; d++) n *= (uint64_t)shape[d];
+    rb->bytes += n;
+    if (n > rb->max_tensor) rb->max_tensor = n;
+}
+
+uint64_t swacl_model_range_bytes(const swacl_config *cfg, int l0, int l1, uint64_t *max_tensor)
+{
+    range_bytes_state rb = {cfg, l0, l1, 0, 0};
+    swacl_config_tensors(cfg, add_bytes, &rb);
+    if (max_tensor) *max_tensor = rb.max_tensor;
+    return rb.bytes;
 }

@@ -1,0 +1,429 @@
+/*
+ * test_sched.c - the multi-device pipeline (host/sched/, include/swacl.h
+ * "Pipeline").
+ *
+ *   split:    every preset, split several ways (all on one device, uneven,
+ *             device order reversed, one layer per device): pipeline prefill
+ *             (batch 4, 2 micro-batches) equals the single-device model and
+ *             the CPU reference; pipeline decode (session: chunked prefill,
+ *             single-token steps, a ragged step) equals the reference
+ *             session.
+ *   placement: auto (calibration cached as JSON), a placement that does not
+ *             fit (fake memory budget), a device index that does not exist,
+ *             bad SPECs: each a clear error.
+ *
+ * Devices: the pipeline's two devices are "0,1" when two OpenCL devices
+ * exist (POCL_DEVICES="pthread pthread"), "0,ref" with one, "ref,ref" with
+ * none (SWACL_REQUIRE_DEVICE=1 makes that a failure). Gates as
+ * test_model.c: NMSE <= 1e-6 and |a-r| <= 1e-3 + 1e-3|r|.
+ */
+#define _DEFAULT_SOURCE /* mkdtemp */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "sched/sched.h"
+
+#define NMSE_GATE 1e-6
+#define ATOL 1e-3
+#define RTOL 1e-3
+
+static swacl_config small_preset(const char *name, int window, int layers)
+{
+    swacl_preset_params p;
+    memset(&p, 0, sizeof p);
+    p.hidden_size = 128;
+    p.n_heads = 4;
+    p.n_layers = layers;
+    p.ffn_dim = 256;
+    p.vocab_size = 256;
+    p.input_dim = 48;
+    p.window = window;
+    p.chunk = window;
+    p.train_len = 4;
+    swacl_config c;
+    cr_assert(swacl_preset_ex(name, &p, &c) == SWACL_OK, "preset %s", name);
+    return c;
+}
+
+static void make_input(const swacl_config *c, int B, int T, uint64_t seed, int32_t **ids, float **emb)
+{
+    *ids = NULL;
+    *emb = NULL;
+    size_t n = (size_t)B * T;
+    if (c->vocab_size > 0) {
+        *ids = malloc(n * sizeof **ids);
+        swacl_rng r = {seed};
+        for (size_t i = 0; i < n; i++) (*ids)[i] = (int32_t)(swacl_rng_next(&r) % (uint64_t)c->vocab_size);
+    } else {
+        *emb = malloc(n * c->input_dim * sizeof **emb);
+        fill_uniform(*emb, n * c->input_dim, seed, 1.0f);
+    }
+}
+
+/* The two device selectors this machine offers (see the header). */
+static void two_devices(char *a, char *b, size_t len)
+{
+    swacl_device_info *list = NULL;
+    int n = 0;
+    char err[256];
+    if (swacl_devices_list(&list, &n, err, sizeof err) != SWACL_OK) n = 0;
+    const char *req = getenv("SWACL_REQUIRE_DEVICE");
+    if (n == 0 && req && req[0] == '1') cr_assert_fail("no OpenCL device (SWACL_REQUIRE_DEVICE=1)");
+    snprintf(a, len, "%s", n >= 1 ? "0" : "ref");
+    snprintf(b, len, "%s", n >= 2 ? "1" : "ref");
+    swacl_devices_free(list);
+}
+
+static swacl_ctx_params test_params(void)
+{
+    swacl_ctx_params p = swacl_ctx_params_default();
+    return p; /* cache dir from $SWACL_CACHE_DIR as every other test */
+}
+
+/* ------------------------------------------------------------------------ */
+/* split: pipeline == single device == reference                             */
+
+typedef struct {
+    char preset[24];
+    int split; /* 0 all on one, 1 uneven, 2 reversed order, 3 one layer per device */
+} split_case;
+
+ParameterizedTestParameters(split, equals_single_device)
+{
+    static split_case cases[6 * 4];
+    const char *const *names = swacl_preset_names();
+    int n = 0;
+    for (int i = 0; names[i] && n + 4 <= (int)(sizeof cases / sizeof cases[0]); i++)
+        for (int s = 0; s < 4; s++) {
+            snprintf(cases[n].preset, sizeof cases[n].preset, "%s", names[i]);
+            cases[n++].split = s;
+        }
+    return cr_make_param_array(split_case, cases, n);
+}
+
+ParameterizedTest(split_case *sc, split, equals_single_device, .timeout = 300)
+{
+    const int W = 5;
+    swacl_config c = small_preset(sc->preset, W, 4);
+    swacl_weights *w = NULL;
+    cr_assert(swacl_weights_create_random(&c, 7, &w) == SWACL_OK);
+    char a[16], b[16], devs[64];
+    two_devices(a, b, sizeof a);
+    static const char *const specs[] = {"0-3:0", "0:0,1-3:1", "0-1:1,2-3:0", "0:0,1:1,2:2,3:3"};
+    if (sc->split == 3) snprintf(devs, sizeof devs, "%s,%s,%s,%s", a, b, a, b);
+    else snprintf(devs, sizeof devs, "%s,%s", a, b);
+    swacl_ctx_params base = test_params();
+    swacl_pipeline *p = NULL;
+    char err[1024];
+    swacl_status st = swacl_pipeline_create(devs, specs[sc->split], &c, w, &base, &p, err, sizeof err);
+    cr_assert(st == SWACL_OK, "pipeline %s on %s: %s", specs[sc->split], devs, err);
+    swacl_pipeline_set_micro_batches(p, 2);
+
+    /* describe: the stages cover the layers in order */
+    swacl_pipeline_stage stg[8];
+    int ns = 0;
+    cr_assert(swacl_pipeline_describe(p, stg, 8, &ns) == SWACL_OK);
+    cr_assert(ns >= 1 && ns <= 4);
+    int next = 0;
+    for (int i = 0; i < ns && i < 8; i++) {
+        cr_expect_eq(stg[i].layer_begin, next, "stage %d starts at %d", i, stg[i].layer_begin);
+        next = stg[i].layer_end;
+    }
+    cr_expect_eq(next, c.n_layers);
+
+    /* prefill: batch 4, all positions, 2 micro-batches */
+    const int B = 4, T = 11, V = swacl_output_size(&c);
+    int32_t *ids;
+    float *emb;
+    make_input(&c, B, T, 11, &ids, &emb);
+    size_t n = (size_t)B * T * V;
+    float *op = malloc(n * sizeof *op), *od = malloc(n * sizeof *od), *orf = malloc(n * sizeof *orf);
+    swacl_input in = {.batch = B, .seq = T, .ids = ids, .embeds = emb};
+    st = swacl_pipeline_forward(p, &in, 1, op);
+    cr_assert(st == SWACL_OK, "pipeline forward: %s", swacl_pipeline_errmsg(p));
+    swacl_ctx_params dp = base;
+    dp.device = a;
+    swacl_ctx *dctx = NULL, *rctx = test_ref_ctx();
+    cr_assert(swacl_ctx_create(&dp, &dctx) == SWACL_OK, "%s", swacl_ctx_errmsg(dctx));
+    swacl_model *md = NULL, *mr = NULL;
+    cr_assert(swacl_model_create(dctx, &c, w, &md) == SWACL_OK, "%s", swacl_ctx_errmsg(dctx));
+    cr_assert(swacl_model_create(rctx, &c, w, &mr) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
+    cr_assert(swacl_model_forward(md, &in, 1, od) == SWACL_OK, "%s", swacl_ctx_errmsg(dctx));
+    cr_assert(swacl_model_forward(mr, &in, 1, orf) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
+    char what[160];
+    snprintf(what, sizeof what, "%s [%s] on %s: prefill vs single device", sc->preset, specs[sc->split], devs);
+    expect_close(what, op, od, n, ATOL, RTOL, NMSE_GATE);
+    snprintf(what, sizeof what, "%s [%s] on %s: prefill vs reference", sc->preset, specs[sc->split], devs);
+    expect_close(what, op, orf, n, ATOL, RTOL, NMSE_GATE);
+
+    /* busy time was accounted on every stage */
+    cr_assert(swacl_pipeline_describe(p, stg, 8, &ns) == SWACL_OK);
+    for (int i = 0; i < ns; i++) cr_expect(stg[i].busy_s > 0, "stage %d busy %g", i, stg[i].busy_s);
+
+    /* decode: batch 2 (one sequence per micro-batch), chunked prefill of 4
+     * tokens, single-token steps past the window, one ragged 2-token step */
+    const int SB = 2, Tmax = 16;
+    int32_t *sid;
+    float *semb;
+    make_input(&c, SB, Tmax, 23, &sid, &semb);
+    const size_t din = c.vocab_size > 0 ? 0 : (size_t)c.input_dim;
+    swacl_pipeline_session *ps = NULL;
+    swacl_session *rs = NULL;
+    cr_assert(swacl_pipeline_session_create(p, SB, Tmax, &ps) == SWACL_OK, "%s", swacl_pipeline_errmsg(p));
+    cr_assert(swacl_session_create(mr, SB, Tmax, &rs) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
+    float *sp = malloc((size_t)SB * V * sizeof *sp), *sr = malloc((size_t)SB * V * sizeof *sr);
+    /* step buffers [SB, Tstep] gathered from the [SB, Tmax] stream */
+    int32_t *bid = sid ? malloc((size_t)SB * 4 * sizeof *bid) : NULL;
+    float *bem = semb ? malloc((size_t)SB * 4 * din * sizeof *bem) : NULL;
+    int pos[2] = {0, 0};
+    const int steps[][3] = {{4, 4, 4}, {1, 1, 1}, {1, 1, 1}, {2, 2, 1}, {1, 1, 1}, {1, 1, 1},
+                            {1, 1, 1}, {1, 0, 1}, {1, 1, 1}, {1, 1, 1}};
+    for (size_t si = 0; si < sizeof steps / sizeof steps[0]; si++) {
+        const int Ts = steps[si][0];
+        int nn[2] = {steps[si][1], steps[si][2]};
+        for (int bb = 0; bb < SB; bb++)
+            for (int t = 0; t < Ts; t++) {
+                int src = pos[bb] + t < Tmax ? pos[bb] + t : Tmax - 1;
+                if (bid) bid[bb * Ts + t] = sid[bb * Tmax + src];
+                if (bem) memcpy(bem + ((size_t)bb * Ts + t) * din, semb + ((size_t)bb * Tmax + src) * din,
+                                din * sizeof *bem);
+            }
+        if (si == 0) {
+            swacl_input pin = {.batch = SB, .seq = Ts, .ids = bid, .embeds = bem};
+            st = swacl_pipeline_session_prefill(ps, &pin, 3, sp);
+            cr_assert(st == SWACL_OK, "pipeline prefill: %s", swacl_pipeline_errmsg(p));
+            cr_assert(swacl_session_prefill(rs, &pin, 3, sr) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
+        } else {
+            st = swacl_pipeline_session_step(ps, Ts, nn, bid, bem, sp);
+            cr_assert(st == SWACL_OK, "pipeline step %zu: %s", si, swacl_pipeline_errmsg(p));
+            cr_assert(swacl_session_step(rs, Ts, nn, bid, bem, sr) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
+        }
+        for (int bb = 0; bb < SB; bb++) {
+            pos[bb] += si == 0 ? Ts : nn[bb];
+            cr_assert_eq(swacl_pipeline_session_pos(ps, bb), pos[bb]);
+            if (si > 0 && nn[bb] == 0) continue; /* row unspecified */
+            snprintf(what, sizeof what, "%s [%s] on %s: decode seq %d @%d vs reference", sc->preset,
+                     specs[sc->split], devs, bb, pos[bb]);
+            expect_close(what, sp + (size_t)bb * V, sr + (size_t)bb * V, (size_t)V, ATOL, RTOL, NMSE_GATE);
+        }
+    }
+    free(bid);
+    free(bem);
+    free(sp);
+    free(sr);
+    free(sid);
+    free(semb);
+    swacl_pipeline_session_destroy(ps);
+    swacl_session_destroy(rs);
+    free(op);
+    free(od);
+    free(orf);
+    free(ids);
+    free(emb);
+    swacl_model_destroy(md);
+    swacl_model_destroy(mr);
+    swacl_ctx_destroy(dctx);
+    swacl_ctx_destroy(rctx);
+    swacl_pipeline_destroy(p);
+    swacl_weights_destroy(w);
+}
+
+/* ------------------------------------------------------------------------ */
+/* placement                                                                 */
+
+static swacl_weights *weights_for(const swacl_config *c)
+{
+    swacl_weights *w = NULL;
+    cr_assert(swacl_weights_create_random(c, 3, &w) == SWACL_OK);
+    return w;
+}
+
+Test(placement, auto_balances_and_caches, .timeout = 300)
+{
+    swacl_config c = small_preset("rnope-swa", 8, 6);
+    swacl_weights *w = weights_for(&c);
+    char dir[] = "/tmp/swacl-sched-test-XXXXXX";
+    cr_assert(mkdtemp(dir) != NULL);
+    char a[16], b[16], devs[40];
+    two_devices(a, b, sizeof a);
+    snprintf(devs, sizeof devs, "%s,%s", a, b);
+    swacl_ctx_params base = test_params();
+    base.cache_dir = dir;
+    char err[1024], path[256];
+    for (int round = 0; round < 2; round++) { /* round 1 reads the cache */
+        swacl_pipeline *p = NULL;
+        swacl_status st = swacl_pipeline_create(devs, "auto", &c, w, &base, &p, err, sizeof err);
+        cr_assert(st == SWACL_OK, "auto on %s: %s", devs, err);
+        swacl_pipeline_stage stg[4];
+        int ns = 0, next = 0;
+        cr_assert(swacl_pipeline_describe(p, stg, 4, &ns) == SWACL_OK);
+        for (int i = 0; i < ns; i++) {
+            cr_expect_eq(stg[i].layer_begin, next);
+            cr_expect(stg[i].layer_end > stg[i].layer_begin);
+            next = stg[i].layer_end;
+        }
+        cr_expect_eq(next, c.n_layers);
+        swacl_pipeline_destroy(p);
+        snprintf(path, sizeof path, "%s/sched-calib.json", dir);
+        cr_assert(access(path, R_OK) == 0, "calibration cache %s not written", path);
+    }
+    /* "all" works on whatever this machine has */
+    swacl_pipeline *p = NULL;
+    cr_assert(swacl_pipeline_create("all", NULL, &c, w, &base, &p, err, sizeof err) == SWACL_OK, "%s", err);
+    swacl_pipeline_destroy(p);
+    remove(path);
+    rmdir(dir);
+    swacl_weights_destroy(w);
+}
+
+Test(placement, does_not_fit)
+{
+    swacl_config c = small_preset("cohere2", 8, 4);
+    swacl_weights *w = weights_for(&c);
+    swacl_ctx_params base = test_params();
+    base.cache_dir = "off";
+    swacl_sched_opts o;
+    memset(&o, 0, sizeof o);
+    o.mem_limit = 64 << 10; /* 64 KiB per device: one layer is ~400 KiB */
+    swacl_pipeline *p = NULL;
+    char err[1024];
+    swacl_status st = swacl_pipeline_create_ex("ref,ref", "0-1:0,2-3:1", &c, w, &base, &o, &p, err, sizeof err);
+    cr_assert_eq(st, SWACL_OUT_OF_MEMORY, "status %d: %s", st, err);
+    cr_assert_null(p);
+    cr_expect(strstr(err, "do not fit device 0") && strstr(err, "bytes") && strstr(err, "cpu-reference"), "%s", err);
+    st = swacl_pipeline_create_ex("ref,ref", "auto", &c, w, &base, &o, &p, err, sizeof err);
+    cr_assert_eq(st, SWACL_OUT_OF_MEMORY, "status %d: %s", st, err);
+    cr_expect(strstr(err, "no placement") && strstr(err, "bytes"), "%s", err);
+
+    /* weights fit, a long session's KV cache does not */
+    o.mem_limit = 0;
+    o.plan_rows = 16;
+    uint64_t need = sched_stage_bytes(&c, 0, 2, 16, 0, 0, NULL);
+    uint64_t need2 = sched_stage_bytes(&c, 2, 4, 16, 0, 0, NULL);
+    o.mem_limit = (need > need2 ? need : need2) + (1 << 20);
+    st = swacl_pipeline_create_ex("ref,ref", "0-1:0,2-3:1", &c, w, &base, &o, &p, err, sizeof err);
+    cr_assert_eq(st, SWACL_OK, "%s", err);
+    swacl_pipeline_session *s = NULL;
+    st = swacl_pipeline_session_create(p, 4, 1 << 16, &s);
+    cr_assert_eq(st, SWACL_OUT_OF_MEMORY, "status %d", st);
+    cr_assert_null(s);
+    cr_expect(strstr(swacl_pipeline_errmsg(p), "KV cache") && strstr(swacl_pipeline_errmsg(p), "bytes"), "%s",
+              swacl_pipeline_errmsg(p));
+    cr_assert_eq(swacl_pipeline_session_create(p, 1, 64, &s), SWACL_OK, "%s", swacl_pipeline_errmsg(p));
+    swacl_pipeline_session_destroy(s);
+    swacl_pipeline_destroy(p);
+    swacl_weights_destroy(w);
+}
+
+Test(placement, unknown_device)
+{
+    swacl_config c = small_preset("baseline", 8, 2);
+    swacl_weights *w = weights_for(&c);
+    swacl_pipeline *p = NULL;
+    char err[1024];
+    swacl_status st = swacl_pipeline_create("ref,97", "auto", &c, w, NULL, &p, err, sizeof err);
+    cr_assert_eq(st, SWACL_NO_DEVICE, "status %d: %s", st, err);
+    cr_assert_null(p);
+    cr_expect(strstr(err, "device index 97 does not exist") != NULL, "%s", err);
+    st = swacl_pipeline_create("ref,,ref", "auto", &c, w, NULL, &p, err, sizeof err);
+    cr_assert_eq(st, SWACL_INVALID_ARG, "status %d: %s", st, err);
+    cr_expect(strstr(err, "empty") != NULL, "%s", err);
+    swacl_weights_destroy(w);
+}
+
+Test(placement, bad_specs)
+{
+    swacl_config c = small_preset("swan", 8, 4);
+    swacl_weights *w = weights_for(&c);
+    static const struct {
+        const char *spec, *want;
+    } bad[] = {
+        {"0-2:0", "layers 3-3 are not placed"},
+        {"0-1:0,3:1", "layer 2 is not placed"},
+        {"0-2:0,2-3:1", "layer 2 is placed twice"},
+        {"0-4:0", "layer 4 does not exist"},
+        {"0-3:2", "device 2 is not in the device list"},
+        {"0:0,1:1,2-3:0", "device 0 gets two separate layer ranges"},
+        {"3-0:0", "reversed"},
+        {"0-3", "expected ':DEVICE'"},
+        {"0-3:", "expected a device index"},
+        {"0-1:0,", "trailing ','"},
+        {"a-3:0", "expected a layer number"},
+        {"0-1:0;2-3:1", "unexpected ';'"},
+        {"", "empty placement spec"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        swacl_pipeline *p = NULL;
+        char err[1024] = "";
+        /* an empty string means auto in the API; test the parser directly */
+        if (!bad[i].spec[0]) {
+            int dl[4];
+            cr_expect_eq(sched_parse_spec("", 4, 2, dl, err, sizeof err), SWACL_INVALID_ARG);
+        } else {
+            swacl_status st = swacl_pipeline_create("ref,ref", bad[i].spec, &c, w, NULL, &p, err, sizeof err);
+            cr_expect_eq(st, SWACL_INVALID_ARG, "spec '%s': status %d (%s)", bad[i].spec, st, err);
+            cr_expect_null(p);
+            swacl_pipeline_destroy(p);
+        }
+        cr_expect(strstr(err, bad[i].want) != NULL, "spec '%s': message '%s' lacks '%s'", bad[i].spec, err,
+                  bad[i].want);
+    }
+    /* adjacent ranges on one device merge into one stage */
+    swacl_pipeline *p = NULL;
+    char err[1024];
+    cr_assert(swacl_pipeline_create("ref,ref", "0-1:1,2:1,3:0", &c, w, NULL, &p, err, sizeof err) == SWACL_OK,
+              "%s", err);
+    swacl_pipeline_stage stg[4];
+    int ns = 0;
+    swacl_pipeline_describe(p, stg, 4, &ns);
+    cr_expect_eq(ns, 2);
+    cr_expect(stg[0].device == 1 && stg[0].layer_begin == 0 && stg[0].layer_end == 3);
+    cr_expect(stg[1].device == 0 && stg[1].layer_begin == 3 && stg[1].layer_end == 4);
+    swacl_pipeline_destroy(p);
+    swacl_weights_destroy(w);
+}
+
+/* A stage failing mid-run: the others are woken and joined, the error names
+ * the stage, and the pipeline still works afterwards. */
+Test(placement, stage_failure_aborts)
+{
+    swacl_config c = small_preset("irope", 8, 4);
+    swacl_weights *w = weights_for(&c);
+    swacl_ctx_params base = test_params();
+    int32_t *ids;
+    float *emb;
+    make_input(&c, 4, 6, 1, &ids, &emb);
+    swacl_input in = {.batch = 4, .seq = 6, .ids = ids, .embeds = emb};
+    float *out = malloc((size_t)4 * swacl_output_size(&c) * sizeof *out);
+    for (int fs = 1; fs <= 3; fs++) {
+        swacl_sched_opts o;
+        memset(&o, 0, sizeof o);
+        o.fail_stage = fs;
+        swacl_pipeline *p = NULL;
+        char err[1024];
+        cr_assert(swacl_pipeline_create_ex("ref,ref,ref", "0:0,1-2:1,3:2", &c, w, &base, &o, &p, err,
+                                           sizeof err) == SWACL_OK, "%s", err);
+        swacl_pipeline_set_micro_batches(p, 4);
+        swacl_status st = swacl_pipeline_forward(p, &in, 0, out);
+        cr_expect_eq(st, SWACL_INTERNAL, "fail_stage %d: status %d", fs, st);
+        char want[32];
+        snprintf(want, sizeof want, "stage %d ", fs - 1);
+        cr_expect(strstr(swacl_pipeline_errmsg(p), want) && strstr(swacl_pipeline_errmsg(p), "injected"), "%s",
+                  swacl_pipeline_errmsg(p));
+        swacl_pipeline_session *s = NULL;
+        cr_assert(swacl_pipeline_session_create(p, 4, 16, &s) == SWACL_OK);
+        cr_expect_eq(swacl_pipeline_session_step(s, 6, NULL, ids, emb, out), SWACL_INTERNAL);
+        cr_expect_eq(swacl_pipeline_session_pos(s, 0), 0, "a failed step does not advance");
+        swacl_pipeline_session_destroy(s);
+        swacl_pipeline_destroy(p);
+    }
+    free(out);
+    free(ids);
+    free(emb);
+    swacl_weights_destroy(w);
+}
