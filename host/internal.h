@@ -206,6 +206,9 @@ void swacl_config_tensors(const swacl_config *cfg, swacl_tensor_fn fn, void *use
 /* Small utilities.                                                          */
 
 double swacl_now(void); /* monotonic seconds */
+/* mkdir -p: create dir and its missing parents; 0, or -1 with errno set
+ * (also when dir exists but is not a directory). */
+int swacl_mkdir_p(const char *dir);
 /* Deterministic RNG (splitmix64 + xoshiro-ish), per-call state, no globals. */
 typedef struct {
     uint64_t s;

@@ -192,22 +192,6 @@ static swacl_status compose_source(swacl_ctx *ctx, const swacl_cl_dev *dev, cons
 /* ------------------------------------------------------------------------ */
 /* Disk cache.                                                               */
 
-static int mkdir_p(const char *dir)
-{
-    char tmp[1100];
-    int w = snprintf(tmp, sizeof tmp, "%s", dir);
-    if (w <= 0 || (size_t)w >= sizeof tmp) return -1;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
-    struct stat sb;
-    return (stat(tmp, &sb) == 0 && S_ISDIR(sb.st_mode)) ? 0 : -1;
-}
-
 /* Cache path for this build, or -1 when caching is off / impossible. */
 static int cache_path(const swacl_cl_dev *dev, const char *file, const char *src,
                       size_t src_len, const char *opts, char *path, size_t len)
@@ -267,7 +251,7 @@ static int cache_save(const swacl_cl_dev *dev, cl_program prog, const char *path
     if (!bin) return -1;
     unsigned char *bins[1] = {bin};
     if (clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) != CL_SUCCESS ||
-        mkdir_p(dev->cache_dir) != 0) {
+        swacl_mkdir_p(dev->cache_dir) != 0) {
         free(bin);
         return -1;
     }

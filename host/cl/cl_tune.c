@@ -281,22 +281,6 @@ int swacl_tune_load(const swacl_cl_dev *dev, const char *path, swacl_tune_params
     return rc;
 }
 
-static int mkdir_p(const char *dir)
-{
-    char tmp[1024];
-    int w = snprintf(tmp, sizeof tmp, "%s", dir);
-    if (w <= 0 || (size_t)w >= sizeof tmp) return -1;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
-    struct stat sb;
-    return (stat(tmp, &sb) == 0 && S_ISDIR(sb.st_mode)) ? 0 : -1;
-}
-
 swacl_status swacl_tune_save(swacl_ctx *ctx, const swacl_cl_dev *dev, const swacl_tune_params *t,
                              struct cJSON *extra, char *path_out, size_t path_len)
 {
@@ -304,7 +288,7 @@ swacl_status swacl_tune_save(swacl_ctx *ctx, const swacl_cl_dev *dev, const swac
     if (swacl_tune_path(dev, path, sizeof path) != 0)
         return swacl_set_error(ctx, SWACL_INVALID_ARG,
                                "no swacl cache dir (set SWACL_CACHE_DIR; it is 'off' or unset)");
-    if (mkdir_p(dev->cache_dir) != 0)
+    if (swacl_mkdir_p(dev->cache_dir) != 0)
         return swacl_set_error(ctx, SWACL_IO, "cannot create cache dir %s: %s", dev->cache_dir,
                                strerror(errno));
     cJSON *root = cJSON_CreateObject();

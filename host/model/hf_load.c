@@ -365,26 +365,6 @@ static swacl_status write_all(FILE *f, const void *p, size_t n, const char *path
     return SWACL_OK;
 }
 
-/* mkdir -p: create dir and any missing parents (0 or -1 with errno). */
-static int mkdir_p(const char *dir)
-{
-    char path[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(path, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != 0) continue;
-        char c = path[i];
-        path[i] = 0;
-        if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
-        path[i] = c;
-    }
-    return 0;
-}
-
 swacl_status swacl_save_hf(const char *dir, const swacl_config *cfg, const swacl_weights *w,
                            char *err, size_t err_len)
 {
@@ -424,7 +404,7 @@ swacl_status swacl_save_hf(const char *dir, const swacl_config *cfg, const swacl
             goto done;
         }
     }
-    if (mkdir_p(dir) != 0) {
+    if (swacl_mkdir_p(dir) != 0) {
         swacl_format_msg(err, err_len, "cannot create directory %s: %s", dir, strerror(errno));
         st = SWACL_IO;
         goto done;

@@ -243,20 +243,6 @@ void sched_cache_dir(const swacl_ctx_params *p, char *dst, size_t len)
     if (w < 0 || (size_t)w >= len) dst[0] = '\0';
 }
 
-static int mkdir_p(const char *dir)
-{
-    char tmp[4096];
-    int w = snprintf(tmp, sizeof tmp, "%s", dir);
-    if (w < 0 || (size_t)w >= sizeof tmp) return -1;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static cJSON *read_json(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -380,7 +366,7 @@ swacl_status sched_calibrate(swacl_ctx *ctx, const swacl_config *cfg, const char
     if (*t_global <= 0) *t_global = 1e-9;
 
     /* cache: read-modify-write, tmp + rename (a failure only costs a rerun) */
-    if (path[0] && mkdir_p(cache_dir) == 0) {
+    if (path[0] && swacl_mkdir_p(cache_dir) == 0) {
         cJSON *j = read_json(path);
         if (!j) j = cJSON_CreateObject();
         cJSON *e = cJSON_CreateObject();
