@@ -77,7 +77,9 @@ void norm_wg(__global float *y, __global const float *x, __global const float *w
     __local float red[NORM_WG];
     const int r = (int)get_group_id(0);
     const int lid = (int)get_local_id(0);
-    if (r >= rows) return; /* uniform over the group */
+    /* No early return for r >= rows: the host launches exactly rows groups,
+     * and PoCL 3.1 miscompiles a (uniform) return ahead of the barriers in
+     * norm_wg_sum (segfault for n < NORM_WG, found by the ops/norm_wg test). */
     __global const float *xr = x + (size_t)r * n;
     __global float *yr = y + (size_t)r * n;
     float mu = 0.0f;

@@ -302,19 +302,23 @@ typedef struct {
     int rows, n, weight, bias, in_place;
 } norm_case;
 
-ParameterizedTestParameters(ops, norm)
-{
-    static norm_case cases[] = {
+static norm_case k_norm_cases[] = {
         {SWACL_NORM_RMS, 7, 33, 1, 0, 0},          {SWACL_NORM_RMS, 5, 256, 0, 0, 1},
         {SWACL_NORM_LAYER, 9, 65, 1, 1, 0},        {SWACL_NORM_LAYER, 3, 1000, 1, 1, 1},
         {SWACL_NORM_LAYER_NOBIAS, 4, 128, 1, 0, 0}, {SWACL_NORM_LAYER, 17, 64, 0, 0, 0},
         {SWACL_NORM_RMS, 1, 4096, 1, 0, 0},
-    };
-    return cr_make_param_array(norm_case, cases, sizeof cases / sizeof cases[0]);
+};
+
+ParameterizedTestParameters(ops, norm)
+{
+    return cr_make_param_array(norm_case, k_norm_cases, sizeof k_norm_cases / sizeof k_norm_cases[0]);
 }
 
-ParameterizedTest(norm_case *c, ops, norm)
+/* kernel: "row" (norm_row, the CPU choice) or "wg" (norm_wg, the GPU
+ * choice); the backend reads SWACL_NORM_KERNEL at creation. */
+static void check_norm(const norm_case *c, const char *kernel)
 {
+    cr_assert(setenv("SWACL_NORM_KERNEL", kernel, 1) == 0);
     pair_t P = pair_open();
     const size_t nx = (size_t)c->rows * c->n;
     float *x = rand_floats(nx, 31, 2.0f), *w = rand_floats((size_t)c->n, 32, 1.5f);
@@ -337,8 +341,8 @@ ParameterizedTest(norm_case *c, ops, norm)
         be->iface->buf_free(be, bb);
     }
     char what[96];
-    snprintf(what, sizeof what, "norm kind=%d rows=%d n=%d w=%d b=%d", (int)c->kind, c->rows,
-             c->n, c->weight, c->bias);
+    snprintf(what, sizeof what, "norm_%s kind=%d rows=%d n=%d w=%d b=%d", kernel, (int)c->kind,
+             c->rows, c->n, c->weight, c->bias);
     expect_close(what, outs[0], outs[1], nx, 1e-5, 1e-5, 1e-11);
     free(outs[0]);
     free(outs[1]);
@@ -347,6 +351,14 @@ ParameterizedTest(norm_case *c, ops, norm)
     free(b);
     pair_close(&P);
 }
+
+ParameterizedTestParameters(ops, norm_wg)
+{
+    return cr_make_param_array(norm_case, k_norm_cases, sizeof k_norm_cases / sizeof k_norm_cases[0]);
+}
+
+ParameterizedTest(norm_case *c, ops, norm) { check_norm(c, "row"); }
+ParameterizedTest(norm_case *c, ops, norm_wg) { check_norm(c, "wg"); }
 
 /* ======================================================================== */
 /* rope                                                                      */

@@ -779,6 +779,11 @@ swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,
     if (ak && !strcmp(ak, "tiled")) be->attn_kind = ATTN_K_TILED;
     if (ak && !strcmp(ak, "row")) be->attn_kind = ATTN_K_ROW;
     if (ak && !strcmp(ak, "blk")) be->attn_kind = ATTN_K_BLK;
+    /* SWACL_NORM_KERNEL=row|wg: norm_row (one work-item per row, CPUs) or
+     * norm_wg (work-group tree reduction, GPUs); tests cover both here */
+    const char *nk = getenv("SWACL_NORM_KERNEL");
+    if (nk && !strcmp(nk, "row")) be->norm_per_row = 1;
+    if (nk && !strcmp(nk, "wg")) be->norm_per_row = 0;
     /* SWACL_ATTN_BLK=qb,kt,lx: attn_fwd_blk shape (benchmarks / tuning) */
     const char *ab = getenv("SWACL_ATTN_BLK");
     int qb, kt, lx;
