@@ -65,6 +65,7 @@ void swacl_format_msg(char *buf, size_t len, const char *fmt, ...)
 
 typedef struct swacl_backend swacl_backend;
 typedef struct swacl_buf swacl_buf; /* backend-owned, opaque to the graph   */
+typedef struct swacl_event swacl_event; /* a point in a backend's queue     */
 
 /* Attention over new queries, reading keys from the new K/V rows and, for
  * positions before pos0[b], from the cache. Query (b, t) for t < n_new[b]
@@ -141,6 +142,30 @@ struct swacl_backend_i {
                              int T, int cap, int width, const int *pos0, const int *n_new);
     /* Wait for all queued work.                                             */
     swacl_status (*finish)(swacl_backend *be);
+
+    /* Transfers between pipeline stages (host/sched/pipeline.c). NULL in
+     * the reference backend: stages then go through host memory and are
+     * timed on the host clock.                                              */
+    /* 1 when src_be's buffers can be copied on be's queue (one context).    */
+    int (*peer)(const swacl_backend *be, const swacl_backend *src_be);
+    /* dst[0, bytes) = src[0, bytes), src a peer's buffer; on be's queue,
+     * once `after` (an event of the peer, or NULL) has completed.            */
+    swacl_status (*copy_peer)(swacl_backend *be, swacl_buf *dst, const swacl_buf *src,
+                              size_t bytes, swacl_event *after);
+    /* *ev completes when the work queued so far has; flushes the queue.     */
+    swacl_status (*mark)(swacl_backend *be, swacl_event **ev);
+    /* The calling thread waits for ev: one event, never a whole queue. Not
+     * a device-side barrier: PoCL 3.1's basic device hangs on a barrier
+     * for another device's event, and each stage has its own thread.     */
+    swacl_status (*wait)(swacl_backend *be, swacl_event *ev);
+    /* Device seconds from a's completion to b's (marks of this backend);
+     * waits for b. < 0 when the runtime cannot tell.                        */
+    double (*elapsed)(swacl_backend *be, swacl_event *a, swacl_event *b);
+    void (*event_free)(swacl_event *ev);
+    /* Host memory the device reads and writes fastest (pinned / mapped):
+     * *ptr stays valid until host_free.                                     */
+    swacl_status (*host_alloc)(swacl_backend *be, size_t bytes, swacl_buf **h, void **ptr);
+    void (*host_free)(swacl_backend *be, swacl_buf *h);
 };
 
 struct swacl_backend {
@@ -150,9 +175,23 @@ struct swacl_backend {
 
 /* Backend constructors. */
 swacl_status swacl_ref_backend_create(swacl_ctx *ctx, int threads, swacl_backend **out);
-/* `device` selector as in swacl_ctx_params.device (never "ref"). */
+/* One OpenCL context per platform over the devices that two or more of
+ * the selectors name (pipeline stages on them copy device to device).
+ * "ref" and unknown selectors are skipped; a runtime refusing the context
+ * just leaves that platform out. swacl_share_count: contexts made. */
+typedef struct swacl_share swacl_share;
+swacl_status swacl_share_create(const char *const *selectors, int n, swacl_share **out,
+                                char *err, size_t err_len);
+int swacl_share_count(const swacl_share *sh);
+void swacl_share_destroy(swacl_share *sh); /* contexts live on in their users */
+
+/* `device` selector as in swacl_ctx_params.device (never "ref"); the device
+ * joins share's context when share holds it (share may be NULL). */
 swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,
-                                     swacl_backend **out);
+                                     const swacl_share *share, swacl_backend **out);
+/* swacl_ctx_create, the OpenCL device joining share's context if it is in one. */
+swacl_status swacl_ctx_create_shared(const swacl_ctx_params *p, const swacl_share *share,
+                                     swacl_ctx **out);
 /* Compile stats for the CL backend (0s for ref). */
 double swacl_cl_backend_compile_seconds(const swacl_backend *be, int *hits, int *misses);
 const char *swacl_cl_backend_device_name(const swacl_backend *be);

@@ -405,7 +405,12 @@ typedef struct {
     char device_name[256];
     int layer_begin, layer_end; /* layers [layer_begin, layer_end)          */
     uint64_t weight_bytes;   /* weights resident on this stage              */
-    double busy_s;           /* seconds of work since creation              */
+    double busy_s;           /* seconds of work since creation (device time
+                                from queue markers; host time on "ref")     */
+    char transfer_in[16];    /* how activations arrive: "" (first stage),
+                                "device-copy" (one shared OpenCL context),
+                                "host-pinned" (via mapped host memory) or
+                                "host"                                      */
 } swacl_pipeline_stage;
 
 /** Stages in layer order: at most max written to stages, *n = count. */

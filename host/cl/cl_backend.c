@@ -28,6 +28,7 @@
 struct swacl_buf {
     cl_mem mem;
     size_t size;
+    void *map;   /* host_alloc: the mapped host pointer */
 };
 
 #define KCACHE_MAX 48
@@ -690,6 +691,115 @@ static swacl_status cl_finish(swacl_backend *base)
     return SWACL_OK;
 }
 
+/* ------------------------------------------------------------------------ */
+/* transfers between pipeline stages                                         */
+
+static const struct swacl_backend_i cl_iface;
+
+static int cl_peer(const swacl_backend *a, const swacl_backend *b)
+{
+    if (!a || !b || a->iface != &cl_iface || b->iface != &cl_iface) return 0;
+    return ((const cl_be *)a)->dev.context == ((const cl_be *)b)->dev.context;
+}
+
+static swacl_status cl_copy_peer(swacl_backend *base, swacl_buf *dst, const swacl_buf *src,
+                                 size_t bytes, swacl_event *after)
+{
+    cl_be *be = (cl_be *)base;
+    SWACL_FAIL_IF(base->ctx, !dst || !src || bytes > dst->size || bytes > src->size,
+                  SWACL_INVALID_ARG, "copy_peer: %zu bytes between buffers of %zu and %zu", bytes,
+                  src ? src->size : 0, dst ? dst->size : 0);
+    if (!bytes) return SWACL_OK;
+    cl_event w = (cl_event)after;
+    SWACL_CL(base->ctx, clEnqueueCopyBuffer(be->dev.queue, src->mem, dst->mem, 0, 0, bytes,
+                                            w ? 1 : 0, w ? &w : NULL, NULL));
+    return SWACL_OK;
+}
+
+static swacl_status cl_mark(swacl_backend *base, swacl_event **ev)
+{
+    cl_be *be = (cl_be *)base;
+    cl_event e = NULL;
+    *ev = NULL;
+    SWACL_CL(base->ctx, clEnqueueMarkerWithWaitList(be->dev.queue, 0, NULL, &e));
+    cl_int err = clFlush(be->dev.queue); /* other queues may wait on e */
+    if (err != CL_SUCCESS) {
+        clReleaseEvent(e);
+        return swacl_cl_fail(base->ctx, err, "clFlush", __FILE__, __LINE__);
+    }
+    *ev = (swacl_event *)e;
+    return SWACL_OK;
+}
+
+static swacl_status cl_wait(swacl_backend *base, swacl_event *ev)
+{
+    cl_event e = (cl_event)ev;
+    if (!e) return SWACL_OK;
+    SWACL_CL(base->ctx, clWaitForEvents(1, &e));
+    return SWACL_OK;
+}
+
+static double cl_elapsed(swacl_backend *base, swacl_event *a, swacl_event *b)
+{
+    (void)base;
+    cl_ulong ta = 0, tb = 0;
+    cl_event eb = (cl_event)b;
+    if (!a || !b || clWaitForEvents(1, &eb) != CL_SUCCESS ||
+        clGetEventProfilingInfo((cl_event)a, CL_PROFILING_COMMAND_END, sizeof ta, &ta, NULL) != CL_SUCCESS ||
+        clGetEventProfilingInfo((cl_event)b, CL_PROFILING_COMMAND_END, sizeof tb, &tb, NULL) != CL_SUCCESS ||
+        tb < ta)
+        return -1.0;
+    return (double)(tb - ta) * 1e-9;
+}
+
+static void cl_event_free(swacl_event *ev)
+{
+    if (ev) clReleaseEvent((cl_event)ev);
+}
+
+static swacl_status cl_host_alloc(swacl_backend *base, size_t bytes, swacl_buf **out, void **ptr)
+{
+    cl_be *be = (cl_be *)base;
+    swacl_ctx *ctx = base->ctx;
+    *out = NULL;
+    *ptr = NULL;
+    swacl_buf *b = calloc(1, sizeof *b);
+    SWACL_FAIL_IF(ctx, !b, SWACL_OUT_OF_MEMORY, "out of host memory");
+    if (!bytes) bytes = 4;
+    cl_int err = CL_SUCCESS;
+    /* ALLOC_HOST_PTR + map: page-locked memory on discrete GPUs, so reads
+     * and writes through it run at DMA speed instead of via a bounce buffer */
+    b->mem = clCreateBuffer(be->dev.context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes,
+                            NULL, &err);
+    if (err == CL_SUCCESS)
+        b->map = clEnqueueMapBuffer(be->dev.queue, b->mem, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0,
+                                    bytes, 0, NULL, NULL, &err);
+    if (err != CL_SUCCESS || !b->map) {
+        if (b->mem) clReleaseMemObject(b->mem);
+        free(b);
+        return swacl_cl_fail(ctx, err != CL_SUCCESS ? err : CL_MAP_FAILURE,
+                             "pinned staging buffer (clCreateBuffer/clEnqueueMapBuffer)", __FILE__,
+                             __LINE__);
+    }
+    b->size = bytes;
+    be->live_bufs++;
+    be->live_bytes += bytes;
+    *out = b;
+    *ptr = b->map;
+    return SWACL_OK;
+}
+
+static void cl_host_free(swacl_backend *base, swacl_buf *b)
+{
+    cl_be *be = (cl_be *)base;
+    if (!b) return;
+    if (b->map) {
+        clEnqueueUnmapMemObject(be->dev.queue, b->mem, b->map, 0, NULL, NULL);
+        clFinish(be->dev.queue);
+    }
+    cl_buf_free(base, b);
+}
+
 static void cl_free(swacl_backend *base)
 {
     cl_be *be = (cl_be *)base;
@@ -735,17 +845,25 @@ static const struct swacl_backend_i cl_iface = {
     .gather_rows = cl_gather_rows,
     .kv_store = cl_kv_store,
     .finish = cl_finish,
+    .peer = cl_peer,
+    .copy_peer = cl_copy_peer,
+    .mark = cl_mark,
+    .wait = cl_wait,
+    .elapsed = cl_elapsed,
+    .event_free = cl_event_free,
+    .host_alloc = cl_host_alloc,
+    .host_free = cl_host_free,
 };
 
 swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,
-                                     swacl_backend **out)
+                                     const swacl_share *share, swacl_backend **out)
 {
     *out = NULL;
     cl_be *be = calloc(1, sizeof *be);
     SWACL_FAIL_IF(ctx, !be, SWACL_OUT_OF_MEMORY, "out of host memory");
     be->base.iface = &cl_iface;
     be->base.ctx = ctx;
-    swacl_status st = swacl_cl_dev_open(ctx, p, &be->dev);
+    swacl_status st = swacl_cl_dev_open_shared(ctx, p, share, &be->dev);
     if (st != SWACL_OK) {
         free(be);
         return st;

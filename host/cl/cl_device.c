@@ -294,7 +294,125 @@ static void resolve_cache_dir(const swacl_ctx_params *p, char *dst, size_t len)
     if (w < 0 || (size_t)w >= len) dst[0] = '\0';
 }
 
+/* The row a selector names (see swacl_ctx_params.device), or -1. */
+static int pick_device(const dev_entry *list, int n, const char *sel)
+{
+    int pick = -1;
+    if (!*sel) {
+        pick = first_of_type(list, n, CL_DEVICE_TYPE_GPU);
+        if (pick < 0) pick = first_of_type(list, n, CL_DEVICE_TYPE_CPU);
+        if (pick < 0) pick = 0;
+    } else if (all_digits(sel)) {
+        errno = 0;
+        unsigned long idx = strtoul(sel, NULL, 10);
+        if (errno == 0 && idx < (unsigned long)n) pick = (int)idx;
+    } else if (ci_equal(sel, "gpu")) {
+        pick = first_of_type(list, n, CL_DEVICE_TYPE_GPU);
+    } else if (ci_equal(sel, "cpu")) {
+        pick = first_of_type(list, n, CL_DEVICE_TYPE_CPU);
+    } else if (ci_equal(sel, "accelerator")) {
+        pick = first_of_type(list, n, CL_DEVICE_TYPE_ACCELERATOR);
+    } else {
+        for (int i = 0; i < n && pick < 0; i++)
+            if (ci_contains(list[i].info.name, sel)) pick = i;
+    }
+    return pick;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shared contexts (pipeline stages that copy device to device).             */
+
+#define SHARE_MAX 8
+
+struct swacl_share {
+    int n;
+    cl_context context[SHARE_MAX]; /* each over >= 1 devices of one platform */
+};
+
+swacl_status swacl_share_create(const char *const *selectors, int n_sel, swacl_share **out,
+                                char *err, size_t err_len)
+{
+    *out = NULL;
+    swacl_share *sh = calloc(1, sizeof *sh);
+    if (!sh) return SWACL_OUT_OF_MEMORY;
+    dev_entry *list = NULL;
+    int n = 0;
+    swacl_status st = enumerate(&list, &n, err, err_len);
+    if (st != SWACL_OK) {
+        free(sh);
+        return st;
+    }
+    /* the rows the selectors name; "ref" and unknown ones take no part */
+    int *picked = calloc((size_t)(n_sel > 0 ? n_sel : 1), sizeof *picked);
+    cl_device_id *devs = calloc((size_t)(n > 0 ? n : 1), sizeof *devs);
+    if (!picked || !devs) st = SWACL_OUT_OF_MEMORY;
+    for (int i = 0; i < n_sel && st == SWACL_OK; i++)
+        picked[i] = ci_equal(selectors[i], "ref") ? -1 : pick_device(list, n, selectors[i]);
+    /* one context per platform that two or more stages use (the same device
+     * twice included: two queues of one device copy on the device too) */
+    for (int i = 0; i < n_sel && st == SWACL_OK && sh->n < SHARE_MAX; i++) {
+        if (picked[i] < 0) continue;
+        cl_platform_id plat = list[picked[i]].platform;
+        int uses = 0, nd = 0;
+        for (int j = 0; j < n_sel; j++) {
+            if (picked[j] < 0 || list[picked[j]].platform != plat) continue;
+            uses++;
+            int seen = 0;
+            for (int q = 0; q < nd; q++) seen |= devs[q] == list[picked[j]].device;
+            if (!seen) devs[nd++] = list[picked[j]].device;
+        }
+        for (int j = i; j < n_sel; j++) /* platform handled */
+            if (picked[j] >= 0 && list[picked[j]].platform == plat) picked[j] = -1;
+        if (uses < 2) continue;
+        cl_int rc = CL_SUCCESS;
+        cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)plat, 0};
+        cl_context c = clCreateContext(props, (cl_uint)nd, devs, NULL, NULL, &rc);
+        /* a runtime that refuses multi-device contexts is not an error: the
+         * stages then stage activations through host memory */
+        if (rc == CL_SUCCESS && c) sh->context[sh->n++] = c;
+    }
+    free(picked);
+    free(devs);
+    free(list);
+    if (st != SWACL_OK) {
+        swacl_share_destroy(sh);
+        if (err) swacl_format_msg(err, err_len, "out of host memory");
+        return st;
+    }
+    *out = sh;
+    return SWACL_OK;
+}
+
+int swacl_share_count(const swacl_share *sh) { return sh ? sh->n : 0; }
+
+void swacl_share_destroy(swacl_share *sh)
+{
+    if (!sh) return;
+    for (int i = 0; i < sh->n; i++) clReleaseContext(sh->context[i]);
+    free(sh);
+}
+
+/* The shared context holding device d, or NULL. */
+static cl_context share_find(const swacl_share *sh, cl_device_id d)
+{
+    for (int i = 0; sh && i < sh->n; i++) {
+        cl_device_id ds[64];
+        size_t got = 0;
+        if (clGetContextInfo(sh->context[i], CL_CONTEXT_DEVICES, sizeof ds, ds, &got) != CL_SUCCESS)
+            continue;
+        for (size_t j = 0; j < got / sizeof ds[0]; j++)
+            if (ds[j] == d) return sh->context[i];
+    }
+    return NULL;
+}
+
 swacl_status swacl_cl_dev_open(swacl_ctx *ctx, const swacl_ctx_params *p, swacl_cl_dev *dev)
+{
+    return swacl_cl_dev_open_shared(ctx, p, NULL, dev);
+}
+
+swacl_status swacl_cl_dev_open_shared(swacl_ctx *ctx, const swacl_ctx_params *p,
+                                      const swacl_share *share, swacl_cl_dev *dev)
 {
     if (!dev) return swacl_set_error(ctx, SWACL_INVALID_ARG, "swacl_cl_dev_open: NULL dev");
     memset(dev, 0, sizeof *dev);
@@ -327,25 +445,7 @@ swacl_status swacl_cl_dev_open(swacl_ctx *ctx, const swacl_ctx_params *p, swacl_
                                *sel ? sel : "default");
     }
 
-    int pick = -1;
-    if (!*sel) {
-        pick = first_of_type(list, n, CL_DEVICE_TYPE_GPU);
-        if (pick < 0) pick = first_of_type(list, n, CL_DEVICE_TYPE_CPU);
-        if (pick < 0) pick = 0;
-    } else if (all_digits(sel)) {
-        errno = 0;
-        unsigned long idx = strtoul(sel, NULL, 10);
-        if (errno == 0 && idx < (unsigned long)n) pick = (int)idx;
-    } else if (ci_equal(sel, "gpu")) {
-        pick = first_of_type(list, n, CL_DEVICE_TYPE_GPU);
-    } else if (ci_equal(sel, "cpu")) {
-        pick = first_of_type(list, n, CL_DEVICE_TYPE_CPU);
-    } else if (ci_equal(sel, "accelerator")) {
-        pick = first_of_type(list, n, CL_DEVICE_TYPE_ACCELERATOR);
-    } else {
-        for (int i = 0; i < n && pick < 0; i++)
-            if (ci_contains(list[i].info.name, sel)) pick = i;
-    }
+    int pick = pick_device(list, n, sel);
     if (pick < 0) {
         char avail[2048];
         describe_devices(list, n, avail, sizeof avail);
@@ -366,7 +466,14 @@ swacl_status swacl_cl_dev_open(swacl_ctx *ctx, const swacl_ctx_params *p, swacl_
     cl_int rc = CL_SUCCESS;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)dev->platform,
                                      0};
-    dev->context = clCreateContext(props, 1, &dev->device, NULL, NULL, &rc);
+    cl_context shared = share_find(share, dev->device);
+    if (shared) {
+        clRetainContext(shared); /* released by swacl_cl_dev_close */
+        dev->context = shared;
+        dev->shared = 1;
+    } else {
+        dev->context = clCreateContext(props, 1, &dev->device, NULL, NULL, &rc);
+    }
     if (rc != CL_SUCCESS || !dev->context) {
         st = swacl_cl_fail(ctx, rc != CL_SUCCESS ? rc : CL_INVALID_CONTEXT, "clCreateContext",
                            __FILE__, __LINE__);

@@ -49,6 +49,7 @@ typedef struct {
     int index;                /* global device index                        */
     swacl_device_info info;
     int is_cpu;               /* CL_DEVICE_TYPE_CPU                          */
+    int shared;               /* context shared with other devices/queues    */
     /* program sources and cache */
     char kernel_dir[1024];    /* "" = embedded sources                       */
     char cache_dir[1024];     /* "" = disk cache off                         */
@@ -63,6 +64,10 @@ typedef struct {
  * context and queue, resolve kernel_dir / cache_dir from p and the
  * environment. Errors (unknown device, no OpenCL platform) go to ctx.      */
 swacl_status swacl_cl_dev_open(swacl_ctx *ctx, const swacl_ctx_params *p, swacl_cl_dev *dev);
+/* The same, joining share's context when it holds the device (NULL share:
+ * a context of its own). */
+swacl_status swacl_cl_dev_open_shared(swacl_ctx *ctx, const swacl_ctx_params *p,
+                                      const swacl_share *share, swacl_cl_dev *dev);
 void swacl_cl_dev_close(swacl_cl_dev *dev);
 
 /* Get (build or load) the program for kernels_cl/<file>.cl with extra build

@@ -798,6 +798,7 @@ static int cmd_run(int argc, char **argv)
                 int lr[2] = {stages[i].layer_begin, stages[i].layer_end - 1};
                 cJSON_AddItemToObject(e, "layers", cJSON_CreateIntArray(lr, 2));
                 cJSON_AddNumberToObject(e, "busy_s", stages[i].busy_s);
+                if (i) cJSON_AddStringToObject(e, "transfer_in", stages[i].transfer_in);
                 cJSON_AddItemToArray(pl, e);
                 cJSON_AddItemToArray(busy, cJSON_CreateNumber(stages[i].busy_s));
             }
@@ -817,9 +818,9 @@ static int cmd_run(int argc, char **argv)
            cfg.vocab_size ? "vocab" : "input_dim", cfg.vocab_size ? cfg.vocab_size : cfg.input_dim);
         KV("layers", "%s", pat);
         for (int i = 0; i < n_stages && n < 12; i++) /* l[] holds 24 lines */
-            KV(i ? "" : "placement", "layers %d-%d on device %d (%s %s), busy %.4f s",
+            KV(i ? "" : "placement", "layers %d-%d on device %d (%.16s %.120s), busy %.4f s%s%.15s",
                stages[i].layer_begin, stages[i].layer_end - 1, stages[i].device, stages[i].selector,
-               stages[i].device_name, stages[i].busy_s);
+               stages[i].device_name, stages[i].busy_s, i ? ", input by " : "", stages[i].transfer_in);
         KV("seq", "%d", T);
         KV("batch", "%d", B);
         KV("seconds", "%.4f%s", seconds, o.iters > 1 ? " (mean)" : "");

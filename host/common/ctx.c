@@ -19,6 +19,12 @@ swacl_ctx_params swacl_ctx_params_default(void)
 
 swacl_status swacl_ctx_create(const swacl_ctx_params *params, swacl_ctx **out)
 {
+    return swacl_ctx_create_shared(params, NULL, out);
+}
+
+swacl_status swacl_ctx_create_shared(const swacl_ctx_params *params, const swacl_share *share,
+                                     swacl_ctx **out)
+{
     if (!out) return SWACL_INVALID_ARG;
     *out = NULL;
     swacl_ctx_params p = params ? *params : swacl_ctx_params_default();
@@ -32,7 +38,7 @@ swacl_status swacl_ctx_create(const swacl_ctx_params *params, swacl_ctx **out)
         st = swacl_ref_backend_create(ctx, p.threads, &ctx->be);
         snprintf(ctx->device_name, sizeof ctx->device_name, "cpu-reference");
     } else {
-        st = swacl_cl_backend_create(ctx, &p, &ctx->be);
+        st = swacl_cl_backend_create(ctx, &p, share, &ctx->be);
         if (st == SWACL_OK)
             snprintf(ctx->device_name, sizeof ctx->device_name, "%s",
                      swacl_cl_backend_device_name(ctx->be));

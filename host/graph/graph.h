@@ -63,6 +63,9 @@ typedef struct {
     int x_loaded;            /* pipeline stage: the residual x [B*T, D] was
                                 written by swacl_graph_x_write; skip the
                                 input layer (ids / embeds unused)            */
+    int no_wait;             /* out == NULL: leave the work queued (the
+                                pipeline chains it with events) instead of
+                                finishing                                    */
 } swacl_step;
 
 /* Run a step; out may be NULL (no head, nothing read back). */
@@ -78,6 +81,10 @@ swacl_status swacl_model_create_range(swacl_ctx *ctx, const swacl_config *cfg,
  * scratch to `rows` first; read waits for the queued work (blocking read). */
 swacl_status swacl_graph_x_write(swacl_model *m, int rows, const float *x);
 swacl_status swacl_graph_x_read(swacl_model *m, int rows, float *x);
+/* Device copy of src's residual into dst's (backends that are peers):
+ * grows dst's scratch, queues the copy on dst's queue after `after`.      */
+swacl_status swacl_graph_x_copy(swacl_model *dst, const swacl_model *src, int rows,
+                                swacl_event *after);
 /* Bytes a stage [l0, l1) of cfg uploads (the same tensors as create_range),
  * and its largest single tensor. */
 uint64_t swacl_model_range_bytes(const swacl_config *cfg, int l0, int l1, uint64_t *max_tensor);

@@ -353,7 +353,7 @@ swacl_status swacl_graph_step(swacl_model *m, const swacl_step *s, float *out)
         SWACL_TRY(ffn(m, L, rows));
     }
 
-    if (!out) return f->finish(be); /* a pipeline stage: x stays on device */
+    if (!out) return s->no_wait ? SWACL_OK : f->finish(be); /* a pipeline stage: x stays on device */
 
     /* output rows: all, or the last valid row of each sequence */
     swacl_buf *y = m->x;
@@ -447,6 +447,20 @@ swacl_status swacl_graph_x_read(swacl_model *m, int rows, float *x)
         return swacl_set_error(m->ctx, SWACL_INTERNAL, "x_read of %d rows, scratch holds %d", rows,
                                m->scratch_rows);
     return m->be->iface->buf_read(m->be, m->x, 0, x, (size_t)rows * m->cfg.hidden_size * sizeof(float));
+}
+
+swacl_status swacl_graph_x_copy(swacl_model *dst, const swacl_model *src, int rows,
+                                swacl_event *after)
+{
+    const struct swacl_backend_i *f = dst->be->iface;
+    if (!f->copy_peer || !f->peer || !f->peer(dst->be, src->be))
+        return swacl_set_error(dst->ctx, SWACL_INTERNAL, "x_copy between backends that are not peers");
+    if (rows > src->scratch_rows)
+        return swacl_set_error(dst->ctx, SWACL_INTERNAL, "x_copy of %d rows, the source holds %d", rows,
+                               src->scratch_rows);
+    SWACL_TRY(ensure_scratch(dst, rows, 0));
+    return f->copy_peer(dst->be, dst->x, src->x, (size_t)rows * dst->cfg.hidden_size * sizeof(float),
+                        after);
 }
 
 typedef struct {

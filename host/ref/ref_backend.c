@@ -577,6 +577,15 @@ static const struct swacl_backend_i ref_iface = {
     /* .gather_rows = */ ref_gather_rows,
     /* .kv_store    = */ ref_kv_store,
     /* .finish      = */ ref_finish,
+    /* transfers: the pipeline stages a reference stage through host memory */
+    /* .peer        = */ NULL,
+    /* .copy_peer   = */ NULL,
+    /* .mark        = */ NULL,
+    /* .wait        = */ NULL,
+    /* .elapsed     = */ NULL,
+    /* .event_free  = */ NULL,
+    /* .host_alloc  = */ NULL,
+    /* .host_free   = */ NULL,
 };
 
 swacl_status swacl_ref_backend_create(swacl_ctx *ctx, int threads, swacl_backend **out)

@@ -38,7 +38,8 @@ typedef struct {
     swacl_ctx *ctx;
     swacl_model *m;
     uint64_t weight_bytes;
-    double busy_s;           /* written by the stage's thread only          */
+    double busy_s;           /* device seconds (host seconds for ref)       */
+    int link_in;             /* SCHED_LINK_*: how x reaches this stage      */
 } stage;
 
 typedef struct {
@@ -57,6 +58,11 @@ struct swacl_pipeline {
     int micro_batches;       /* 0 = auto                                    */
     int plan_rows;
     int fail_stage;          /* test hook (swacl_sched_opts)                */
+    swacl_share *share;      /* shared OpenCL contexts (NULL: none)         */
+    swacl_buf *pin;          /* host-link staging: pinned, of pin_be        */
+    swacl_backend *pin_be;
+    float *pin_ptr;          /* mapped pin, or malloc'd when pin is NULL    */
+    size_t pin_bytes;
     char errmsg[SWACL_ERRMSG_LEN];
 };
 
@@ -195,6 +201,8 @@ static swacl_status fit_error(const swacl_config *cfg, const device *d, int k, i
 void swacl_pipeline_destroy(swacl_pipeline *p)
 {
     if (!p) return;
+    if (p->pin) p->pin_be->iface->host_free(p->pin_be, p->pin);
+    else free(p->pin_ptr);
     for (int i = 0; i < p->n_stages; i++) {
         swacl_model_destroy(p->st[i].m);
         swacl_ctx_destroy(p->st[i].ctx);
@@ -202,6 +210,7 @@ void swacl_pipeline_destroy(swacl_pipeline *p)
     free(p->st);
     free(p->dev);
     free(p->stage_of_layer);
+    swacl_share_destroy(p->share);
     free(p);
 }
 
@@ -227,6 +236,7 @@ swacl_status swacl_pipeline_describe(const swacl_pipeline *p, swacl_pipeline_sta
         o->layer_end = s->l1;
         o->weight_bytes = s->weight_bytes;
         o->busy_s = s->busy_s;
+        snprintf(o->transfer_in, sizeof o->transfer_in, "%s", i ? sched_link_name(s->link_in) : "");
     }
     *n = p->n_stages;
     return SWACL_OK;
@@ -295,10 +305,22 @@ swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement
     /* a bad SPEC fails before any device is opened */
     if (!is_auto) SWACL_TRY_GOTO(st, sched_parse_spec(placement, L, p->n_dev, dev_of_layer, err, err_len), fail);
 
+    /* devices of one platform share a context, so activations move by
+     * device copy (SWACL_PIPELINE_LINK=host or opts.host_links: never) */
+    const char *lk = getenv("SWACL_PIPELINE_LINK");
+    if (!o.host_links && !(lk && !strcasecmp(lk, "host")) && p->n_dev > 1) {
+        const char **sels = malloc((size_t)p->n_dev * sizeof *sels);
+        if (sels) {
+            for (int k = 0; k < p->n_dev; k++) sels[k] = p->dev[k].sel;
+            if (swacl_share_create(sels, p->n_dev, &p->share, lerr, sizeof lerr) != SWACL_OK)
+                p->share = NULL; /* host links then; not an error */
+            free(sels);
+        }
+    }
     for (int k = 0; k < p->n_dev; k++) {
         swacl_ctx_params cp = base ? *base : swacl_ctx_params_default();
         cp.device = p->dev[k].sel;
-        st = swacl_ctx_create(&cp, &ctxs[k]);
+        st = swacl_ctx_create_shared(&cp, p->share, &ctxs[k]);
         if (st != SWACL_OK) {
             swacl_format_msg(err, err_len, "device %d ('%s'): %s", k, p->dev[k].sel,
                              ctxs[k] ? swacl_ctx_errmsg(ctxs[k]) : swacl_status_string(st));
@@ -372,12 +394,19 @@ swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement
                              p->dev[k].name, l, e - 1, swacl_ctx_errmsg(s->ctx));
             goto fail;
         }
+        if (p->n_stages > 1) {
+            const swacl_backend *prev = p->st[p->n_stages - 2].m->be, *cur = s->m->be;
+            s->link_in = cur->iface->peer && cur->iface->peer(cur, prev) ? SCHED_LINK_DEVICE
+                         : (cur->iface->host_alloc || prev->iface->host_alloc) ? SCHED_LINK_PINNED
+                                                                               : SCHED_LINK_HOST;
+        }
         l = e;
     }
     if (o.verbose || (base && base->verbose))
         for (int i = 0; i < p->n_stages; i++)
-            fprintf(stderr, "swacl: sched: stage %d: layers %d-%d on device %d (%s)\n", i, p->st[i].l0,
-                    p->st[i].l1 - 1, p->st[i].dev, p->dev[p->st[i].dev].name);
+            fprintf(stderr, "swacl: sched: stage %d: layers %d-%d on device %d (%s)%s%s\n", i, p->st[i].l0,
+                    p->st[i].l1 - 1, p->st[i].dev, p->dev[p->st[i].dev].name, i ? ", input by " : "",
+                    i ? sched_link_name(p->st[i].link_in) : "");
     st = SWACL_OK;
 fail:
     if (ctxs)
@@ -404,8 +433,9 @@ typedef struct {
     const int32_t *ids;      /* [nb*T] or NULL                              */
     const float *embeds;     /* [nb*T, Din] or NULL                         */
     swacl_kv_layer *kv;      /* [n_layers] for this micro-batch, or NULL    */
-    float *x;                /* host staging [nb*T, D]                      */
+    float *x;                /* host staging [nb*T, D] (host links)         */
     float *out;              /* output slice                                */
+    swacl_event *ready;      /* device link: the producer's x is complete   */
 } mb_job;
 
 typedef struct {
@@ -423,6 +453,11 @@ struct run {
     int T, all_positions, n_mb;
     mb_job *jobs;
     queue *q;                /* [n_stages]: q[k] feeds stage k (k >= 1)     */
+    /* device links: stage k+1 publishes the event of its copy out of stage
+     * k's x; stage k's queue waits for it before overwriting x           */
+    swacl_event **xfree;     /* [n_stages]                                  */
+    int *xfree_seq;          /* [n_stages] copies published so far          */
+    swacl_event **ev_a, **ev_b; /* [n_stages * n_mb] busy-time marks        */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int abort;
@@ -460,6 +495,31 @@ static int q_pop(run *r, int k)
     return mb;
 }
 
+/* Stage k+1 has queued its copy of stage k's x for one more micro-batch. */
+static void xfree_put(run *r, int k, swacl_event *ev)
+{
+    pthread_mutex_lock(&r->mu);
+    r->xfree[k] = ev; /* the previous one was taken: strict alternation */
+    r->xfree_seq[k]++;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Stage k, about to start micro-batch i: the event of stage k+1's copy of
+ * micro-batch i-1 (NULL when aborted), once that copy is queued. */
+static swacl_event *xfree_take(run *r, int k, int i)
+{
+    pthread_mutex_lock(&r->mu);
+    while (!r->abort && r->xfree_seq[k] < i) pthread_cond_wait(&r->cv, &r->mu);
+    swacl_event *ev = NULL;
+    if (!r->abort) {
+        ev = r->xfree[k];
+        r->xfree[k] = NULL;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return ev;
+}
+
 static void fail_run(run *r, int k, swacl_status st)
 {
     pthread_mutex_lock(&r->mu);
@@ -475,12 +535,26 @@ static void fail_run(run *r, int k, swacl_status st)
     pthread_mutex_unlock(&r->mu);
 }
 
+/* One stage's loop over the micro-batches. Device links chain the queues
+ * with events, and a thread waits only for one event of its neighbour:
+ *   producer k:   [wait free(i-1)] mark_a  layers  ready(i)  mark_b
+ *   consumer k+1: [wait ready(i)]  mark_a  copy x_k -> x_k+1  free(i)  layers
+ * so stage k computes micro-batch i while stage k+1 computes i-1, and no
+ * stage ever finishes its queue (only the last stage's read of the output
+ * blocks). A host link reads x into pinned host memory (a blocking read)
+ * and the next stage writes it from there. */
 static void *stage_main(void *arg)
 {
     worker *w = arg;
     run *r = w->r;
-    const int k = w->k, last = k == r->p->n_stages - 1;
-    stage *s = &r->p->st[k];
+    swacl_pipeline *p = r->p;
+    const int k = w->k, last = k == p->n_stages - 1;
+    stage *s = &p->st[k];
+    swacl_backend *be = s->m->be;
+    const struct swacl_backend_i *f = be->iface;
+    const int dev_out = !last && p->st[k + 1].link_in == SCHED_LINK_DEVICE;
+    const int dev_in = s->link_in == SCHED_LINK_DEVICE;
+    const int marks = f->mark && f->elapsed;
     for (int i = 0; i < r->n_mb; i++) {
         int mb = k == 0 ? i : q_pop(r, k);
         if (mb < 0) break; /* aborted */
@@ -488,17 +562,38 @@ static void *stage_main(void *arg)
         const int rows = j->nb * r->T;
         double t0 = swacl_now();
         swacl_status st = SWACL_OK;
-        if (k > 0) st = swacl_graph_x_write(s->m, rows, j->x);
+        if (dev_out && i > 0) {
+            swacl_event *ev = xfree_take(r, k, i);
+            if (!ev) break; /* aborted */
+            st = f->wait(be, ev);
+            f->event_free(ev);
+        }
+        if (st == SWACL_OK && dev_in) {
+            st = f->wait(be, j->ready);
+            f->event_free(j->ready);
+            j->ready = NULL;
+        }
+        if (st == SWACL_OK && marks) st = f->mark(be, &r->ev_a[(size_t)k * r->n_mb + i]);
+        if (st == SWACL_OK && dev_in) {
+            st = swacl_graph_x_copy(s->m, p->st[k - 1].m, rows, NULL);
+            swacl_event *done = NULL;
+            if (st == SWACL_OK) st = f->mark(be, &done);
+            if (st == SWACL_OK) xfree_put(r, k - 1, done);
+        } else if (st == SWACL_OK && k > 0) {
+            st = swacl_graph_x_write(s->m, rows, j->x);
+        }
         swacl_step step = {
             .B = j->nb, .T = r->T, .pos0 = j->pos0, .n_new = j->n_new, .ids = j->ids,
             .embeds = j->embeds, .kv = j->kv, .layer_begin = s->l0, .layer_end = s->l1,
-            .all_positions = r->all_positions, .x_loaded = k > 0,
+            .all_positions = r->all_positions, .x_loaded = k > 0, .no_wait = dev_out,
         };
         if (st == SWACL_OK) st = swacl_graph_step(s->m, &step, last ? j->out : NULL);
-        if (st == SWACL_OK && !last) st = swacl_graph_x_read(s->m, rows, j->x);
-        if (st == SWACL_OK && r->p->fail_stage == k + 1 && i == r->n_mb - 1)
+        if (st == SWACL_OK && dev_out) st = f->mark(be, &j->ready);
+        else if (st == SWACL_OK && !last) st = swacl_graph_x_read(s->m, rows, j->x);
+        if (st == SWACL_OK && marks) st = f->mark(be, &r->ev_b[(size_t)k * r->n_mb + i]);
+        if (st == SWACL_OK && p->fail_stage == k + 1 && i == r->n_mb - 1)
             st = swacl_set_error(s->ctx, SWACL_INTERNAL, "injected failure (test hook)");
-        s->busy_s += swacl_now() - t0;
+        if (!marks) s->busy_s += swacl_now() - t0;
         if (st != SWACL_OK) {
             fail_run(r, k, st);
             break;
@@ -510,6 +605,41 @@ static void *stage_main(void *arg)
         if (ab) break;
     }
     return NULL;
+}
+
+/* After the threads are joined: device busy time from the marks, then
+ * every event released. A failed run first drains every queue. */
+static void run_cleanup(run *r)
+{
+    swacl_pipeline *p = r->p;
+    const int S = p->n_stages;
+    if (r->abort)
+        for (int k = 0; k < S; k++) p->st[k].m->be->iface->finish(p->st[k].m->be);
+    for (int k = 0; k < S; k++) {
+        swacl_backend *be = p->st[k].m->be;
+        const struct swacl_backend_i *f = be->iface;
+        if (!f->event_free) continue;
+        for (int i = 0; i < r->n_mb; i++) {
+            swacl_event **a = &r->ev_a[(size_t)k * r->n_mb + i], **b = &r->ev_b[(size_t)k * r->n_mb + i];
+            if (*a && *b) {
+                double t = f->elapsed(be, *a, *b);
+                if (t > 0) p->st[k].busy_s += t;
+            }
+            f->event_free(*a);
+            f->event_free(*b);
+            *a = *b = NULL;
+        }
+        f->event_free(r->xfree[k]);
+        r->xfree[k] = NULL;
+    }
+    for (int i = 0; i < r->n_mb; i++) {
+        /* left by an aborted run; only OpenCL stages make ready events */
+        for (int k = 0; k < S && r->jobs[i].ready; k++)
+            if (p->st[k].m->be->iface->event_free) {
+                p->st[k].m->be->iface->event_free(r->jobs[i].ready);
+                r->jobs[i].ready = NULL;
+            }
+    }
 }
 
 /* Run the micro-batches through every stage; stage 0 on the calling thread. */
@@ -524,11 +654,16 @@ static swacl_status run_all(swacl_pipeline *p, int T, int all_positions, mb_job 
     r.n_mb = n_mb;
     r.jobs = jobs;
     r.q = calloc((size_t)S, sizeof *r.q);
+    r.xfree = calloc((size_t)S, sizeof *r.xfree);
+    r.xfree_seq = calloc((size_t)S, sizeof *r.xfree_seq);
+    r.ev_a = calloc((size_t)S * n_mb, sizeof *r.ev_a);
+    r.ev_b = calloc((size_t)S * n_mb, sizeof *r.ev_b);
     worker *w = calloc((size_t)S, sizeof *w);
     pthread_t *th = calloc((size_t)S, sizeof *th);
     int *started = calloc((size_t)S, sizeof *started);
-    if (!r.q || !w || !th || !started) {
-        free(r.q), free(w), free(th), free(started);
+    if (!r.q || !r.xfree || !r.xfree_seq || !r.ev_a || !r.ev_b || !w || !th || !started) {
+        free(r.q), free(r.xfree), free(r.xfree_seq), free(r.ev_a), free(r.ev_b);
+        free(w), free(th), free(started);
         swacl_format_msg(p->errmsg, sizeof p->errmsg, "out of host memory");
         return SWACL_OUT_OF_MEMORY;
     }
@@ -552,10 +687,46 @@ static swacl_status run_all(swacl_pipeline *p, int T, int all_positions, mb_job 
     if (!r.abort) stage_main(&w[0]);
     for (int k = 1; k < S; k++)
         if (started[k]) pthread_join(th[k], NULL);
+    run_cleanup(&r);
     pthread_cond_destroy(&r.cv);
     pthread_mutex_destroy(&r.mu);
-    free(r.q), free(w), free(th), free(started);
+    free(r.q), free(r.xfree), free(r.xfree_seq), free(r.ev_a), free(r.ev_b);
+    free(w), free(th), free(started);
     return r.st;
+}
+
+/* Host staging for the host links, [bytes]: pinned memory of the first
+ * OpenCL stage when there is one (kept and grown across calls), else malloc.
+ * NULL when no link goes through the host. */
+static float *staging(swacl_pipeline *p, size_t bytes, int *oom)
+{
+    *oom = 0;
+    int host_links = 0;
+    for (int k = 1; k < p->n_stages; k++) host_links |= p->st[k].link_in != SCHED_LINK_DEVICE;
+    if (!host_links) return NULL;
+    if (bytes <= p->pin_bytes) return p->pin_ptr;
+    if (p->pin) p->pin_be->iface->host_free(p->pin_be, p->pin);
+    else free(p->pin_ptr);
+    p->pin = NULL;
+    p->pin_ptr = NULL;
+    p->pin_be = NULL;
+    p->pin_bytes = 0;
+    for (int k = 0; k < p->n_stages && !p->pin; k++) {
+        swacl_backend *be = p->st[k].m->be;
+        void *ptr = NULL;
+        /* a runtime without pinned memory just gets malloc below */
+        if (be->iface->host_alloc && be->iface->host_alloc(be, bytes, &p->pin, &ptr) == SWACL_OK) {
+            p->pin_be = be;
+            p->pin_ptr = ptr;
+        }
+    }
+    if (!p->pin) p->pin_ptr = malloc(bytes);
+    if (!p->pin_ptr) {
+        *oom = 1;
+        return NULL;
+    }
+    p->pin_bytes = bytes;
+    return p->pin_ptr;
 }
 
 static int n_micro(const swacl_pipeline *p, int B)
@@ -584,9 +755,10 @@ swacl_status swacl_pipeline_forward(swacl_pipeline *p, const swacl_input *in, in
     const size_t din = c->vocab_size > 0 ? 0 : (size_t)c->input_dim;
     const int n_mb = n_micro(p, B);
     int *pos0 = calloc((size_t)B, sizeof *pos0), *n_new = malloc((size_t)B * sizeof *n_new);
-    float *x = p->n_stages > 1 ? malloc((size_t)B * T * D * sizeof *x) : NULL;
+    int oom = 0;
+    float *x = staging(p, (size_t)B * T * D * sizeof *x, &oom);
     mb_job *jobs = calloc((size_t)n_mb, sizeof *jobs);
-    if (!pos0 || !n_new || !jobs || (p->n_stages > 1 && !x)) {
+    if (!pos0 || !n_new || !jobs || oom) {
         st = SWACL_OUT_OF_MEMORY;
         swacl_format_msg(p->errmsg, sizeof p->errmsg, "out of host memory");
         goto done;
@@ -607,7 +779,6 @@ swacl_status swacl_pipeline_forward(swacl_pipeline *p, const swacl_input *in, in
 done:
     free(pos0);
     free(n_new);
-    free(x);
     free(jobs);
     return st;
 }
@@ -744,9 +915,10 @@ swacl_status swacl_pipeline_session_step(swacl_pipeline_session *s, int T, const
     swacl_status st = SWACL_OK;
     /* padded rows still flow through the per-row ops: give them id 0 */
     int32_t *ids_safe = ids ? malloc((size_t)s->B * T * sizeof *ids_safe) : NULL;
-    float *x = p->n_stages > 1 ? malloc((size_t)s->B * T * D * sizeof *x) : NULL;
+    int oom = 0;
+    float *x = staging(p, (size_t)s->B * T * D * sizeof *x, &oom);
     mb_job *jobs = calloc((size_t)s->n_mb, sizeof *jobs);
-    if ((ids && !ids_safe) || (p->n_stages > 1 && !x) || !jobs) {
+    if ((ids && !ids_safe) || oom || !jobs) {
         st = SWACL_OUT_OF_MEMORY;
         swacl_format_msg(p->errmsg, sizeof p->errmsg, "out of host memory");
         goto done;
@@ -772,7 +944,6 @@ swacl_status swacl_pipeline_session_step(swacl_pipeline_session *s, int T, const
         for (int b = 0; b < s->B; b++) s->pos[b] += s->n_new[b];
 done:
     free(ids_safe);
-    free(x);
     free(jobs);
     return st;
 }

@@ -20,7 +20,23 @@ typedef struct {
     int verbose;         /* placement decisions to stderr                   */
     int fail_stage;      /* test hook: stage fail_stage-1 fails on its last
                             micro-batch (exercises abort + join paths)      */
+    int host_links;      /* no shared contexts: every link host-staged     */
 } swacl_sched_opts;
+
+/* How activations reach a stage from the one before. */
+enum {
+    SCHED_LINK_NONE = 0, /* the first stage                                  */
+    SCHED_LINK_DEVICE,   /* clEnqueueCopyBuffer within one shared context    */
+    SCHED_LINK_PINNED,   /* read into / write from pinned host memory        */
+    SCHED_LINK_HOST      /* plain host memory (reference stages only)        */
+};
+static inline const char *sched_link_name(int link)
+{
+    return link == SCHED_LINK_DEVICE ? "device-copy"
+           : link == SCHED_LINK_PINNED ? "host-pinned"
+           : link == SCHED_LINK_HOST  ? "host"
+                                      : "";
+}
 
 swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement,
                                       const swacl_config *cfg, const swacl_weights *weights,
