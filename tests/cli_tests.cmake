@@ -183,3 +183,20 @@ swacl_cli_test(tune_smoke RC 0 ARGS tune --budget-s 0 --shapes 300,64,256 --json
 
 # bench --model: end to end on a loaded HF checkpoint (one model, no speedup)
 swacl_cli_test(bench_model RC 0 ARGS bench --devices 0 --quick --e2e-only --max-seq 64 --model ${CMAKE_SOURCE_DIR}/tests/fixtures/llama --json ${CMAKE_BINARY_DIR}/test-cache/bench-model.json)
+
+# bench --placement: the layer pipeline over a device list vs each device
+# alone (works with one PoCL device; "auto" may leave the slow "ref" without
+# layers, the SPEC case forces two stages); tiny sizes
+swacl_cli_test(bench_pipeline RC 0 ARGS bench --devices 0,ref --placement auto --pipeline-only --quick
+               --batch 2 --max-seq 16 --json ${CMAKE_BINARY_DIR}/test-cache/bench-pipeline.json
+               OUT "placement: layers 0-.* on dev 0 .*dev ref .*check: pipeline vs dev 0 alone: nmse .* ok"
+               ERR "bench: done in .* 0 failure")
+swacl_cli_test(bench_pipeline_spec RC 0 ARGS bench --devices 0,ref --placement 0-2:0,3-7:1 --pipeline-only
+               --quick --batch 3 --micro-batches 3 --max-seq 16
+               OUT "layers 0-2 on dev 0 .*, 3-7 on dev ref .*nmse .* ok")
+# errors: a SPEC that leaves layers out (before any device section), an index
+# that does not exist; swacl's message, prefixed
+swacl_cli_test(err_bench_placement_spec RC 2 ARGS bench --devices 0,ref --placement 0-0:0 --quick
+               ERR "swacl bench: placement '0-0:0': layers 1-7 are not placed")
+swacl_cli_test(err_bench_placement_device RC 1 ARGS bench --devices 0,7 --placement auto --quick
+               ERR "swacl bench: device index (0|7) does not exist")

@@ -2,7 +2,8 @@
  * cmd_bench.c - `swacl bench`: per device, clpeak-style peaks (PERF.md 5),
  * the backend-seam kernels with theoretical FLOP/byte counts (PERF.md 4.2),
  * end-to-end prefill/decode for cohere2 vs baseline (or one --model checkpoint),
- * and cold/warm start.
+ * and cold/warm start; with --placement, the layer pipeline over the device
+ * list vs each device alone (batch prefill, output checked).
  *
  * Timing: wall clock around op + backend finish(), warm-up first, median of
  * repeats (PERF.md 2.2: never a single library event). Every figure of one
@@ -41,6 +42,10 @@ typedef struct {
     const char *model_dir;          /* --model: e2e measures this checkpoint */
     const swacl_config *model_cfg;  /* loaded once, shared by every device   */
     const swacl_weights *model_w;
+    const char *placement;  /* --placement auto|SPEC: the pipeline section  */
+    int pipeline_only;      /* skip the per-device sections                 */
+    int batch;              /* pipeline batch (default 8)                    */
+    int micro_batches;      /* 0 = auto (swacl_pipeline_set_micro_batches)  */
 } bench_opts;
 
 /* Measured once per run, shared by every CPU device. */
@@ -1066,6 +1071,368 @@ static int bench_device(const char *selector, const bench_opts *o, blas_peak *bl
 }
 
 /* ------------------------------------------------------------------------ */
+/* Pipeline: the layers split across the --devices list (include/swacl.h,   */
+/* "Pipeline") vs each listed device alone, batch prefill, in the same run   */
+
+#define PIPE_NMSE_TOL 1e-6
+
+/* "layers 0-3 on dev 0 (name), 4-7 on dev 1 (name)" */
+static void describe_placement(const swacl_pipeline_stage *stg, int ns, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < ns && used + 1 < len; i++) {
+        const swacl_pipeline_stage *s = &stg[i];
+        char r[32];
+        if (s->layer_end - s->layer_begin == 1)
+            snprintf(r, sizeof r, "%d", s->layer_begin);
+        else
+            snprintf(r, sizeof r, "%d-%d", s->layer_begin, s->layer_end - 1);
+        int n = snprintf(buf + used, len - used, "%s%s on dev %s (%s)%s%s", i ? ", " : "layers ", r,
+                         s->selector, s->device_name, i ? " <- " : "", s->transfer_in);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+    if (used >= len && len > 4) memcpy(buf + len - 4, "...", 4);
+}
+
+/* The pipeline's model: --model, or cohere2 with the e2e section's weights.
+ * *own receives the weights to destroy (NULL for a borrowed --model). */
+static swacl_status pipe_model(const bench_opts *o, swacl_config *cfg, const swacl_weights **w,
+                               swacl_weights **own)
+{
+    *own = NULL;
+    if (o->model_w) {
+        *cfg = *o->model_cfg;
+        *w = o->model_w;
+        return SWACL_OK;
+    }
+    SWACL_TRY(swacl_preset("cohere2", cfg));
+    SWACL_TRY(swacl_weights_create_random(cfg, 1, own));
+    *w = *own;
+    return SWACL_OK;
+}
+
+/* Print swacl_pipeline_create's message; the exit status it maps to (a bad
+ * SPEC is a usage error, 2; no such device / does not fit, 1). */
+static int pipe_create_error(swacl_status st, const char *err)
+{
+    fprintf(stderr, "swacl bench: %s\n", *err ? err : swacl_status_string(st));
+    return st == SWACL_INVALID_ARG ? 2 : 1;
+}
+
+/* Build the pipeline once and drop it, so that a bad SPEC, a missing device
+ * or a placement that does not fit fails before the per-device sections
+ * (minutes). With "auto" this also fills the calibration cache. */
+static int pipe_precheck(const bench_opts *o)
+{
+    swacl_config cfg;
+    const swacl_weights *w = NULL;
+    swacl_weights *own = NULL;
+    swacl_status st = pipe_model(o, &cfg, &w, &own);
+    if (st != SWACL_OK) {
+        fprintf(stderr, "swacl bench: pipeline model: %s\n", swacl_status_string(st));
+        return 1;
+    }
+    swacl_pipeline *p = NULL;
+    char err[1024] = "";
+    st = swacl_pipeline_create(o->devices, o->placement, &cfg, w, NULL, &p, err, sizeof err);
+    swacl_pipeline_destroy(p);
+    swacl_weights_destroy(own);
+    return st == SWACL_OK ? 0 : pipe_create_error(st, err);
+}
+
+static double nmse_of(const float *ref, const float *x, size_t n)
+{
+    double num = 0.0, den = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)x[i] - (double)ref[i];
+        num += d * d;
+        den += (double)ref[i] * (double)ref[i];
+    }
+    return den > 0.0 ? num / den : num;
+}
+
+/* One warm-up, then iters timed forwards of the pipeline and of each device
+ * alone, interleaved (pipeline, dev 0, dev 1, ..., pipeline, ...) so load
+ * from other processes hits all alike; best of the timed runs. Returns the
+ * failure count; *rc_create is set when the pipeline cannot be built. */
+static int bench_pipeline(char sel[][64], int nsel, const bench_opts *o, cJSON *root,
+                          int *rc_create)
+{
+    const char *tag = "pipeline";
+    int failures = 0;
+    *rc_create = 0;
+    swacl_config cfg;
+    const swacl_weights *w = NULL;
+    swacl_weights *own = NULL;
+    swacl_pipeline *p = NULL;
+    swacl_ctx **ctx = calloc((size_t)nsel, sizeof *ctx);
+    swacl_model **m = calloc((size_t)nsel, sizeof *m);
+    double *best1 = calloc((size_t)nsel, sizeof *best1);
+    swacl_pipeline_stage *stg = calloc(MAX_DEVS, sizeof *stg);
+    swacl_pipeline_stage *stg0 = calloc(MAX_DEVS, sizeof *stg0);
+    int32_t *ids = NULL;
+    float *emb = NULL, *out_p = NULL, *out_1 = NULL, *out_t = NULL;
+    cJSON *jp = cJSON_AddObjectToObject(root, "pipeline");
+    cJSON_AddStringToObject(jp, "devices", o->devices);
+    cJSON_AddStringToObject(jp, "placement", o->placement);
+    if (!ctx || !m || !best1 || !stg || !stg0) {
+        fprintf(stderr, "swacl bench: out of host memory\n");
+        failures++;
+        goto done;
+    }
+
+    swacl_status st = pipe_model(o, &cfg, &w, &own);
+    if (st != SWACL_OK) {
+        fprintf(stderr, "swacl bench: pipeline model: %s\n", swacl_status_string(st));
+        cJSON_AddStringToObject(jp, "error", swacl_status_string(st));
+        failures++;
+        goto done;
+    }
+    const int B = o->batch > 0 ? o->batch : 8;
+    int T = o->quick ? 128 : 512;
+    if (o->max_seq > 0 && T > o->max_seq) T = o->max_seq;
+    const int iters = o->quick ? 2 : 3;
+    const int V = swacl_output_size(&cfg);
+    const size_t nout = (size_t)B * (size_t)V, ntok = (size_t)B * (size_t)T;
+    cJSON_AddStringToObject(jp, "model", o->model_dir ? o->model_dir : "cohere2");
+    cJSON_AddNumberToObject(jp, "layers", cfg.n_layers);
+    cJSON_AddNumberToObject(jp, "batch", B);
+    cJSON_AddNumberToObject(jp, "seq", T);
+    cJSON_AddNumberToObject(jp, "iters", iters);
+
+    /* the pipeline first: a bad SPEC or device fails before anything runs */
+    progress(tag, "create: devices %s, placement %s, %s (%d layers)", o->devices, o->placement,
+             o->model_dir ? o->model_dir : "cohere2", cfg.n_layers);
+    char err[1024] = "";
+    st = swacl_pipeline_create(o->devices, o->placement, &cfg, w, NULL, &p, err, sizeof err);
+    if (st != SWACL_OK) {
+        *rc_create = pipe_create_error(st, err);
+        cJSON_AddStringToObject(jp, "error", *err ? err : swacl_status_string(st));
+        failures++;
+        goto done;
+    }
+    if (o->micro_batches > 0) swacl_pipeline_set_micro_batches(p, o->micro_batches);
+    int ns = 0;
+    swacl_pipeline_describe(p, stg, MAX_DEVS, &ns);
+    if (ns > MAX_DEVS) ns = MAX_DEVS;
+    /* as swacl_pipeline_set_micro_batches: 0 = one per stage, at most B */
+    int n_mb = o->micro_batches > 0 ? o->micro_batches : ns;
+    if (n_mb > B) n_mb = B;
+    char desc[2048];
+    describe_placement(stg, ns, desc, sizeof desc);
+    /* list entries "auto" gave no layers (e.g. a slow "ref") */
+    for (int d = 0; d < nsel; d++) {
+        int used = 0;
+        for (int i = 0; i < ns; i++) used |= stg[i].device == d;
+        if (used) continue;
+        char extra[96];
+        snprintf(extra, sizeof extra, "; dev %.63s: no layers", sel[d]);
+        size_t len = strlen(desc), add = strlen(extra);
+        if (len + add < sizeof desc) memcpy(desc + len, extra, add + 1);
+    }
+    progress(tag, "%s", desc);
+
+    /* inputs, outputs */
+    ids = cfg.vocab_size > 0 ? malloc(ntok * sizeof *ids) : NULL;
+    if (cfg.vocab_size <= 0) emb = malloc(ntok * (size_t)cfg.input_dim * sizeof *emb);
+    out_p = malloc(nout * sizeof *out_p);
+    out_1 = malloc(nout * sizeof *out_1);
+    out_t = malloc(nout * sizeof *out_t);
+    if ((!ids && !emb) || !out_p || !out_1 || !out_t) {
+        fprintf(stderr, "swacl bench: out of host memory\n");
+        failures++;
+        goto done;
+    }
+    if (ids) {
+        random_ids(ids, (int)ntok, cfg.vocab_size, 99);
+    } else {
+        swacl_rng r = {99};
+        for (size_t k = 0; k < ntok * (size_t)cfg.input_dim; k++) emb[k] = swacl_rng_uniform(&r);
+    }
+    swacl_input in = {B, T, ids, emb};
+
+    /* each listed device alone: a ctx + a whole model per device */
+    for (int d = 0; d < nsel; d++) {
+        progress(tag, "single device %s: create", sel[d]);
+        swacl_ctx_params cp = swacl_ctx_params_default();
+        cp.device = sel[d];
+        st = swacl_ctx_create(&cp, &ctx[d]);
+        if (st == SWACL_OK) st = swacl_model_create(ctx[d], &cfg, w, &m[d]);
+        if (st != SWACL_OK) {
+            fprintf(stderr, "bench [%s]: single device '%s': %s: %s\n", tag, sel[d],
+                    swacl_status_string(st), ctx[d] ? swacl_ctx_errmsg(ctx[d]) : "");
+            failures++;
+            swacl_model_destroy(m[d]);
+            m[d] = NULL;
+        }
+    }
+
+    /* i == 0: warm-up (kernels compile on first use) */
+    double best_p = 0.0, wall_p = 0.0;
+    int ok_p = 1;
+    for (int it = 0; it <= iters && ok_p; it++) {
+        progress(tag, "%s %d/%d: pipeline + %d single device(s), batch %d x seq %d",
+                 it ? "iteration" : "warm-up", it, iters, nsel, B, T);
+        if (it == 1) swacl_pipeline_describe(p, stg0, MAX_DEVS, &ns);
+        double t0 = swacl_now();
+        st = swacl_pipeline_forward(p, &in, 0, out_p);
+        double dt = swacl_now() - t0;
+        if (st != SWACL_OK) {
+            fprintf(stderr, "bench [%s]: pipeline forward FAILED: %s\n", tag,
+                    swacl_pipeline_errmsg(p));
+            cJSON_AddStringToObject(jp, "error", swacl_pipeline_errmsg(p));
+            failures++;
+            ok_p = 0;
+            break;
+        }
+        if (it > 0) {
+            wall_p += dt;
+            if (best_p <= 0.0 || dt < best_p) best_p = dt;
+        }
+        for (int d = 0; d < nsel; d++) {
+            if (!m[d]) continue;
+            float *o1 = d == 0 ? out_1 : out_t;
+            t0 = swacl_now();
+            st = swacl_model_forward(m[d], &in, 0, o1);
+            dt = swacl_now() - t0;
+            if (st != SWACL_OK) {
+                fprintf(stderr, "bench [%s]: single device '%s' forward FAILED: %s\n", tag,
+                        sel[d], swacl_ctx_errmsg(ctx[d]));
+                failures++;
+                swacl_model_destroy(m[d]);
+                m[d] = NULL;
+                best1[d] = 0.0;
+                continue;
+            }
+            if (it > 0 && (best1[d] <= 0.0 || dt < best1[d])) best1[d] = dt;
+        }
+    }
+    if (!ok_p) goto done;
+    swacl_pipeline_describe(p, stg, MAX_DEVS, &ns);
+    if (ns > MAX_DEVS) ns = MAX_DEVS;
+
+    /* the pipeline's output must be the first device's own */
+    double nmse = -1.0;
+    if (m[0]) nmse = nmse_of(out_1, out_p, nout);
+    int check_ok = nmse >= 0.0 && nmse <= PIPE_NMSE_TOL;
+    if (!check_ok) {
+        failures++;
+        if (nmse >= 0.0)
+            fprintf(stderr, "bench [%s]: pipeline output differs from device %s alone: nmse "
+                            "%.3e > %.0e\n", tag, sel[0], nmse, PIPE_NMSE_TOL);
+        else
+            fprintf(stderr, "bench [%s]: no single-device output on %s to check against\n", tag,
+                    sel[0]);
+    }
+
+    const double tps_p = best_p > 0 ? (double)ntok / best_p : 0.0;
+    double best_single = 0.0;
+    for (int d = 0; d < nsel; d++)
+        if (best1[d] > 0 && (double)ntok / best1[d] > best_single)
+            best_single = (double)ntok / best1[d];
+    const double speedup = best_single > 0 ? tps_p / best_single : 0.0;
+    progress(tag, "%.1f tok/s vs best single device %.1f tok/s: %.2fx, nmse %.2e", tps_p,
+             best_single, speedup, nmse);
+
+    /* JSON */
+    cJSON_AddStringToObject(jp, "description", desc);
+    cJSON *js = cJSON_AddArrayToObject(jp, "stages");
+    for (int i = 0; i < ns; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToArray(js, e);
+        double busy = stg[i].busy_s - stg0[i].busy_s;
+        cJSON_AddNumberToObject(e, "device", stg[i].device);
+        cJSON_AddStringToObject(e, "selector", stg[i].selector);
+        cJSON_AddStringToObject(e, "device_name", stg[i].device_name);
+        cJSON_AddNumberToObject(e, "layer_begin", stg[i].layer_begin);
+        cJSON_AddNumberToObject(e, "layer_end", stg[i].layer_end);
+        cJSON_AddNumberToObject(e, "weight_bytes", (double)stg[i].weight_bytes);
+        cJSON_AddNumberToObject(e, "busy_s", stg[i].busy_s);
+        cJSON_AddNumberToObject(e, "busy_fraction", wall_p > 0 ? busy / wall_p : 0.0);
+        cJSON_AddStringToObject(e, "transfer_in", stg[i].transfer_in);
+    }
+    cJSON_AddNumberToObject(jp, "micro_batches", n_mb);
+    cJSON_AddBoolToObject(jp, "micro_batches_auto", o->micro_batches <= 0);
+    cJSON_AddNumberToObject(jp, "seconds", best_p);
+    cJSON_AddNumberToObject(jp, "tokens_per_s", tps_p);
+    cJSON *j1 = cJSON_AddArrayToObject(jp, "single");
+    for (int d = 0; d < nsel; d++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToArray(j1, e);
+        cJSON_AddStringToObject(e, "selector", sel[d]);
+        cJSON_AddStringToObject(e, "device_name", ctx[d] ? swacl_ctx_device_name(ctx[d]) : "");
+        cJSON_AddNumberToObject(e, "tokens_per_s", best1[d] > 0 ? (double)ntok / best1[d] : 0.0);
+        if (best1[d] <= 0) cJSON_AddStringToObject(e, "error", "failed");
+    }
+    cJSON_AddNumberToObject(jp, "speedup_vs_best_single", speedup);
+    if (nmse >= 0.0)
+        cJSON_AddNumberToObject(jp, "nmse", nmse);
+    else
+        cJSON_AddNullToObject(jp, "nmse");
+    cJSON_AddBoolToObject(jp, "ok", check_ok);
+
+    /* table */
+    printf("\n== pipeline over devices %s (placement %s)\n", o->devices, o->placement);
+    print_rule();
+    printf("model: %s, %d layers; batch %d x seq %d, %d micro-batch%s; best of %d\n",
+           o->model_dir ? o->model_dir : "cohere2", cfg.n_layers, B, T, n_mb,
+           n_mb == 1 ? "" : "es", iters);
+    printf("placement: %s\n", desc);
+    printf("%-34s %14s %9s\n", "prefill", "tok/s", "vs best");
+    char lab[64];
+    snprintf(lab, sizeof lab, "pipeline %.24s", o->devices);
+    printf("%-34s %14.1f %8.2fx\n", lab, tps_p, speedup);
+    for (int d = 0; d < nsel; d++) {
+        snprintf(lab, sizeof lab, "dev %.6s (%.20s)", sel[d],
+                 ctx[d] ? swacl_ctx_device_name(ctx[d]) : "?");
+        if (best1[d] > 0)
+            printf("%-34s %14.1f %8.2fx\n", lab, (double)ntok / best1[d],
+                   best_single > 0 ? (double)ntok / best1[d] / best_single : 0.0);
+        else
+            printf("%-34s %14s\n", lab, "FAILED");
+    }
+    printf("%-6s %-9s %-26s %11s %9s %7s\n", "stage", "layers", "device", "weights", "busy s",
+           "busy");
+    for (int i = 0; i < ns; i++) {
+        char r[32], dv[64], hb[32];
+        snprintf(r, sizeof r, "%d-%d", stg[i].layer_begin, stg[i].layer_end - 1);
+        snprintf(dv, sizeof dv, "%.6s (%.17s)", stg[i].selector, stg[i].device_name);
+        double busy = stg[i].busy_s - stg0[i].busy_s;
+        printf("%-6d %-9s %-26s %11s %9.3f %6.1f%%\n", i, r, dv,
+               human_bytes((double)stg[i].weight_bytes, hb, sizeof hb), stg[i].busy_s,
+               wall_p > 0 ? 100.0 * busy / wall_p : 0.0);
+    }
+    if (nmse >= 0.0)
+        printf("check: pipeline vs dev %s alone: nmse %.2e %s\n", sel[0], nmse,
+               check_ok ? "ok" : "MISMATCH");
+    else
+        printf("check: pipeline vs dev %s alone: not run (device failed)\n", sel[0]);
+    fflush(stdout);
+
+done:
+    swacl_pipeline_destroy(p);
+    if (ctx && m)
+        for (int d = 0; d < nsel; d++) {
+            swacl_model_destroy(m[d]);
+            swacl_ctx_destroy(ctx[d]);
+        }
+    swacl_weights_destroy(own);
+    free(ctx);
+    free(m);
+    free(best1);
+    free(stg);
+    free(stg0);
+    free(ids);
+    free(emb);
+    free(out_p);
+    free(out_1);
+    free(out_t);
+    return failures;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Plot                                                                      */
 
 static int gnuplot_available(void)
@@ -1179,11 +1546,14 @@ static int write_plot(const char *png, cJSON *jdevs)
 static const char k_bench_help[] =
     "usage: swacl bench [--devices all|LIST] [--json FILE] [--plot FILE.png] [--quick]\n"
     "                   [--max-seq N] [--model DIR] [--e2e-only]\n"
+    "                   [--placement auto|SPEC [--pipeline-only] [--batch N] [--micro-batches N]]\n"
     "\n"
     "Per device: clpeak-style FMA GFLOP/s and copy GB/s (plus OpenBLAS sgemm on CPUs),\n"
     "banded/causal attention, RoPE, RMSNorm, SwiGLU and the cohere2 GEMMs with the\n"
     "fraction of peak, prefill tokens/s for cohere2 vs baseline with the KV-memory\n"
     "ratio, decode tokens/s through a KV-cache session, and cold vs warm start.\n"
+    "With --placement, then: batch prefill tokens/s of the layer pipeline over the\n"
+    "--devices list vs each listed device alone, in the same run.\n"
     "\n"
     "  --devices all|LIST  'all' = every OpenCL device (default; the CPU reference\n"
     "                      only when there is none);\n"
@@ -1195,7 +1565,17 @@ static const char k_bench_help[] =
     "  --max-seq N         cap prefill/decode lengths (default 16384 on CPUs, 32768 else)\n"
     "  --model DIR         end to end on a Hugging Face checkpoint (config.json +\n"
     "                      model.safetensors) instead of cohere2 vs baseline\n"
-    "  --e2e-only          skip cold/warm start, peaks and kernels\n";
+    "  --e2e-only          skip cold/warm start, peaks and kernels\n"
+    "  --placement auto|SPEC\n"
+    "                      add the pipeline section: the model's layers split over\n"
+    "                      the --devices list ('auto': calibrated and balanced; SPEC:\n"
+    "                      layer ranges per list position, e.g. 0-3:0,4-7:1), cohere2\n"
+    "                      (or --model) at batch N x seq 512 (128 with --quick, capped\n"
+    "                      by --max-seq), vs each device alone; output checked\n"
+    "                      (nmse <= 1e-6 vs the first device alone)\n"
+    "  --pipeline-only     only the pipeline section (needs --placement)\n"
+    "  --batch N           pipeline batch (default 8)\n"
+    "  --micro-batches N   micro-batches per pipeline forward (default: one per stage)\n";
 
 int swacl_cmd_bench(int argc, char **argv)
 {
@@ -1220,6 +1600,18 @@ int swacl_cmd_bench(int argc, char **argv)
             o.model_dir = argv[++i];
         } else if (!strcmp(a, "--plot") && has_val) {
             o.plot_path = argv[++i];
+        } else if (!strcmp(a, "--placement") && has_val) {
+            o.placement = argv[++i];
+        } else if (!strcmp(a, "--pipeline-only")) {
+            o.pipeline_only = 1;
+        } else if ((!strcmp(a, "--batch") || !strcmp(a, "--micro-batches")) && has_val) {
+            char *end = NULL;
+            long v = strtol(argv[++i], &end, 10);
+            if (!end || *end || v < 1 || v > 4096) {
+                fprintf(stderr, "swacl bench: %s wants an integer in [1, 4096]\n", a);
+                return 2;
+            }
+            *(!strcmp(a, "--batch") ? &o.batch : &o.micro_batches) = (int)v;
         } else if (!strcmp(a, "--max-seq") && has_val) {
             char *end = NULL;
             long v = strtol(argv[++i], &end, 10);
@@ -1232,6 +1624,15 @@ int swacl_cmd_bench(int argc, char **argv)
             fprintf(stderr, "swacl bench: unknown or incomplete option '%s'\n%s", a, k_bench_help);
             return 2;
         }
+    }
+    if (!o.placement && (o.pipeline_only || o.batch || o.micro_batches)) {
+        fprintf(stderr, "swacl bench: --pipeline-only, --batch and --micro-batches need "
+                        "--placement auto|SPEC\n");
+        return 2;
+    }
+    if (o.placement && !*o.placement) {
+        fprintf(stderr, "swacl bench: --placement wants 'auto' or a SPEC such as 0-3:0,4-7:1\n");
+        return 2;
     }
 
     /* device selectors */
@@ -1286,20 +1687,38 @@ int swacl_cmd_bench(int argc, char **argv)
         o.model_cfg = &mcfg;
         o.model_w = mw;
     }
+    if (o.placement && o.model_cfg && o.model_cfg->n_layers < 2) {
+        fprintf(stderr, "swacl bench: --placement: --model %s has %d layer(s); the pipeline "
+                        "needs at least 2\n", o.model_dir, o.model_cfg->n_layers);
+        swacl_weights_destroy(mw);
+        return 2;
+    }
+    /* a bad SPEC, device or fit fails now, not after the per-device sections */
+    if (o.placement && !o.pipeline_only) {
+        int rc = pipe_precheck(&o);
+        if (rc) {
+            swacl_weights_destroy(mw);
+            return rc;
+        }
+    }
 
     cJSON *root = cJSON_CreateObject();
     cJSON *jdevs = cJSON_AddArrayToObject(root, "devices");
     cJSON_AddBoolToObject(root, "quick", o.quick);
     if (o.model_dir) cJSON_AddStringToObject(root, "model", o.model_dir);
     if (o.e2e_only) cJSON_AddBoolToObject(root, "e2e_only", 1);
+    if (o.pipeline_only) cJSON_AddBoolToObject(root, "pipeline_only", 1);
     blas_peak blas = {0, 0.0};
     int failures = 0;
     double t0 = swacl_now();
-    for (int i = 0; i < nsel; i++) failures += bench_device(sel[i], &o, &blas, jdevs);
+    int rc_pipe = 0;
+    if (!o.pipeline_only)
+        for (int i = 0; i < nsel; i++) failures += bench_device(sel[i], &o, &blas, jdevs);
+    if (o.placement) failures += bench_pipeline(sel, nsel, &o, root, &rc_pipe);
     cJSON_AddNumberToObject(root, "total_s", swacl_now() - t0);
     fprintf(stderr, "bench: done in %.1f s, %d failure(s)\n", swacl_now() - t0, failures);
 
-    int rc = failures ? 1 : 0;
+    int rc = rc_pipe ? rc_pipe : failures ? 1 : 0;
     if (o.json_path) {
         char *txt = cJSON_Print(root);
         FILE *f = txt ? fopen(o.json_path, "w") : NULL;
