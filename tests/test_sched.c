@@ -8,7 +8,11 @@
  *             the CPU reference; pipeline decode (session: chunked prefill,
  *             single-token steps, a ragged step) equals the reference
  *             session.
- *   placement: auto (calibration cached as JSON), a placement that does not
+ *   links:    three stages "a,a,b" with device-copy links (one shared
+ *             OpenCL context) and with host-staged links: prefill and a
+ *             decode session equal the reference; describe names each link.
+ *   placement: auto (calibration cached as JSON, transfer costs counted), a
+ *             placement that does not
  *             fit (fake memory budget), a device index that does not exist,
  *             bad SPECs: each a clear error.
  *
@@ -231,6 +235,148 @@ ParameterizedTest(split_case *sc, split, equals_single_device, .timeout = 300)
     swacl_ctx_destroy(rctx);
     swacl_pipeline_destroy(p);
     swacl_weights_destroy(w);
+}
+
+static int fits_all(int dev, int l0, int l1, void *user)
+{
+    (void)dev, (void)l0, (void)l1, (void)user;
+    return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* links: device copy (shared context) vs host staging                       */
+
+typedef struct {
+    int host_links;   /* swacl_sched_opts.host_links                        */
+    int micro;        /* micro-batches: 2 (uneven: 2 + 3 sequences) or 5    */
+} link_case;
+
+ParameterizedTestParameters(links, agree_with_single_device)
+{
+    static link_case cases[] = {{0, 2}, {0, 5}, {1, 2}, {1, 5}};
+    return cr_make_param_array(link_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+/* How x reaches a stage on device `to` from one on `from`. */
+static const char *expected_link(const char *from, const char *to, int host_links)
+{
+    int rf = !strcmp(from, "ref"), rt = !strcmp(to, "ref");
+    if (rf && rt) return "host";
+    if (rf || rt || host_links) return "host-pinned";
+    return "device-copy"; /* PoCL: every device on one platform */
+}
+
+/* Three stages "a,a,b" (the same device twice, then the other): prefill and
+ * a decode session equal the single device / the reference; describe names
+ * the transfer each stage gets. Uneven micro-batches make a stage grow its
+ * activations between micro-batches while the next stage copies them. */
+ParameterizedTest(link_case *lc, links, agree_with_single_device, .timeout = 300)
+{
+    swacl_config c = small_preset("cohere2", 5, 4);
+    swacl_weights *w = NULL;
+    cr_assert(swacl_weights_create_random(&c, 9, &w) == SWACL_OK);
+    char a[16], b[16], devs[64];
+    two_devices(a, b, sizeof a);
+    snprintf(devs, sizeof devs, "%s,%s,%s", a, a, b);
+    swacl_ctx_params base = test_params();
+    swacl_sched_opts o;
+    memset(&o, 0, sizeof o);
+    o.host_links = lc->host_links;
+    swacl_pipeline *p = NULL;
+    char err[1024];
+    swacl_status st = swacl_pipeline_create_ex(devs, "0:0,1-2:1,3:2", &c, w, &base, &o, &p, err, sizeof err);
+    cr_assert(st == SWACL_OK, "pipeline on %s: %s", devs, err);
+    swacl_pipeline_set_micro_batches(p, lc->micro);
+    swacl_pipeline_stage stg[4];
+    int ns = 0;
+    cr_assert(swacl_pipeline_describe(p, stg, 4, &ns) == SWACL_OK);
+    cr_assert_eq(ns, 3);
+    cr_expect_str_eq(stg[0].transfer_in, "");
+    cr_expect_str_eq(stg[1].transfer_in, expected_link(a, a, lc->host_links), "stage 1 on %s", devs);
+    cr_expect_str_eq(stg[2].transfer_in, expected_link(a, b, lc->host_links), "stage 2 on %s", devs);
+
+    const int B = 5, T = 7, V = swacl_output_size(&c);
+    int32_t *ids;
+    float *emb;
+    make_input(&c, B, T, 5, &ids, &emb);
+    swacl_input in = {.batch = B, .seq = T, .ids = ids, .embeds = emb};
+    size_t n = (size_t)B * T * V;
+    float *op = malloc(n * sizeof *op), *orf = malloc(n * sizeof *orf);
+    swacl_ctx *rctx = test_ref_ctx();
+    swacl_model *mr = NULL;
+    cr_assert(swacl_model_create(rctx, &c, w, &mr) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
+    cr_assert(swacl_model_forward(mr, &in, 1, orf) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
+    char what[160];
+    for (int rep = 0; rep < 2; rep++) { /* twice: the second reuses every buffer */
+        memset(op, 0, n * sizeof *op);
+        st = swacl_pipeline_forward(p, &in, 1, op);
+        cr_assert(st == SWACL_OK, "pipeline forward: %s", swacl_pipeline_errmsg(p));
+        snprintf(what, sizeof what, "links %s host_links=%d micro=%d: prefill #%d vs reference", devs,
+                 lc->host_links, lc->micro, rep);
+        expect_close(what, op, orf, n, ATOL, RTOL, NMSE_GATE);
+    }
+    cr_assert(swacl_pipeline_describe(p, stg, 4, &ns) == SWACL_OK);
+    for (int i = 0; i < ns; i++) cr_expect(stg[i].busy_s > 0, "stage %d busy %g", i, stg[i].busy_s);
+
+    /* decode: prefill 5 tokens in chunks of 2, then 3 single-token steps */
+    swacl_pipeline_session *ps = NULL;
+    swacl_session *rs = NULL;
+    cr_assert(swacl_pipeline_session_create(p, B, 16, &ps) == SWACL_OK, "%s", swacl_pipeline_errmsg(p));
+    cr_assert(swacl_session_create(mr, B, 16, &rs) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
+    float *sp = malloc((size_t)B * V * sizeof *sp), *sr = malloc((size_t)B * V * sizeof *sr);
+    const size_t din = c.vocab_size > 0 ? 0 : (size_t)c.input_dim;
+    int32_t *bid = ids ? malloc((size_t)B * 5 * sizeof *bid) : NULL;
+    float *bem = emb ? malloc((size_t)B * 5 * din * sizeof *bem) : NULL;
+    for (int s0 = 0; s0 < T; s0 = s0 == 0 ? 5 : s0 + 1) {
+        const int Ts = s0 == 0 ? 5 : 1;
+        for (int bb = 0; bb < B; bb++)
+            for (int t = 0; t < Ts; t++) {
+                if (bid) bid[bb * Ts + t] = ids[bb * T + s0 + t];
+                if (bem) memcpy(bem + ((size_t)bb * Ts + t) * din, emb + ((size_t)bb * T + s0 + t) * din,
+                                din * sizeof *bem);
+            }
+        swacl_input si = {.batch = B, .seq = Ts, .ids = bid, .embeds = bem};
+        st = swacl_pipeline_session_prefill(ps, &si, 2, sp);
+        cr_assert(st == SWACL_OK, "pipeline session at %d: %s", s0, swacl_pipeline_errmsg(p));
+        cr_assert(swacl_session_prefill(rs, &si, 2, sr) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
+        snprintf(what, sizeof what, "links %s host_links=%d micro=%d: decode @%d vs reference", devs,
+                 lc->host_links, lc->micro, s0 + Ts);
+        expect_close(what, sp, sr, (size_t)B * V, ATOL, RTOL, NMSE_GATE);
+    }
+    free(bid);
+    free(bem);
+    free(sp);
+    free(sr);
+    swacl_pipeline_session_destroy(ps);
+    swacl_session_destroy(rs);
+    free(op);
+    free(orf);
+    free(ids);
+    free(emb);
+    swacl_model_destroy(mr);
+    swacl_ctx_destroy(rctx);
+    swacl_pipeline_destroy(p);
+    swacl_weights_destroy(w);
+}
+
+/* The split counts transfers: a stage that receives x pays t_in, one that
+ * sends it pays t_out, so a slow link keeps layers together. */
+Test(placement, split_counts_transfers)
+{
+    const int L = 4;
+    double cost[2 * 4] = {1, 1, 1, 1, 1, 1, 1, 1};
+    int dol[4];
+    cr_assert_eq(sched_split(2, L, cost, NULL, NULL, fits_all, NULL, dol), 0);
+    cr_expect(dol[0] == 0 && dol[1] == 0 && dol[2] == 1 && dol[3] == 1, "free transfers: 2 + 2");
+    /* receiving costs 3: 2 + (2 + 3) = 5 > 4 on one device */
+    double t_in[2] = {3, 3}, t_out[2] = {0, 0};
+    cr_assert_eq(sched_split(2, L, cost, t_in, t_out, fits_all, NULL, dol), 0);
+    for (int l = 0; l < L; l++) cr_expect_eq(dol[l], 0, "slow link: layer %d on device %d", l, dol[l]);
+    /* cheap transfers: 3 layers + send (0.5) vs 1 layer + receive (0.5)
+     * loses to 2 + 0.5 both sides */
+    double t_in2[2] = {0.5, 0.5}, t_out2[2] = {0.5, 0.5};
+    cr_assert_eq(sched_split(2, L, cost, t_in2, t_out2, fits_all, NULL, dol), 0);
+    cr_expect(dol[0] == 0 && dol[1] == 0 && dol[2] == 1 && dol[3] == 1, "cheap link: 2 + 2");
 }
 
 /* ------------------------------------------------------------------------ */

@@ -334,28 +334,44 @@ swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement
     if (is_auto) {
         char cache[4096];
         sched_cache_dir(base, cache, sizeof cache);
-        cost = malloc((size_t)p->n_dev * L * sizeof *cost);
+        /* per device: seconds per layer [n_dev][L], then x in / out [n_dev] each */
+        cost = malloc((size_t)p->n_dev * (L + 2) * sizeof *cost);
         if (!cost) {
             st = SWACL_OUT_OF_MEMORY;
             swacl_format_msg(err, err_len, "out of host memory");
             goto fail;
         }
+        double *lc = cost, *t_in = cost + (size_t)p->n_dev * L, *t_out = t_in + p->n_dev;
         for (int k = 0; k < p->n_dev; k++) {
-            double tw = 0, tg = 0;
+            sched_calib cal;
+            memset(&cal, 0, sizeof cal);
             int cached = 0;
-            st = sched_calibrate(ctxs[k], cfg, cache, o.calib_seq, &tw, &tg, &cached);
+            st = sched_calibrate(ctxs[k], cfg, cache, o.calib_seq, &cal, &cached);
+            const double tw = cal.window_s, tg = cal.global_s;
             if (st != SWACL_OK) {
                 swacl_format_msg(err, err_len, "calibrating device %d ('%s'): %s", k, p->dev[k].sel,
                                  swacl_ctx_errmsg(ctxs[k]));
                 goto fail;
             }
+            /* a device sharing a context with another list entry takes x by
+             * device copy; else x goes through the host: read by the sender,
+             * written by the receiver (about half the round trip each) */
+            int shared = 0;
+            for (int q = 0; q < p->n_dev; q++) {
+                const swacl_backend *a = ctxs[k]->be, *b = ctxs[q]->be;
+                shared |= q != k && a->iface->peer && a->iface->peer(a, b);
+            }
+            t_in[k] = shared ? cal.xfer_copy_s : 0.5 * cal.xfer_host_s;
+            t_out[k] = shared ? 0.0 : 0.5 * cal.xfer_host_s;
             if (o.verbose || (base && base->verbose))
-                fprintf(stderr, "swacl: sched: device %d (%s): window layer %.3f ms, global layer %.3f ms%s\n",
-                        k, p->dev[k].name, tw * 1e3, tg * 1e3, cached ? " (cached)" : "");
+                fprintf(stderr, "swacl: sched: device %d (%s): window layer %.3f ms, global layer %.3f ms, "
+                        "x in %.3f ms, out %.3f ms (%s)%s\n", k, p->dev[k].name, tw * 1e3, tg * 1e3,
+                        t_in[k] * 1e3, t_out[k] * 1e3, shared ? "device copy" : "via host",
+                        cached ? " (cached)" : "");
             for (int l = 0; l < L; l++)
-                cost[(size_t)k * L + l] = cfg->layers[l].span == SWACL_SPAN_GLOBAL ? tg : tw;
+                lc[(size_t)k * L + l] = cfg->layers[l].span == SWACL_SPAN_GLOBAL ? tg : tw;
         }
-        if (sched_split(p->n_dev, L, cost, fits, &fc, dev_of_layer) != 0) {
+        if (sched_split(p->n_dev, L, lc, t_in, t_out, fits, &fc, dev_of_layer) != 0) {
             /* name the tightest device: the whole model on the largest one */
             int big = 0;
             for (int k = 1; k < p->n_dev; k++) big = p->dev[k].mem > p->dev[big].mem ? k : big;

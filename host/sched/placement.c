@@ -171,8 +171,8 @@ uint64_t sched_stage_bytes(const swacl_config *c, int l0, int l1, int plan_rows,
 /* ------------------------------------------------------------------------ */
 /* 2. auto: the balanced split.                                              */
 
-int sched_split(int n_dev, int n_layers, const double *cost, sched_fit_fn fits, void *user,
-                int *dev_of_layer)
+int sched_split(int n_dev, int n_layers, const double *cost, const double *t_in,
+                const double *t_out, sched_fit_fn fits, void *user, int *dev_of_layer)
 {
     /* best[k][l]: slowest stage when devices 0..k-1 took layers 0..l-1;
      * from[k][l]: where device k-1's range starts. */
@@ -196,7 +196,12 @@ int sched_split(int n_dev, int n_layers, const double *cost, sched_fit_fn fits, 
                 double prev = best[(size_t)(k - 1) * W + j];
                 if (prev == DBL_MAX) continue;
                 if (j < l && !fits(k - 1, j, l, user)) continue;
-                double v = prev > sum ? prev : sum;
+                /* a non-empty stage after layer 0 receives x, one before
+                 * the last layer sends it on */
+                double t = sum;
+                if (j < l && j > 0 && t_in) t += t_in[k - 1];
+                if (j < l && l < n_layers && t_out) t += t_out[k - 1];
+                double v = prev > t ? prev : t;
                 /* strict '<' with j walking down: among equals keep the
                  * largest j, i.e. the earliest devices take more layers */
                 if (v < best[(size_t)k * W + l] - 1e-12) {
@@ -300,9 +305,40 @@ static double time_layer(swacl_model *m, swacl_step *s, int layer, int reps, swa
     return best;
 }
 
-swacl_status sched_calibrate(swacl_ctx *ctx, const swacl_config *cfg, const char *cache_dir,
-                             int seq, double *t_window, double *t_global, int *cached)
+/* Best-of-reps seconds to stage x [T, D] through the host (write + read,
+ * both blocking) and to copy it on the device (0 when the backend cannot). */
+static void time_transfers(swacl_model *m, int T, int reps, double *t_host, double *t_copy,
+                           swacl_status *st)
 {
+    swacl_backend *be = m->be;
+    const struct swacl_backend_i *f = be->iface;
+    const size_t bytes = (size_t)T * m->cfg.hidden_size * sizeof(float);
+    float *h = malloc(bytes);
+    if (!h) {
+        *st = swacl_set_error(m->ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
+        return;
+    }
+    *t_host = *t_copy = 1e30;
+    for (int r = 0; r < reps && *st == SWACL_OK; r++) {
+        double t0 = swacl_now();
+        *st = swacl_graph_x_read(m, T, h);
+        if (*st == SWACL_OK) *st = swacl_graph_x_write(m, T, h);
+        if (*st == SWACL_OK) *st = f->finish(be);
+        double t1 = swacl_now();
+        if (t1 - t0 < *t_host) *t_host = t1 - t0;
+        if (*st != SWACL_OK || !f->copy_peer) continue;
+        *st = f->copy_peer(be, m->h, m->x, bytes, NULL); /* h is [T, D] too */
+        if (*st == SWACL_OK) *st = f->finish(be);
+        if (swacl_now() - t1 < *t_copy) *t_copy = swacl_now() - t1;
+    }
+    if (!f->copy_peer) *t_copy = 0;
+    free(h);
+}
+
+swacl_status sched_calibrate(swacl_ctx *ctx, const swacl_config *cfg, const char *cache_dir,
+                             int seq, sched_calib *cal, int *cached)
+{
+    double *t_window = &cal->window_s, *t_global = &cal->global_s;
     const int T = seq > 0 ? seq : 64;
     const swacl_config c = calib_config(cfg);
     const swacl_layer_spec *lw = &c.layers[0], *lg = &c.layers[1];
@@ -318,9 +354,14 @@ swacl_status sched_calibrate(swacl_ctx *ctx, const swacl_config *cfg, const char
         cJSON *e = j ? cJSON_GetObjectItemCaseSensitive(j, key) : NULL;
         cJSON *a = e ? cJSON_GetObjectItemCaseSensitive(e, "window_s") : NULL;
         cJSON *b = e ? cJSON_GetObjectItemCaseSensitive(e, "global_s") : NULL;
-        if (cJSON_IsNumber(a) && cJSON_IsNumber(b) && a->valuedouble > 0 && b->valuedouble > 0) {
+        cJSON *xh = e ? cJSON_GetObjectItemCaseSensitive(e, "xfer_host_s") : NULL;
+        cJSON *xc = e ? cJSON_GetObjectItemCaseSensitive(e, "xfer_copy_s") : NULL;
+        if (cJSON_IsNumber(a) && cJSON_IsNumber(b) && a->valuedouble > 0 && b->valuedouble > 0 &&
+            cJSON_IsNumber(xh) && cJSON_IsNumber(xc) && xh->valuedouble >= 0 && xc->valuedouble >= 0) {
             *t_window = a->valuedouble;
             *t_global = b->valuedouble;
+            cal->xfer_host_s = xh->valuedouble;
+            cal->xfer_copy_s = xc->valuedouble;
             *cached = 1;
         }
         cJSON_Delete(j);
@@ -356,6 +397,7 @@ swacl_status sched_calibrate(swacl_ctx *ctx, const swacl_config *cfg, const char
             if (rep == 0 || tw < *t_window) *t_window = tw;
             if (rep == 0 || tg < *t_global) *t_global = tg;
         }
+        if (st == SWACL_OK) time_transfers(m, T, 3, &cal->xfer_host_s, &cal->xfer_copy_s, &st);
     }
     free(in);
     free(out);
@@ -373,6 +415,8 @@ swacl_status sched_calibrate(swacl_ctx *ctx, const swacl_config *cfg, const char
         if (j && e) {
             cJSON_AddNumberToObject(e, "window_s", *t_window);
             cJSON_AddNumberToObject(e, "global_s", *t_global);
+            cJSON_AddNumberToObject(e, "xfer_host_s", cal->xfer_host_s);
+            cJSON_AddNumberToObject(e, "xfer_copy_s", cal->xfer_copy_s);
             cJSON_AddNumberToObject(e, "seq", T);
             cJSON_DeleteItemFromObjectCaseSensitive(j, key);
             cJSON_AddItemToObject(j, key, e);

@@ -52,12 +52,18 @@ swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement
 swacl_status sched_parse_spec(const char *spec, int n_layers, int n_dev, int *dev_of_layer,
                               char *err, size_t err_len);
 
-/* Seconds per layer of each kind on ctx's device, measured once on a small
- * forward (one window and one global layer of cfg's shapes) and cached in
- * cache_dir/sched-calib.json under a key of device + shapes ("" = no
- * cache). *cached = 1 when read from the cache. */
+/* One device's calibration, for `seq` rows of activations. */
+typedef struct {
+    double window_s, global_s; /* one layer of each kind                    */
+    double xfer_host_s;        /* x [seq, D] read to the host + written back */
+    double xfer_copy_s;        /* x copied on the device (0: cannot)         */
+} sched_calib;
+
+/* Measured once on a small forward (one window and one global layer of
+ * cfg's shapes) and cached in cache_dir/sched-calib.json under a key of
+ * device + shapes ("" = no cache). *cached = 1 when read from the cache. */
 swacl_status sched_calibrate(swacl_ctx *ctx, const swacl_config *cfg, const char *cache_dir,
-                             int seq, double *t_window, double *t_global, int *cached);
+                             int seq, sched_calib *out, int *cached);
 
 /* The cache directory swacl_ctx_params / $SWACL_CACHE_DIR / $XDG_CACHE_HOME
  * / ~/.cache select ("" when off). */
@@ -70,10 +76,14 @@ uint64_t sched_stage_bytes(const swacl_config *cfg, int l0, int l1, int plan_row
                            int kv_ctx, uint64_t *max_buf);
 
 /* Split n_layers layers into contiguous ranges, device k taking the k-th
- * range (possibly empty), minimising the largest stage time sum(cost[k][l])
- * subject to fits(k, l0, l1). Writes dev_of_layer; -1 when nothing fits. */
+ * range (possibly empty), minimising the largest stage time subject to
+ * fits(k, l0, l1). A stage's time: sum(cost[k][l]) over its layers, plus
+ * t_in[k] when it receives x from an earlier stage and t_out[k] when it
+ * sends x on (t_in / t_out may be NULL: free transfers). Writes
+ * dev_of_layer; -1 when nothing fits. */
 typedef int (*sched_fit_fn)(int dev, int l0, int l1, void *user);
 int sched_split(int n_dev, int n_layers, const double *cost /* [n_dev][n_layers] */,
-                sched_fit_fn fits, void *user, int *dev_of_layer);
+                const double *t_in, const double *t_out, sched_fit_fn fits, void *user,
+                int *dev_of_layer);
 
 #endif /* SWACL_SCHED_H */
