@@ -14,6 +14,9 @@
  * tokens/s of each and the speedups 2-device / 1-device.
  * Each figure is the best of --iters timed forwards after one warm-up.
  *
+ * Activations move by device copy when the devices share a platform (one
+ * OpenCL context); SWACL_PIPELINE_LINK=host forces host staging instead.
+ *
  * PoCL 3.1 caveat: every "pthread" device of a process shares ONE worker
  * pool (pthread_scheduler_init takes no device), so "pthread pthread" with
  * POCL_MAX_PTHREAD_COUNT=1 is two queues onto one core: expect ~1x. Two
@@ -222,8 +225,8 @@ int main(int argc, char **argv)
                o.preset, c.n_layers, c.hidden_size, T, B, cu0, cu1, tps1, tps2, mbest, tps3, tps2 / tps1,
                tps3 > 0 ? tps2 / tps3 : 0, nmse);
         for (int i = 0; i < ns; i++)
-            printf("%s{\"device\":%d,\"layers\":[%d,%d],\"busy_s\":%.4f}", i ? "," : "", stg[i].device,
-                   stg[i].layer_begin, stg[i].layer_end - 1, stg[i].busy_s);
+            printf("%s{\"device\":%d,\"layers\":[%d,%d],\"busy_s\":%.4f,\"transfer_in\":\"%s\"}", i ? "," : "",
+                   stg[i].device, stg[i].layer_begin, stg[i].layer_end - 1, stg[i].busy_s, stg[i].transfer_in);
         printf("]}\n");
     } else {
         printf("model          %s, %d layers, hidden %d, ffn %d; batch %d x seq %d\n", o.preset, c.n_layers,
@@ -235,8 +238,9 @@ int main(int argc, char **argv)
                 printf("2 devices      %10.1f tokens/s  (%s, %d micro-batches)\n", tokens / s2[k], o.devices,
                        micro[k]);
         for (int i = 0; i < ns; i++)
-            printf("  stage %d      layers %d-%d on device %d, busy %.3f s\n", i, stg[i].layer_begin,
-                   stg[i].layer_end - 1, stg[i].device, stg[i].busy_s);
+            printf("  stage %d      layers %d-%d on device %d, busy %.3f s%s%s\n", i, stg[i].layer_begin,
+                   stg[i].layer_end - 1, stg[i].device, stg[i].busy_s, i ? ", input by " : "",
+                   stg[i].transfer_in);
         if (tps3 > 0) printf("1 dev all CUs %10.1f tokens/s  (POCL_DEVICES=pthread, no CU limit)\n", tps3);
         else printf("1 dev all CUs  (child run failed)\n");
         printf("speedup        %.2fx vs 1 device%s", tps2 / tps1, tps3 > 0 ? "" : "\n");

@@ -658,9 +658,9 @@ int swacl_hf_name_candidates(const swacl_hf_map *map, const char *canon, char (*
     for (int b = 0; b < nb; b++) {
         const char *x = base[b];
         if (n < max) snprintf(out[n++], 192, "%s", x);
-        if (n < max) snprintf(out[n++], 192, "language_model.%s", x);
+        if (n < max) snprintf(out[n++], 192, "language_model.%.170s", x);
         if (strncmp(x, "model.", 6) == 0 && n < max)
-            snprintf(out[n++], 192, "model.language_model.%s", x + 6);
+            snprintf(out[n++], 192, "model.language_model.%.160s", x + 6);
     }
     return n;
 }
