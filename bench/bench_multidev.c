@@ -6,8 +6,11 @@
  *       [--preset P] [--layers L] [--hidden D] [--ffn F] [--seq T]
  *       [--batch B] [--iters N] [--placement auto|SPEC] [--devices LIST] [--json]
  *
- * In one run: (1) device 0 alone (the single-device swacl_model_forward),
- * (2) the pipeline "0,1" at 2, 4 and B micro-batches (checked against (1):
+ *   POCL_DEVICES=pthread bench_multidev --devices 0.0,0.1   (sub-devices)
+ *
+ * In one run: (1) the list's first device alone (the single-device
+ * swacl_model_forward), (2) the pipeline over --devices (default "0,1")
+ * at 2, 4 and B micro-batches (checked against (1):
  * NMSE <= 1e-6), (3) one device with every core: the bench re-executes
  * itself with POCL_DEVICES=pthread and the core-count limits removed
  * (POCL reads them once per process) and reads back one number. Prints
@@ -20,9 +23,11 @@
  * PoCL 3.1 caveat: every "pthread" device of a process shares ONE worker
  * pool (pthread_scheduler_init takes no device), so "pthread pthread" with
  * POCL_MAX_PTHREAD_COUNT=1 is two queues onto one core: expect ~1x. Two
- * really concurrent one-core devices: POCL_DEVICES="basic basic" (kernels
- * run on the calling stage thread) or "pthread basic" with
- * POCL_MAX_PTHREAD_COUNT=1 (POCL_CPU_MAX_CU_COUNT is ignored by 3.1).
+ * really concurrent one-core devices: --devices 0.0,0.1 (two one-compute-
+ * unit sub-devices of the pthread device: the pool's threads serve them at
+ * the same time), POCL_DEVICES="basic basic" (kernels run on the calling
+ * stage thread) or "pthread basic" with POCL_MAX_PTHREAD_COUNT=1
+ * (POCL_CPU_MAX_CU_COUNT is ignored by 3.1).
  */
 #define _DEFAULT_SOURCE
 #include <stdio.h>
@@ -163,26 +168,25 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    /* (1) one device: the first of the pipeline's list */
+    char single[64], err[1024];
+    snprintf(single, sizeof single, "%.*s", (int)strcspn(o.devices, ","), o.devices);
     swacl_device_info *list = NULL;
     int n_dev = 0;
-    char err[1024];
     if (swacl_devices_list(&list, &n_dev, err, sizeof err) != SWACL_OK) n_dev = 0;
-    if (n_dev < 2) {
+    swacl_devices_free(list);
+    if (n_dev < 2 && !strchr(o.devices, '.') && !strcmp(o.devices, "0,1")) {
         fprintf(stderr, "bench_multidev: needs two OpenCL devices (found %d); run with\n"
-                        "  POCL_DEVICES=\"basic basic\" %s   (or \"pthread basic\" POCL_MAX_PTHREAD_COUNT=1)\n",
+                        "  POCL_DEVICES=\"basic basic\" %s   (or \"pthread basic\" POCL_MAX_PTHREAD_COUNT=1,\n"
+                        "  or --devices 0.0,0.1: two one-core sub-devices of device 0)\n",
                 n_dev, argv[0]);
-        swacl_devices_free(list);
         free(o1), free(o2), free(ids), free(emb);
         swacl_weights_destroy(w);
         return 0;
     }
-    int cu0 = list[0].compute_units, cu1 = list[1].compute_units;
-    swacl_devices_free(list);
+    double s1 = time_model(single, &c, w, &in, o.iters, o1);
 
-    /* (1) one device */
-    double s1 = time_model("0", &c, w, &in, o.iters, o1);
-
-    /* (2) the pipeline over "0,1" */
+    /* (2) the pipeline over the list */
     swacl_pipeline *p = NULL;
     CHECK(swacl_pipeline_create(o.devices, o.placement, &c, w, NULL, &p, err, sizeof err) == SWACL_OK, "%s", err);
     const int micro[] = {2, 4, B};
@@ -219,10 +223,10 @@ int main(int argc, char **argv)
     const double tps1 = tokens / s1, tps2 = tokens / s2best;
     if (o.json) {
         printf("{\"preset\":\"%s\",\"layers\":%d,\"hidden\":%d,\"seq\":%d,\"batch\":%d,"
-               "\"cu\":[%d,%d],\"tps_1dev\":%.2f,\"tps_2dev\":%.2f,\"micro_batches\":%d,"
+               "\"single\":\"%s\",\"tps_1dev\":%.2f,\"tps_2dev\":%.2f,\"micro_batches\":%d,"
                "\"tps_1dev_allcores\":%.2f,\"speedup\":%.3f,\"speedup_vs_allcores\":%.3f,\"nmse\":%.3e,"
                "\"placement\":[",
-               o.preset, c.n_layers, c.hidden_size, T, B, cu0, cu1, tps1, tps2, mbest, tps3, tps2 / tps1,
+               o.preset, c.n_layers, c.hidden_size, T, B, single, tps1, tps2, mbest, tps3, tps2 / tps1,
                tps3 > 0 ? tps2 / tps3 : 0, nmse);
         for (int i = 0; i < ns; i++)
             printf("%s{\"device\":%d,\"layers\":[%d,%d],\"busy_s\":%.4f,\"transfer_in\":\"%s\"}", i ? "," : "",
@@ -231,8 +235,9 @@ int main(int argc, char **argv)
     } else {
         printf("model          %s, %d layers, hidden %d, ffn %d; batch %d x seq %d\n", o.preset, c.n_layers,
                c.hidden_size, c.ffn_dim, B, T);
-        printf("devices        0: %d CU, 1: %d CU\n", cu0, cu1);
-        printf("1 device       %10.1f tokens/s\n", tps1);
+        for (int i = 0; i < ns; i++)
+            printf("%s %d: %s\n", i ? "              " : "devices       ", stg[i].device, stg[i].device_name);
+        printf("1 device       %10.1f tokens/s  (%s)\n", tps1, single);
         for (int k = 0; k < 3; k++)
             if (s2[k] > 0)
                 printf("2 devices      %10.1f tokens/s  (%s, %d micro-batches)\n", tokens / s2[k], o.devices,

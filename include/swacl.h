@@ -239,8 +239,10 @@ typedef struct swacl_ctx swacl_ctx;
 typedef struct {
     /* Device selector: NULL or "" = default (first GPU, else first CPU
      * device); "ref" = the plain-C CPU reference; "N" = global device index;
-     * "gpu" / "cpu" = first device of that type; otherwise a case-insensitive
-     * substring of the device name.                                         */
+     * "N.K" = the K-th one-compute-unit sub-device of device N (for devices
+     * that can be partitioned, e.g. a CPU under PoCL: "0.0" and "0.1" are two
+     * one-core devices); "gpu" / "cpu" = first device of that type;
+     * otherwise a case-insensitive substring of the device name.            */
     const char *device;
     const char *kernel_dir; /* read .cl from here instead of the embedded
                                copies (NULL: $SWACL_KERNEL_DIR, else embedded) */

@@ -200,3 +200,10 @@ swacl_cli_test(err_bench_placement_spec RC 2 ARGS bench --devices 0,ref --placem
                ERR "swacl bench: placement '0-0:0': layers 1-7 are not placed")
 swacl_cli_test(err_bench_placement_device RC 1 ARGS bench --devices 0,7 --placement auto --quick
                ERR "swacl bench: device index (0|7) does not exist")
+
+# sub-devices: "N.K" = one-compute-unit parts of device N (PoCL's CPU device
+# has 2+ on CI): the pipeline over two of them copies on the device
+swacl_cli_test(run_subdevices RC 0 ARGS run --devices 0.0,0.1 --placement auto --seq 32 --batch 2 --json
+               JSON_OK OUT "\\[sub 1, 1 CU\\].*\"transfer_in\":\"device-copy\"")
+swacl_cli_test(err_subdevice RC 1 ARGS run --device 0.99 --seq 8
+               ERR "sub-device 0.99 does not exist: device 0 .* splits into [0-9]+ one-compute-unit sub-devices")

@@ -359,6 +359,65 @@ ParameterizedTest(link_case *lc, links, agree_with_single_device, .timeout = 300
     swacl_weights_destroy(w);
 }
 
+/* "N.K" selectors: two one-compute-unit sub-devices of one device share a
+ * context (device-copy link) and the pipeline over them equals the
+ * reference; a sub-device index past the partition is a clear error. */
+Test(links, sub_devices, .timeout = 300)
+{
+    swacl_device_info *list = NULL;
+    int n = 0, big = -1;
+    char err[1024];
+    if (swacl_devices_list(&list, &n, err, sizeof err) != SWACL_OK) n = 0;
+    for (int i = 0; i < n && big < 0; i++)
+        if (list[i].compute_units >= 2) big = list[i].index;
+    swacl_devices_free(list);
+    if (big < 0) cr_skip_test("no OpenCL device with 2 or more compute units to partition");
+    swacl_config c = small_preset("rnope-swa", 5, 4);
+    swacl_weights *w = NULL;
+    cr_assert(swacl_weights_create_random(&c, 13, &w) == SWACL_OK);
+    char devs[64];
+    snprintf(devs, sizeof devs, "%d.0,%d.1", big, big);
+    swacl_ctx_params base = test_params();
+    swacl_pipeline *p = NULL;
+    swacl_status st = swacl_pipeline_create(devs, "0-1:0,2-3:1", &c, w, &base, &p, err, sizeof err);
+    cr_assert(st == SWACL_OK, "pipeline on %s: %s", devs, err);
+    swacl_pipeline_stage stg[2];
+    int ns = 0;
+    cr_assert(swacl_pipeline_describe(p, stg, 2, &ns) == SWACL_OK);
+    cr_assert_eq(ns, 2);
+    cr_expect_str_eq(stg[1].transfer_in, "device-copy", "%s", devs);
+    cr_expect(strstr(stg[0].device_name, "[sub 0, 1 CU]") != NULL, "name '%s'", stg[0].device_name);
+    cr_expect(strstr(stg[1].device_name, "[sub 1, 1 CU]") != NULL, "name '%s'", stg[1].device_name);
+    const int B = 3, T = 9, V = swacl_output_size(&c);
+    int32_t *ids;
+    float *emb;
+    make_input(&c, B, T, 4, &ids, &emb);
+    swacl_input in = {.batch = B, .seq = T, .ids = ids, .embeds = emb};
+    float *op = malloc((size_t)B * V * sizeof *op), *orf = malloc((size_t)B * V * sizeof *orf);
+    swacl_ctx *rctx = test_ref_ctx();
+    swacl_model *mr = NULL;
+    cr_assert(swacl_model_create(rctx, &c, w, &mr) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
+    cr_assert(swacl_model_forward(mr, &in, 0, orf) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
+    st = swacl_pipeline_forward(p, &in, 0, op);
+    cr_assert(st == SWACL_OK, "forward: %s", swacl_pipeline_errmsg(p));
+    expect_close("sub-device pipeline vs reference", op, orf, (size_t)B * V, ATOL, RTOL, NMSE_GATE);
+    swacl_pipeline_destroy(p);
+
+    /* past the partition: named, and no device opened */
+    snprintf(devs, sizeof devs, "%d.0,%d.99", big, big);
+    st = swacl_pipeline_create(devs, "auto", &c, w, &base, &p, err, sizeof err);
+    cr_expect_eq(st, SWACL_NO_DEVICE, "%s: %s", devs, swacl_status_string(st));
+    cr_expect(p == NULL);
+    cr_expect(strstr(err, "sub-device") && strstr(err, "does not exist"), "message: %s", err);
+    free(op);
+    free(orf);
+    free(ids);
+    free(emb);
+    swacl_model_destroy(mr);
+    swacl_ctx_destroy(rctx);
+    swacl_weights_destroy(w);
+}
+
 /* The split counts transfers: a stage that receives x pays t_in, one that
  * sends it pays t_out, so a slow link keeps layers together. */
 Test(placement, split_counts_transfers)

@@ -320,6 +320,65 @@ static int pick_device(const dev_entry *list, int n, const char *sel)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Sub-devices: "N.K" = the K-th one-compute-unit part of device N.          */
+
+/* 1 when sel is "N.K" (both decimal), with *n and *k set. */
+static int parse_sub(const char *sel, int *n, int *k)
+{
+    const char *dot = strchr(sel, '.');
+    if (!dot || dot == sel || !dot[1] || strchr(dot + 1, '.')) return 0;
+    for (const char *c = sel; *c; c++)
+        if (c != dot && !isdigit((unsigned char)*c)) return 0;
+    errno = 0;
+    unsigned long a = strtoul(sel, NULL, 10), b = strtoul(dot + 1, NULL, 10);
+    if (errno || a > 1u << 20 || b > 1u << 20) return 0;
+    *n = (int)a;
+    *k = (int)b;
+    return 1;
+}
+
+/* Partition `parent` into one-compute-unit sub-devices (CL_DEVICE_PARTITION_
+ * EQUALLY 1) and keep the k-th: two of them are two truly concurrent
+ * one-core devices of one CPU (PoCL), which a pipeline can split layers
+ * over. The caller releases *out with clReleaseDevice. */
+static swacl_status make_sub(const dev_entry *parent, int row, int k, cl_device_id *out,
+                             char *err, size_t err_len)
+{
+    const cl_device_partition_property props[] = {CL_DEVICE_PARTITION_EQUALLY, 1, 0};
+    cl_uint n = 0;
+    cl_int rc = clCreateSubDevices(parent->device, props, 0, NULL, &n);
+    if (rc != CL_SUCCESS || n == 0) {
+        swacl_format_msg(err, err_len, "device %d (%s) cannot be split into one-compute-unit "
+                         "sub-devices: clCreateSubDevices failed: %s (%d)", row, parent->info.name,
+                         swacl_cl_error_name(rc), (int)rc);
+        return SWACL_NO_DEVICE;
+    }
+    if ((cl_uint)k >= n) {
+        swacl_format_msg(err, err_len, "sub-device %d.%d does not exist: device %d (%s) splits into "
+                         "%u one-compute-unit sub-devices (%d.0-%d.%u)", row, k, row,
+                         parent->info.name, n, row, row, n - 1);
+        return SWACL_NO_DEVICE;
+    }
+    cl_device_id *all = calloc(n, sizeof *all);
+    if (!all) {
+        swacl_format_msg(err, err_len, "out of host memory");
+        return SWACL_OUT_OF_MEMORY;
+    }
+    rc = clCreateSubDevices(parent->device, props, n, all, &n);
+    if (rc != CL_SUCCESS || (cl_uint)k >= n) {
+        swacl_format_msg(err, err_len, "device %d (%s): clCreateSubDevices failed: %s (%d)", row,
+                         parent->info.name, swacl_cl_error_name(rc), (int)rc);
+        free(all);
+        return SWACL_NO_DEVICE;
+    }
+    for (cl_uint i = 0; i < n; i++)
+        if (i != (cl_uint)k) clReleaseDevice(all[i]);
+    *out = all[k];
+    free(all);
+    return SWACL_OK;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Shared contexts (pipeline stages that copy device to device).             */
 
 #define SHARE_MAX 8
@@ -327,6 +386,13 @@ static int pick_device(const dev_entry *list, int n, const char *sel)
 struct swacl_share {
     int n;
     cl_context context[SHARE_MAX]; /* each over >= 1 devices of one platform */
+    cl_device_id members[SHARE_MAX][SHARE_MAX]; /* the devices of context[i] */
+    int n_members[SHARE_MAX];
+    /* sub-devices made for "N.K" selectors: a context holds these very
+     * cl_device_ids, so the stages must open them, not make new ones */
+    int n_sub;
+    char sub_sel[SHARE_MAX][32];
+    cl_device_id sub_dev[SHARE_MAX];
 };
 
 swacl_status swacl_share_create(const char *const *selectors, int n_sel, swacl_share **out,
@@ -342,36 +408,58 @@ swacl_status swacl_share_create(const char *const *selectors, int n_sel, swacl_s
         free(sh);
         return st;
     }
-    /* the rows the selectors name; "ref" and unknown ones take no part */
-    int *picked = calloc((size_t)(n_sel > 0 ? n_sel : 1), sizeof *picked);
-    cl_device_id *devs = calloc((size_t)(n > 0 ? n : 1), sizeof *devs);
-    if (!picked || !devs) st = SWACL_OUT_OF_MEMORY;
-    for (int i = 0; i < n_sel && st == SWACL_OK; i++)
-        picked[i] = ci_equal(selectors[i], "ref") ? -1 : pick_device(list, n, selectors[i]);
+    /* the device each selector names; "ref" and unknown ones take no part */
+    cl_device_id *sdev = calloc((size_t)(n_sel > 0 ? n_sel : 1), sizeof *sdev);
+    cl_platform_id *splat = calloc((size_t)(n_sel > 0 ? n_sel : 1), sizeof *splat);
+    cl_device_id *devs = calloc((size_t)(n_sel > 0 ? n_sel : 1), sizeof *devs);
+    if (!sdev || !splat || !devs) st = SWACL_OUT_OF_MEMORY;
+    for (int i = 0; i < n_sel && st == SWACL_OK; i++) {
+        int row = -1, k = 0;
+        if (ci_equal(selectors[i], "ref")) continue;
+        if (parse_sub(selectors[i], &row, &k)) {
+            if (row >= n) continue; /* the stage's own open reports it */
+            for (int j = 0; j < sh->n_sub && !sdev[i]; j++)
+                if (!strcmp(sh->sub_sel[j], selectors[i])) sdev[i] = sh->sub_dev[j];
+            if (!sdev[i] && sh->n_sub < SHARE_MAX && strlen(selectors[i]) < sizeof sh->sub_sel[0]) {
+                char why[256];
+                if (make_sub(&list[row], row, k, &sdev[i], why, sizeof why) != SWACL_OK) continue;
+                snprintf(sh->sub_sel[sh->n_sub], sizeof sh->sub_sel[0], "%s", selectors[i]);
+                sh->sub_dev[sh->n_sub++] = sdev[i];
+            }
+            if (sdev[i]) splat[i] = list[row].platform;
+        } else {
+            row = pick_device(list, n, selectors[i]);
+            if (row >= 0) sdev[i] = list[row].device, splat[i] = list[row].platform;
+        }
+    }
     /* one context per platform that two or more stages use (the same device
      * twice included: two queues of one device copy on the device too) */
     for (int i = 0; i < n_sel && st == SWACL_OK && sh->n < SHARE_MAX; i++) {
-        if (picked[i] < 0) continue;
-        cl_platform_id plat = list[picked[i]].platform;
+        if (!sdev[i]) continue;
+        cl_platform_id plat = splat[i];
         int uses = 0, nd = 0;
-        for (int j = 0; j < n_sel; j++) {
-            if (picked[j] < 0 || list[picked[j]].platform != plat) continue;
+        for (int j = i; j < n_sel; j++) {
+            if (!sdev[j] || splat[j] != plat) continue;
             uses++;
             int seen = 0;
-            for (int q = 0; q < nd; q++) seen |= devs[q] == list[picked[j]].device;
-            if (!seen) devs[nd++] = list[picked[j]].device;
+            for (int q = 0; q < nd; q++) seen |= devs[q] == sdev[j];
+            if (!seen && nd < SHARE_MAX) devs[nd++] = sdev[j];
+            if (j > i) sdev[j] = NULL; /* platform handled */
         }
-        for (int j = i; j < n_sel; j++) /* platform handled */
-            if (picked[j] >= 0 && list[picked[j]].platform == plat) picked[j] = -1;
         if (uses < 2) continue;
         cl_int rc = CL_SUCCESS;
         cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)plat, 0};
         cl_context c = clCreateContext(props, (cl_uint)nd, devs, NULL, NULL, &rc);
         /* a runtime that refuses multi-device contexts is not an error: the
          * stages then stage activations through host memory */
-        if (rc == CL_SUCCESS && c) sh->context[sh->n++] = c;
+        if (rc == CL_SUCCESS && c) {
+            for (int q = 0; q < nd; q++) sh->members[sh->n][q] = devs[q];
+            sh->n_members[sh->n] = nd;
+            sh->context[sh->n++] = c;
+        }
     }
-    free(picked);
+    free(sdev);
+    free(splat);
     free(devs);
     free(list);
     if (st != SWACL_OK) {
@@ -389,20 +477,19 @@ void swacl_share_destroy(swacl_share *sh)
 {
     if (!sh) return;
     for (int i = 0; i < sh->n; i++) clReleaseContext(sh->context[i]);
+    for (int i = 0; i < sh->n_sub; i++) clReleaseDevice(sh->sub_dev[i]);
     free(sh);
 }
 
 /* The shared context holding device d, or NULL. */
+/* The shared context made with device d, or NULL. The devices are the
+ * ones given to clCreateContext: PoCL reports a context of sub-devices as
+ * holding their parent (CL_CONTEXT_DEVICES), so it cannot be asked. */
 static cl_context share_find(const swacl_share *sh, cl_device_id d)
 {
-    for (int i = 0; sh && i < sh->n; i++) {
-        cl_device_id ds[64];
-        size_t got = 0;
-        if (clGetContextInfo(sh->context[i], CL_CONTEXT_DEVICES, sizeof ds, ds, &got) != CL_SUCCESS)
-            continue;
-        for (size_t j = 0; j < got / sizeof ds[0]; j++)
-            if (ds[j] == d) return sh->context[i];
-    }
+    for (int i = 0; sh && i < sh->n; i++)
+        for (int j = 0; j < sh->n_members[i]; j++)
+            if (sh->members[i][j] == d) return sh->context[i];
     return NULL;
 }
 
@@ -445,7 +532,9 @@ swacl_status swacl_cl_dev_open_shared(swacl_ctx *ctx, const swacl_ctx_params *p,
                                *sel ? sel : "default");
     }
 
-    int pick = pick_device(list, n, sel);
+    int sub_row = -1, sub_k = 0;
+    const int is_sub = parse_sub(sel, &sub_row, &sub_k);
+    int pick = is_sub ? (sub_row < n ? sub_row : -1) : pick_device(list, n, sel);
     if (pick < 0) {
         char avail[2048];
         describe_devices(list, n, avail, sizeof avail);
@@ -461,6 +550,31 @@ swacl_status swacl_cl_dev_open_shared(swacl_ctx *ctx, const swacl_ctx_params *p,
     dev->index = pick;
     dev->info = list[pick].info;
     dev->is_cpu = (list[pick].type & CL_DEVICE_TYPE_CPU) != 0;
+    if (is_sub) {
+        cl_device_id sub = NULL;
+        for (int j = 0; share && j < share->n_sub && !sub; j++)
+            if (!strcmp(share->sub_sel[j], sel)) sub = share->sub_dev[j];
+        if (sub) {
+            clRetainDevice(sub);
+        } else {
+            char why[512];
+            st = make_sub(&list[pick], pick, sub_k, &sub, why, sizeof why);
+            if (st != SWACL_OK) {
+                free(list);
+                memset(dev, 0, sizeof *dev);
+                return swacl_set_error(ctx, st, "%s", why);
+            }
+        }
+        dev->device = sub;
+        dev->sub_device = 1;
+        cl_uint cu = 1;
+        clGetDeviceInfo(sub, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
+        dev->info.compute_units = (int)cu;
+        /* a name of its own: the calibration and tune caches are per name */
+        char name[sizeof dev->info.name];
+        snprintf(name, sizeof name, "%.200s [sub %d, %u CU]", dev->info.name, sub_k, (unsigned)cu);
+        memcpy(dev->info.name, name, sizeof name);
+    }
     free(list);
 
     cl_int rc = CL_SUCCESS;
@@ -477,6 +591,7 @@ swacl_status swacl_cl_dev_open_shared(swacl_ctx *ctx, const swacl_ctx_params *p,
     if (rc != CL_SUCCESS || !dev->context) {
         st = swacl_cl_fail(ctx, rc != CL_SUCCESS ? rc : CL_INVALID_CONTEXT, "clCreateContext",
                            __FILE__, __LINE__);
+        if (dev->sub_device) clReleaseDevice(dev->device);
         memset(dev, 0, sizeof *dev);
         return st;
     }
@@ -485,6 +600,7 @@ swacl_status swacl_cl_dev_open_shared(swacl_ctx *ctx, const swacl_ctx_params *p,
         st = swacl_cl_fail(ctx, rc != CL_SUCCESS ? rc : CL_INVALID_COMMAND_QUEUE,
                            "clCreateCommandQueue", __FILE__, __LINE__);
         clReleaseContext(dev->context);
+        if (dev->sub_device) clReleaseDevice(dev->device);
         memset(dev, 0, sizeof *dev);
         return st;
     }
@@ -509,6 +625,8 @@ void swacl_cl_dev_close(swacl_cl_dev *dev)
         clReleaseContext(dev->context);
         dev->context = NULL;
     }
+    if (dev->sub_device && dev->device) clReleaseDevice(dev->device);
+    dev->sub_device = 0;
     dev->device = NULL;
     dev->platform = NULL;
 }

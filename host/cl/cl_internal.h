@@ -50,6 +50,7 @@ typedef struct {
     swacl_device_info info;
     int is_cpu;               /* CL_DEVICE_TYPE_CPU                          */
     int shared;               /* context shared with other devices/queues    */
+    int sub_device;           /* "N.K": device is a sub-device we release    */
     /* program sources and cache */
     char kernel_dir[1024];    /* "" = embedded sources                       */
     char cache_dir[1024];     /* "" = disk cache off                         */
