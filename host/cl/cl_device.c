@@ -337,6 +337,17 @@ static int parse_sub(const char *sel, int *n, int *k)
     return 1;
 }
 
+/* Whether a sub-device of this platform must outlive its users. PoCL 3.1
+ * frees a sub-device on its last release while a pthread worker may still
+ * be in POclReleaseEvent for the queue's last command (clFinish returns
+ * before that), a use-after-free that crashed 3 runs in 40 here. So on
+ * PoCL the handle (a few hundred bytes per sub-device opened) is kept
+ * until the process exits; every other runtime gets its release. */
+static int sub_keep(const char *platform_name)
+{
+    return strstr(platform_name, "Portable Computing Language") != NULL;
+}
+
 /* Partition `parent` into one-compute-unit sub-devices (CL_DEVICE_PARTITION_
  * EQUALLY 1) and keep the k-th: two of them are two truly concurrent
  * one-core devices of one CPU (PoCL), which a pipeline can split layers
@@ -393,6 +404,7 @@ struct swacl_share {
     int n_sub;
     char sub_sel[SHARE_MAX][32];
     cl_device_id sub_dev[SHARE_MAX];
+    int sub_keep[SHARE_MAX];       /* never released: see sub_keep()     */
 };
 
 swacl_status swacl_share_create(const char *const *selectors, int n_sel, swacl_share **out,
@@ -424,6 +436,7 @@ swacl_status swacl_share_create(const char *const *selectors, int n_sel, swacl_s
                 char why[256];
                 if (make_sub(&list[row], row, k, &sdev[i], why, sizeof why) != SWACL_OK) continue;
                 snprintf(sh->sub_sel[sh->n_sub], sizeof sh->sub_sel[0], "%s", selectors[i]);
+                sh->sub_keep[sh->n_sub] = sub_keep(list[row].info.platform_name);
                 sh->sub_dev[sh->n_sub++] = sdev[i];
             }
             if (sdev[i]) splat[i] = list[row].platform;
@@ -477,7 +490,8 @@ void swacl_share_destroy(swacl_share *sh)
 {
     if (!sh) return;
     for (int i = 0; i < sh->n; i++) clReleaseContext(sh->context[i]);
-    for (int i = 0; i < sh->n_sub; i++) clReleaseDevice(sh->sub_dev[i]);
+    for (int i = 0; i < sh->n_sub; i++)
+        if (!sh->sub_keep[i]) clReleaseDevice(sh->sub_dev[i]);
     free(sh);
 }
 
@@ -625,7 +639,8 @@ void swacl_cl_dev_close(swacl_cl_dev *dev)
         clReleaseContext(dev->context);
         dev->context = NULL;
     }
-    if (dev->sub_device && dev->device) clReleaseDevice(dev->device);
+    if (dev->sub_device && dev->device && !sub_keep(dev->info.platform_name))
+        clReleaseDevice(dev->device);
     dev->sub_device = 0;
     dev->device = NULL;
     dev->platform = NULL;
