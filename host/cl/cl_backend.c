@@ -208,28 +208,36 @@ static swacl_status check_buf(cl_be *be, const char *op, const char *what, const
     return SWACL_OK;
 }
 
-static swacl_status cl_buf_alloc(swacl_backend *base, size_t bytes, swacl_buf **out)
+/* A counted buffer of `bytes` (live_bufs: see cl_be) with the given flags. */
+static swacl_status buf_new(cl_be *be, cl_mem_flags flags, size_t bytes, const char *what,
+                            swacl_buf **out)
 {
-    cl_be *be = (cl_be *)base;
-    swacl_ctx *ctx = base->ctx;
+    swacl_ctx *ctx = be->base.ctx;
     *out = NULL;
-    SWACL_FAIL_IF(ctx, bytes > be->dev.info.max_alloc_bytes && be->dev.info.max_alloc_bytes,
-                  SWACL_OUT_OF_MEMORY,
-                  "buffer of %zu bytes exceeds the device's max allocation (%llu bytes)", bytes,
-                  (unsigned long long)be->dev.info.max_alloc_bytes);
     swacl_buf *b = calloc(1, sizeof *b);
     SWACL_FAIL_IF(ctx, !b, SWACL_OUT_OF_MEMORY, "out of host memory");
     cl_int err = CL_SUCCESS;
-    b->mem = clCreateBuffer(be->dev.context, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
+    b->mem = clCreateBuffer(be->dev.context, flags, bytes ? bytes : 4, NULL, &err);
     if (err != CL_SUCCESS) {
         free(b);
-        return swacl_cl_fail(ctx, err, "clCreateBuffer", __FILE__, __LINE__);
+        return swacl_cl_fail(ctx, err, what, __FILE__, __LINE__);
     }
     b->size = bytes;
     be->live_bufs++;
     be->live_bytes += bytes;
     *out = b;
     return SWACL_OK;
+}
+
+static swacl_status cl_buf_alloc(swacl_backend *base, size_t bytes, swacl_buf **out)
+{
+    cl_be *be = (cl_be *)base;
+    *out = NULL;
+    SWACL_FAIL_IF(base->ctx, bytes > be->dev.info.max_alloc_bytes && be->dev.info.max_alloc_bytes,
+                  SWACL_OUT_OF_MEMORY,
+                  "buffer of %zu bytes exceeds the device's max allocation (%llu bytes)", bytes,
+                  (unsigned long long)be->dev.info.max_alloc_bytes);
+    return buf_new(be, CL_MEM_READ_WRITE, bytes, "clCreateBuffer", out);
 }
 
 static void cl_buf_free(swacl_backend *base, swacl_buf *b)
@@ -760,31 +768,22 @@ static void cl_event_free(swacl_event *ev)
 static swacl_status cl_host_alloc(swacl_backend *base, size_t bytes, swacl_buf **out, void **ptr)
 {
     cl_be *be = (cl_be *)base;
-    swacl_ctx *ctx = base->ctx;
-    *out = NULL;
     *ptr = NULL;
-    swacl_buf *b = calloc(1, sizeof *b);
-    SWACL_FAIL_IF(ctx, !b, SWACL_OUT_OF_MEMORY, "out of host memory");
-    if (!bytes) bytes = 4;
-    cl_int err = CL_SUCCESS;
     /* ALLOC_HOST_PTR + map: page-locked memory on discrete GPUs, so reads
      * and writes through it run at DMA speed instead of via a bounce buffer */
-    b->mem = clCreateBuffer(be->dev.context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes,
-                            NULL, &err);
-    if (err == CL_SUCCESS)
-        b->map = clEnqueueMapBuffer(be->dev.queue, b->mem, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0,
-                                    bytes, 0, NULL, NULL, &err);
+    SWACL_TRY(buf_new(be, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes,
+                      "clCreateBuffer(pinned staging)", out));
+    swacl_buf *b = *out;
+    cl_int err = CL_SUCCESS;
+    b->map = clEnqueueMapBuffer(be->dev.queue, b->mem, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0,
+                                b->size ? b->size : 4, 0, NULL, NULL, &err);
     if (err != CL_SUCCESS || !b->map) {
-        if (b->mem) clReleaseMemObject(b->mem);
-        free(b);
-        return swacl_cl_fail(ctx, err != CL_SUCCESS ? err : CL_MAP_FAILURE,
-                             "pinned staging buffer (clCreateBuffer/clEnqueueMapBuffer)", __FILE__,
-                             __LINE__);
+        b->map = NULL;
+        cl_buf_free(base, b);
+        *out = NULL;
+        return swacl_cl_fail(base->ctx, err != CL_SUCCESS ? err : CL_MAP_FAILURE,
+                             "clEnqueueMapBuffer(pinned staging)", __FILE__, __LINE__);
     }
-    b->size = bytes;
-    be->live_bufs++;
-    be->live_bytes += bytes;
-    *out = b;
     *ptr = b->map;
     return SWACL_OK;
 }
@@ -794,8 +793,12 @@ static void cl_host_free(swacl_backend *base, swacl_buf *b)
     cl_be *be = (cl_be *)base;
     if (!b) return;
     if (b->map) {
-        clEnqueueUnmapMemObject(be->dev.queue, b->mem, b->map, 0, NULL, NULL);
-        clFinish(be->dev.queue);
+        /* wait for the unmap only, not for the whole queue */
+        cl_event ev = NULL;
+        if (clEnqueueUnmapMemObject(be->dev.queue, b->mem, b->map, 0, NULL, &ev) == CL_SUCCESS) {
+            clWaitForEvents(1, &ev);
+            clReleaseEvent(ev);
+        }
     }
     cl_buf_free(base, b);
 }
