@@ -25,6 +25,12 @@
 extern "C" {
 #endif
 
+/* Marks the exported functions (the library is meant to be built with
+ * -fvisibility=hidden). */
+#ifndef SWACL_API
+#define SWACL_API __attribute__((visibility("default")))
+#endif
+
 #define SWACL_VERSION_MAJOR 0
 #define SWACL_VERSION_MINOR 1
 #define SWACL_VERSION_PATCH 0
@@ -432,6 +438,29 @@ swacl_status swacl_pipeline_session_step(swacl_pipeline_session *s, int T, const
                                          const int32_t *ids, const float *embeds, float *out);
 swacl_status swacl_pipeline_session_prefill(swacl_pipeline_session *s, const swacl_input *in,
                                             int chunk, float *out);
+
+/* ------------------------------------------------------------------------ */
+/* Comparing outputs                                                         */
+
+/** Result of swacl_compare. A pair (a[i], ref[i]) is "finite" when both are
+ *  finite; the error statistics cover finite pairs only, so one NaN does not
+ *  hide the size of the other errors. */
+typedef struct {
+    double max_abs_err;  /* max |a - ref| over pairs where both are finite   */
+    size_t worst;        /* index of that element                            */
+    double nmse;         /* sum (a-ref)^2 / sum ref^2 over finite pairs
+                            (the plain sum of squares when ref is all zero)  */
+    size_t n_bad;        /* elements with |a-ref| > atol + rtol*|ref|        */
+    size_t nonfinite;    /* elements where a or ref is NaN/Inf               */
+} swacl_compare_result;
+
+/** Compare a[0..n) with ref[0..n) (accumulated in double). n_bad counts
+ *  finite pairs only; a pair with a NaN/Inf on either side (matching
+ *  infinities included) counts in nonfinite instead. With no finite pair,
+ *  max_abs_err, worst and nmse are 0. A typical pass:
+ *  nonfinite == 0 && n_bad == 0 && nmse <= bound. Pure; never fails. */
+SWACL_API swacl_compare_result swacl_compare(const float *a, const float *ref, size_t n,
+                                             double atol, double rtol);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include "ops/op_cases.h"
 
 typedef struct {
     double nmse;        /* sum (a-r)^2 / sum r^2                              */
@@ -21,7 +22,8 @@ typedef struct {
     int nonfinite;      /* a NaN/inf where the reference is finite (or v.v.)  */
 } cmp_result;
 
-/* Compare got against ref (n elements). */
+/* Compare got against ref (n elements): swacl_compare, plus the first
+ * offending index and the non-finite rule (matching infinities pass). */
 cmp_result cmp_arrays(const float *got, const float *ref, size_t n, double atol, double rtol);
 
 /* Criterion-assert that cmp passes: no non-finite mismatch, nmse <= max_nmse,
@@ -29,7 +31,8 @@ cmp_result cmp_arrays(const float *got, const float *ref, size_t n, double atol,
 void expect_close(const char *what, const float *got, const float *ref, size_t n, double atol,
                   double rtol, double max_nmse);
 
-/* Uniform [-1, 1) floats from a seed. */
+/* Uniform [-scale, scale) floats from a seed (swacl_op_fill_uniform: the
+ * op-case runner draws its inputs the same way). */
 void fill_uniform(float *x, size_t n, uint64_t seed, float scale);
 
 /* Context on the default OpenCL device (test skipped when none, unless

@@ -1,0 +1,278 @@
+/*
+ * op_cases.c - THE op-case table: every op test (tests/test_ops.c) and every
+ * kernel-benchmark shape is one row here. docs/OPS.md explains the columns
+ * and walks through adding a row.
+ *
+ * Tolerances (device vs the double-accumulating reference, inputs O(1); see
+ * docs/OPS.md for how they were chosen and measured on PoCL):
+ *   TOL_ATTN   float online softmax, float4 dot products of <= 128 terms;
+ *              outputs are convex combinations of O(1) values, so float
+ *              rounding gives a few 1e-7 (measured max_abs 1.6e-7, nmse
+ *              <= 2.2e-13).
+ *   TOL_MATMUL CLBlast / gemv float dot products of K terms of size <= 1;
+ *              error grows ~ sqrt(K) * eps (measured 1.05e-5 at K=256).
+ *   TOL_NORM   float sums over the row (measured 9.5e-7 at n=4096).
+ *   TOL_ROPE   the angle is computed in double where cl_khr_fp64 exists;
+ *              positions up to 40000 (measured 1.2e-7, 1 ulp).
+ *   TOL_ELT    one transcendental per element (silu / erf): a few ulp.
+ *   TOL_EXACT  pure copies (embed, gather_rows, kv_store).
+ * Rows used only by the benchmark carry their family's tolerance too, for
+ * a verifying run; the test suite does not exercise them.
+ */
+#include <string.h>
+
+#include "ops/op_cases.h"
+
+#define TOL(a, r, n) .atol = (a), .rtol = (r), .nmse = (n)
+#define TOL_ATTN TOL(1e-5, 1e-5, 1e-10)
+#define TOL_MATMUL TOL(3e-5, 1e-5, 1e-11)
+#define TOL_NORM TOL(1e-5, 1e-5, 1e-11)
+#define TOL_ROPE TOL(1e-5, 0.0, 1e-11)
+#define TOL_ELT TOL(1e-6, 1e-6, 1e-12)
+#define TOL_EXACT TOL(0.0, 0.0, 0.0)
+
+/* use column */
+#define T_ SWACL_OPC_TEST
+#define B_ SWACL_OPC_BENCH
+#define Q_ SWACL_OPC_BENCH_QUICK
+/* variants column */
+#define DEF 0u
+#define ATTN3 SWACL_OPV_ATTN_ALL
+#define NORM2 SWACL_OPV_NORM_ALL
+
+/* One row: label, use, variants, tolerance, then the fields of the op's
+ * shape struct in order (op_cases.h). Written out per op, not through a
+ * shared macro: a TOL_* argument passed on would split at its commas. */
+#define ROW_(kind, label_, use_, var_)                                        \
+    .op = (kind), .label = (label_), .use = (use_), .variants = (var_)
+/* B T H Hkv d, span S, temp p0 p1, cap, {pos0}, {n_new (0 = T)} */
+#define ATTN(l, u, v, tol, ...) {ROW_(SWACL_OP_ATTENTION, l, u, v), tol, .attn = {__VA_ARGS__}}
+/* M N K bias accumulate */
+#define MATMUL(l, u, v, tol, ...) {ROW_(SWACL_OP_MATMUL, l, u, v), tol, .mm = {__VA_ARGS__}}
+/* kind rows n weight bias in_place eps */
+#define NORM(l, u, v, tol, ...) {ROW_(SWACL_OP_NORM, l, u, v), tol, .norm = {__VA_ARGS__}}
+/* layout B T nh d theta {pos0} */
+#define ROPE(l, u, v, tol, ...) {ROW_(SWACL_OP_ROPE, l, u, v), tol, .rope = {__VA_ARGS__}}
+/* rows n ffn in_place s */
+#define ACT(l, u, v, tol, ...) {ROW_(SWACL_OP_ACT, l, u, v), tol, .elt = {__VA_ARGS__}}
+#define ADD(l, u, v, tol, ...) {ROW_(SWACL_OP_ADD, l, u, v), tol, .elt = {__VA_ARGS__}}
+#define SCALE(l, u, v, tol, ...) {ROW_(SWACL_OP_SCALE, l, u, v), tol, .elt = {__VA_ARGS__}}
+/* V D n */
+#define EMBED(l, u, v, tol, ...) {ROW_(SWACL_OP_EMBED, l, u, v), tol, .embed = {__VA_ARGS__}}
+#define GATHER(l, u, v, tol, ...) {ROW_(SWACL_OP_GATHER_ROWS, l, u, v), tol, .embed = {__VA_ARGS__}}
+/* B T cap width {pos0} {n_new} */
+#define KV(l, u, v, tol, ...) {ROW_(SWACL_OP_KV_STORE, l, u, v), tol, .kv = {__VA_ARGS__}}
+
+#define WIN SWACL_SPAN_WINDOW
+#define GLB SWACL_SPAN_GLOBAL
+#define CHK SWACL_SPAN_CHUNK
+#define NOT SWACL_TEMP_NONE
+#define L4 SWACL_TEMP_LLAMA4
+#define LR SWACL_TEMP_LOG_RATIO
+#define PAIR SWACL_POS_ROPE_PAIR
+#define HALF SWACL_POS_ROPE_HALF
+#define RMS SWACL_NORM_RMS
+#define LN SWACL_NORM_LAYER
+#define LNNB SWACL_NORM_LAYER_NOBIAS
+#define SWIGLU SWACL_FFN_SWIGLU
+#define GELU SWACL_FFN_GELU
+
+/* Benchmark shapes: cohere2 preset dims (D 256, H 4, Hkv 1, d 64, F 768;
+ * qkv width (4 + 2) * 64 = 384), checked against the preset by test_ops. */
+static const swacl_op_case k_cases[] = {
+    /* ---- attention: test rows (every kernel version) ------------------ */
+    ATTN("L<W", T_, ATTN3, TOL_ATTN, 1, 40, 2, 2, 64, WIN, 64, NOT, 0, 0, 0, {0}, {0}),
+    ATTN("L not multiple of tile, GQA2", T_, ATTN3, TOL_ATTN, 1, 77, 2, 1, 64, WIN, 20, NOT, 0, 0,
+         0, {0}, {0}),
+    ATTN("W=1", T_, ATTN3, TOL_ATTN, 1, 33, 2, 2, 32, WIN, 1, NOT, 0, 0, 0, {0}, {0}),
+    ATTN("W=L, GQA4", T_, ATTN3, TOL_ATTN, 1, 50, 4, 1, 32, WIN, 50, NOT, 0, 0, 0, {0}, {0}),
+    ATTN("W>L", T_, ATTN3, TOL_ATTN, 2, 19, 2, 2, 64, WIN, 300, NOT, 0, 0, 0, {0}, {0}),
+    ATTN("global d128 batch2 GQA2", T_, ATTN3, TOL_ATTN, 2, 45, 4, 2, 128, GLB, 0, NOT, 0, 0, 0,
+         {0}, {0}),
+    ATTN("window d128 GQA4 batch3", T_, ATTN3, TOL_ATTN, 3, 70, 4, 1, 128, WIN, 24, NOT, 0, 0, 0,
+         {0}, {0}),
+    ATTN("chunk 32", T_, ATTN3, TOL_ATTN, 2, 90, 2, 1, 64, CHK, 32, NOT, 0, 0, 0, {0}, {0}),
+    ATTN("chunk 7", T_, ATTN3, TOL_ATTN, 1, 50, 2, 2, 32, CHK, 7, NOT, 0, 0, 0, {0}, {0}),
+    ATTN("llama4 temperature p0=4", T_, ATTN3, TOL_ATTN, 1, 60, 2, 1, 64, GLB, 0, L4, 4, 0.1f, 0,
+         {0}, {0}),
+    ATTN("llama4 chunk + cache", T_, ATTN3, TOL_ATTN, 2, 20, 2, 1, 64, CHK, 16, L4, 4, 0.1f, 16,
+         {200, 37}, {20, 13}),
+    ATTN("log-ratio temperature", T_, ATTN3, TOL_ATTN, 2, 64, 2, 2, 32, GLB, 0, LR, 16, 0, 0, {0},
+         {0}),
+    ATTN("log-ratio global + cache", T_, ATTN3, TOL_ATTN, 1, 24, 2, 1, 64, GLB, 0, LR, 16, 0, 400,
+         {300}, {0}),
+    ATTN("window ring cache, wraps, ragged", T_, ATTN3, TOL_ATTN, 2, 16, 4, 2, 64, WIN, 32, NOT, 0,
+         0, 32, {1000, 5003}, {16, 9}),
+    ATTN("window cache far past wraps d128", T_, ATTN3, TOL_ATTN, 1, 5, 2, 1, 128, WIN, 64, NOT, 0,
+         0, 64, {40000}, {0}),
+    ATTN("decode T=1 window", T_, ATTN3, TOL_ATTN, 3, 1, 4, 1, 64, WIN, 16, NOT, 0, 0, 16,
+         {0, 15, 777}, {0}),
+    ATTN("decode T=1 global", T_, ATTN3, TOL_ATTN, 2, 1, 2, 2, 32, GLB, 0, NOT, 0, 0, 600, {0, 500},
+         {0}),
+    ATTN("decode T=1 global llama4", T_, ATTN3, TOL_ATTN, 2, 1, 4, 2, 128, GLB, 0, L4, 4, 0.1f, 300,
+         {299, 123}, {1, 1}),
+    ATTN("ragged prefill, no cache", T_, ATTN3, TOL_ATTN, 3, 40, 2, 1, 32, WIN, 8, NOT, 0, 0, 0,
+         {0}, {40, 17, 1}),
+    ATTN("ragged, W < T, cache", T_, ATTN3, TOL_ATTN, 2, 48, 2, 2, 64, WIN, 8, NOT, 0, 0, 8,
+         {3, 1234}, {48, 30}),
+    ATTN("global cache ragged", T_, ATTN3, TOL_ATTN, 2, 20, 4, 4, 32, GLB, 0, NOT, 0, 0, 100,
+         {50, 70}, {20, 7}),
+    ATTN("W=1, pos0 > 0, no cache needed", T_, ATTN3, TOL_ATTN, 2, 3, 2, 1, 32, WIN, 1, NOT, 0, 0,
+         0, {500, 9}, {3, 2}),
+    ATTN("long window prefill", T_, ATTN3, TOL_ATTN, 1, 300, 2, 1, 64, WIN, 48, NOT, 0, 0, 0, {0},
+         {0}),
+    /* attn_fwd_blk: GQA 8 (two head blocks of 4 / one of 8), GQA 3 (odd) */
+    ATTN("window GQA8 prefill + cache", T_, ATTN3, TOL_ATTN, 2, 37, 8, 1, 64, WIN, 40, NOT, 0, 0,
+         40, {100, 0}, {37, 21}),
+    ATTN("global GQA3 d32 log-ratio", T_, ATTN3, TOL_ATTN, 1, 29, 6, 2, 32, GLB, 0, LR, 16, 0, 0,
+         {0}, {0}),
+    /* T == 1 past ATTN_SPLIT_MIN_KEYS (1024 keys): split-K decode path */
+    ATTN("split decode global GQA4 llama4", T_, ATTN3, TOL_ATTN, 2, 1, 8, 2, 64, GLB, 0, L4, 8192,
+         0.1f, 6000, {5000, 1030}, {1, 1}),
+    ATTN("split decode global d128 log-ratio", T_, ATTN3, TOL_ATTN, 1, 1, 2, 2, 128, GLB, 0, LR, 16,
+         0, 5200, {5000}, {0}),
+    ATTN("split decode global d32 GQA3 ragged", T_, ATTN3, TOL_ATTN, 3, 1, 3, 1, 32, GLB, 0, NOT, 0,
+         0, 4100, {4099, 20, 3000}, {1, 1, 0}),
+    ATTN("split decode window ring wraps", T_, ATTN3, TOL_ATTN, 2, 1, 4, 1, 64, WIN, 1500, NOT, 0,
+         0, 1500, {9321, 1600}, {1, 1}),
+    ATTN("split decode window ring wraps d128", T_, ATTN3, TOL_ATTN, 1, 1, 4, 2, 128, WIN, 2048, L4,
+         4, 0.1f, 2048, {20000}, {0}),
+    ATTN("split decode chunk", T_, ATTN3, TOL_ATTN, 1, 1, 2, 1, 32, CHK, 4096, NOT, 0, 0, 4096,
+         {8190}, {0}),
+
+    /* ---- attention: benchmark (B=1, H 4, Hkv 1, d 64, prefill from 0) - */
+    ATTN("attn band L=1024 W=128", T_ | B_ | Q_, DEF, TOL_ATTN, 1, 1024, 4, 1, 64, WIN, 128, NOT,
+         0, 0, 0, {0}, {0}),
+    ATTN("attn band L=1024 W=512", T_ | B_ | Q_, DEF, TOL_ATTN, 1, 1024, 4, 1, 64, WIN, 512, NOT,
+         0, 0, 0, {0}, {0}),
+    ATTN("attn band L=1024 W=4096", B_, DEF, TOL_ATTN, 1, 1024, 4, 1, 64, WIN, 4096, NOT, 0, 0, 0,
+         {0}, {0}),
+    ATTN("attn band L=4096 W=128", B_ | Q_, DEF, TOL_ATTN, 1, 4096, 4, 1, 64, WIN, 128, NOT, 0, 0,
+         0, {0}, {0}),
+    ATTN("attn band L=4096 W=512", B_ | Q_, DEF, TOL_ATTN, 1, 4096, 4, 1, 64, WIN, 512, NOT, 0, 0,
+         0, {0}, {0}),
+    ATTN("attn band L=4096 W=4096", B_, DEF, TOL_ATTN, 1, 4096, 4, 1, 64, WIN, 4096, NOT, 0, 0, 0,
+         {0}, {0}),
+    ATTN("attn band L=16384 W=128", B_, DEF, TOL_ATTN, 1, 16384, 4, 1, 64, WIN, 128, NOT, 0, 0, 0,
+         {0}, {0}),
+    ATTN("attn band L=16384 W=512", B_, DEF, TOL_ATTN, 1, 16384, 4, 1, 64, WIN, 512, NOT, 0, 0, 0,
+         {0}, {0}),
+    ATTN("attn band L=16384 W=4096", B_, DEF, TOL_ATTN, 1, 16384, 4, 1, 64, WIN, 4096, NOT, 0, 0,
+         0, {0}, {0}),
+    ATTN("attn causal L=1024", T_ | B_ | Q_, DEF, TOL_ATTN, 1, 1024, 4, 1, 64, GLB, 0, NOT, 0, 0, 0,
+         {0}, {0}),
+    ATTN("attn causal L=4096", B_, DEF, TOL_ATTN, 1, 4096, 4, 1, 64, GLB, 0, NOT, 0, 0, 0, {0},
+         {0}),
+
+    /* ---- matmul -------------------------------------------------------- */
+    MATMUL("M=1 N=1 K=1", T_, DEF, TOL_MATMUL, 1, 1, 1, 0, 0),
+    MATMUL("M=7 N=13 K=5 bias", T_, DEF, TOL_MATMUL, 7, 13, 5, 1, 0),
+    MATMUL("M=33 N=17 K=65 acc", T_, DEF, TOL_MATMUL, 33, 17, 65, 0, 1),
+    MATMUL("M=65 N=31 K=129 bias acc", T_, DEF, TOL_MATMUL, 65, 31, 129, 1, 1),
+    MATMUL("M=5 N=300 K=70 bias", T_, DEF, TOL_MATMUL, 5, 300, 70, 1, 0),
+    MATMUL("M=128 N=64 K=256", T_, DEF, TOL_MATMUL, 128, 64, 256, 0, 0),
+    MATMUL("M=3 N=7 K=300 bias acc", T_, DEF, TOL_MATMUL, 3, 7, 300, 1, 1),
+    MATMUL("M=1 N=50 K=33", T_, DEF, TOL_MATMUL, 1, 50, 33, 0, 0),
+    /* M <= 8 takes the gemv kernel, M = 9 CLBlast: both sides of the switch */
+    MATMUL("M=1 N=256 K=768 bias acc (gemv)", T_, DEF, TOL_MATMUL, 1, 256, 768, 1, 1),
+    MATMUL("M=8 N=64 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 8, 64, 256, 1, 1),
+    MATMUL("M=9 N=64 K=256 acc (CLBlast)", T_, DEF, TOL_MATMUL, 9, 64, 256, 0, 1),
+    MATMUL("M=2 N=768 K=256 (gemv)", T_, DEF, TOL_MATMUL, 2, 768, 256, 0, 0),
+
+    /* ---- norm (every kernel version) ----------------------------------- */
+    NORM("rms 7x33 w", T_, NORM2, TOL_NORM, RMS, 7, 33, 1, 0, 0, 1e-5f),
+    NORM("rms 5x256 in place", T_, NORM2, TOL_NORM, RMS, 5, 256, 0, 0, 1, 1e-5f),
+    NORM("layer 9x65 w b", T_, NORM2, TOL_NORM, LN, 9, 65, 1, 1, 0, 1e-5f),
+    NORM("layer 3x1000 w b in place", T_, NORM2, TOL_NORM, LN, 3, 1000, 1, 1, 1, 1e-5f),
+    NORM("layer-nobias 4x128 w", T_, NORM2, TOL_NORM, LNNB, 4, 128, 1, 0, 0, 1e-5f),
+    NORM("layer 17x64", T_, NORM2, TOL_NORM, LN, 17, 64, 0, 0, 0, 1e-5f),
+    NORM("rms 1x4096 w", T_, NORM2, TOL_NORM, RMS, 1, 4096, 1, 0, 0, 1e-5f),
+
+    /* ---- rope ---------------------------------------------------------- */
+    ROPE("pair d32 from 0", T_, DEF, TOL_ROPE, PAIR, 1, 9, 3, 32, 10000.0f, {0}),
+    ROPE("half d32 from 0", T_, DEF, TOL_ROPE, HALF, 1, 9, 3, 32, 10000.0f, {0}),
+    ROPE("pair d64 pos 32760", T_, DEF, TOL_ROPE, PAIR, 2, 8, 2, 64, 10000.0f, {32760, 1000}),
+    ROPE("half d64 pos 32760", T_, DEF, TOL_ROPE, HALF, 2, 8, 2, 64, 10000.0f, {32760, 1000}),
+    ROPE("half d128 pos 40000 theta 5e5", T_, DEF, TOL_ROPE, HALF, 2, 4, 2, 128, 500000.0f,
+         {40000, 7}),
+    ROPE("pair d128 pos 32000 theta 1e6", T_, DEF, TOL_ROPE, PAIR, 1, 5, 4, 128, 1000000.0f,
+         {32000}),
+
+    /* ---- benchmark: per-token ops at cohere2 dims (rows 16384 full, 4096
+     * quick; one row of each kept in both orders' sequence) ------------- */
+    ROPE("rope 16384x256", B_, DEF, TOL_ROPE, HALF, 1, 16384, 4, 64, 10000.0f, {0}),
+    ROPE("rope 4096x256", T_ | Q_, DEF, TOL_ROPE, HALF, 1, 4096, 4, 64, 10000.0f, {0}),
+    NORM("rmsnorm 16384x256", B_, DEF, TOL_NORM, RMS, 16384, 256, 1, 0, 0, 1e-6f),
+    NORM("rmsnorm 4096x256", T_ | Q_, DEF, TOL_NORM, RMS, 4096, 256, 1, 0, 0, 1e-6f),
+    ACT("swiglu 16384x768", B_, DEF, TOL_ELT, 16384, 768, SWIGLU, 0, 0.0f),
+    ACT("swiglu 4096x768", T_ | Q_, DEF, TOL_ELT, 4096, 768, SWIGLU, 0, 0.0f),
+
+    /* ---- elementwise --------------------------------------------------- */
+    ACT("swiglu n=1", T_, DEF, TOL_ELT, 1, 1, SWIGLU, 0, 0.0f),
+    ACT("swiglu n=1001", T_, DEF, TOL_ELT, 1, 1001, SWIGLU, 0, 0.0f),
+    ACT("gelu n=1001", T_, DEF, TOL_ELT, 1, 1001, GELU, 0, 0.0f),
+    ACT("gelu n=64", T_, DEF, TOL_ELT, 1, 64, GELU, 0, 0.0f),
+    ADD("add n=777", T_, DEF, TOL_ELT, 1, 777, SWIGLU, 0, 0.0f),
+    SCALE("scale n=777 by -0.37", T_, DEF, TOL_ELT, 1, 777, SWIGLU, 0, -0.37f),
+    ACT("swiglu in place n=300", T_, DEF, TOL_ELT, 1, 300, SWIGLU, 1, 0.0f),
+    ACT("gelu n=100000", T_, DEF, TOL_ELT, 1, 100000, GELU, 0, 0.0f),
+
+    /* ---- copies -------------------------------------------------------- */
+    EMBED("ids V=50 D=37 n=23, both ends", T_, DEF, TOL_EXACT, 50, 37, 23),
+    GATHER("rows V=50 D=37 n=23", T_, DEF, TOL_EXACT, 50, 37, 23),
+    KV("n_new > cap: only the newest cap rows", T_, DEF, TOL_EXACT, 2, 10, 4, 37, {0, 7},
+       {10, 3}),
+    KV("decode", T_, DEF, TOL_EXACT, 3, 1, 16, 64, {0, 15, 777}, {1, 1, 1}),
+    KV("empty sequence", T_, DEF, TOL_EXACT, 2, 20, 64, 128, {100, 5000}, {20, 0}),
+    KV("exactly cap rows, wraps", T_, DEF, TOL_EXACT, 1, 9, 9, 8, {3}, {9}),
+
+    /* ---- benchmark: GEMMs at cohere2 dims, 1024 then 4096 rows --------- */
+    MATMUL("gemm qkv 1024x384<-256", T_ | B_ | Q_, DEF, TOL_MATMUL, 1024, 384, 256, 0, 0),
+    MATMUL("gemm up/gate 1024x768<-256", T_ | B_ | Q_, DEF, TOL_MATMUL, 1024, 768, 256, 0, 0),
+    MATMUL("gemm down 1024x256<-768", T_ | B_ | Q_, DEF, TOL_MATMUL, 1024, 256, 768, 0, 0),
+    MATMUL("gemm qkv 4096x384<-256", B_, DEF, TOL_MATMUL, 4096, 384, 256, 0, 0),
+    MATMUL("gemm up/gate 4096x768<-256", B_, DEF, TOL_MATMUL, 4096, 768, 256, 0, 0),
+    MATMUL("gemm down 4096x256<-768", B_, DEF, TOL_MATMUL, 4096, 256, 768, 0, 0),
+};
+
+const swacl_op_case *swacl_op_cases(size_t *n)
+{
+    if (n) *n = sizeof k_cases / sizeof k_cases[0];
+    return k_cases;
+}
+
+const swacl_op_case *swacl_op_case_find(const char *label)
+{
+    size_t n;
+    const swacl_op_case *c = swacl_op_cases(&n);
+    for (size_t i = 0; label && i < n; i++)
+        if (strcmp(c[i].label, label) == 0) return &c[i];
+    return NULL;
+}
+
+const char *swacl_op_kind_name(swacl_op_kind k)
+{
+    static const char *const names[SWACL_OP_KIND_COUNT] = {
+        "attention", "matmul", "norm", "rope", "act", "add", "scale", "embed", "gather_rows",
+        "kv_store"};
+    return (unsigned)k < SWACL_OP_KIND_COUNT ? names[k] : "?";
+}
+
+const char *swacl_op_variant_name(swacl_op_variant v)
+{
+    static const char *const names[SWACL_OPV_COUNT] = {"default", "row", "tiled", "blk", "row",
+                                                       "wg"};
+    return (unsigned)v < SWACL_OPV_COUNT ? names[v] : "?";
+}
+
+int swacl_op_variant_kind(swacl_op_variant v)
+{
+    switch (v) {
+    case SWACL_OPV_ATTN_ROW:
+    case SWACL_OPV_ATTN_TILED:
+    case SWACL_OPV_ATTN_BLK: return SWACL_OP_ATTENTION;
+    case SWACL_OPV_NORM_ROW:
+    case SWACL_OPV_NORM_WG: return SWACL_OP_NORM;
+    default: return -1;
+    }
+}
