@@ -7,10 +7,14 @@
  * docs/OPS.md for how they were chosen and measured on PoCL):
  *   TOL_ATTN   float online softmax, float4 dot products of <= 128 terms;
  *              outputs are convex combinations of O(1) values, so float
- *              rounding gives a few 1e-7 (measured max_abs 1.6e-7, nmse
- *              <= 2.2e-13).
- *   TOL_MATMUL CLBlast / gemv float dot products of K terms of size <= 1;
- *              error grows ~ sqrt(K) * eps (measured 1.05e-5 at K=256).
+ *              rounding gives a few 1e-7 (measured max_abs 1.6e-7; nmse
+ *              <= 2.2e-13, up to 8.6e-13 for split-K decode over 4100 keys,
+ *              whose outputs are small averages).
+ *   TOL_MATMUL CLBlast / gemv float dot products of K <= 300 terms of size
+ *              <= 1; error grows ~ sqrt(K) * eps (measured 1.05e-5 at K=256).
+ *   TOL_MATMUL_LONG  K = 768 through CLBlast: atol scaled by sqrt(768/256)
+ *              (measured: the worst element at 0.59 of this bound, at an
+ *              output of 0.22; max_abs 4.6e-5 at an output of 32).
  *   TOL_NORM   float sums over the row (measured 9.5e-7 at n=4096).
  *   TOL_ROPE   the angle is computed in double where cl_khr_fp64 exists;
  *              positions up to 40000 (measured 1.2e-7, 1 ulp).
@@ -26,6 +30,7 @@
 #define TOL(a, r, n) .atol = (a), .rtol = (r), .nmse = (n)
 #define TOL_ATTN TOL(1e-5, 1e-5, 1e-10)
 #define TOL_MATMUL TOL(3e-5, 1e-5, 1e-11)
+#define TOL_MATMUL_LONG TOL(6e-5, 1e-5, 1e-11)
 #define TOL_NORM TOL(1e-5, 1e-5, 1e-11)
 #define TOL_ROPE TOL(1e-5, 0.0, 1e-11)
 #define TOL_ELT TOL(1e-6, 1e-6, 1e-12)
@@ -178,6 +183,7 @@ static const swacl_op_case k_cases[] = {
     MATMUL("M=8 N=64 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 8, 64, 256, 1, 1),
     MATMUL("M=9 N=64 K=256 acc (CLBlast)", T_, DEF, TOL_MATMUL, 9, 64, 256, 0, 1),
     MATMUL("M=2 N=768 K=256 (gemv)", T_, DEF, TOL_MATMUL, 2, 768, 256, 0, 0),
+    MATMUL("M=4 N=1000 K=17 bias (gemv tails)", T_, DEF, TOL_MATMUL, 4, 1000, 17, 1, 0),
 
     /* ---- norm (every kernel version) ----------------------------------- */
     NORM("rms 7x33 w", T_, NORM2, TOL_NORM, RMS, 7, 33, 1, 0, 0, 1e-5f),
@@ -229,10 +235,10 @@ static const swacl_op_case k_cases[] = {
     /* ---- benchmark: GEMMs at cohere2 dims, 1024 then 4096 rows --------- */
     MATMUL("gemm qkv 1024x384<-256", T_ | B_ | Q_, DEF, TOL_MATMUL, 1024, 384, 256, 0, 0),
     MATMUL("gemm up/gate 1024x768<-256", T_ | B_ | Q_, DEF, TOL_MATMUL, 1024, 768, 256, 0, 0),
-    MATMUL("gemm down 1024x256<-768", T_ | B_ | Q_, DEF, TOL_MATMUL, 1024, 256, 768, 0, 0),
+    MATMUL("gemm down 1024x256<-768", T_ | B_ | Q_, DEF, TOL_MATMUL_LONG, 1024, 256, 768, 0, 0),
     MATMUL("gemm qkv 4096x384<-256", B_, DEF, TOL_MATMUL, 4096, 384, 256, 0, 0),
     MATMUL("gemm up/gate 4096x768<-256", B_, DEF, TOL_MATMUL, 4096, 768, 256, 0, 0),
-    MATMUL("gemm down 4096x256<-768", B_, DEF, TOL_MATMUL, 4096, 256, 768, 0, 0),
+    MATMUL("gemm down 4096x256<-768", B_, DEF, TOL_MATMUL_LONG, 4096, 256, 768, 0, 0),
 };
 
 const swacl_op_case *swacl_op_cases(size_t *n)
