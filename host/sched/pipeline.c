@@ -278,66 +278,17 @@ swacl_status swacl_pipeline_create(const char *devices, const char *placement,
     return swacl_pipeline_create_ex(devices, placement, cfg, weights, base, NULL, out, err, err_len);
 }
 
-swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement,
-                                      const swacl_config *cfg, const swacl_weights *weights,
-                                      const swacl_ctx_params *base, const swacl_sched_opts *opts,
-                                      swacl_pipeline **out, char *err, size_t err_len)
+/* Open a context per listed device (joining a shared OpenCL context where
+ * one platform holds several) and read each device's memory budget. */
+static swacl_status open_devices(swacl_pipeline *p, const swacl_ctx_params *base, const swacl_sched_opts *o,
+                                 const swacl_device_info *cl, int n_cl, swacl_ctx **ctxs)
 {
-    char dummy[8];
-    if (!err || !err_len) err = dummy, err_len = sizeof dummy;
-    err[0] = 0;
-    if (!out) return SWACL_INVALID_ARG;
-    *out = NULL;
-    if (!cfg || !weights) {
-        swacl_format_msg(err, err_len, "swacl_pipeline_create: NULL config or weights");
-        return SWACL_INVALID_ARG;
-    }
-    char why[256];
-    if (swacl_config_validate(cfg, why, sizeof why) != SWACL_OK) {
-        swacl_format_msg(err, err_len, "invalid config: %s", why);
-        return SWACL_INVALID_ARG;
-    }
-    swacl_sched_opts o;
-    memset(&o, 0, sizeof o);
-    if (opts) o = *opts;
-    const int L = cfg->n_layers;
-    const int is_auto = !placement || !*placement || !strcasecmp(placement, "auto");
-
-    swacl_status st = SWACL_OK;
-    swacl_device_info *cl = NULL;
-    int n_cl = 0;
-    swacl_ctx **ctxs = NULL;
-    int *dev_of_layer = NULL;
-    double *cost = NULL;
-    swacl_pipeline *p = calloc(1, sizeof *p);
-    if (!p) return SWACL_OUT_OF_MEMORY;
-    p->cfg = *cfg;
-    p->plan_rows = o.plan_rows > 0 ? o.plan_rows : 512;
-    p->fail_stage = o.fail_stage;
-
-    /* OpenCL enumeration failing (no ICD) only matters for numeric indices */
-    char lerr[256];
-    if (swacl_devices_list(&cl, &n_cl, lerr, sizeof lerr) != SWACL_OK) {
-        cl = NULL;
-        n_cl = 0;
-    }
-    SWACL_TRY_GOTO(st, parse_devices(devices, cl, n_cl, &p->dev, &p->n_dev, err, err_len), fail);
-    dev_of_layer = malloc((size_t)L * sizeof *dev_of_layer);
-    p->stage_of_layer = malloc((size_t)L * sizeof *p->stage_of_layer);
-    ctxs = calloc((size_t)p->n_dev, sizeof *ctxs);
-    if (!dev_of_layer || !p->stage_of_layer || !ctxs) {
-        st = SWACL_OUT_OF_MEMORY;
-        swacl_format_msg(err, err_len, "out of host memory");
-        goto fail;
-    }
-    /* a bad SPEC fails before any device is opened */
-    if (!is_auto) SWACL_TRY_GOTO(st, sched_parse_spec(placement, L, p->n_dev, dev_of_layer, err, err_len), fail);
-
     /* devices of one platform share a context, so activations move by
      * device copy (SWACL_PIPELINE_LINK=host or opts.host_links: never) */
     const char *lk = getenv("SWACL_PIPELINE_LINK"); /* ENV */
-    if (!o.host_links && !(lk && !strcasecmp(lk, "host")) && p->n_dev > 1) {
+    if (!o->host_links && !(lk && !strcasecmp(lk, "host")) && p->n_dev > 1) {
         const char **sels = malloc((size_t)p->n_dev * sizeof *sels);
+        char lerr[256];
         if (sels) {
             for (int k = 0; k < p->n_dev; k++) sels[k] = p->dev[k].sel;
             if (swacl_share_create(sels, p->n_dev, &p->share, lerr, sizeof lerr) != SWACL_OK)
@@ -348,82 +299,85 @@ swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement
     for (int k = 0; k < p->n_dev; k++) {
         swacl_ctx_params cp = base ? *base : swacl_ctx_params_default();
         cp.device = p->dev[k].sel;
-        st = swacl_ctx_create_shared(&cp, p->share, &ctxs[k]);
+        swacl_status st = swacl_ctx_create_shared(&cp, p->share, &ctxs[k]);
+        if (st != SWACL_OK)
+            return sched_fail(p, st == SWACL_INVALID_ARG ? SWACL_NO_DEVICE : st, "device %d ('%s'): %s", k,
+                              p->dev[k].sel, ctxs[k] ? swacl_ctx_errmsg(ctxs[k]) : swacl_status_string(st));
+        device_memory(&p->dev[k], ctxs[k], cl, n_cl, o->mem_limit);
+    }
+    return SWACL_OK;
+}
+
+/* placement "auto": calibrate each device, then the balanced split. */
+static swacl_status place_auto(swacl_pipeline *p, const swacl_ctx_params *base, const swacl_sched_opts *o,
+                               swacl_ctx **ctxs, int *dev_of_layer)
+{
+    const swacl_config *cfg = &p->cfg;
+    const int L = cfg->n_layers;
+    char cache[4096];
+    sched_cache_dir(base, cache, sizeof cache);
+    /* per device: seconds per layer [n_dev][L], then x in / out [n_dev] each */
+    double *cost = malloc((size_t)p->n_dev * (L + 2) * sizeof *cost);
+    if (!cost) return sched_fail(p, SWACL_OUT_OF_MEMORY, "out of host memory");
+    double *lc = cost, *t_in = cost + (size_t)p->n_dev * L, *t_out = t_in + p->n_dev;
+    swacl_status st = SWACL_OK;
+    for (int k = 0; k < p->n_dev && st == SWACL_OK; k++) {
+        sched_calib cal;
+        memset(&cal, 0, sizeof cal);
+        int cached = 0;
+        st = sched_calibrate(ctxs[k], cfg, cache, o->calib_seq, &cal, &cached);
         if (st != SWACL_OK) {
-            swacl_format_msg(err, err_len, "device %d ('%s'): %s", k, p->dev[k].sel,
-                             ctxs[k] ? swacl_ctx_errmsg(ctxs[k]) : swacl_status_string(st));
-            if (st == SWACL_INVALID_ARG) st = SWACL_NO_DEVICE;
-            goto fail;
+            sched_fail(p, st, "calibrating device %d ('%s'): %s", k, p->dev[k].sel, swacl_ctx_errmsg(ctxs[k]));
+            break;
         }
-        device_memory(&p->dev[k], ctxs[k], cl, n_cl, o.mem_limit);
+        /* a device sharing a context with another list entry takes x by
+         * device copy; else x goes through the host: read by the sender,
+         * written by the receiver (about half the round trip each) */
+        int shared = 0;
+        for (int q = 0; q < p->n_dev; q++) {
+            const swacl_backend *a = ctxs[k]->be, *b = ctxs[q]->be;
+            shared |= q != k && a->iface->peer && a->iface->peer(a, b);
+        }
+        t_in[k] = shared ? cal.xfer_copy_s : 0.5 * cal.xfer_host_s;
+        t_out[k] = shared ? 0.0 : 0.5 * cal.xfer_host_s;
+        if (o->verbose || (base && base->verbose))
+            fprintf(stderr, "swacl: sched: device %d (%s): window layer %.3f ms, global layer %.3f ms, "
+                    "x in %.3f ms, out %.3f ms (%s)%s\n", k, p->dev[k].name, cal.window_s * 1e3,
+                    cal.global_s * 1e3, t_in[k] * 1e3, t_out[k] * 1e3, shared ? "device copy" : "via host",
+                    cached ? " (cached)" : "");
+        for (int l = 0; l < L; l++)
+            lc[(size_t)k * L + l] = cfg->layers[l].span == SWACL_SPAN_GLOBAL ? cal.global_s : cal.window_s;
     }
-
     fit_ctx fc = {cfg, p->dev, p->plan_rows};
-    if (is_auto) {
-        char cache[4096];
-        sched_cache_dir(base, cache, sizeof cache);
-        /* per device: seconds per layer [n_dev][L], then x in / out [n_dev] each */
-        cost = malloc((size_t)p->n_dev * (L + 2) * sizeof *cost);
-        if (!cost) {
-            st = SWACL_OUT_OF_MEMORY;
-            swacl_format_msg(err, err_len, "out of host memory");
-            goto fail;
-        }
-        double *lc = cost, *t_in = cost + (size_t)p->n_dev * L, *t_out = t_in + p->n_dev;
-        for (int k = 0; k < p->n_dev; k++) {
-            sched_calib cal;
-            memset(&cal, 0, sizeof cal);
-            int cached = 0;
-            st = sched_calibrate(ctxs[k], cfg, cache, o.calib_seq, &cal, &cached);
-            const double tw = cal.window_s, tg = cal.global_s;
-            if (st != SWACL_OK) {
-                swacl_format_msg(err, err_len, "calibrating device %d ('%s'): %s", k, p->dev[k].sel,
-                                 swacl_ctx_errmsg(ctxs[k]));
-                goto fail;
-            }
-            /* a device sharing a context with another list entry takes x by
-             * device copy; else x goes through the host: read by the sender,
-             * written by the receiver (about half the round trip each) */
-            int shared = 0;
-            for (int q = 0; q < p->n_dev; q++) {
-                const swacl_backend *a = ctxs[k]->be, *b = ctxs[q]->be;
-                shared |= q != k && a->iface->peer && a->iface->peer(a, b);
-            }
-            t_in[k] = shared ? cal.xfer_copy_s : 0.5 * cal.xfer_host_s;
-            t_out[k] = shared ? 0.0 : 0.5 * cal.xfer_host_s;
-            if (o.verbose || (base && base->verbose))
-                fprintf(stderr, "swacl: sched: device %d (%s): window layer %.3f ms, global layer %.3f ms, "
-                        "x in %.3f ms, out %.3f ms (%s)%s\n", k, p->dev[k].name, tw * 1e3, tg * 1e3,
-                        t_in[k] * 1e3, t_out[k] * 1e3, shared ? "device copy" : "via host",
-                        cached ? " (cached)" : "");
-            for (int l = 0; l < L; l++)
-                lc[(size_t)k * L + l] = cfg->layers[l].span == SWACL_SPAN_GLOBAL ? tg : tw;
-        }
-        if (sched_split(p->n_dev, L, lc, t_in, t_out, fits, &fc, dev_of_layer) != 0) {
-            /* name the tightest device: the whole model on the largest one */
-            int big = 0;
-            for (int k = 1; k < p->n_dev; k++) big = p->dev[k].mem > p->dev[big].mem ? k : big;
-            uint64_t need = sched_stage_bytes(cfg, 0, L, p->plan_rows, 0, 0, NULL);
-            swacl_format_msg(err, err_len, "no placement of the %d layers fits the %d device%s: the whole model "
-                             "needs %llu bytes; the largest device %d ('%s' %s) has %llu bytes", L, p->n_dev,
-                             p->n_dev == 1 ? "" : "s", (unsigned long long)need, big, p->dev[big].sel,
-                             p->dev[big].name, (unsigned long long)p->dev[big].mem);
-            st = SWACL_OUT_OF_MEMORY;
-            goto fail;
-        }
+    if (st == SWACL_OK && sched_split(p->n_dev, L, lc, t_in, t_out, fits, &fc, dev_of_layer) != 0) {
+        /* name the tightest device: the whole model on the largest one */
+        int big = 0;
+        for (int k = 1; k < p->n_dev; k++) big = p->dev[k].mem > p->dev[big].mem ? k : big;
+        uint64_t need = sched_stage_bytes(cfg, 0, L, p->plan_rows, 0, 0, NULL);
+        st = sched_fail(p, SWACL_OUT_OF_MEMORY, "no placement of the %d layers fits the %d device%s: the whole "
+                        "model needs %llu bytes; the largest device %d ('%s' %s) has %llu bytes", L, p->n_dev,
+                        p->n_dev == 1 ? "" : "s", (unsigned long long)need, big, p->dev[big].sel,
+                        p->dev[big].name, (unsigned long long)p->dev[big].mem);
     }
+    free(cost);
+    return st;
+}
 
-    /* stages: maximal runs of one device, in layer order */
+/* Stages: maximal runs of one device, in layer order; each takes its
+ * device's context (ctxs[k] = NULL) and uploads its layers. */
+static swacl_status build_stages(swacl_pipeline *p, const swacl_weights *weights, swacl_ctx **ctxs,
+                                 const int *dev_of_layer)
+{
+    const swacl_config *cfg = &p->cfg;
+    const int L = cfg->n_layers;
     p->st = calloc((size_t)p->n_dev, sizeof *p->st);
-    if (!p->st) {
-        st = SWACL_OUT_OF_MEMORY;
-        swacl_format_msg(err, err_len, "out of host memory");
-        goto fail;
-    }
+    if (!p->st) return sched_fail(p, SWACL_OUT_OF_MEMORY, "out of host memory");
     for (int l = 0; l < L;) {
         int k = dev_of_layer[l], e = l;
         while (e < L && dev_of_layer[e] == k) e++;
-        SWACL_TRY_GOTO(st, fit_error(cfg, &p->dev[k], k, l, e, p->plan_rows, 0, 0, err, err_len), fail);
+        char msg[1024];
+        swacl_status st = fit_error(cfg, &p->dev[k], k, l, e, p->plan_rows, 0, 0, msg, sizeof msg);
+        if (st != SWACL_OK) return sched_fail(p, st, "%s", msg);
         sched_stage *s = &p->st[p->n_stages++];
         s->dev = k;
         s->l0 = l;
@@ -433,11 +387,9 @@ swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement
         s->weight_bytes = swacl_model_range_bytes(cfg, l, e, NULL);
         for (int i = l; i < e; i++) p->stage_of_layer[i] = p->n_stages - 1;
         st = swacl_model_create_range(s->ctx, cfg, weights, l, e, &s->m);
-        if (st != SWACL_OK) {
-            swacl_format_msg(err, err_len, "device %d ('%s' %s), layers %d-%d: %s", k, p->dev[k].sel,
-                             p->dev[k].name, l, e - 1, swacl_ctx_errmsg(s->ctx));
-            goto fail;
-        }
+        if (st != SWACL_OK)
+            return sched_fail(p, st, "device %d ('%s' %s), layers %d-%d: %s", k, p->dev[k].sel, p->dev[k].name,
+                              l, e - 1, swacl_ctx_errmsg(s->ctx));
         if (p->n_stages > 1) {
             const swacl_backend *prev = p->st[p->n_stages - 2].m->be, *cur = s->m->be;
             s->link_in = cur->iface->peer && cur->iface->peer(cur, prev) ? SCHED_LINK_DEVICE
@@ -446,25 +398,90 @@ swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement
         }
         l = e;
     }
+    return SWACL_OK;
+}
+
+/* Errors go through sched_fail into p's message and are handed to err
+ * when creation fails (p is destroyed then). */
+swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement,
+                                      const swacl_config *cfg, const swacl_weights *weights,
+                                      const swacl_ctx_params *base, const swacl_sched_opts *opts,
+                                      swacl_pipeline **out, char *err, size_t err_len)
+{
+    char dummy[8];
+    if (!err || !err_len) err = dummy, err_len = sizeof dummy;
+    err[0] = 0;
+    if (!out) return SWACL_INVALID_ARG;
+    *out = NULL;
+    swacl_pipeline *p = calloc(1, sizeof *p);
+    if (!p) {
+        swacl_format_msg(err, err_len, "out of host memory");
+        return SWACL_OUT_OF_MEMORY;
+    }
+    swacl_sched_opts o;
+    memset(&o, 0, sizeof o);
+    if (opts) o = *opts;
+    p->plan_rows = o.plan_rows > 0 ? o.plan_rows : 512;
+    p->fail_stage = o.fail_stage;
+    swacl_status st = SWACL_OK;
+    swacl_device_info *cl = NULL;
+    int n_cl = 0;
+    swacl_ctx **ctxs = NULL;
+    int *dev_of_layer = NULL;
+    char msg[1024], why[256];
+    if (!cfg || !weights) {
+        st = sched_fail(p, SWACL_INVALID_ARG, "swacl_pipeline_create: NULL config or weights");
+        goto done;
+    }
+    if (swacl_config_validate(cfg, why, sizeof why) != SWACL_OK) {
+        st = sched_fail(p, SWACL_INVALID_ARG, "invalid config: %s", why);
+        goto done;
+    }
+    p->cfg = *cfg;
+    const int L = cfg->n_layers;
+
+    /* OpenCL enumeration failing (no ICD) only matters for numeric indices */
+    if (swacl_devices_list(&cl, &n_cl, why, sizeof why) != SWACL_OK) {
+        cl = NULL;
+        n_cl = 0;
+    }
+    st = parse_devices(devices, cl, n_cl, &p->dev, &p->n_dev, msg, sizeof msg);
+    if (st != SWACL_OK) {
+        sched_fail(p, st, "%s", msg);
+        goto done;
+    }
+    dev_of_layer = malloc((size_t)L * sizeof *dev_of_layer);
+    p->stage_of_layer = malloc((size_t)L * sizeof *p->stage_of_layer);
+    ctxs = calloc((size_t)p->n_dev, sizeof *ctxs);
+    if (!dev_of_layer || !p->stage_of_layer || !ctxs) {
+        st = sched_fail(p, SWACL_OUT_OF_MEMORY, "out of host memory");
+        goto done;
+    }
+    /* a bad SPEC fails before any device is opened */
+    const int is_auto = !placement || !*placement || !strcasecmp(placement, "auto");
+    if (!is_auto && (st = sched_parse_spec(placement, L, p->n_dev, dev_of_layer, msg, sizeof msg)) != SWACL_OK) {
+        sched_fail(p, st, "%s", msg);
+        goto done;
+    }
+    SWACL_TRY_GOTO(st, open_devices(p, base, &o, cl, n_cl, ctxs), done);
+    if (is_auto) SWACL_TRY_GOTO(st, place_auto(p, base, &o, ctxs, dev_of_layer), done);
+    SWACL_TRY_GOTO(st, build_stages(p, weights, ctxs, dev_of_layer), done);
     if (o.verbose || (base && base->verbose))
         for (int i = 0; i < p->n_stages; i++)
             fprintf(stderr, "swacl: sched: stage %d: layers %d-%d on device %d (%s)%s%s\n", i, p->st[i].l0,
                     p->st[i].l1 - 1, p->st[i].dev, p->dev[p->st[i].dev].name, i ? ", input by " : "",
                     i ? sched_link_name(p->st[i].link_in) : "");
-    st = SWACL_OK;
-fail:
+done:
     if (ctxs)
         for (int k = 0; k < p->n_dev; k++) swacl_ctx_destroy(ctxs[k]); /* devices left without layers */
     free(ctxs);
-    free(cost);
     free(dev_of_layer);
     swacl_devices_free(cl);
     if (st != SWACL_OK) {
-        if (!err[0]) swacl_format_msg(err, err_len, "%s", swacl_status_string(st));
+        swacl_format_msg(err, err_len, "%s", p->errmsg[0] ? p->errmsg : swacl_status_string(st));
         swacl_pipeline_destroy(p);
         return st;
     }
     *out = p;
     return SWACL_OK;
 }
-
