@@ -308,8 +308,11 @@ swacl_status swacl_model_forward(swacl_model *m, const swacl_input *in, int all_
 /* Session: a KV cache for B sequences, for chunked prefill and decode.      */
 /*                                                                           */
 /* Global layers keep max_ctx positions per sequence; WINDOW layers keep a   */
-/* ring of exactly W positions and CHUNK layers a ring of C, so their memory */
-/* does not grow with the context. Only global layers bound the context.     */
+/* ring of min(W, max_ctx) positions and CHUNK layers a ring of min(C,       */
+/* max_ctx), so their memory does not grow with the context. A step that     */
+/* would take a sequence past max_ctx is refused (SWACL_INVALID_ARG) when    */
+/* the model has a global layer or max_ctx cuts a ring below W (C); a model  */
+/* of whole rings only streams on, up to INT_MAX positions.                  */
 
 typedef struct swacl_session swacl_session;
 

@@ -6,7 +6,9 @@
  *   session:    KV cache: decode after a prefill of t-1 tokens equals a
  *               prefill of t tokens (t < W, t = W, t = W+1, many wraps);
  *               chunked prefill equals one-shot; ragged batches; the
- *               temperature rules below and above the training length.
+ *               temperature rules below and above the training length;
+ *               rings cut by max_ctx < W (exact up to max_ctx, refused past
+ *               it); steps whose sizes or positions would overflow.
  *
  * Tolerances: the device computes in float32 with CLBlast GEMMs, the
  * reference accumulates in double, so whole-model outputs agree to a few
@@ -17,11 +19,13 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "helpers.h"
+#include "sched/sched.h" /* sched_step_check */
 
 #define NMSE_GATE 1e-6
 #define ATOL 1e-3
@@ -343,4 +347,152 @@ Test(session, kv_bytes_window_constant)
     uint64_t base = swacl_kv_bytes(&b, 1, 32768, NULL, NULL);
     cr_assert(hyb * 10 <= base * 3, "cohere2 KV %llu > 30%% of baseline %llu",
               (unsigned long long)hyb, (unsigned long long)base);
+}
+
+/* ------------------------------------------------------------------------ */
+/* session limits: rings cut by max_ctx, huge steps                          */
+
+typedef struct {
+    swacl_span span; /* every layer WINDOW or every layer CHUNK             */
+    int on_device;
+} cut_case;
+
+ParameterizedTestParameters(session, ring_cut_by_max_ctx)
+{
+    static cut_case cases[] = {
+        {SWACL_SPAN_WINDOW, 1}, {SWACL_SPAN_WINDOW, 0}, {SWACL_SPAN_CHUNK, 1}, {SWACL_SPAN_CHUNK, 0},
+    };
+    return cr_make_param_array(cut_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+/* An all-window (all-chunk) model in a session with max_ctx < W: the ring
+ * holds max_ctx slots, so every step up to max_ctx equals the uncached
+ * forward of the prefix, and a step past max_ctx is refused (no silent
+ * wrong output). With max_ctx == W the rings stream past max_ctx. Device
+ * and reference alike. */
+ParameterizedTest(cut_case *cc, session, ring_cut_by_max_ctx, .timeout = 120)
+{
+    const int W = 8, MAXC = 5, LONG = 2 * W + 3;
+    swacl_config c = small_preset("rnope-swa", W);
+    for (int l = 0; l < c.n_layers; l++) c.layers[l].span = cc->span;
+    swacl_weights *w = NULL;
+    cr_assert(swacl_weights_create_random(&c, 4, &w) == SWACL_OK);
+    rig r;
+    rig_open(&r, cc->on_device ? test_cl_ctx() : test_ref_ctx(), &c, w);
+    const int V = swacl_output_size(&c);
+    const size_t din = c.vocab_size > 0 ? 0 : (size_t)c.input_dim;
+    int32_t *ids;
+    float *emb;
+    make_input(&c, 1, LONG, 8, &ids, &emb);
+    float *o = malloc((size_t)V * sizeof *o);
+    char what[128];
+
+    swacl_session *s = NULL;
+    cr_assert(swacl_session_create(r.m, 1, MAXC, &s) == SWACL_OK, "%s", swacl_ctx_errmsg(r.ctx));
+    /* a prefill longer than max_ctx is refused before anything runs */
+    swacl_input big = {.batch = 1, .seq = MAXC + 1, .ids = ids, .embeds = emb};
+    cr_assert_eq(swacl_session_prefill(s, &big, 0, o), SWACL_INVALID_ARG);
+    cr_assert(strstr(swacl_ctx_errmsg(r.ctx), "max_ctx") != NULL, "%s", swacl_ctx_errmsg(r.ctx));
+    cr_assert_eq(swacl_session_pos(s, 0), 0);
+    /* chunked prefill of 3, then single steps up to max_ctx */
+    swacl_input in = {.batch = 1, .seq = 3, .ids = ids, .embeds = emb};
+    cr_assert(swacl_session_prefill(s, &in, 2, o) == SWACL_OK, "%s", swacl_ctx_errmsg(r.ctx));
+    for (int t = 3;; t++) {
+        float *full = forward(&r, 1, t, ids, emb, 0);
+        snprintf(what, sizeof what, "span %d max_ctx %d < W %d: session @%d vs forward (%s)", (int)cc->span,
+                 MAXC, W, t, swacl_ctx_device_name(r.ctx));
+        expect_close(what, o, full, (size_t)V, ATOL, RTOL, NMSE_GATE);
+        free(full);
+        if (t == MAXC) break;
+        cr_assert(swacl_session_step(s, 1, NULL, ids ? ids + t : NULL, emb ? emb + (size_t)t * din : NULL, o) ==
+                      SWACL_OK, "%s", swacl_ctx_errmsg(r.ctx));
+    }
+    /* past max_ctx: refused, nothing advanced, the session still usable */
+    cr_assert_eq(swacl_session_step(s, 1, NULL, ids ? ids + MAXC : NULL, emb ? emb + MAXC * din : NULL, o),
+                 SWACL_INVALID_ARG, "a step past max_ctx %d < W must be refused", MAXC);
+    cr_assert(strstr(swacl_ctx_errmsg(r.ctx), "max_ctx") != NULL, "%s", swacl_ctx_errmsg(r.ctx));
+    cr_assert_eq(swacl_session_pos(s, 0), MAXC);
+    swacl_session_destroy(s);
+
+    /* max_ctx == W: the rings are whole, the session streams past max_ctx */
+    cr_assert(swacl_session_create(r.m, 1, W, &s) == SWACL_OK, "%s", swacl_ctx_errmsg(r.ctx));
+    swacl_input all = {.batch = 1, .seq = LONG - 1, .ids = ids, .embeds = emb};
+    cr_assert(swacl_session_prefill(s, &all, W - 1, o) == SWACL_OK, "%s", swacl_ctx_errmsg(r.ctx));
+    cr_assert(swacl_session_step(s, 1, NULL, ids ? ids + LONG - 1 : NULL, emb ? emb + (size_t)(LONG - 1) * din : NULL,
+                                 o) == SWACL_OK, "%s", swacl_ctx_errmsg(r.ctx));
+    cr_assert_eq(swacl_session_pos(s, 0), LONG);
+    float *full = forward(&r, 1, LONG, ids, emb, 0);
+    snprintf(what, sizeof what, "span %d max_ctx == W %d: session @%d vs forward", (int)cc->span, W, LONG);
+    expect_close(what, o, full, (size_t)V, ATOL, RTOL, NMSE_GATE);
+    free(full);
+    swacl_session_destroy(s);
+    free(o);
+    free(ids);
+    free(emb);
+    rig_close(&r);
+    swacl_weights_destroy(w);
+}
+
+/* Steps whose sizes or positions would overflow are refused with
+ * SWACL_INVALID_ARG before anything is read or allocated; ids past n_new[b]
+ * (padding) are never read. */
+Test(session, huge_steps_refused, .timeout = 60)
+{
+    const int W = 4;
+    swacl_config c = small_preset("rnope-swa", W); /* all-window: an unbounded session */
+    c.input_dim = 0; /* token ids instead of continuous inputs */
+    c.vocab_size = 64;
+    swacl_weights *w = NULL;
+    cr_assert(swacl_weights_create_random(&c, 2, &w) == SWACL_OK);
+    rig ref;
+    rig_open(&ref, test_ref_ctx(), &c, w);
+    const int V = swacl_output_size(&c);
+    float *o = malloc(2 * (size_t)V * sizeof *o), *o1 = malloc((size_t)V * sizeof *o1);
+    int32_t ids[2] = {3, -7}; /* ids[1]: padding, out of range on purpose */
+    swacl_session *s = NULL;
+    cr_assert(swacl_session_create(ref.m, 1, INT_MAX, &s) == SWACL_OK, "%s", swacl_ctx_errmsg(ref.ctx));
+    const int n1[1] = {1}, nmax[1] = {INT_MAX};
+    cr_assert_eq(swacl_session_step(s, INT_MAX, NULL, ids, NULL, o), SWACL_INVALID_ARG);
+    cr_assert_eq(swacl_session_step(s, INT_MAX, n1, ids, NULL, o), SWACL_INVALID_ARG);
+    cr_assert_eq(swacl_session_step(s, INT_MAX, nmax, ids, NULL, o), SWACL_INVALID_ARG);
+    cr_assert(strstr(swacl_ctx_errmsg(ref.ctx), "too large") != NULL, "%s", swacl_ctx_errmsg(ref.ctx));
+    cr_assert_eq(swacl_session_step(s, INT_MAX / 4 + 1, n1, ids, NULL, o), SWACL_INVALID_ARG);
+    cr_assert_eq(swacl_session_step(s, 0, NULL, ids, NULL, o), SWACL_INVALID_ARG);
+    cr_assert_eq(swacl_session_step(s, 1, nmax, ids, NULL, o), SWACL_INVALID_ARG);
+    cr_assert_eq(swacl_session_pos(s, 0), 0, "refused steps do not advance");
+    /* T = 2 with one new token: the padded id is not read (or validated) */
+    cr_assert(swacl_session_step(s, 2, n1, ids, NULL, o) == SWACL_OK, "%s", swacl_ctx_errmsg(ref.ctx));
+    swacl_session_reset(s);
+    cr_assert(swacl_session_step(s, 1, NULL, ids, NULL, o1) == SWACL_OK, "%s", swacl_ctx_errmsg(ref.ctx));
+    cr_assert_eq(memcmp(o, o1, (size_t)V * sizeof *o), 0, "padding changed the output");
+    swacl_session_destroy(s);
+
+    /* positions near INT_MAX, by the step check itself (no session gets
+     * there in a test) */
+    char why[256];
+    int pos[2] = {INT_MAX - 1, 0}, nn[2] = {1, 1};
+    cr_assert_eq(sched_step_check(1, 1, nn, pos, INT_MAX, 0, why, sizeof why), SWACL_OK, "%s", why);
+    nn[0] = 2;
+    cr_assert_eq(sched_step_check(1, 2, nn, pos, INT_MAX, 0, why, sizeof why), SWACL_INVALID_ARG);
+    cr_assert(strstr(why, "positions") != NULL, "%s", why);
+    cr_assert_eq(sched_step_check(1, 2, nn, pos, INT_MAX, 1, why, sizeof why), SWACL_INVALID_ARG);
+    cr_assert(strstr(why, "max_ctx") != NULL, "%s", why);
+    cr_assert_eq(sched_step_check(1, 2, NULL, pos, INT_MAX, 0, why, sizeof why), SWACL_INVALID_ARG);
+    pos[0] = INT_MAX;
+    nn[0] = 0;
+    cr_assert_eq(sched_step_check(2, 1, nn, pos, INT_MAX, 1, why, sizeof why), SWACL_OK, "%s", why);
+    nn[0] = INT_MAX;
+    cr_assert_eq(sched_step_check(1, INT_MAX, nn, pos, INT_MAX, 0, why, sizeof why), SWACL_INVALID_ARG);
+    pos[0] = 5;
+    nn[0] = 3;
+    cr_assert_eq(sched_step_check(1, 3, nn, pos, 8, 1, why, sizeof why), SWACL_OK, "%s", why);
+    nn[0] = 4;
+    cr_assert_eq(sched_step_check(1, 4, nn, pos, 8, 1, why, sizeof why), SWACL_INVALID_ARG);
+    nn[0] = -1;
+    cr_assert_eq(sched_step_check(1, 4, nn, pos, 8, 1, why, sizeof why), SWACL_INVALID_ARG);
+    cr_assert_eq(sched_step_check(2, INT_MAX / 8 + 1, NULL, pos, INT_MAX, 0, why, sizeof why), SWACL_INVALID_ARG);
+    free(o);
+    free(o1);
+    rig_close(&ref);
+    swacl_weights_destroy(w);
 }

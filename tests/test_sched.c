@@ -8,6 +8,8 @@
  *             the CPU reference; pipeline decode (session: chunked prefill,
  *             single-token steps, a ragged step) equals the reference
  *             session.
+ *   solo:     a one-stage pipeline session equals swacl_session on the
+ *             same device (NMSE <= 1e-10): one executor behind both APIs.
  *   links:    three stages "a,a,b" with device-copy links (one shared
  *             OpenCL context) and with host-staged links: prefill and a
  *             decode session equal the reference; describe names each link.
@@ -233,6 +235,134 @@ ParameterizedTest(split_case *sc, split, equals_single_device, .timeout = 300)
     swacl_model_destroy(mr);
     swacl_ctx_destroy(dctx);
     swacl_ctx_destroy(rctx);
+    swacl_pipeline_destroy(p);
+    swacl_weights_destroy(w);
+}
+
+/* ------------------------------------------------------------------------ */
+/* solo: a one-stage pipeline is the single-device session                   */
+
+typedef struct {
+    char preset[24];
+    int on_device;
+} solo_case;
+
+/* The same executor on the same device: NMSE alone is the gate. */
+static void expect_nmse(const char *what, const float *got, const float *ref, size_t n, double max_nmse)
+{
+    cmp_result r = cmp_arrays(got, ref, n, 0, 0);
+    cr_assert(r.nonfinite == 0 && r.nmse <= max_nmse, "%s: nmse %.3e > %.0e (%d non-finite)", what, r.nmse,
+              max_nmse, r.nonfinite);
+}
+
+ParameterizedTestParameters(solo, pipeline_session_equals_session)
+{
+    static solo_case cases[] = {{"cohere2", 1}, {"rnope-swa", 1}, {"irope-llama4", 1}, {"cohere2", 0},
+                                {"rnope-swa", 0}};
+    return cr_make_param_array(solo_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+/* One device, all layers: swacl_pipeline_session_* and swacl_session_* on
+ * the same device run the same executor, so their outputs agree to NMSE
+ * <= 1e-10 (chunked prefill, decode past the window, a ragged step), and
+ * both refuse a step past max_ctx the same way. */
+ParameterizedTest(solo_case *sc, solo, pipeline_session_equals_session, .timeout = 120)
+{
+    const int W = 4, B = 2, MAXC = 13;
+    swacl_config c = small_preset(sc->preset, W, 4);
+    swacl_weights *w = NULL;
+    cr_assert(swacl_weights_create_random(&c, 5, &w) == SWACL_OK);
+    char a[16], b[16];
+    two_devices(a, b, sizeof a);
+    const char *dev = sc->on_device ? a : "ref";
+    swacl_ctx_params base = test_params();
+    swacl_pipeline *p = NULL;
+    char err[1024];
+    cr_assert(swacl_pipeline_create(dev, "0-3:0", &c, w, &base, &p, err, sizeof err) == SWACL_OK, "%s", err);
+    swacl_ctx_params dp = base;
+    dp.device = dev;
+    swacl_ctx *ctx = NULL;
+    swacl_model *m = NULL;
+    cr_assert(swacl_ctx_create(&dp, &ctx) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+    cr_assert(swacl_model_create(ctx, &c, w, &m) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+    swacl_pipeline_session *ps = NULL;
+    swacl_session *s = NULL;
+    cr_assert(swacl_pipeline_session_create(p, B, MAXC, &ps) == SWACL_OK, "%s", swacl_pipeline_errmsg(p));
+    cr_assert(swacl_session_create(m, B, MAXC, &s) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+
+    const int V = swacl_output_size(&c);
+    int32_t *ids;
+    float *emb;
+    make_input(&c, B, MAXC, 31, &ids, &emb);
+    const size_t din = c.vocab_size > 0 ? 0 : (size_t)c.input_dim;
+    float *op = malloc((size_t)B * V * sizeof *op), *os = malloc((size_t)B * V * sizeof *os);
+    /* prefill 5 tokens in chunks of 2 (ids [B, MAXC]: repack the first 5) */
+    const int T0 = 5;
+    int32_t *pid = ids ? malloc((size_t)B * T0 * sizeof *pid) : NULL;
+    float *pem = emb ? malloc((size_t)B * T0 * din * sizeof *pem) : NULL;
+    for (int bb = 0; bb < B; bb++) {
+        if (pid) memcpy(pid + bb * T0, ids + bb * MAXC, T0 * sizeof *pid);
+        if (pem) memcpy(pem + (size_t)bb * T0 * din, emb + (size_t)bb * MAXC * din, T0 * din * sizeof *pem);
+    }
+    swacl_input in = {.batch = B, .seq = T0, .ids = pid, .embeds = pem};
+    cr_assert(swacl_pipeline_session_prefill(ps, &in, 2, op) == SWACL_OK, "%s", swacl_pipeline_errmsg(p));
+    cr_assert(swacl_session_prefill(s, &in, 2, os) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+    char what[128];
+    snprintf(what, sizeof what, "%s on %s: prefill", sc->preset, dev);
+    expect_nmse(what, op, os, (size_t)B * V, 1e-10);
+    /* decode: one token per step, sequence 1 skipping one step */
+    int pos[2] = {T0, T0};
+    for (int step = 0; pos[0] < MAXC; step++) {
+        int nn[2] = {1, step == 2 ? 0 : 1};
+        int32_t sid[2];
+        float *sem = emb ? malloc((size_t)B * din * sizeof *sem) : NULL;
+        for (int bb = 0; bb < B; bb++) {
+            if (ids) sid[bb] = ids[bb * MAXC + pos[bb]];
+            if (sem) memcpy(sem + bb * din, emb + ((size_t)bb * MAXC + pos[bb]) * din, din * sizeof *sem);
+        }
+        cr_assert(swacl_pipeline_session_step(ps, 1, nn, ids ? sid : NULL, sem, op) == SWACL_OK, "%s",
+                  swacl_pipeline_errmsg(p));
+        cr_assert(swacl_session_step(s, 1, nn, ids ? sid : NULL, sem, os) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+        free(sem);
+        for (int bb = 0; bb < B; bb++) {
+            pos[bb] += nn[bb];
+            cr_assert_eq(swacl_pipeline_session_pos(ps, bb), pos[bb]);
+            cr_assert_eq(swacl_session_pos(s, bb), pos[bb]);
+            if (!nn[bb]) continue; /* row unspecified */
+            snprintf(what, sizeof what, "%s on %s: seq %d @%d", sc->preset, dev, bb, pos[bb]);
+            expect_nmse(what, op + (size_t)bb * V, os + (size_t)bb * V, (size_t)V, 1e-10);
+        }
+    }
+    /* sequence 0 is at max_ctx: a model with a global layer refuses the
+     * next step through both APIs; an all-window one (whole rings, W <
+     * max_ctx) streams on, the two still equal */
+    int nn[2] = {1, 1};
+    int32_t sid[2] = {1, 1};
+    float *sem = emb ? calloc((size_t)B * din, sizeof *sem) : NULL;
+    const int bounded = sched_kv_bounded(&c, MAXC);
+    cr_expect_eq(bounded, strcmp(sc->preset, "rnope-swa") != 0);
+    const swacl_status want = bounded ? SWACL_INVALID_ARG : SWACL_OK;
+    cr_expect_eq(swacl_pipeline_session_step(ps, 1, nn, ids ? sid : NULL, sem, op), want, "%s",
+                 swacl_pipeline_errmsg(p));
+    cr_expect_eq(swacl_session_step(s, 1, nn, ids ? sid : NULL, sem, os), want, "%s", swacl_ctx_errmsg(ctx));
+    if (bounded) {
+        cr_expect(strstr(swacl_pipeline_errmsg(p), "max_ctx") != NULL, "%s", swacl_pipeline_errmsg(p));
+        cr_expect(strstr(swacl_ctx_errmsg(ctx), "max_ctx") != NULL, "%s", swacl_ctx_errmsg(ctx));
+    } else {
+        snprintf(what, sizeof what, "%s on %s: past max_ctx", sc->preset, dev);
+        expect_nmse(what, op, os, (size_t)B * V, 1e-10);
+    }
+    free(sem);
+    free(pid);
+    free(pem);
+    free(op);
+    free(os);
+    free(ids);
+    free(emb);
+    swacl_pipeline_session_destroy(ps);
+    swacl_session_destroy(s);
+    swacl_model_destroy(m);
+    swacl_ctx_destroy(ctx);
     swacl_pipeline_destroy(p);
     swacl_weights_destroy(w);
 }

@@ -1,6 +1,7 @@
 /*
- * graph.h - the executor's internals (model layout, one step of the layer
- * graph). Shared by model.c and the KV-cache session code.
+ * graph.h - the layer graph's internals (model layout, one step of the
+ * layer graph). Shared by model.c and the executor above it (host/sched/:
+ * pipelines, sessions and their KV caches).
  */
 #ifndef SWACL_GRAPH_H
 #define SWACL_GRAPH_H

@@ -228,30 +228,7 @@ swacl_status swacl_config_validate(const swacl_config *c, char *msg, size_t msg_
     return SWACL_OK;
 }
 
-/* Cache slots a layer needs per sequence at context n_ctx. */
-int swacl_layer_cache_cap(const swacl_layer_spec *l, int n_ctx)
-{
-    if (l->span == SWACL_SPAN_GLOBAL) return n_ctx;
-    return l->span_size < n_ctx ? l->span_size : n_ctx;
-}
-
-uint64_t swacl_kv_bytes(const swacl_config *c, int batch, int n_ctx, uint64_t *global_bytes,
-                        uint64_t *window_bytes)
-{
-    uint64_t g = 0, w = 0;
-    if (c && batch > 0 && n_ctx > 0) {
-        uint64_t per_pos = 2ull * (uint64_t)c->n_kv_heads * (uint64_t)c->head_dim * sizeof(float);
-        for (int i = 0; i < c->n_layers && i < SWACL_MAX_LAYERS; i++) {
-            uint64_t b = per_pos * (uint64_t)batch *
-                         (uint64_t)swacl_layer_cache_cap(&c->layers[i], n_ctx);
-            if (c->layers[i].span == SWACL_SPAN_GLOBAL) g += b;
-            else w += b;
-        }
-    }
-    if (global_bytes) *global_bytes = g;
-    if (window_bytes) *window_bytes = w;
-    return g + w;
-}
+/* swacl_layer_cache_cap, swacl_kv_bytes: host/sched/kv.c (KV sizing in one place). */
 
 /* ------------------------------------------------------------------------ */
 /* Tensor names (HF module paths) a config needs.                            */

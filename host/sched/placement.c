@@ -1,6 +1,6 @@
 /*
  * placement.c - where each layer runs (the pipeline's counterpart of
- * ggml's scheduler passes; pipeline.c executes the result):
+ * ggml's scheduler passes; run.c executes the result):
  *
  *   1. SPEC   "0-3:0,4-7:1": layer ranges -> index into the device list,
  *             validated (each layer once, in order, one contiguous range
@@ -11,8 +11,9 @@
  *             binaries, then split contiguous ranges to minimise the
  *             slowest stage (dynamic programming over split points) subject
  *             to each stage fitting its device's memory.
- *   3. fit    weights + activations (+ KV) of a stage against the device's
- *             global memory, largest buffer against max alloc.
+ *   3. fit    weights + activations (+ KV, sized by kv.c) of a stage
+ *             against the device's global memory, largest buffer against
+ *             max alloc.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
@@ -156,12 +157,9 @@ uint64_t sched_stage_bytes(const swacl_config *c, int l0, int l1, int plan_rows,
         if (lg > biggest) biggest = lg;
     }
     if (kv_batch > 0) {
-        for (int l = l0; l < l1; l++) {
-            uint64_t one = (uint64_t)kv_batch * (uint64_t)swacl_layer_cache_cap(&c->layers[l], kv_ctx) * KV *
-                           sizeof(float);
-            bytes += 2 * one;
-            if (one > biggest) biggest = one;
-        }
+        uint64_t kv_max = 0;
+        bytes += sched_kv_range_bytes(c, l0, l1, kv_batch, kv_ctx, &kv_max);
+        if (kv_max > biggest) biggest = kv_max;
     }
     if (maxt > biggest) biggest = maxt;
     if (max_buf) *max_buf = biggest;

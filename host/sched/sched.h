@@ -1,10 +1,22 @@
 /*
- * sched.h - internals of the multi-device pipeline (include/swacl.h,
- * "Pipeline"): placement (placement.c: SPEC parsing, calibration with its
- * JSON cache, the balanced contiguous split, the memory-fit check) and the
- * executor (pipeline.c: stages, one host thread per stage, micro-batches).
- * Tests reach the hooks here (a fake memory budget) through
- * swacl_pipeline_create_ex.
+ * sched.h - the executor above the layer graph (include/swacl.h,
+ * "Session" and "Pipeline"). One executor: a pipeline of stages, each a
+ * model holding a contiguous layer range; a single device is a pipeline of
+ * one stage (sched_pipeline_solo), so swacl_session_* and
+ * swacl_pipeline_session_* are one implementation (session.c).
+ *
+ *   pipeline.c   create / destroy / describe, the device list, the fit
+ *                check, the one-stage pipeline, error recording
+ *   run.c        execution: one host thread per stage, micro-batches,
+ *                links between stages (device copy or host staging)
+ *   session.c    KV-cache sessions: step validation, stepping, chunked
+ *                prefill (both public session APIs)
+ *   kv.c         KV-cache sizing and allocation (the only place)
+ *   placement.c  where layers run: SPEC parsing, calibration with its JSON
+ *                cache, the balanced contiguous split, stage bytes
+ *
+ * Tests reach the hooks here (a fake memory budget, the step check)
+ * through swacl_pipeline_create_ex and sched_step_check.
  */
 #ifndef SWACL_SCHED_H
 #define SWACL_SCHED_H
@@ -42,6 +54,121 @@ swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement
                                       const swacl_config *cfg, const swacl_weights *weights,
                                       const swacl_ctx_params *base, const swacl_sched_opts *opts,
                                       swacl_pipeline **out, char *err, size_t err_len);
+
+/* ------------------------------------------------------------------------ */
+/* The pipeline (pipeline.c, run.c).                                         */
+
+typedef struct {
+    int dev;                 /* index into the device list                  */
+    int l0, l1;              /* layers [l0, l1)                             */
+    swacl_ctx *ctx;
+    swacl_model *m;
+    uint64_t weight_bytes;
+    double busy_s;           /* device seconds (host seconds for ref)       */
+    int link_in;             /* SCHED_LINK_*: how x reaches this stage      */
+} sched_stage;
+
+typedef struct {
+    char sel[64];            /* selector ("0", "ref", ...)                  */
+    char name[256];
+    uint64_t mem, max_alloc; /* budget the fit check uses (0: unchecked)    */
+} sched_device;
+
+struct swacl_pipeline {
+    swacl_config cfg;
+    int n_dev;
+    sched_device *dev;
+    int n_stages;
+    sched_stage *st;         /* [n_stages] in layer order                   */
+    int *stage_of_layer;     /* [n_layers]                                  */
+    int micro_batches;       /* 0 = auto                                    */
+    int plan_rows;
+    int fail_stage;          /* test hook (swacl_sched_opts)                */
+    /* solo: the one-stage pipeline of a swacl_session, over the caller's
+     * model; it borrows the model and its context, records errors on that
+     * context and skips the busy-time marks */
+    int solo;
+    swacl_share *share;      /* shared OpenCL contexts (NULL: none)         */
+    swacl_buf *pin;          /* host-link staging: pinned, of pin_be        */
+    swacl_backend *pin_be;
+    float *pin_ptr;          /* mapped pin, or malloc'd when pin is NULL    */
+    size_t pin_bytes;
+    char errmsg[SWACL_ERRMSG_LEN];
+};
+
+/* A pipeline of one stage over m (borrowed: m and its context outlive it).
+ * Errors go to m's context. */
+swacl_status sched_pipeline_solo(swacl_model *m, swacl_pipeline **out);
+
+/* Error recording, in one place: a pipeline's message (the solo pipeline's
+ * goes to its model's context). sched_fail_stage records stage k's context
+ * message, naming the stage when the pipeline has several. */
+void sched_clear_error(swacl_pipeline *p);
+swacl_status sched_fail(swacl_pipeline *p, swacl_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+swacl_status sched_fail_stage(swacl_pipeline *p, int k, swacl_status st);
+/* swacl_graph_check_input on the first stage, its message as the pipeline's. */
+swacl_status sched_check_input(swacl_pipeline *p, const swacl_input *in);
+
+/* Each stage's weights + activations + its layers' KV for a session of
+ * batch x max_ctx fit its device (devices of unknown memory: unchecked). */
+swacl_status sched_session_fits(swacl_pipeline *p, int batch, int max_ctx);
+/* Micro-batches a call over B sequences is cut into. */
+int sched_micro_batches(const swacl_pipeline *p, int B);
+
+/* One micro-batch of a run: sequences [b0, b0+nb). */
+typedef struct {
+    int b0, nb;
+    const int *pos0, *n_new; /* [nb]                                        */
+    const int32_t *ids;      /* [nb*T] or NULL                              */
+    const float *embeds;     /* [nb*T, Din] or NULL                         */
+    swacl_kv_layer *kv;      /* [n_layers] for this micro-batch, or NULL    */
+    float *x;                /* host staging [nb*T, D] (host links)         */
+    float *out;              /* output slice                                */
+    swacl_event *ready;      /* device link: the producer's x is complete   */
+} sched_job;
+
+/* Run T rows of every job through every stage: the calling thread runs
+ * stage 0, one more thread per further stage; jobs' x from sched_staging. */
+swacl_status sched_run(swacl_pipeline *p, int T, int all_positions, sched_job *jobs, int n_jobs);
+/* Host staging for host links, [bytes], kept across calls. NULL (and *oom
+ * = 0) when no link goes through the host. */
+float *sched_staging(swacl_pipeline *p, size_t bytes, int *oom);
+
+/* ------------------------------------------------------------------------ */
+/* kv.c: KV-cache sizing and allocation.                                     */
+/*                                                                           */
+/* Per layer, per sequence (swacl_layer_cache_cap, internal.h):              */
+/*   GLOBAL  max_ctx slots                                                   */
+/*   WINDOW  a ring of min(W, max_ctx)                                       */
+/*   CHUNK   a ring of min(C, max_ctx)                                       */
+
+/* 1 when a session of max_ctx must stop at max_ctx positions: a GLOBAL
+ * layer, or a ring cut below its span by max_ctx. Else the rings stream
+ * forever (up to INT_MAX positions). */
+int sched_kv_bounded(const swacl_config *c, int max_ctx);
+/* KV bytes (K + V) of layers [l0, l1) for batch x max_ctx; *max_buf (may
+ * be NULL) = the largest single buffer. */
+uint64_t sched_kv_range_bytes(const swacl_config *c, int l0, int l1, int batch, int max_ctx,
+                              uint64_t *max_buf);
+/* Allocate layer l's K and V on be for batch x max_ctx; *bytes = K + V
+ * bytes (also on failure, for the message). */
+swacl_status sched_kv_alloc(swacl_backend *be, const swacl_config *c, int l, int batch,
+                            int max_ctx, swacl_kv_layer *kv, uint64_t *bytes);
+void sched_kv_free(swacl_backend *be, swacl_kv_layer *kv);
+
+/* ------------------------------------------------------------------------ */
+/* session.c                                                                 */
+
+/* Can a step of T rows per sequence append n_new[b] (n_new NULL: T) tokens
+ * to each of B sequences now at pos[b]? Bounded sessions stop at max_ctx,
+ * every session at INT_MAX positions; B*T rows must be addressable. No sum
+ * can overflow. SWACL_OK, or SWACL_INVALID_ARG with the reason in why. */
+swacl_status sched_step_check(int B, int T, const int *n_new, const int *pos, int max_ctx,
+                              int bounded, char *why, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* placement.c                                                               */
