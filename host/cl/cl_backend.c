@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cl/cl_internal.h"
+#include "common/env.h"
 
 struct swacl_buf {
     cl_mem mem;
@@ -824,7 +825,7 @@ static void cl_free(swacl_backend *base)
                 "swacl: warning: %ld device buffer(s) (%zu bytes) were still allocated when the "
                 "context was destroyed; destroy models and sessions first\n",
                 be->live_bufs, be->live_bytes);
-        const char *strict = getenv("SWACL_STRICT_LEAKS");
+        const char *strict = swacl_env(SWACL_ENV_STRICT_LEAKS);
         if (strict && strict[0] == '1') abort(); /* CI: make it a failure */
     }
     free(be);
