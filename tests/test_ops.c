@@ -19,7 +19,6 @@
  *   act / add / scale  atol 1e-6, rtol 1e-6, nmse 1e-12.
  *   embed / gather_rows / kv_store  exact (pure copies).
  */
-#define _POSIX_C_SOURCE 200112L /* setenv */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <math.h>
@@ -39,6 +38,17 @@ static pair_t pair_open(void)
 {
     pair_t p;
     p.clc = test_cl_ctx();
+    p.refc = test_ref_ctx();
+    p.cl = p.clc->be;
+    p.ref = p.refc->be;
+    return p;
+}
+
+/* The same with the OpenCL side's kernel variants forced. */
+static pair_t pair_open_kernels(const swacl_kernel_params *k)
+{
+    pair_t p;
+    p.clc = test_cl_ctx_kernels(k);
     p.refc = test_ref_ctx();
     p.cl = p.clc->be;
     p.ref = p.refc->be;
@@ -144,13 +154,18 @@ static attn_case attn_cases[] = {
 };
 
 /* kernel: "row" (attn_fwd_row), "tiled" (attn_fwd, the local-memory / GPU
- * version) or "blk" (attn_fwd_blk, the CPU version); the backend reads
- * SWACL_ATTN_KERNEL at creation. T == 1 cases with more than 1024 keys take
+ * version) or "blk" (attn_fwd_blk, the CPU version), forced through
+ * swacl_ctx_params.kernels.attn. T == 1 cases with more than 1024 keys take
  * the split-K decode path (attn_split_blk + attn_merge) with any of them. */
 static void check_attention(const attn_case *c, const char *kernel)
 {
-    cr_assert(setenv("SWACL_ATTN_KERNEL", kernel, 1) == 0);
-    pair_t P = pair_open();
+    swacl_kernel_params kp = {.attn = !strcmp(kernel, "row")     ? SWACL_ATTN_KERNEL_ROW
+                                      : !strcmp(kernel, "tiled") ? SWACL_ATTN_KERNEL_TILED
+                                                                 : SWACL_ATTN_KERNEL_BLK};
+    pair_t P = pair_open_kernels(&kp);
+    swacl_kernel_params used;
+    cr_assert_eq(swacl_ctx_kernel_params(P.clc, &used), SWACL_OK);
+    cr_assert_eq(used.attn, kp.attn, "attention kernel %d, asked for %s", (int)used.attn, kernel);
     const size_t rows = (size_t)c->B * c->T;
     const size_t nq = rows * c->H * c->d, nkv = rows * c->Hkv * c->d;
     const size_t ncache = c->cap ? (size_t)c->B * c->cap * c->Hkv * c->d : 0;
@@ -315,11 +330,15 @@ ParameterizedTestParameters(ops, norm)
 }
 
 /* kernel: "row" (norm_row, the CPU choice) or "wg" (norm_wg, the GPU
- * choice); the backend reads SWACL_NORM_KERNEL at creation. */
+ * choice), forced through swacl_ctx_params.kernels.norm. */
 static void check_norm(const norm_case *c, const char *kernel)
 {
-    cr_assert(setenv("SWACL_NORM_KERNEL", kernel, 1) == 0);
-    pair_t P = pair_open();
+    swacl_kernel_params kp = {.norm = !strcmp(kernel, "row") ? SWACL_NORM_KERNEL_ROW
+                                                             : SWACL_NORM_KERNEL_WG};
+    pair_t P = pair_open_kernels(&kp);
+    swacl_kernel_params used;
+    cr_assert_eq(swacl_ctx_kernel_params(P.clc, &used), SWACL_OK);
+    cr_assert_eq(used.norm, kp.norm, "norm kernel %d, asked for %s", (int)used.norm, kernel);
     const size_t nx = (size_t)c->rows * c->n;
     float *x = rand_floats(nx, 31, 2.0f), *w = rand_floats((size_t)c->n, 32, 1.5f);
     float *b = rand_floats((size_t)c->n, 33, 1.0f);
