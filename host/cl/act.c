@@ -6,7 +6,7 @@
 #define ELT_LX 64 /* local size: kernels_cl/act.cl default */
 
 swacl_status swacl_cl_op_act(swacl_backend *base, swacl_ffn kind, swacl_buf *out,
-                           const swacl_buf *gate, const swacl_buf *up, size_t n)
+                             const swacl_buf *gate, const swacl_buf *up, size_t n)
 {
     swacl_cl_be *be = (swacl_cl_be *)base;
     swacl_ctx *ctx = base->ctx;

@@ -58,10 +58,11 @@ static swacl_status attn_split(swacl_cl_be *be, const swacl_attn_args *a, cl_mem
     SWACL_TRY(swacl_cl_kernel(be, "attn", opts, "attn_split_blk", &k));
     int temp = (int)a->temp;
     float scale = a->scale, p0 = a->temp_p0, p1 = a->temp_p1;
-    swacl_karg ka[] = {KA(a->q->mem), KA(a->k->mem), KA(a->v->mem), KA(kcm),    KA(vcm),
-                 KA(meta),      KA(be->attn_part), KA(a->B),  KA(a->T),   KA(a->H),
-                 KA(a->Hkv),    KA(cap),       KA(span),      KA(S),      KA(scale),
-                 KA(temp),      KA(p0),        KA(p1),        KA(nsplit), KA(chunk)};
+    swacl_karg ka[] = {KA(a->q->mem), KA(a->k->mem), KA(a->v->mem),     KA(kcm),
+                       KA(vcm),       KA(meta),      KA(be->attn_part), KA(a->B),
+                       KA(a->T),      KA(a->H),      KA(a->Hkv),        KA(cap),
+                       KA(span),      KA(S),         KA(scale),         KA(temp),
+                       KA(p0),        KA(p1),        KA(nsplit),        KA(chunk)};
     SWACL_TRY(swacl_cl_set_args(be, k, ka, 20));
     size_t g[3] = {(size_t)nsplit, (size_t)nhb, (size_t)a->B};
     size_t l[3] = {1, 1, 1};
@@ -69,8 +70,8 @@ static swacl_status attn_split(swacl_cl_be *be, const swacl_attn_args *a, cl_mem
     cl_kernel km;
     snprintf(opts, sizeof opts, "-DHEAD_DIM=%d", a->d);
     SWACL_TRY(swacl_cl_kernel(be, "attn", opts, "attn_merge", &km));
-    swacl_karg kb[] = {KA(be->attn_part), KA(meta), KA(a->out->mem), KA(a->B), KA(a->T), KA(a->H),
-                 KA(nsplit)};
+    swacl_karg kb[] = {KA(be->attn_part), KA(meta), KA(a->out->mem), KA(a->B),
+                       KA(a->T),          KA(a->H), KA(nsplit)};
     SWACL_TRY(swacl_cl_set_args(be, km, kb, 7));
     size_t gm[2] = {(size_t)a->H, (size_t)a->B};
     size_t lm[2] = {1, 1};
@@ -85,17 +86,18 @@ swacl_status swacl_cl_op_attention(swacl_backend *base, const swacl_attn_args *a
     SWACL_FAIL_IF(ctx, a->d != 32 && a->d != 64 && a->d != 128, SWACL_UNSUPPORTED,
                   "attention: head_dim %d is not supported by the OpenCL backend (32, 64 or 128)",
                   a->d);
-    SWACL_FAIL_IF(ctx, a->B < 0 || a->T < 0 || a->H <= 0 || a->Hkv <= 0 || a->H % a->Hkv,
-                  SWACL_INVALID_ARG,
-                  "attention: bad shape B=%d T=%d H=%d Hkv=%d (Hkv must divide H)", a->B, a->T,
-                  a->H, a->Hkv);
-    SWACL_FAIL_IF(ctx, a->span != SWACL_SPAN_GLOBAL && a->span != SWACL_SPAN_WINDOW &&
-                           a->span != SWACL_SPAN_CHUNK,
+    SWACL_FAIL_IF(
+        ctx, a->B < 0 || a->T < 0 || a->H <= 0 || a->Hkv <= 0 || a->H % a->Hkv, SWACL_INVALID_ARG,
+        "attention: bad shape B=%d T=%d H=%d Hkv=%d (Hkv must divide H)", a->B, a->T, a->H, a->Hkv);
+    SWACL_FAIL_IF(ctx,
+                  a->span != SWACL_SPAN_GLOBAL && a->span != SWACL_SPAN_WINDOW &&
+                      a->span != SWACL_SPAN_CHUNK,
                   SWACL_INVALID_ARG, "attention: unknown span %d", (int)a->span);
     SWACL_FAIL_IF(ctx, a->span != SWACL_SPAN_GLOBAL && a->span_size < 1, SWACL_INVALID_ARG,
                   "attention: span_size %d must be >= 1", a->span_size);
-    SWACL_FAIL_IF(ctx, a->temp != SWACL_TEMP_NONE && a->temp != SWACL_TEMP_LLAMA4 &&
-                           a->temp != SWACL_TEMP_LOG_RATIO,
+    SWACL_FAIL_IF(ctx,
+                  a->temp != SWACL_TEMP_NONE && a->temp != SWACL_TEMP_LLAMA4 &&
+                      a->temp != SWACL_TEMP_LOG_RATIO,
                   SWACL_INVALID_ARG, "attention: unknown temperature rule %d", (int)a->temp);
     SWACL_FAIL_IF(ctx, a->temp != SWACL_TEMP_NONE && !(a->temp_p0 > 0.0f), SWACL_INVALID_ARG,
                   "attention: temperature p0 %g must be > 0", (double)a->temp_p0);
@@ -104,8 +106,8 @@ swacl_status swacl_cl_op_attention(swacl_backend *base, const swacl_attn_args *a
     int need_cache = 0, max_range = 0;
     for (int b = 0; b < a->B; b++) {
         SWACL_FAIL_IF(ctx, a->pos0[b] < 0 || a->n_new[b] < 0 || a->n_new[b] > a->T,
-                      SWACL_INVALID_ARG, "attention: sequence %d has pos0 %d, n_new %d (T %d)",
-                      b, a->pos0[b], a->n_new[b], a->T);
+                      SWACL_INVALID_ARG, "attention: sequence %d has pos0 %d, n_new %d (T %d)", b,
+                      a->pos0[b], a->n_new[b], a->T);
         /* the first query of b has the smallest lo: the cache is read
          * only when that lo lies before pos0 (e.g. never for W = 1) */
         int p = a->pos0[b], lo = 0;
@@ -165,10 +167,10 @@ swacl_status swacl_cl_op_attention(swacl_backend *base, const swacl_attn_args *a
     SWACL_TRY(swacl_cl_kernel(be, "attn", opts, kname, &k));
     int temp = (int)a->temp;
     float scale = a->scale, p0 = a->temp_p0, p1 = a->temp_p1;
-    swacl_karg ka[] = {KA(a->q->mem), KA(a->k->mem), KA(a->v->mem), KA(kcm),   KA(vcm),
-                 KA(meta),      KA(a->out->mem), KA(a->B),    KA(a->T),  KA(a->H),
-                 KA(a->Hkv),    KA(cap),       KA(span),      KA(S),     KA(scale),
-                 KA(temp),      KA(p0),        KA(p1)};
+    swacl_karg ka[] = {KA(a->q->mem), KA(a->k->mem),   KA(a->v->mem), KA(kcm),  KA(vcm),
+                       KA(meta),      KA(a->out->mem), KA(a->B),      KA(a->T), KA(a->H),
+                       KA(a->Hkv),    KA(cap),         KA(span),      KA(S),    KA(scale),
+                       KA(temp),      KA(p0),          KA(p1)};
     SWACL_TRY(swacl_cl_set_args(be, k, ka, 18));
     size_t g[3] = {gx, gy, (size_t)a->B};
     size_t l[3] = {lx, 1, 1};

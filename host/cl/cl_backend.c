@@ -118,7 +118,7 @@ swacl_status swacl_cl_upload(swacl_cl_be *be, const void *src, size_t bytes, cl_
 
 /* pos0[B] then n_new[B] (n_new may be NULL: all T). */
 swacl_status swacl_cl_upload_meta(swacl_cl_be *be, const int *pos0, const int *n_new, int B, int T,
-                                cl_mem *out)
+                                  cl_mem *out)
 {
     int stackbuf[64] = {0};
     int *m = 2 * B <= 64 ? stackbuf : malloc(sizeof(int) * 2 * (size_t)B);
@@ -135,8 +135,8 @@ swacl_status swacl_cl_upload_meta(swacl_cl_be *be, const int *pos0, const int *n
 /* ------------------------------------------------------------------------ */
 /* memory                                                                    */
 
-swacl_status swacl_cl_check_buf(swacl_cl_be *be, const char *op, const char *what, const swacl_buf *b,
-                              size_t n_floats)
+swacl_status swacl_cl_check_buf(swacl_cl_be *be, const char *op, const char *what,
+                                const swacl_buf *b, size_t n_floats)
 {
     SWACL_FAIL_IF(be->base.ctx, !b, SWACL_INVALID_ARG, "%s: buffer %s is NULL", op, what);
     SWACL_FAIL_IF(be->base.ctx, n_floats > b->size / sizeof(float), SWACL_INVALID_ARG,

@@ -33,7 +33,7 @@ typedef struct {
 
 typedef struct {
     cl_mem mem;
-    size_t cap;  /* bytes of mem and host */
+    size_t cap; /* bytes of mem and host */
     void *host;
     cl_event ev; /* last write from host into mem (or NULL) */
 } swacl_cl_scratch;
@@ -49,8 +49,8 @@ typedef struct {
     /* kernel variants and launch shapes: the device class's table row with
      * the context's overrides (no AUTO, no zero; cl_params.c) */
     swacl_kernel_params kp;
-    const char *kp_row;   /* the table row's name                          */
-    cl_mem attn_part;     /* split-K attention partials, lazy (attn.c)      */
+    const char *kp_row; /* the table row's name                          */
+    cl_mem attn_part;   /* split-K attention partials, lazy (attn.c)      */
     size_t attn_part_bytes;
     /* buffers handed out and not yet freed: LSan cannot see a forgotten
      * cl_mem (its allocation stack is inside the driver, which the CI
@@ -82,8 +82,8 @@ swacl_status swacl_cl_launch(swacl_cl_be *be, cl_kernel k, cl_uint dims, const s
  * of backend-owned device buffers without stalling the queue. */
 swacl_status swacl_cl_upload(swacl_cl_be *be, const void *src, size_t bytes, cl_mem *out);
 /* pos0[B] then n_new[B] (n_new NULL: all T) as one int array. */
-swacl_status swacl_cl_upload_meta(swacl_cl_be *be, const int *pos0, const int *n_new, int B,
-                                  int T, cl_mem *out);
+swacl_status swacl_cl_upload_meta(swacl_cl_be *be, const int *pos0, const int *n_new, int B, int T,
+                                  cl_mem *out);
 
 /* b non-NULL and holding at least n_floats; else SWACL_INVALID_ARG naming
  * op and what. */
@@ -97,8 +97,8 @@ swacl_status swacl_cl_op_matmul(swacl_backend *base, swacl_buf *y, const swacl_b
                                 int accumulate);
 /* norm.c */
 swacl_status swacl_cl_op_norm(swacl_backend *base, swacl_norm kind, swacl_buf *y,
-                              const swacl_buf *x, const swacl_buf *w, const swacl_buf *b,
-                              int rows, int n, float eps);
+                              const swacl_buf *x, const swacl_buf *w, const swacl_buf *b, int rows,
+                              int n, float eps);
 /* rope.c */
 swacl_status swacl_cl_op_rope(swacl_backend *base, swacl_buf *x, int B, int T, int nh, int d,
                               const int *pos0, swacl_pos layout, float theta);

@@ -32,18 +32,48 @@ typedef struct {
 } kp_row;
 
 static const kp_row k_rows[] = {
-    {"cpu", "cpu", NULL,
-     {.attn = SWACL_ATTN_KERNEL_BLK, .norm = SWACL_NORM_KERNEL_ROW, .attn_bq = 16, .attn_bk = 32,
-      .attn_bk_d128 = 32, .attn_row_lx = 8, .attn_blk_qb = 4, .attn_blk_kt = 32,
-      .attn_blk_lx = 1, .norm_wg_lx = 64, .norm_row_lx = 8}},
-    {"gpu", "gpu", NULL,
-     {.attn = SWACL_ATTN_KERNEL_TILED, .norm = SWACL_NORM_KERNEL_WG, .attn_bq = 32, .attn_bk = 32,
-      .attn_bk_d128 = 16, .attn_row_lx = 8, .attn_blk_qb = 4, .attn_blk_kt = 32,
-      .attn_blk_lx = 1, .norm_wg_lx = 64, .norm_row_lx = 8}},
-    {"other", NULL, NULL,
-     {.attn = SWACL_ATTN_KERNEL_TILED, .norm = SWACL_NORM_KERNEL_WG, .attn_bq = 32, .attn_bk = 32,
-      .attn_bk_d128 = 16, .attn_row_lx = 8, .attn_blk_qb = 4, .attn_blk_kt = 32,
-      .attn_blk_lx = 1, .norm_wg_lx = 64, .norm_row_lx = 8}},
+    {"cpu",
+     "cpu",
+     NULL,
+     {.attn = SWACL_ATTN_KERNEL_BLK,
+      .norm = SWACL_NORM_KERNEL_ROW,
+      .attn_bq = 16,
+      .attn_bk = 32,
+      .attn_bk_d128 = 32,
+      .attn_row_lx = 8,
+      .attn_blk_qb = 4,
+      .attn_blk_kt = 32,
+      .attn_blk_lx = 1,
+      .norm_wg_lx = 64,
+      .norm_row_lx = 8}},
+    {"gpu",
+     "gpu",
+     NULL,
+     {.attn = SWACL_ATTN_KERNEL_TILED,
+      .norm = SWACL_NORM_KERNEL_WG,
+      .attn_bq = 32,
+      .attn_bk = 32,
+      .attn_bk_d128 = 16,
+      .attn_row_lx = 8,
+      .attn_blk_qb = 4,
+      .attn_blk_kt = 32,
+      .attn_blk_lx = 1,
+      .norm_wg_lx = 64,
+      .norm_row_lx = 8}},
+    {"other",
+     NULL,
+     NULL,
+     {.attn = SWACL_ATTN_KERNEL_TILED,
+      .norm = SWACL_NORM_KERNEL_WG,
+      .attn_bq = 32,
+      .attn_bk = 32,
+      .attn_bk_d128 = 16,
+      .attn_row_lx = 8,
+      .attn_blk_qb = 4,
+      .attn_blk_kt = 32,
+      .attn_blk_lx = 1,
+      .norm_wg_lx = 64,
+      .norm_row_lx = 8}},
 };
 
 const char *swacl_attn_kernel_name(swacl_attn_kernel k)
@@ -93,19 +123,20 @@ const swacl_kernel_params *swacl_kernel_params_row(const swacl_device_info *info
 }
 
 /* One integer field: 0 (table) or within [lo, hi]. */
-#define KP_RANGE(ctx, k, field, lo, hi)                                        \
-    SWACL_FAIL_IF(ctx, (k)->field != 0 && ((k)->field < (lo) || (k)->field > (hi)),  \
-                  SWACL_INVALID_ARG, "kernels." #field " = %d: must be 0 (the device "   \
-                  "default) or %d..%d", (k)->field, (lo), (hi))
+#define KP_RANGE(ctx, k, field, lo, hi)                                                            \
+    SWACL_FAIL_IF(ctx, (k)->field != 0 && ((k)->field < (lo) || (k)->field > (hi)),                \
+                  SWACL_INVALID_ARG,                                                               \
+                  "kernels." #field " = %d: must be 0 (the device default) or %d..%d", (k)->field, \
+                  (lo), (hi))
 
 swacl_status swacl_kernel_params_check(swacl_ctx *ctx, const swacl_kernel_params *k)
 {
     if (!k) return SWACL_OK;
-    SWACL_FAIL_IF(ctx, k->attn < SWACL_ATTN_KERNEL_AUTO || k->attn > SWACL_ATTN_KERNEL_BLK,
-                  SWACL_INVALID_ARG,
-                  "kernels.attn = %d: not a swacl_attn_kernel (AUTO, TILED, ROW or BLK)",
-                  (int)k->attn);
-    SWACL_FAIL_IF(ctx, k->norm < SWACL_NORM_KERNEL_AUTO || k->norm > SWACL_NORM_KERNEL_WG,
+    /* (int): a caller may store any int in an enum field */
+    SWACL_FAIL_IF(
+        ctx, (int)k->attn < 0 || (int)k->attn > (int)SWACL_ATTN_KERNEL_BLK, SWACL_INVALID_ARG,
+        "kernels.attn = %d: not a swacl_attn_kernel (AUTO, TILED, ROW or BLK)", (int)k->attn);
+    SWACL_FAIL_IF(ctx, (int)k->norm < 0 || (int)k->norm > (int)SWACL_NORM_KERNEL_WG,
                   SWACL_INVALID_ARG, "kernels.norm = %d: not a swacl_norm_kernel (AUTO, ROW or WG)",
                   (int)k->norm);
     KP_RANGE(ctx, k, attn_bq, 1, 256);
@@ -129,43 +160,54 @@ swacl_status swacl_kernel_params_check(swacl_ctx *ctx, const swacl_kernel_params
 
 /* An overridden work-group size field against the device's maximum (the
  * table's own values are not second-guessed). */
-#define KP_WG(ctx, out, field, info)                                           \
-    SWACL_FAIL_IF(ctx, over->field && (info)->max_work_group_size &&          \
-                           (size_t)(out)->field > (info)->max_work_group_size,          \
-                  SWACL_INVALID_ARG,                                           \
-                  "kernels." #field " = %d exceeds the device's maximum work-group size %zu", \
+#define KP_WG(ctx, over, out, field, info)                                                         \
+    SWACL_FAIL_IF(ctx,                                                                             \
+                  (over)->field && (info)->max_work_group_size &&                                  \
+                      (size_t)(out)->field > (info)->max_work_group_size,                          \
+                  SWACL_INVALID_ARG,                                                               \
+                  "kernels." #field " = %d exceeds the device's maximum work-group size %zu",      \
                   (out)->field, (info)->max_work_group_size)
 
 swacl_status swacl_kernel_params_resolve(swacl_ctx *ctx, const swacl_device_info *info,
-                                         const swacl_kernel_params *over,
-                                         swacl_kernel_params *out, const char **row_name)
+                                         const swacl_kernel_params *over, swacl_kernel_params *out,
+                                         const char **row_name)
 {
     SWACL_TRY(swacl_kernel_params_check(ctx, over));
     *out = *swacl_kernel_params_row(info, row_name);
     if (over) {
         if (over->attn) out->attn = over->attn;
         if (over->norm) out->norm = over->norm;
-#define KP_SET(field)                                                          \
-    if (over->field) out->field = over->field;
-        KP_SET(attn_bq) KP_SET(attn_bk) KP_SET(attn_bk_d128) KP_SET(attn_row_lx)
-        KP_SET(attn_blk_qb) KP_SET(attn_blk_kt) KP_SET(attn_blk_lx) KP_SET(norm_wg_lx)
-        KP_SET(norm_row_lx)
+#define KP_SET(field)                                                                              \
+    do {                                                                                           \
+        if (over->field) out->field = over->field;                                                 \
+    } while (0)
+        KP_SET(attn_bq);
+        KP_SET(attn_bk);
+        KP_SET(attn_bk_d128);
+        KP_SET(attn_row_lx);
+        KP_SET(attn_blk_qb);
+        KP_SET(attn_blk_kt);
+        KP_SET(attn_blk_lx);
+        KP_SET(norm_wg_lx);
+        KP_SET(norm_row_lx);
 #undef KP_SET
     }
     if (!info || !over) return SWACL_OK;
-    KP_WG(ctx, out, attn_bq, info);
-    KP_WG(ctx, out, attn_row_lx, info);
-    KP_WG(ctx, out, attn_blk_lx, info);
-    KP_WG(ctx, out, norm_wg_lx, info);
-    KP_WG(ctx, out, norm_row_lx, info);
+    KP_WG(ctx, over, out, attn_bq, info);
+    KP_WG(ctx, over, out, attn_row_lx, info);
+    KP_WG(ctx, over, out, attn_blk_lx, info);
+    KP_WG(ctx, over, out, norm_wg_lx, info);
+    KP_WG(ctx, over, out, norm_row_lx, info);
     /* the tiled kernel stages one K and one V tile of BK rows of head_dim
      * floats in local memory */
     const uint64_t lm = info->local_mem_bytes;
-    SWACL_FAIL_IF(ctx, over->attn_bk && lm && 2ull * out->attn_bk * 64 * sizeof(float) > lm, SWACL_INVALID_ARG,
+    SWACL_FAIL_IF(ctx, over->attn_bk && lm && 2ull * out->attn_bk * 64 * sizeof(float) > lm,
+                  SWACL_INVALID_ARG,
                   "kernels.attn_bk = %d: two tiles of %d x 64 floats exceed the device's %llu "
-                  "bytes of local memory", out->attn_bk, out->attn_bk, (unsigned long long)lm);
-    SWACL_FAIL_IF(ctx, over->attn_bk_d128 && lm &&
-                           2ull * out->attn_bk_d128 * 128 * sizeof(float) > lm,
+                  "bytes of local memory",
+                  out->attn_bk, out->attn_bk, (unsigned long long)lm);
+    SWACL_FAIL_IF(ctx,
+                  over->attn_bk_d128 && lm && 2ull * out->attn_bk_d128 * 128 * sizeof(float) > lm,
                   SWACL_INVALID_ARG,
                   "kernels.attn_bk_d128 = %d: two tiles of %d x 128 floats exceed the device's "
                   "%llu bytes of local memory",

@@ -24,8 +24,8 @@ const swacl_kernel_params *swacl_kernel_params_row(const swacl_device_info *info
  * SWACL_INVALID_ARG naming the field when over asks for more. over may
  * be NULL. out has no AUTO and no zero field. */
 swacl_status swacl_kernel_params_resolve(swacl_ctx *ctx, const swacl_device_info *info,
-                                         const swacl_kernel_params *over,
-                                         swacl_kernel_params *out, const char **row_name);
+                                         const swacl_kernel_params *over, swacl_kernel_params *out,
+                                         const char **row_name);
 
 /* The resolved parameters of an OpenCL backend (NULL for any other). */
 const swacl_kernel_params *swacl_cl_backend_kernel_params(const swacl_backend *be);

@@ -10,8 +10,8 @@ static swacl_status gather(swacl_cl_be *be, const char *op, swacl_buf *dst, cons
                            const int *idx, int n, int width)
 {
     swacl_ctx *ctx = be->base.ctx;
-    SWACL_FAIL_IF(ctx, n < 0 || width < 0, SWACL_INVALID_ARG, "%s: bad shape n=%d width=%d", op,
-                  n, width);
+    SWACL_FAIL_IF(ctx, n < 0 || width < 0, SWACL_INVALID_ARG, "%s: bad shape n=%d width=%d", op, n,
+                  width);
     if (n == 0 || width == 0) return SWACL_OK;
     SWACL_FAIL_IF(ctx, !idx, SWACL_INVALID_ARG, "%s: index array is NULL", op);
     SWACL_TRY(swacl_cl_check_buf(be, op, "dst", dst, (size_t)n * width));
@@ -31,13 +31,13 @@ static swacl_status gather(swacl_cl_be *be, const char *op, swacl_buf *dst, cons
 }
 
 swacl_status swacl_cl_op_embed(swacl_backend *base, swacl_buf *out, const swacl_buf *table,
-                             const int32_t *ids, int n, int D)
+                               const int32_t *ids, int n, int D)
 {
     return gather((swacl_cl_be *)base, "embed", out, table, (const int *)ids, n, D);
 }
 
 swacl_status swacl_cl_op_gather_rows(swacl_backend *base, swacl_buf *dst, const swacl_buf *src,
-                                   const int *rows, int n, int width)
+                                     const int *rows, int n, int width)
 {
     return gather((swacl_cl_be *)base, "gather_rows", dst, src, rows, n, width);
 }

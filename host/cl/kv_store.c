@@ -6,8 +6,8 @@
 #define KV_LX 64 /* local size: kernels_cl/kv_store.cl default */
 
 swacl_status swacl_cl_op_kv_store(swacl_backend *base, swacl_buf *cache, const swacl_buf *src,
-                                int B, int T, int cap, int width, const int *pos0,
-                                const int *n_new)
+                                  int B, int T, int cap, int width, const int *pos0,
+                                  const int *n_new)
 {
     swacl_cl_be *be = (swacl_cl_be *)base;
     swacl_ctx *ctx = base->ctx;
@@ -17,8 +17,8 @@ swacl_status swacl_cl_op_kv_store(swacl_backend *base, swacl_buf *cache, const s
     SWACL_FAIL_IF(ctx, !pos0 || !n_new, SWACL_INVALID_ARG, "kv_store: pos0/n_new NULL");
     for (int b = 0; b < B; b++)
         SWACL_FAIL_IF(ctx, pos0[b] < 0 || n_new[b] < 0 || n_new[b] > T, SWACL_INVALID_ARG,
-                      "kv_store: sequence %d has pos0 %d, n_new %d (T %d)", b, pos0[b],
-                      n_new[b], T);
+                      "kv_store: sequence %d has pos0 %d, n_new %d (T %d)", b, pos0[b], n_new[b],
+                      T);
     SWACL_TRY(swacl_cl_check_buf(be, "kv_store", "cache", cache, (size_t)B * cap * width));
     SWACL_TRY(swacl_cl_check_buf(be, "kv_store", "src", src, (size_t)B * T * width));
     cl_mem meta;

@@ -26,8 +26,8 @@ static swacl_status bias_rows(swacl_cl_be *be, swacl_buf *y, const swacl_buf *bi
 }
 
 swacl_status swacl_cl_op_matmul(swacl_backend *base, swacl_buf *y, const swacl_buf *x,
-                              const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
-                              int accumulate)
+                                const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
+                                int accumulate)
 {
     swacl_cl_be *be = (swacl_cl_be *)base;
     swacl_ctx *ctx = base->ctx;

@@ -7,16 +7,16 @@
 #include "cl/cl_ops.h"
 
 swacl_status swacl_cl_op_norm(swacl_backend *base, swacl_norm kind, swacl_buf *y,
-                            const swacl_buf *x, const swacl_buf *w, const swacl_buf *b, int rows,
-                            int n, float eps)
+                              const swacl_buf *x, const swacl_buf *w, const swacl_buf *b, int rows,
+                              int n, float eps)
 {
     swacl_cl_be *be = (swacl_cl_be *)base;
     swacl_ctx *ctx = base->ctx;
-    SWACL_FAIL_IF(ctx, kind != SWACL_NORM_RMS && kind != SWACL_NORM_LAYER &&
-                           kind != SWACL_NORM_LAYER_NOBIAS,
-                  SWACL_INVALID_ARG, "norm: unknown kind %d", (int)kind);
-    SWACL_FAIL_IF(ctx, rows < 0 || n <= 0, SWACL_INVALID_ARG, "norm: bad shape rows=%d n=%d",
-                  rows, n);
+    SWACL_FAIL_IF(
+        ctx, kind != SWACL_NORM_RMS && kind != SWACL_NORM_LAYER && kind != SWACL_NORM_LAYER_NOBIAS,
+        SWACL_INVALID_ARG, "norm: unknown kind %d", (int)kind);
+    SWACL_FAIL_IF(ctx, rows < 0 || n <= 0, SWACL_INVALID_ARG, "norm: bad shape rows=%d n=%d", rows,
+                  n);
     if (rows == 0) return SWACL_OK;
     SWACL_TRY(swacl_cl_check_buf(be, "norm", "x", x, (size_t)rows * n));
     SWACL_TRY(swacl_cl_check_buf(be, "norm", "y", y, (size_t)rows * n));
@@ -31,8 +31,8 @@ swacl_status swacl_cl_op_norm(swacl_backend *base, swacl_norm kind, swacl_buf *y
     snprintf(opts, sizeof opts, per_row ? "-DNORM_ROW_LX=%d" : "-DNORM_WG=%d", lx);
     cl_kernel k;
     SWACL_TRY(swacl_cl_kernel(be, "norm", opts, per_row ? "norm_row" : "norm_wg", &k));
-    swacl_karg a[] = {KA(y->mem), KA(x->mem), KA(wm),  KA(bm),    KA(rows),
-                KA(n),      KA(eps),    KA(layer), KA(has_w), KA(has_b)};
+    swacl_karg a[] = {KA(y->mem), KA(x->mem), KA(wm),    KA(bm),    KA(rows),
+                      KA(n),      KA(eps),    KA(layer), KA(has_w), KA(has_b)};
     SWACL_TRY(swacl_cl_set_args(be, k, a, 10));
     /* norm_row: a work-item per row; norm_wg: a work-group per row */
     size_t l = (size_t)lx;

@@ -10,7 +10,7 @@
 #define ROPE_LX 16 /* local size: kernels_cl/rope.cl default */
 
 swacl_status swacl_cl_op_rope(swacl_backend *base, swacl_buf *x, int B, int T, int nh, int d,
-                            const int *pos0, swacl_pos layout, float theta)
+                              const int *pos0, swacl_pos layout, float theta)
 {
     swacl_cl_be *be = (swacl_cl_be *)base;
     swacl_ctx *ctx = base->ctx;
@@ -44,7 +44,8 @@ swacl_status swacl_cl_op_rope(swacl_backend *base, swacl_buf *x, int B, int T, i
     int half_layout = layout == SWACL_POS_ROPE_HALF;
     swacl_karg a[] = {KA(x->mem), KA(pm), KA(tm), KA(T), KA(nh), KA(d), KA(half_layout)};
     SWACL_TRY(swacl_cl_set_args(be, k, a, 7));
-    size_t g[3] = {swacl_round_up((size_t)half, ROPE_LX), 1, (size_t)B * T}; /* heads looped in-kernel */
+    size_t g[3] = {swacl_round_up((size_t)half, ROPE_LX), 1,
+                   (size_t)B * T}; /* heads looped in-kernel */
     size_t l[3] = {ROPE_LX, 1, 1};
     return swacl_cl_launch(be, k, 3, g, l);
 }

@@ -24,8 +24,7 @@ static const swacl_env_doc k_env[SWACL_ENV_COUNT] = {
                                   "base of the default cache directory (<it>/swacl) when "
                                   "SWACL_CACHE_DIR is unset",
                                   "$HOME/.cache"},
-    [SWACL_ENV_HOME] = {"HOME",
-                        "last fallback for the cache directory ($HOME/.cache/swacl)",
+    [SWACL_ENV_HOME] = {"HOME", "last fallback for the cache directory ($HOME/.cache/swacl)",
                         "no disk cache"},
     [SWACL_ENV_CL_BUILD_OPTIONS] = {"SWACL_CL_BUILD_OPTIONS",
                                     "extra options appended to every clBuildProgram (they are "
@@ -78,9 +77,12 @@ void swacl_env_cache_dir(const char *param, char *dst, size_t len)
         w = snprintf(dst, len, "%s", v);
     } else {
         const char *xdg = swacl_env(SWACL_ENV_XDG_CACHE_HOME), *home = swacl_env(SWACL_ENV_HOME);
-        if (xdg) w = snprintf(dst, len, "%s/swacl", xdg);
-        else if (home) w = snprintf(dst, len, "%s/.cache/swacl", home);
-        else return; /* nowhere to cache: off */
+        if (xdg)
+            w = snprintf(dst, len, "%s/swacl", xdg);
+        else if (home)
+            w = snprintf(dst, len, "%s/.cache/swacl", home);
+        else
+            return; /* nowhere to cache: off */
     }
     if (w < 0 || (size_t)w >= len) dst[0] = '\0';
 }

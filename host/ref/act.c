@@ -8,7 +8,7 @@
 /* SWIGLU: out = silu(g) * u, silu(g) = g / (1 + exp(-g));
  * GELU (exact): out = 0.5 * g * (1 + erf(g / sqrt(2))). out may alias gate. */
 swacl_status swacl_ref_act(swacl_backend *be, swacl_ffn kind, swacl_buf *out, const swacl_buf *gate,
-                            const swacl_buf *up, size_t n)
+                           const swacl_buf *up, size_t n)
 {
     SWACL_FAIL_IF(be->ctx, kind != SWACL_FFN_SWIGLU && kind != SWACL_FFN_GELU, SWACL_INVALID_ARG,
                   "ref act: unknown kind %d", (int)kind);

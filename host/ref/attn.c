@@ -26,14 +26,15 @@ static swacl_status attn_validate(swacl_backend *be, const swacl_attn_args *a)
 {
     swacl_ctx *ctx = be->ctx;
     SWACL_FAIL_IF(ctx, !a, SWACL_INVALID_ARG, "ref attention: args is NULL");
-    SWACL_FAIL_IF(ctx, a->B < 0 || a->T < 0, SWACL_INVALID_ARG,
-                  "ref attention: bad B=%d T=%d", a->B, a->T);
+    SWACL_FAIL_IF(ctx, a->B < 0 || a->T < 0, SWACL_INVALID_ARG, "ref attention: bad B=%d T=%d",
+                  a->B, a->T);
     SWACL_FAIL_IF(ctx, a->d <= 0, SWACL_INVALID_ARG, "ref attention: head dim d=%d must be > 0",
                   a->d);
     SWACL_FAIL_IF(ctx, a->H <= 0 || a->Hkv <= 0 || a->H % a->Hkv != 0, SWACL_INVALID_ARG,
                   "ref attention: H=%d must be a positive multiple of Hkv=%d", a->H, a->Hkv);
-    SWACL_FAIL_IF(ctx, a->span != SWACL_SPAN_GLOBAL && a->span != SWACL_SPAN_WINDOW &&
-                           a->span != SWACL_SPAN_CHUNK,
+    SWACL_FAIL_IF(ctx,
+                  a->span != SWACL_SPAN_GLOBAL && a->span != SWACL_SPAN_WINDOW &&
+                      a->span != SWACL_SPAN_CHUNK,
                   SWACL_INVALID_ARG, "ref attention: unknown span %d", (int)a->span);
     SWACL_FAIL_IF(ctx, a->span != SWACL_SPAN_GLOBAL && a->span_size <= 0, SWACL_INVALID_ARG,
                   "ref attention: span_size=%d must be > 0 for %s", a->span_size,

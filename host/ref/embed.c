@@ -7,7 +7,7 @@
 
 /* out[r, :] = table[ids[r], :] */
 swacl_status swacl_ref_embed(swacl_backend *be, swacl_buf *out, const swacl_buf *table,
-                              const int32_t *ids, int n, int D)
+                             const int32_t *ids, int n, int D)
 {
     SWACL_FAIL_IF(be->ctx, n < 0 || D <= 0 || (n > 0 && !ids), SWACL_INVALID_ARG,
                   "ref embed: bad arguments n=%d D=%d", n, D);
@@ -18,13 +18,14 @@ swacl_status swacl_ref_embed(swacl_backend *be, swacl_buf *out, const swacl_buf 
         SWACL_FAIL_IF(be->ctx, ids[r] < 0 || (size_t)ids[r] >= vocab, SWACL_INVALID_ARG,
                       "ref embed: id %d at %d outside the table's %zu rows", (int)ids[r], r, vocab);
     for (int r = 0; r < n; r++)
-        memcpy(fdata(out) + (size_t)r * D, fdata(table) + (size_t)ids[r] * D, (size_t)D * sizeof(float));
+        memcpy(fdata(out) + (size_t)r * D, fdata(table) + (size_t)ids[r] * D,
+               (size_t)D * sizeof(float));
     return SWACL_OK;
 }
 
 /* dst[i, :] = src[rows[i], :] */
 swacl_status swacl_ref_gather_rows(swacl_backend *be, swacl_buf *dst, const swacl_buf *src,
-                                    const int *rows, int n, int width)
+                                   const int *rows, int n, int width)
 {
     SWACL_FAIL_IF(be->ctx, n < 0 || width <= 0 || (n > 0 && !rows), SWACL_INVALID_ARG,
                   "ref gather_rows: bad arguments n=%d width=%d", n, width);

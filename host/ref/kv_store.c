@@ -8,7 +8,7 @@
 /* for t < n_new[b], t >= n_new[b] - cap: cache[b, (pos0[b]+t) % cap, :] = src[b*T+t, :]
  * (only the last cap new rows can survive, so earlier ones are skipped) */
 swacl_status swacl_ref_kv_store(swacl_backend *be, swacl_buf *cache, const swacl_buf *src, int B,
-                                 int T, int cap, int width, const int *pos0, const int *n_new)
+                                int T, int cap, int width, const int *pos0, const int *n_new)
 {
     SWACL_FAIL_IF(be->ctx, B < 0 || T < 0 || cap <= 0 || width <= 0, SWACL_INVALID_ARG,
                   "ref kv_store: bad shape B=%d T=%d cap=%d width=%d", B, T, cap, width);
@@ -18,8 +18,8 @@ swacl_status swacl_ref_kv_store(swacl_backend *be, swacl_buf *cache, const swacl
     SWACL_TRY(swacl_ref_need(be, "kv_store", "src", src, (size_t)B * T * width));
     for (int b = 0; b < B; b++)
         SWACL_FAIL_IF(be->ctx, pos0[b] < 0 || n_new[b] < 0 || n_new[b] > T, SWACL_INVALID_ARG,
-                      "ref kv_store: sequence %d has pos0=%d n_new=%d (T=%d)", b, pos0[b],
-                      n_new[b], T);
+                      "ref kv_store: sequence %d has pos0=%d n_new=%d (T=%d)", b, pos0[b], n_new[b],
+                      T);
     for (int b = 0; b < B; b++) {
         int t0 = n_new[b] - cap > 0 ? n_new[b] - cap : 0;
         for (int t = t0; t < n_new[b]; t++) {

@@ -7,8 +7,8 @@
 /* matmul: y[M,N] (= or +=) x[M,K] w[N,K]^T + bias[N]                         */
 
 swacl_status swacl_ref_matmul(swacl_backend *be, swacl_buf *y, const swacl_buf *x,
-                               const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
-                               int accumulate)
+                              const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
+                              int accumulate)
 {
     SWACL_FAIL_IF(be->ctx, M < 0 || N < 0 || K < 0, SWACL_INVALID_ARG,
                   "ref matmul: negative shape M=%d N=%d K=%d", M, N, K);

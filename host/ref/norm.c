@@ -10,12 +10,13 @@
 /*   LAYER: y = w * (x - mu) / sqrt(var + eps) + b   (biased variance)       */
 
 swacl_status swacl_ref_norm(swacl_backend *be, swacl_norm kind, swacl_buf *y, const swacl_buf *x,
-                             const swacl_buf *w, const swacl_buf *b, int rows, int n, float eps)
+                            const swacl_buf *w, const swacl_buf *b, int rows, int n, float eps)
 {
     SWACL_FAIL_IF(be->ctx, rows < 0 || n <= 0, SWACL_INVALID_ARG,
                   "ref norm: bad shape rows=%d n=%d", rows, n);
-    SWACL_FAIL_IF(be->ctx, kind != SWACL_NORM_RMS && kind != SWACL_NORM_LAYER &&
-                               kind != SWACL_NORM_LAYER_NOBIAS,
+    SWACL_FAIL_IF(be->ctx,
+                  kind != SWACL_NORM_RMS && kind != SWACL_NORM_LAYER &&
+                      kind != SWACL_NORM_LAYER_NOBIAS,
                   SWACL_INVALID_ARG, "ref norm: unknown kind %d", (int)kind);
     SWACL_TRY(swacl_ref_need(be, "norm", "y", y, (size_t)rows * n));
     SWACL_TRY(swacl_ref_need(be, "norm", "x", x, (size_t)rows * n));

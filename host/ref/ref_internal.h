@@ -56,8 +56,8 @@ swacl_status swacl_ref_rope(swacl_backend *be, swacl_buf *x, int B, int T, int n
 /* attn.c */
 swacl_status swacl_ref_attention(swacl_backend *be, const swacl_attn_args *a);
 /* act.c */
-swacl_status swacl_ref_act(swacl_backend *be, swacl_ffn kind, swacl_buf *out,
-                           const swacl_buf *gate, const swacl_buf *up, size_t n);
+swacl_status swacl_ref_act(swacl_backend *be, swacl_ffn kind, swacl_buf *out, const swacl_buf *gate,
+                           const swacl_buf *up, size_t n);
 /* add.c */
 swacl_status swacl_ref_add(swacl_backend *be, swacl_buf *y, const swacl_buf *x, size_t n);
 /* scale.c */

@@ -11,7 +11,7 @@
 /*   (u cos a - v sin a, v cos a + u sin a)                                  */
 
 swacl_status swacl_ref_rope(swacl_backend *be, swacl_buf *x, int B, int T, int nh, int d,
-                             const int *pos0, swacl_pos layout, float theta)
+                            const int *pos0, swacl_pos layout, float theta)
 {
     if (layout == SWACL_POS_NONE) return SWACL_OK; /* NoPE */
     SWACL_FAIL_IF(be->ctx, layout != SWACL_POS_ROPE_PAIR && layout != SWACL_POS_ROPE_HALF,
