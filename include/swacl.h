@@ -299,6 +299,8 @@ typedef struct {
     int verbose;            /* log compile/cache events to stderr            */
     swacl_kernel_params kernels; /* OpenCL kernel variants and launch shapes
                                     (all zero: the device class's choice)  */
+    /* New fields go here, at the end (struct_size tells them apart); the
+     * layout of swacl_kernel_params stays as released.                    */
 } swacl_ctx_params;
 
 swacl_ctx_params swacl_ctx_params_default(void);

@@ -1,8 +1,9 @@
 /*
  * cl_backend.c - struct swacl_backend_i on an OpenCL device.
  *
- * Buffers are cl_mem + size. Ops enqueue kernels from the kernels_cl/ files on the
- * device's in-order queue and never wait: finish() is the only clFinish.
+ * Buffers are cl_mem + size. Ops enqueue kernels from the kernels_cl/ files
+ * on the device's in-order queue and never wait: finish() is the only
+ * clFinish.
  * Reads and writes of whole buffers are blocking (the caller's host memory
  * may go away on return).
  *
@@ -12,8 +13,8 @@
  * Small host arrays (ids, pos0 / n_new, row indices, RoPE frequencies) go
  * through a ring of backend-owned scratch buffers: each slot has a host
  * shadow and a device buffer, written with a non-blocking write whose event
- * is waited on only when the slot comes round again (SWACL_CL_SCRATCH_SLOTS ops
- * later), so uploads never stall the queue.
+ * is waited on only when the slot comes round again (SWACL_CL_SCRATCH_SLOTS
+ * ops later), so uploads never stall the queue.
  *
  * The ops themselves are launched from one file each (cl_ops.h lists
  * them); kernel variants and launch shapes come from the device class's row
