@@ -8,7 +8,8 @@
  * or L(L+1)/2 (global causal); softmax not counted.
  *
  * usage: attn_micro [variant ...]   variant = tiled | row | blk[:qb,kt,lx]
- *        (default: tiled row blk) ; env ATTN_CASES=all|quick
+ *        (default: tiled row blk) ; env ATTN_CASES=all|quick, ATTN_DEVICE
+ * The variant and shape go through swacl_ctx_params.kernels.
  */
 #define _POSIX_C_SOURCE 200112L
 #include <cblas.h>
@@ -76,14 +77,25 @@ static int run_case(const char *variant, const bcase *c, double sg)
 {
     char kind[16] = "", shape[32] = "";
     sscanf(variant, "%15[^:]:%31s", kind, shape);
-    setenv("SWACL_ATTN_KERNEL", kind, 1);
-    if (shape[0]) setenv("SWACL_ATTN_BLK", shape, 1);
-    else unsetenv("SWACL_ATTN_BLK");
     swacl_ctx_params p = swacl_ctx_params_default();
     p.device = getenv("ATTN_DEVICE");
+    if (!strcmp(kind, "tiled")) p.kernels.attn = SWACL_ATTN_KERNEL_TILED;
+    else if (!strcmp(kind, "row")) p.kernels.attn = SWACL_ATTN_KERNEL_ROW;
+    else if (!strcmp(kind, "blk")) p.kernels.attn = SWACL_ATTN_KERNEL_BLK;
+    else {
+        fprintf(stderr, "unknown variant '%s' (tiled, row, blk[:qb,kt,lx])\n", variant);
+        return 1;
+    }
+    /* blk:qb,kt,lx - the attn_fwd_blk shape (checked by swacl_ctx_create) */
+    if (shape[0] && sscanf(shape, "%d,%d,%d", &p.kernels.attn_blk_qb, &p.kernels.attn_blk_kt,
+                           &p.kernels.attn_blk_lx) != 3) {
+        fprintf(stderr, "bad shape '%s' in '%s' (want qb,kt,lx)\n", shape, variant);
+        return 1;
+    }
     swacl_ctx *ctx = NULL;
     if (swacl_ctx_create(&p, &ctx) != SWACL_OK) {
         fprintf(stderr, "ctx: %s\n", ctx ? swacl_ctx_errmsg(ctx) : "?");
+        swacl_ctx_destroy(ctx);
         return 1;
     }
     swacl_backend *be = ctx->be;

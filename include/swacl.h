@@ -25,8 +25,7 @@
 extern "C" {
 #endif
 
-/* Marks the exported functions (the library is meant to be built with
- * -fvisibility=hidden). */
+/* Marks the library's exported functions (built with -fvisibility=hidden). */
 #ifndef SWACL_API
 #define SWACL_API __attribute__((visibility("default")))
 #endif
@@ -242,7 +241,48 @@ void swacl_devices_free(swacl_device_info *list);
 
 typedef struct swacl_ctx swacl_ctx;
 
+/* Kernel variants and launch shapes of the OpenCL backend (the reference
+ * backend ignores them, but they are validated for it too). The zero value
+ * of every field means "the device class's choice": at context creation the
+ * backend takes the row of its parameter table (host/cl/cl_params.c) that
+ * matches the device - CPU devices: attention BLK and norm ROW; GPUs and
+ * other devices: attention TILED and norm WG - and then applies the
+ * non-zero fields given here. A value out of range, or over the device's
+ * limits (work-group size, local memory), fails swacl_ctx_create with
+ * SWACL_INVALID_ARG and a message naming the field. */
+typedef enum {
+    SWACL_ATTN_KERNEL_AUTO = 0,
+    SWACL_ATTN_KERNEL_TILED = 1, /* attn_fwd: K/V tiles in local memory (GPUs) */
+    SWACL_ATTN_KERNEL_ROW = 2,   /* attn_fwd_row: a query per work-item, no barriers */
+    SWACL_ATTN_KERNEL_BLK = 3    /* attn_fwd_blk: register-blocked float8 (CPUs) */
+} swacl_attn_kernel;
+
+typedef enum {
+    SWACL_NORM_KERNEL_AUTO = 0,
+    SWACL_NORM_KERNEL_ROW = 1, /* norm_row: a row per work-item (CPUs)         */
+    SWACL_NORM_KERNEL_WG = 2   /* norm_wg: a work-group per row (GPUs)         */
+} swacl_norm_kernel;
+
 typedef struct {
+    swacl_attn_kernel attn;
+    swacl_norm_kernel norm;
+    /* launch shapes; 0 = the table row's value                             */
+    int attn_bq;      /* TILED: queries per work-group, 1..256               */
+    int attn_bk;      /* TILED: keys per local-memory tile, head_dim <= 64, 1..128 */
+    int attn_bk_d128; /* TILED: the same for head_dim 128, 1..128            */
+    int attn_row_lx;  /* ROW: queries per work-group, 1..256                 */
+    int attn_blk_qb;  /* BLK: query slots per work-item, even, 2..16         */
+    int attn_blk_kt;  /* BLK: keys per tile, a multiple of 8, 8..128         */
+    int attn_blk_lx;  /* BLK: work-group size, 1..64                         */
+    int norm_wg_lx;   /* WG: work-items per row, a power of two, 1..1024     */
+    int norm_row_lx;  /* ROW: rows per work-group, 1..256                    */
+} swacl_kernel_params;
+
+typedef struct {
+    /* sizeof(swacl_ctx_params) as the caller was compiled: set by
+     * swacl_ctx_params_default(), so fields appended later do not break
+     * callers built against this header (0 is read as this header's size). */
+    size_t struct_size;
     /* Device selector: NULL or "" = default (first GPU, else first CPU
      * device); "ref" = the plain-C CPU reference; "N" = global device index;
      * "N.K" = the K-th one-compute-unit sub-device of device N (for devices
@@ -257,6 +297,10 @@ typedef struct {
                                "off" disables)                               */
     int threads;            /* CPU reference threads (0 = all cores)         */
     int verbose;            /* log compile/cache events to stderr            */
+    swacl_kernel_params kernels; /* OpenCL kernel variants and launch shapes
+                                    (all zero: the device class's choice)  */
+    /* New fields go here, at the end (struct_size tells them apart); the
+     * layout of swacl_kernel_params stays as released.                    */
 } swacl_ctx_params;
 
 swacl_ctx_params swacl_ctx_params_default(void);
@@ -277,6 +321,10 @@ int swacl_ctx_is_reference(const swacl_ctx *ctx);
 /** Seconds spent compiling / loading programs so far, and how many program
  * builds hit the binary cache vs compiled from source. */
 double swacl_ctx_compile_seconds(const swacl_ctx *ctx, int *cache_hits, int *cache_misses);
+/** The kernel variants and launch shapes an OpenCL context runs with (its
+ * table row with the overrides applied: no AUTO, no zero). SWACL_UNSUPPORTED
+ * for a reference context. */
+SWACL_API swacl_status swacl_ctx_kernel_params(swacl_ctx *ctx, swacl_kernel_params *out);
 
 /* ------------------------------------------------------------------------ */
 /* Model: a config plus its weights resident on a context's device.          */

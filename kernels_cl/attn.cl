@@ -53,8 +53,8 @@
  *       objdump of PoCL's work-group functions shows both scalarized
  *       (vmulss/vaddss, almost no packed FMA): PoCL's loopvec vectorizes
  *       across work-items only when the work-item loop is innermost, and
- *       the head-dim loops here sit inside it. The host therefore uses v2
- *       everywhere; SWACL_ATTN_KERNEL=row selects v3 (kept and tested as
+ *       the head-dim loops here sit inside it. The host therefore used v2
+ *       everywhere (before v5); kernels.attn = ROW selects v3 (kept and tested as
  *       the barrier-free variant for CPU runtimes that vectorize it).
  *   v4  (tried, removed) v2 with per-query arrays transposed in __local
  *       memory ([c][lane]) and barriers inside the uniform key / head-dim

@@ -1,15 +1,10 @@
 /*
- * embed.cl - row movement: embedding lookup / row gather and KV-cache append.
+ * embed.cl - embedding lookup and row gather (the embed and gather_rows
+ * ops: one kernel).
  *
  *   gather_rows  dst [n, width]: dst[i*width + c] = src[idx[i]*width + c]
  *                (embedding lookup = gather from the table by token id);
  *                NDRange (width padded to EMB_LX, n), local (EMB_LX, 1).
- *   kv_store     cache [B, cap, width], src [B*T, width], meta int [2B]
- *                (pos0 then n_new): for t < n_new[b] with t >= n_new[b]-cap,
- *                cache[(b*cap + (pos0[b]+t) % cap)*width + c] =
- *                src[(b*T + t)*width + c]; NDRange (width padded, T, B).
- *                The t >= n_new - cap rule keeps only the newest cap rows,
- *                so no two work-items write the same slot.
  */
 #ifndef EMB_LX
 #define EMB_LX 64
@@ -23,18 +18,4 @@ void gather_rows(__global float *restrict dst, __global const float *restrict sr
     const int i = (int)get_global_id(1);
     if (c >= width || i >= n) return;
     dst[(size_t)i * width + c] = src[(size_t)idx[i] * width + c];
-}
-
-__kernel __attribute__((reqd_work_group_size(EMB_LX, 1, 1)))
-void kv_store(__global float *restrict cache, __global const float *restrict src,
-              __global const int *restrict meta, int B, int T, int cap, int width)
-{
-    const int c = (int)get_global_id(0);
-    const int t = (int)get_global_id(1);
-    const int b = (int)get_global_id(2);
-    if (c >= width) return;
-    const int n_new = meta[B + b];
-    if (t >= n_new || t < n_new - cap) return;
-    const int slot = (meta[b] + t) % cap;
-    cache[((size_t)b * cap + slot) * width + c] = src[((size_t)b * T + t) * width + c];
 }

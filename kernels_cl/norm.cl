@@ -6,7 +6,8 @@
  * w, b optional (flags has_w / has_b; the host passes x as a dummy buffer).
  * Layout: x, y [rows, n], row r at x[r*n .. r*n + n-1]; y may alias x.
  *
- * Two versions, the host picks by device type:
+ * Two versions; the host picks one from its device-class parameter table
+ * (host/cl/cl_params.c; swacl_ctx_params.kernels.norm overrides it):
  *   norm_row  one work-item per row, serial loops, no barriers. PoCL CPU:
  *             its work-item loops vectorize across rows and barrier-free
  *             kernels avoid PoCL's per-barrier context-array cost

@@ -54,10 +54,11 @@ void fill_uniform(float *x, size_t n, uint64_t seed, float scale)
     swacl_op_fill_uniform(x, n, seed, scale);
 }
 
-static swacl_ctx *make_ctx(const char *device, int allow_skip)
+static swacl_ctx *make_ctx(const char *device, int allow_skip, const swacl_kernel_params *k)
 {
     swacl_ctx_params p = swacl_ctx_params_default();
     p.device = device;
+    if (k) p.kernels = *k;
     swacl_ctx *ctx = NULL;
     swacl_status st = swacl_ctx_create(&p, &ctx);
     if (st != SWACL_OK) {
@@ -75,10 +76,16 @@ static swacl_ctx *make_ctx(const char *device, int allow_skip)
 swacl_ctx *test_cl_ctx(void)
 {
     const char *d = getenv("SWACL_TEST_DEVICE");
-    return make_ctx(d && *d ? d : NULL, 1);
+    return make_ctx(d && *d ? d : NULL, 1, NULL);
 }
 
-swacl_ctx *test_ref_ctx(void) { return make_ctx("ref", 0); }
+swacl_ctx *test_cl_ctx_kernels(const swacl_kernel_params *k)
+{
+    const char *d = getenv("SWACL_TEST_DEVICE");
+    return make_ctx(d && *d ? d : NULL, 1, k);
+}
+
+swacl_ctx *test_ref_ctx(void) { return make_ctx("ref", 0, NULL); }
 
 swacl_buf *test_alloc(swacl_backend *be, size_t n)
 {

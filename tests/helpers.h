@@ -38,6 +38,8 @@ void fill_uniform(float *x, size_t n, uint64_t seed, float scale);
 /* Context on the default OpenCL device (test skipped when none, unless
  * SWACL_REQUIRE_DEVICE=1 where it fails), or the reference. */
 swacl_ctx *test_cl_ctx(void);
+/* The same with kernel variants / launch shapes forced (swacl_ctx_params.kernels). */
+swacl_ctx *test_cl_ctx_kernels(const swacl_kernel_params *k);
 swacl_ctx *test_ref_ctx(void);
 
 /* Upload n floats into a new buffer of backend be (Criterion-asserts OK). */

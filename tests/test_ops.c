@@ -12,7 +12,6 @@
  * Also here: the table's own consistency (labels, variants, the benchmark
  * rows against cmd_bench's list and the cohere2 preset) and swacl_compare.
  */
-#define _POSIX_C_SOURCE 200112L /* setenv */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <math.h>
@@ -44,16 +43,35 @@ static void pair_close(pair_t *p)
     swacl_ctx_destroy(p->refc);
 }
 
-/* Select kernel variant v for the backends created after this call. The
- * one place that knows how: today the SWACL_ATTN_KERNEL / SWACL_NORM_KERNEL
- * variables the OpenCL backend reads at creation (to become a typed context
- * parameter). Each test runs in its own process, so nothing leaks. */
-static void force_variant(swacl_op_variant v)
+/* Open both backends with the OpenCL side forced to kernel variant v (the
+ * typed swacl_ctx_params.kernels override), and check the context really
+ * runs it: a silently ignored override would test the default twice. */
+static pair_t pair_open_variant(swacl_op_variant v)
 {
-    int kind = swacl_op_variant_kind(v);
-    if (kind < 0) return; /* default: the device's own choice */
-    const char *var = kind == SWACL_OP_ATTENTION ? "SWACL_ATTN_KERNEL" : "SWACL_NORM_KERNEL";
-    cr_assert(setenv(var, swacl_op_variant_name(v), 1) == 0);
+    swacl_kernel_params kp;
+    memset(&kp, 0, sizeof kp);
+    switch (v) {
+    case SWACL_OPV_ATTN_ROW: kp.attn = SWACL_ATTN_KERNEL_ROW; break;
+    case SWACL_OPV_ATTN_TILED: kp.attn = SWACL_ATTN_KERNEL_TILED; break;
+    case SWACL_OPV_ATTN_BLK: kp.attn = SWACL_ATTN_KERNEL_BLK; break;
+    case SWACL_OPV_NORM_ROW: kp.norm = SWACL_NORM_KERNEL_ROW; break;
+    case SWACL_OPV_NORM_WG: kp.norm = SWACL_NORM_KERNEL_WG; break;
+    default: return pair_open(); /* the device's own choice */
+    }
+    pair_t p;
+    p.clc = test_cl_ctx_kernels(&kp);
+    p.refc = test_ref_ctx();
+    p.cl = p.clc->be;
+    p.ref = p.refc->be;
+    swacl_kernel_params used;
+    cr_assert_eq(swacl_ctx_kernel_params(p.clc, &used), SWACL_OK);
+    if (kp.attn)
+        cr_assert_eq(used.attn, kp.attn, "attention kernel %d, asked for %s", (int)used.attn,
+                     swacl_op_variant_name(v));
+    if (kp.norm)
+        cr_assert_eq(used.norm, kp.norm, "norm kernel %d, asked for %s", (int)used.norm,
+                     swacl_op_variant_name(v));
+    return p;
 }
 
 /* One test: a row of the table and the variant to run it under. Plain ints:
@@ -86,8 +104,7 @@ static void check_row(const row_param *p)
     size_t n_rows;
     const swacl_op_case *c = &swacl_op_cases(&n_rows)[p->row];
     const char *kind = swacl_op_kind_name(c->op);
-    force_variant((swacl_op_variant)p->variant);
-    pair_t P = pair_open();
+    pair_t P = pair_open_variant((swacl_op_variant)p->variant);
     char what[192];
     if (p->variant != SWACL_OPV_DEFAULT)
         snprintf(what, sizeof what, "%s[%s] '%s'", kind,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cl/cl_internal.h"
+#include "common/env.h"
 
 /* cl_ext.h: the ICD loader's "no platform installed" code */
 #ifndef CL_PLATFORM_NOT_FOUND_KHR
@@ -272,28 +273,6 @@ static int copy_path(char *dst, size_t len, const char *src)
     return 0;
 }
 
-static void resolve_cache_dir(const swacl_ctx_params *p, char *dst, size_t len)
-{
-    const char *v = p->cache_dir;
-    dst[0] = '\0';
-    if (!v || !*v) v = getenv("SWACL_CACHE_DIR");
-    if (v && *v) {
-        if (strcmp(v, "off") == 0) return;
-        copy_path(dst, len, v);
-        return;
-    }
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    int w;
-    if (xdg && *xdg)
-        w = snprintf(dst, len, "%s/swacl", xdg);
-    else if (home && *home)
-        w = snprintf(dst, len, "%s/.cache/swacl", home);
-    else
-        return; /* nowhere to cache: off */
-    if (w < 0 || (size_t)w >= len) dst[0] = '\0';
-}
-
 /* The row a selector names (see swacl_ctx_params.device), or -1. */
 static int pick_device(const dev_entry *list, int n, const char *sel)
 {
@@ -522,11 +501,11 @@ swacl_status swacl_cl_dev_open_shared(swacl_ctx *ctx, const swacl_ctx_params *p,
 
     /* paths first: cheap and independent of the device */
     const char *kd = p->kernel_dir;
-    if (!kd || !*kd) kd = getenv("SWACL_KERNEL_DIR");
+    if (!kd || !*kd) kd = swacl_env(SWACL_ENV_KERNEL_DIR);
     if (kd && *kd && copy_path(dev->kernel_dir, sizeof dev->kernel_dir, kd) != 0)
         return swacl_set_error(ctx, SWACL_INVALID_ARG, "kernel_dir is too long (max %zu): %.200s",
                                sizeof dev->kernel_dir - 1, kd);
-    resolve_cache_dir(p, dev->cache_dir, sizeof dev->cache_dir);
+    swacl_env_cache_dir(p->cache_dir, dev->cache_dir, sizeof dev->cache_dir);
     dev->verbose = p->verbose;
 
     char err[512];

@@ -7,8 +7,14 @@
  *                 #define header), build with the log on failure, in-memory
  *                 program cache and on-disk binary cache
  *   cl_errors.c   OpenCL/CLBlast error names
- *   cl_backend.c  struct swacl_backend_i for a device: buffers and ops
- *   cl_gemm.c     the only file that includes clblast_c.h
+ *   cl_backend.c  struct swacl_backend_i for a device: buffers, kernel
+ *                 table, scratch uploads, transfers (cl_ops.h)
+ *   <op>.c        one launcher per op, named like kernels_cl/<op>.cl and
+ *                 host/ref/<op>.c: matmul, norm, rope, attn, act, add,
+ *                 scale, embed, kv_store (cl_ops.h)
+ *   cl_params.c   kernel variants and launch shapes per device class, with
+ *                 the overrides of swacl_ctx_params.kernels (cl_params.h)
+ *   cl_gemm.c     CLBlast SGEMM (with cl_tune.c the only users of clblast_c.h)
  */
 #ifndef SWACL_CL_INTERNAL_H
 #define SWACL_CL_INTERNAL_H

@@ -25,6 +25,7 @@
 
 #include "cl/cl_embedded.h"
 #include "cl/cl_internal.h"
+#include "common/env.h"
 
 #define CACHE_FORMAT "swacl-program-cache-v1"
 #define CACHE_MAGIC "SWACLBN1"
@@ -396,7 +397,7 @@ swacl_status swacl_cl_program(swacl_ctx *ctx, swacl_cl_dev *dev, const char *fil
     size_t src_len = 0;
     SWACL_TRY(compose_source(ctx, dev, file, &src, &src_len));
 
-    const char *extra = getenv("SWACL_CL_BUILD_OPTIONS");
+    const char *extra = swacl_env(SWACL_ENV_CL_BUILD_OPTIONS);
     size_t olen = strlen(BASE_OPTIONS) + strlen(options) + (extra ? strlen(extra) : 0) + 4;
     char *opts = malloc(olen);
     if (!opts) {

@@ -14,6 +14,7 @@
  *                  when m*n*k < size^3 (0: always indirect)
  * No global mutable state here: CLBlast keeps the override (per device). */
 #include "cl/cl_internal.h"
+#include "common/env.h"
 
 #include <cjson/cJSON.h>
 #include <clblast_c.h>
@@ -361,13 +362,13 @@ static const swacl_tune_params *builtin_params(const swacl_cl_dev *dev)
 int swacl_cl_tune_apply(swacl_ctx *ctx, swacl_cl_dev *dev)
 {
     (void)ctx;
-    const char *env = getenv("SWACL_GEMM_TUNE");
-    if (env && !strcmp(env, "off")) return 0;
+    if (swacl_env_is(SWACL_ENV_GEMM_TUNE, "off")) return 0;
     char path[1200];
     if (!dev || swacl_tune_path(dev, path, sizeof path) != 0) return 0;
     if (access(path, F_OK) != 0) {
         /* not tuned here: a built-in row for this device, else CLBlast's own */
-        const swacl_tune_params *bp = env && !strcmp(env, "defaults") ? NULL : builtin_params(dev);
+        const swacl_tune_params *bp =
+            swacl_env_is(SWACL_ENV_GEMM_TUNE, "defaults") ? NULL : builtin_params(dev);
         if (!bp) return 0;
         swacl_ctx scratch;
         memset(&scratch, 0, sizeof scratch);

@@ -8,12 +8,19 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cl/cl_params.h"
 #include "internal.h"
+
+/* The smallest struct_size accepted: the first layout that had the field
+ * (this one). A later header appends fields and keeps this value, so its
+ * library can still read callers built against this header. */
+#define CTX_PARAMS_MIN_SIZE sizeof(swacl_ctx_params)
 
 swacl_ctx_params swacl_ctx_params_default(void)
 {
     swacl_ctx_params p;
     memset(&p, 0, sizeof p);
+    p.struct_size = sizeof p;
     return p;
 }
 
@@ -27,10 +34,23 @@ swacl_status swacl_ctx_create_shared(const swacl_ctx_params *params, const swacl
 {
     if (!out) return SWACL_INVALID_ARG;
     *out = NULL;
-    swacl_ctx_params p = params ? *params : swacl_ctx_params_default();
     swacl_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return SWACL_OUT_OF_MEMORY;
     *out = ctx;
+    swacl_ctx_params p = swacl_ctx_params_default();
+    if (params) {
+        /* a caller's struct may be shorter (an older header): its fields over
+         * the defaults; a longer one comes from a newer header */
+        size_t n = params->struct_size ? params->struct_size : sizeof p;
+        if (n < CTX_PARAMS_MIN_SIZE || n > sizeof p)
+            return swacl_set_error(ctx, SWACL_INVALID_ARG,
+                                   "params.struct_size = %zu: this library takes %zu..%zu (set it "
+                                   "with swacl_ctx_params_default())",
+                                   n, (size_t)CTX_PARAMS_MIN_SIZE, sizeof p);
+        memcpy(&p, params, n);
+        p.struct_size = sizeof p;
+    }
+    SWACL_TRY(swacl_kernel_params_check(ctx, &p.kernels));
     if (p.threads < 0) return swacl_set_error(ctx, SWACL_INVALID_ARG, "threads must be >= 0 (got %d)", p.threads);
     swacl_status st;
     if (p.device && strcasecmp(p.device, "ref") == 0) {
@@ -59,6 +79,20 @@ void swacl_ctx_destroy(swacl_ctx *ctx)
     if (!ctx) return;
     if (ctx->be) ctx->be->iface->free(ctx->be);
     free(ctx);
+}
+
+swacl_status swacl_ctx_kernel_params(swacl_ctx *ctx, swacl_kernel_params *out)
+{
+    if (!ctx) return SWACL_INVALID_ARG;
+    SWACL_FAIL_IF(ctx, !out, SWACL_INVALID_ARG, "swacl_ctx_kernel_params: out is NULL");
+    SWACL_FAIL_IF(ctx, !ctx->be, SWACL_INVALID_ARG,
+                  "swacl_ctx_kernel_params: the context failed to open a device");
+    const swacl_kernel_params *k = swacl_cl_backend_kernel_params(ctx->be);
+    SWACL_FAIL_IF(ctx, !k, SWACL_UNSUPPORTED,
+                  "swacl_ctx_kernel_params: the %s backend runs no OpenCL kernels",
+                  ctx->be->iface->name);
+    *out = *k;
+    return SWACL_OK;
 }
 
 const char *swacl_ctx_errmsg(const swacl_ctx *ctx) { return ctx ? ctx->errmsg : "no context"; }

@@ -42,9 +42,8 @@ enum {
 };
 
 /* Kernel variants a row is checked under (the `variants` column, a bit set
- * of SWACL_OPV_BIT(v); 0 = the device's default choice only). Today a
- * variant is forced through the backend's SWACL_ATTN_KERNEL /
- * SWACL_NORM_KERNEL, read at backend creation. */
+ * of SWACL_OPV_BIT(v); 0 = the device's default choice only). A variant
+ * is forced through swacl_ctx_params.kernels when the context is created. */
 typedef enum {
     SWACL_OPV_DEFAULT = 0,
     SWACL_OPV_ATTN_ROW,   /* attn_fwd_row                                   */

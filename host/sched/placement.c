@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/env.h"
 #include "sched/sched.h"
 
 /* ------------------------------------------------------------------------ */
@@ -230,20 +231,7 @@ int sched_split(int n_dev, int n_layers, const double *cost, const double *t_in,
 
 void sched_cache_dir(const swacl_ctx_params *p, char *dst, size_t len)
 {
-    const char *v = p ? p->cache_dir : NULL;
-    dst[0] = '\0';
-    if (!v || !*v) v = getenv("SWACL_CACHE_DIR");
-    int w;
-    if (v && *v) {
-        if (strcmp(v, "off") == 0) return;
-        w = snprintf(dst, len, "%s", v);
-    } else {
-        const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-        if (xdg && *xdg) w = snprintf(dst, len, "%s/swacl", xdg);
-        else if (home && *home) w = snprintf(dst, len, "%s/.cache/swacl", home);
-        else return;
-    }
-    if (w < 0 || (size_t)w >= len) dst[0] = '\0';
+    swacl_env_cache_dir(p ? p->cache_dir : NULL, dst, len);
 }
 
 static cJSON *read_json(const char *path)

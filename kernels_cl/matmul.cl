@@ -1,6 +1,13 @@
 /*
- * gemv.cl - y[M,N] (+)= x[M,K] w[N,K]^T for a few rows M (decode steps).
+ * matmul.cl - the kernels of the matmul op besides CLBlast's SGEMM (which
+ * the host calls for M > GEMV_MAXM):
  *
+ *   gemv_rows  y[M,N] (+)= x[M,K] w[N,K]^T for a few rows M (decode steps)
+ *   bias_rows  y [M, N]: y[r*N + c] = bias[c] (mode 0), += bias[c]
+ *              (mode 1), = 0 (mode 0 without bias); NDRange (N padded to
+ *              ELT_LX, M). Runs before the GEMM, which then accumulates.
+ *
+ * gemv_rows:
  * CLBlast's GEMM routines are built for large tiles: for M = 1 its direct
  * kernel ran at 0.2-0.5 GFLOP/s on PoCL, so a decode step spent most of its
  * time in seven tiny GEMMs per layer. A decode GEMM is a matrix-vector
@@ -42,4 +49,21 @@ __kernel void gemv_rows(__global float *restrict y, __global const float *restri
         __global float *yo = y + (size_t)m * N + n;
         *yo = accumulate ? *yo + s : s;
     }
+}
+
+#ifndef ELT_LX
+#define ELT_LX 64
+#endif
+
+__kernel __attribute__((reqd_work_group_size(ELT_LX, 1, 1)))
+void bias_rows(__global float *y, __global const float *bias, int M, int N, int mode,
+               int has_bias)
+{
+    const int c = (int)get_global_id(0);
+    const int r = (int)get_global_id(1);
+    if (c >= N || r >= M) return;
+    const float bv = has_bias ? bias[c] : 0.0f;
+    __global float *yp = y + (size_t)r * N + c;
+    if (mode) *yp += bv;
+    else *yp = bv;
 }

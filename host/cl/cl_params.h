@@ -1,0 +1,37 @@
+/*
+ * cl_params.h - kernel variants and launch shapes as data: a table of rows
+ * keyed by device class (cl_params.c), one picked per device at backend
+ * creation, with the typed overrides of swacl_ctx_params.kernels applied.
+ * No OpenCL types: rows match on swacl_device_info (type and vendor).
+ */
+#ifndef SWACL_CL_PARAMS_H
+#define SWACL_CL_PARAMS_H
+
+#include "internal.h"
+
+/* Range checks of the overrides, device-independent (0 = table value):
+ * SWACL_INVALID_ARG naming the field ("kernels.attn_blk_qb ..."). Called
+ * by swacl_ctx_create for every backend. */
+swacl_status swacl_kernel_params_check(swacl_ctx *ctx, const swacl_kernel_params *k);
+
+/* The table row for info (never NULL: the last row matches any device),
+ * its name ("cpu", "gpu", "other") in *row_name when non-NULL. */
+const swacl_kernel_params *swacl_kernel_params_row(const swacl_device_info *info,
+                                                   const char **row_name);
+
+/* *out = the row for info with the non-zero fields of over applied, then
+ * checked against the device's limits (work-group size, local memory):
+ * SWACL_INVALID_ARG naming the field when over asks for more. over may
+ * be NULL. out has no AUTO and no zero field. */
+swacl_status swacl_kernel_params_resolve(swacl_ctx *ctx, const swacl_device_info *info,
+                                         const swacl_kernel_params *over, swacl_kernel_params *out,
+                                         const char **row_name);
+
+/* The resolved parameters of an OpenCL backend (NULL for any other). */
+const swacl_kernel_params *swacl_cl_backend_kernel_params(const swacl_backend *be);
+
+/* "tiled", "row", "blk" / "row", "wg" ("auto" for AUTO, "?" otherwise). */
+const char *swacl_attn_kernel_name(swacl_attn_kernel k);
+const char *swacl_norm_kernel_name(swacl_norm_kernel k);
+
+#endif /* SWACL_CL_PARAMS_H */

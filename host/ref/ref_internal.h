@@ -1,0 +1,74 @@
+/*
+ * ref_internal.h - shared by the CPU reference backend's files: ref_backend.c
+ * (buffers, the vtable, construction) and one file per op, named like the
+ * op's kernel file and OpenCL launcher (attn.c <-> kernels_cl/attn.cl <->
+ * host/cl/attn.c). Each op function implements the contract of its
+ * struct swacl_backend_i entry (host/internal.h) with plain loops and double
+ * accumulation, and checks its buffers' sizes first (swacl_ref_need).
+ */
+#ifndef SWACL_REF_INTERNAL_H
+#define SWACL_REF_INTERNAL_H
+
+#include "internal.h"
+
+struct swacl_buf {
+    size_t bytes;        /* usable size                                      */
+    unsigned char *data; /* malloc'd, at least 1 byte                        */
+};
+
+typedef struct {
+    swacl_backend base; /* must be first: swacl_backend* <-> ref_backend*   */
+    int threads;        /* OpenMP threads for every parallel loop            */
+} ref_backend;
+
+static inline int nthreads(const swacl_backend *be) { return ((const ref_backend *)be)->threads; }
+
+static inline float *fdata(const swacl_buf *b) { return (float *)(void *)b->data; }
+
+/* sum_i a[i]*b[i] in double. Eight independent accumulators: no reordering
+ * of any one sum, but the compiler can keep them in SIMD lanes (ILP). */
+static inline double dot_f64(const float *a, const float *b, int n)
+{
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) s[l] += (double)a[i + l] * (double)b[i + l];
+    for (; i < n; i++) s[0] += (double)a[i] * (double)b[i];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/* SWACL_OK when buf exists and holds at least n floats; else
+ * SWACL_INVALID_ARG naming op and what. */
+swacl_status swacl_ref_need(swacl_backend *be, const char *op, const char *what,
+                            const swacl_buf *buf, size_t n);
+
+/* The ops (signatures of struct swacl_backend_i), one file each. */
+/* matmul.c */
+swacl_status swacl_ref_matmul(swacl_backend *be, swacl_buf *y, const swacl_buf *x,
+                              const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
+                              int accumulate);
+/* norm.c */
+swacl_status swacl_ref_norm(swacl_backend *be, swacl_norm kind, swacl_buf *y, const swacl_buf *x,
+                            const swacl_buf *w, const swacl_buf *b, int rows, int n, float eps);
+/* rope.c */
+swacl_status swacl_ref_rope(swacl_backend *be, swacl_buf *x, int B, int T, int nh, int d,
+                            const int *pos0, swacl_pos layout, float theta);
+/* attn.c */
+swacl_status swacl_ref_attention(swacl_backend *be, const swacl_attn_args *a);
+/* act.c */
+swacl_status swacl_ref_act(swacl_backend *be, swacl_ffn kind, swacl_buf *out, const swacl_buf *gate,
+                           const swacl_buf *up, size_t n);
+/* add.c */
+swacl_status swacl_ref_add(swacl_backend *be, swacl_buf *y, const swacl_buf *x, size_t n);
+/* scale.c */
+swacl_status swacl_ref_scale(swacl_backend *be, swacl_buf *y, float s, size_t n);
+/* embed.c: embedding lookup and row gather (one kernel on the device) */
+swacl_status swacl_ref_embed(swacl_backend *be, swacl_buf *out, const swacl_buf *table,
+                             const int32_t *ids, int n, int D);
+swacl_status swacl_ref_gather_rows(swacl_backend *be, swacl_buf *dst, const swacl_buf *src,
+                                   const int *rows, int n, int width);
+/* kv_store.c */
+swacl_status swacl_ref_kv_store(swacl_backend *be, swacl_buf *cache, const swacl_buf *src, int B,
+                                int T, int cap, int width, const int *pos0, const int *n_new);
+
+#endif /* SWACL_REF_INTERNAL_H */
