@@ -571,7 +571,8 @@ typedef struct {
 /**
  * End to end on ctx: prefill tokens/s (swacl_model_forward) at each length,
  * then decode tokens/s through a session at each context (chunked prefill up
- * to it, single-token steps). On failure *out keeps what was measured.
+ * to it, single-token steps). params may be NULL (the full cohere2 vs
+ * baseline run). On failure *out keeps what was measured.
  */
 SWACL_API swacl_status swacl_bench_e2e(swacl_ctx *ctx, const swacl_bench_e2e_params *params,
                                        swacl_bench_e2e_result *out);
@@ -622,6 +623,7 @@ typedef struct {
  * first device's. Failures of a single device or of the check are counted
  * in out->failures (status SWACL_OK); a pipeline that cannot be built
  * (out->created == 0) or whose forward fails returns its status.
+ * params is required (devices NULL: "all"; placement NULL: "auto").
  */
 SWACL_API swacl_status swacl_bench_pipeline(swacl_ctx *ctx,
                                             const swacl_bench_pipeline_params *params,

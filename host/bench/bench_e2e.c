@@ -132,9 +132,11 @@ static swacl_status e2e_decode(const swacl_bench_e2e_params *p, e2e_model *em, i
 swacl_status swacl_bench_e2e(swacl_ctx *ctx, const swacl_bench_e2e_params *params,
                              swacl_bench_e2e_result *res)
 {
-    if (!ctx || !ctx->be || !params || !res)
+    if (!ctx || !ctx->be || !res)
         return swacl_set_error(ctx, SWACL_INVALID_ARG, "bench e2e: NULL argument or no backend");
-    const swacl_bench_e2e_params *p = params;
+    swacl_bench_e2e_params defaults;
+    memset(&defaults, 0, sizeof defaults);
+    const swacl_bench_e2e_params *p = params ? params : &defaults;
     if (!p->model_cfg != !p->model_weights)
         return swacl_set_error(ctx, SWACL_INVALID_ARG,
                                "bench e2e: model_cfg and model_weights go together");
@@ -148,7 +150,8 @@ swacl_status swacl_bench_e2e(swacl_ctx *ctx, const swacl_bench_e2e_params *param
     int32_t *ids = NULL;
     float *out = NULL, *emb = NULL;
     for (int pi = 0; pi < res->n_models; pi++) {
-        snprintf(res->model[pi], sizeof res->model[pi], "%s", p->model_weights ? "model" : k_pair[pi]);
+        snprintf(res->model[pi], sizeof res->model[pi], "%s",
+                 p->model_weights ? "model" : k_pair[pi]);
         if (p->model_weights) {
             em[pi].cfg = *p->model_cfg;
         } else {

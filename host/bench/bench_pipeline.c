@@ -26,7 +26,8 @@ swacl_status swacl_bench_devices(swacl_ctx *ctx, const char *devices, char (*sel
             snprintf(sel[(*n)++], 64, "%d", list[i].index);
         swacl_devices_free(list);
         if (*n == 0) snprintf(sel[(*n)++], 64, "ref");
-        if (st != SWACL_OK) return swacl_set_error(ctx, st, "listing OpenCL devices failed: %s", err);
+        if (st != SWACL_OK)
+            return swacl_set_error(ctx, st, "listing OpenCL devices failed: %s", err);
         return SWACL_OK;
     }
     for (const char *s = devices; *s && *n < max;) {
@@ -85,6 +86,15 @@ static swacl_status pipe_model(swacl_ctx *ctx, const swacl_bench_pipeline_params
     return SWACL_OK;
 }
 
+/* params with the NULL strings resolved */
+static swacl_bench_pipeline_params pipe_defaults(const swacl_bench_pipeline_params *p)
+{
+    swacl_bench_pipeline_params d = *p;
+    if (!d.devices) d.devices = "all";
+    if (!d.placement) d.placement = "auto";
+    return d;
+}
+
 static swacl_status pipe_create(swacl_ctx *ctx, const swacl_bench_pipeline_params *p,
                                 const swacl_config *cfg, const swacl_weights *w,
                                 swacl_pipeline **out)
@@ -96,9 +106,11 @@ static swacl_status pipe_create(swacl_ctx *ctx, const swacl_bench_pipeline_param
     return st;
 }
 
-swacl_status swacl_bench_pipeline_check(swacl_ctx *ctx, const swacl_bench_pipeline_params *p)
+swacl_status swacl_bench_pipeline_check(swacl_ctx *ctx, const swacl_bench_pipeline_params *params)
 {
-    if (!p) return swacl_set_error(ctx, SWACL_INVALID_ARG, "bench pipeline: NULL params");
+    if (!params) return swacl_set_error(ctx, SWACL_INVALID_ARG, "bench pipeline: NULL params");
+    swacl_bench_pipeline_params pd = pipe_defaults(params);
+    const swacl_bench_pipeline_params *p = &pd;
     swacl_config cfg;
     const swacl_weights *w = NULL;
     swacl_weights *own = NULL;
@@ -240,10 +252,13 @@ static void pipe_finish(const swacl_bench_pipeline_params *p, swacl_pipeline *pl
                     r->tokens_per_s, best_single, r->speedup, r->nmse);
 }
 
-swacl_status swacl_bench_pipeline(swacl_ctx *ctx, const swacl_bench_pipeline_params *p,
+swacl_status swacl_bench_pipeline(swacl_ctx *ctx, const swacl_bench_pipeline_params *params,
                                   swacl_bench_pipeline_result *r)
 {
-    if (!p || !r) return swacl_set_error(ctx, SWACL_INVALID_ARG, "bench pipeline: NULL argument");
+    if (!params || !r)
+        return swacl_set_error(ctx, SWACL_INVALID_ARG, "bench pipeline: NULL argument");
+    swacl_bench_pipeline_params pd = pipe_defaults(params);
+    const swacl_bench_pipeline_params *p = &pd;
     memset(r, 0, sizeof *r);
     r->nmse = -1.0;
     char sel[SWACL_BENCH_MAX_DEVICES][64];
@@ -266,9 +281,9 @@ swacl_status swacl_bench_pipeline(swacl_ctx *ctx, const swacl_bench_pipeline_par
     const size_t ntok = (size_t)r->batch * (size_t)r->seq;
 
     /* the pipeline first: a bad SPEC or device fails before anything runs */
+    const char *mname = !p->model_weights ? "cohere2" : p->model_name ? p->model_name : "model";
     swacl_bench_say(p->progress, p->user, "create: devices %s, placement %s, %s (%d layers)",
-                    p->devices, p->placement, !p->model_weights ? "cohere2" : p->model_name ? p->model_name : "model",
-                    cfg.n_layers);
+                    p->devices, p->placement, mname, cfg.n_layers);
     SWACL_TRY_GOTO(st, pipe_create(ctx, p, &cfg, w, &pl), done);
     r->created = 1;
     if (p->micro_batches > 0) swacl_pipeline_set_micro_batches(pl, p->micro_batches);

@@ -18,6 +18,11 @@
 #include "cmd_bench.h"
 #include "swacl.h"
 
+/* JSON members; a record's members share lines */
+#define JNUM(o, k, v) cJSON_AddNumberToObject(o, k, (double)(v))
+#define JSTR(o, k, v) cJSON_AddStringToObject(o, k, v)
+#define JBOOL(o, k, v) cJSON_AddBoolToObject(o, k, v)
+
 typedef struct {
     int quick, e2e_only, pipeline_only, max_seq, batch, micro_batches;
     const char *devices, *json_path, *plot_path, *model_dir, *placement;
@@ -73,7 +78,8 @@ static const struct bench_opt {
     OPT("--devices", O_STR, devices, 0, 0),    OPT("--json", O_STR, json_path, 0, 0),
     OPT("--plot", O_STR, plot_path, 0, 0),     OPT("--model", O_STR, model_dir, 0, 0),
     OPT("--placement", O_STR, placement, 0, 0),
-    OPT("--batch", O_INT, batch, 1, 4096),     OPT("--micro-batches", O_INT, micro_batches, 1, 4096),
+    OPT("--batch", O_INT, batch, 1, 4096),
+    OPT("--micro-batches", O_INT, micro_batches, 1, 4096),
     OPT("--max-seq", O_INT, max_seq, 16, 1L << 22),
 #undef OPT
 };
@@ -102,7 +108,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
             char *end = NULL;
             long v = strtol(argv[++i], &end, 10);
             if (!end || *end || v < d->lo || v > d->hi) {
-                fprintf(stderr, "swacl bench: %s wants an integer in [%ld, %ld]\n", a, d->lo, d->hi);
+                fprintf(stderr, "swacl bench: %s wants an integer in [%ld, %ld]\n", a, d->lo,
+                        d->hi);
                 return 2;
             }
             *(int *)field = (int)v;
@@ -123,7 +130,11 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
 /* ------------------------------------------------------------------------ */
 /* Output helpers                                                            */
 
-static void say(const char *line, void *tag) { fprintf(stderr, "bench [%s]: %s\n", (char *)tag, line); }
+/* progress lines of the library, tagged with the device (or "pipeline") */
+static void say(const char *line, void *tag)
+{
+    fprintf(stderr, "bench [%s]: %s\n", (const char *)tag, line);
+}
 
 static void print_rule(void)
 {
@@ -143,7 +154,7 @@ static cJSON *jitem(cJSON *arr, const char *kind)
 {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddItemToArray(arr, e);
-    if (kind) cJSON_AddStringToObject(e, "kind", kind);
+    if (kind) JSTR(e, "kind", kind);
     return e;
 }
 
@@ -157,8 +168,11 @@ static double now_s(void)
 /* ------------------------------------------------------------------------ */
 /* One device: start-up, peaks, kernels (unless --e2e-only), end to end       */
 
-static int kernels_section(swacl_ctx *ctx, const char *sel, char *dev, const bench_opts *o,
-                           int is_ref, int is_cpu, double *blas_g, cJSON *jd)
+/* Cold/warm start and the peaks; *pr and *blas are what the kernel rates
+ * are set against (0: unknown). Returns the failure count. */
+static int peaks_section(swacl_ctx *ctx, const char *sel, char *dev, const bench_opts *o,
+                         int is_ref, int is_cpu, double *blas_g, cJSON *jd, swacl_probe_result *pr,
+                         double *blas)
 {
     int failures = 0;
     swacl_bench_params bp = {o->quick, say, dev};
@@ -168,55 +182,59 @@ static int kernels_section(swacl_ctx *ctx, const char *sel, char *dev, const ben
     swacl_bench_start_result sr;
     int start_ok = swacl_bench_start(ctx, sel, &bp, &sr) == SWACL_OK;
     if (start_ok) {
-        cJSON_AddNumberToObject(js, "cold_s", sr.cold_s);
-        cJSON_AddNumberToObject(js, "warm_s", sr.warm_s);
-        cJSON_AddNumberToObject(js, "cold_compile_s", sr.cold_compile_s);
-        cJSON_AddNumberToObject(js, "warm_compile_s", sr.warm_compile_s);
-        cJSON_AddNumberToObject(js, "cold_cache_misses", sr.cold_cache_misses);
-        cJSON_AddNumberToObject(js, "warm_cache_hits", sr.warm_cache_hits);
+        JNUM(js, "cold_s", sr.cold_s); JNUM(js, "warm_s", sr.warm_s);
+        JNUM(js, "cold_compile_s", sr.cold_compile_s);
+        JNUM(js, "warm_compile_s", sr.warm_compile_s);
+        JNUM(js, "cold_cache_misses", sr.cold_cache_misses);
+        JNUM(js, "warm_cache_hits", sr.warm_cache_hits);
     } else {
-        cJSON_AddStringToObject(js, "error", swacl_ctx_errmsg(ctx));
+        JSTR(js, "error", swacl_ctx_errmsg(ctx));
         fprintf(stderr, "bench [%s]: start failed: %s\n", dev, swacl_ctx_errmsg(ctx));
     }
     cJSON *jp = cJSON_AddObjectToObject(jd, "peaks");
-    swacl_probe_result pr;
-    memset(&pr, 0, sizeof pr);
+    memset(pr, 0, sizeof *pr);
     int probe_ok = 0;
     if (!is_ref) {
         say("peak probe (probe.cl)", dev);
         swacl_probe_params pp = {o->quick ? 0.15 : 0.3, (size_t)(o->quick ? 64 : 256) << 20};
-        probe_ok = swacl_device_probe(ctx, &pp, &pr) == SWACL_OK;
+        probe_ok = swacl_device_probe(ctx, &pp, pr) == SWACL_OK;
         if (!probe_ok) {
             fprintf(stderr, "bench [%s]: probe failed: %s\n", dev, swacl_ctx_errmsg(ctx));
-            cJSON_AddStringToObject(jp, "error", swacl_ctx_errmsg(ctx));
+            JSTR(jp, "error", swacl_ctx_errmsg(ctx));
             failures++;
         }
     }
     if (is_cpu && *blas_g < 0) { /* once per run, shared by every CPU device */
         say("OpenBLAS sgemm n=1024", dev);
-        if (swacl_bench_host_sgemm(ctx, 1024, o->quick ? 0.3 : 0.6, blas_g) != SWACL_OK) *blas_g = 0;
+        if (swacl_bench_host_sgemm(ctx, 1024, o->quick ? 0.3 : 0.6, blas_g) != SWACL_OK)
+            *blas_g = 0;
     }
-    double blas = is_cpu ? *blas_g : 0.0;
+    *blas = is_cpu ? *blas_g : 0.0;
     char hb[32];
     if (probe_ok) {
-        cJSON_AddNumberToObject(jp, "fma_float4_gflops", pr.fma4_gflops);
-        cJSON_AddNumberToObject(jp, "fma_float8_gflops", pr.fma8_gflops);
-        cJSON_AddNumberToObject(jp, "fma_gflops", pr.fma_gflops);
-        cJSON_AddNumberToObject(jp, "copy_gbps", pr.copy_gbps);
-        cJSON_AddNumberToObject(jp, "copy_bytes", (double)pr.copy_bytes);
+        JNUM(jp, "fma_float4_gflops", pr->fma4_gflops);
+        JNUM(jp, "fma_float8_gflops", pr->fma8_gflops); JNUM(jp, "fma_gflops", pr->fma_gflops);
+        JNUM(jp, "copy_gbps", pr->copy_gbps); JNUM(jp, "copy_bytes", (double)pr->copy_bytes);
         printf("peaks: FMA float4 %.1f GFLOP/s, float8 %.1f GFLOP/s; copy %.1f GB/s (%s)\n",
-               pr.fma4_gflops, pr.fma8_gflops, pr.copy_gbps,
-               human_bytes((double)pr.copy_bytes, hb, sizeof hb));
+               pr->fma4_gflops, pr->fma8_gflops, pr->copy_gbps,
+               human_bytes((double)pr->copy_bytes, hb, sizeof hb));
     }
     if (is_cpu) {
-        cJSON_AddNumberToObject(jp, "openblas_sgemm_gflops", blas);
-        cJSON_AddNumberToObject(jp, "openblas_n", 1024);
-        printf("       OpenBLAS sgemm n=1024 %.1f GFLOP/s (CPU practical peak)\n", blas);
+        JNUM(jp, "openblas_sgemm_gflops", *blas); JNUM(jp, "openblas_n", 1024);
+        printf("       OpenBLAS sgemm n=1024 %.1f GFLOP/s (CPU practical peak)\n", *blas);
     }
     if (start_ok)
         printf("start: cold %.2f s (compile %.2f s), warm %.2f s (compile %.2f s)\n", sr.cold_s,
                sr.cold_compile_s, sr.warm_s, sr.warm_compile_s);
+    return failures;
+}
 
+/* The op table: rate, fraction of the probed peak and of OpenBLAS sgemm. */
+static int kernels_section(swacl_ctx *ctx, char *dev, const bench_opts *o,
+                           const swacl_probe_result *pr, double blas, cJSON *jd)
+{
+    int failures = 0;
+    swacl_bench_params bp = {o->quick, say, dev};
     cJSON *jk = cJSON_AddArrayToObject(jd, "kernels");
     print_rule();
     printf("%-28s %11s %16s %8s %8s\n", "kernel", "ms", "rate", "%peak", "%sgemm");
@@ -229,42 +247,36 @@ static int kernels_section(swacl_ctx *ctx, const char *sel, char *dev, const ben
     for (int i = 0; i < nops; i++) {
         const swacl_bench_op *op = &ops[i];
         cJSON *e = jitem(jk, NULL);
-        cJSON_AddStringToObject(e, "name", op->name);
-        cJSON_AddStringToObject(e, "op", op->op);
+        JSTR(e, "name", op->name); JSTR(e, "op", op->op);
         if (!strcmp(op->op, "attention")) {
-            cJSON_AddNumberToObject(e, "L", op->L);
-            cJSON_AddNumberToObject(e, "W", op->W);
-            cJSON_AddBoolToObject(e, "global", op->global);
-            cJSON_AddNumberToObject(e, "H", op->H);
-            cJSON_AddNumberToObject(e, "Hkv", op->Hkv);
-            cJSON_AddNumberToObject(e, "d", op->d);
-            cJSON_AddNumberToObject(e, "pairs", op->pairs);
+            JNUM(e, "L", op->L); JNUM(e, "W", op->W);
+            JBOOL(e, "global", op->global); JNUM(e, "H", op->H);
+            JNUM(e, "Hkv", op->Hkv); JNUM(e, "d", op->d); JNUM(e, "pairs", op->pairs);
         } else {
-            cJSON_AddNumberToObject(e, "M", op->M);
-            cJSON_AddNumberToObject(e, "N", op->N);
-            if (!strcmp(op->op, "gemm")) cJSON_AddNumberToObject(e, "K", op->K);
+            JNUM(e, "M", op->M); JNUM(e, "N", op->N);
+            if (!strcmp(op->op, "gemm")) JNUM(e, "K", op->K);
         }
         if (op->error[0]) {
             failures++;
-            cJSON_AddStringToObject(e, "error", op->error);
+            JSTR(e, "error", op->error);
             fprintf(stderr, "bench [%s]: kernel %s FAILED: %s\n", dev, op->name, op->error);
             printf("%-28s %11s\n", op->name, "FAILED");
             continue;
         }
-        cJSON_AddNumberToObject(e, "seconds", op->seconds);
+        JNUM(e, "seconds", op->seconds);
         char rate[32], fp[16] = "-", fb[16] = "-";
         int is_flops = op->flops > 0;
         double g = (is_flops ? op->flops : op->bytes) / op->seconds / 1e9;
-        double peak = is_flops ? pr.fma_gflops : pr.copy_gbps;
-        cJSON_AddNumberToObject(e, is_flops ? "flops" : "bytes", is_flops ? op->flops : op->bytes);
-        cJSON_AddNumberToObject(e, is_flops ? "gflops" : "gbps", g);
+        double peak = is_flops ? pr->fma_gflops : pr->copy_gbps;
+        JNUM(e, is_flops ? "flops" : "bytes", is_flops ? op->flops : op->bytes);
+        JNUM(e, is_flops ? "gflops" : "gbps", g);
         snprintf(rate, sizeof rate, is_flops ? "%.2f GFLOP/s" : "%.2f GB/s", g);
         if (peak > 0) {
-            cJSON_AddNumberToObject(e, "frac_peak", g / peak);
+            JNUM(e, "frac_peak", g / peak);
             snprintf(fp, sizeof fp, "%.1f%%", 100.0 * g / peak);
         }
         if (is_flops && blas > 0) {
-            cJSON_AddNumberToObject(e, "frac_openblas", g / blas);
+            JNUM(e, "frac_openblas", g / blas);
             snprintf(fb, sizeof fb, "%.1f%%", 100.0 * g / blas);
         }
         printf("%-28s %11.3f %16s %8s %8s\n", op->name, op->seconds * 1e3, rate, fp, fb);
@@ -284,7 +296,7 @@ static int e2e_section(swacl_ctx *ctx, char *dev, const bench_opts *o, cJSON *jd
     if (swacl_bench_e2e(ctx, &ep, &er) != SWACL_OK) {
         failures++;
         fprintf(stderr, "bench [%s]: e2e FAILED: %s\n", dev, swacl_ctx_errmsg(ctx));
-        cJSON_AddStringToObject(jitem(je, "error"), "error", swacl_ctx_errmsg(ctx));
+        JSTR(jitem(je, "error"), "error", swacl_ctx_errmsg(ctx));
     }
     if (!o->e2e_only) print_rule();
     const int one = er.n_models == 1; /* --model: one checkpoint, no comparison */
@@ -299,12 +311,11 @@ static int e2e_section(swacl_ctx *ctx, char *dev, const bench_opts *o, cJSON *jd
         for (int pi = 0; pi < er.n_models; pi++) {
             if (er.prefill_tps[pi][i] <= 0) continue;
             cJSON *e = jitem(je, "prefill");
-            cJSON_AddStringToObject(e, "preset", er.model[pi]);
-            if (one) cJSON_AddStringToObject(e, "model", o->model_dir);
-            cJSON_AddNumberToObject(e, "seq", L);
-            cJSON_AddNumberToObject(e, "seconds", L / er.prefill_tps[pi][i]);
-            cJSON_AddNumberToObject(e, "tokens_per_s", er.prefill_tps[pi][i]);
-            cJSON_AddNumberToObject(e, "kv_bytes", (double)er.kv_bytes[pi][i]);
+            JSTR(e, "preset", er.model[pi]);
+            if (one) JSTR(e, "model", o->model_dir);
+            JNUM(e, "seq", L); JNUM(e, "seconds", L / er.prefill_tps[pi][i]);
+            JNUM(e, "tokens_per_s", er.prefill_tps[pi][i]);
+            JNUM(e, "kv_bytes", (double)er.kv_bytes[pi][i]);
         }
         human_bytes((double)er.kv_bytes[0][i], k0, sizeof k0);
         if (one) {
@@ -315,9 +326,7 @@ static int e2e_section(swacl_ctx *ctx, char *dev, const bench_opts *o, cJSON *jd
         double kr = er.kv_bytes[1][i] ? (double)er.kv_bytes[0][i] / (double)er.kv_bytes[1][i] : 0;
         if (sp > 0) {
             cJSON *e = jitem(je, "compare");
-            cJSON_AddNumberToObject(e, "seq", L);
-            cJSON_AddNumberToObject(e, "speedup", sp);
-            cJSON_AddNumberToObject(e, "kv_ratio", kr);
+            JNUM(e, "seq", L); JNUM(e, "speedup", sp); JNUM(e, "kv_ratio", kr);
         }
         printf("%-8s %7d %14.0f %14.0f %7.2fx %11s %11s %8.3f\n", "", L, er.prefill_tps[0][i],
                er.prefill_tps[1][i], sp, k0, human_bytes((double)er.kv_bytes[1][i], k1, sizeof k1),
@@ -332,11 +341,10 @@ static int e2e_section(swacl_ctx *ctx, char *dev, const bench_opts *o, cJSON *jd
         for (int pi = 0; pi < er.n_models; pi++) {
             if (er.decode_tps[pi][i] <= 0) continue;
             cJSON *e = jitem(je, "decode");
-            cJSON_AddStringToObject(e, "preset", er.model[pi]);
-            if (one) cJSON_AddStringToObject(e, "model", o->model_dir);
-            cJSON_AddNumberToObject(e, "ctx", er.ctx_len[i]);
-            cJSON_AddNumberToObject(e, "steps", er.decode_steps);
-            cJSON_AddNumberToObject(e, "tokens_per_s", er.decode_tps[pi][i]);
+            JSTR(e, "preset", er.model[pi]);
+            if (one) JSTR(e, "model", o->model_dir);
+            JNUM(e, "ctx", er.ctx_len[i]); JNUM(e, "steps", er.decode_steps);
+            JNUM(e, "tokens_per_s", er.decode_tps[pi][i]);
         }
         if (one) {
             printf("%-8s %7d %14.1f\n", "", er.ctx_len[i], er.decode_tps[0][i]);
@@ -368,19 +376,21 @@ static int bench_device(const char *sel, const bench_opts *o, double *blas_g, cJ
     char dev[256];
     snprintf(dev, sizeof dev, "%s", swacl_ctx_device_name(ctx));
     cJSON *jd = jitem(jdevs, NULL);
-    cJSON_AddStringToObject(jd, "name", dev);
-    cJSON_AddStringToObject(jd, "selector", sel);
-    cJSON_AddStringToObject(jd, "type", info.type);
+    JSTR(jd, "name", dev); JSTR(jd, "selector", sel); JSTR(jd, "type", info.type);
     if (!is_ref) {
-        cJSON_AddStringToObject(jd, "platform", info.platform_name);
-        cJSON_AddStringToObject(jd, "driver", info.driver_version);
-        cJSON_AddNumberToObject(jd, "compute_units", info.compute_units);
+        JSTR(jd, "platform", info.platform_name); JSTR(jd, "driver", info.driver_version);
+        JNUM(jd, "compute_units", info.compute_units);
     }
     printf("\n== %s (%s%s%s)\n", dev, is_ref ? "CPU reference" : info.type,
            is_ref ? "" : ", driver ", is_ref ? "" : info.driver_version);
     print_rule();
     int failures = 0;
-    if (!o->e2e_only) failures += kernels_section(ctx, sel, dev, o, is_ref, is_cpu, blas_g, jd);
+    if (!o->e2e_only) { /* --e2e-only skips cold/warm start, peaks and kernels */
+        swacl_probe_result pr;
+        double blas = 0.0;
+        failures += peaks_section(ctx, sel, dev, o, is_ref, is_cpu, blas_g, jd, &pr, &blas);
+        failures += kernels_section(ctx, dev, o, &pr, blas, jd);
+    }
     failures += e2e_section(ctx, dev, o, jd);
     swacl_ctx_destroy(ctx);
     return failures;
@@ -397,22 +407,18 @@ static int pipeline_section(swacl_ctx *ectx, const bench_opts *o, swacl_bench_pi
                             cJSON *root, int *rc_create)
 {
     cJSON *jp = cJSON_AddObjectToObject(root, "pipeline");
-    cJSON_AddStringToObject(jp, "devices", o->devices);
-    cJSON_AddStringToObject(jp, "placement", o->placement);
+    JSTR(jp, "devices", o->devices); JSTR(jp, "placement", o->placement);
     swacl_bench_pipeline_result *r = calloc(1, sizeof *r);
     if (!r) return fprintf(stderr, "swacl bench: out of host memory\n"), 1;
     swacl_status st = swacl_bench_pipeline(ectx, pp, r);
     const char *model = o->model_dir ? o->model_dir : "cohere2";
     if (r->n_layers > 0) {
-        cJSON_AddStringToObject(jp, "model", model);
-        cJSON_AddNumberToObject(jp, "layers", r->n_layers);
-        cJSON_AddNumberToObject(jp, "batch", r->batch);
-        cJSON_AddNumberToObject(jp, "seq", r->seq);
-        cJSON_AddNumberToObject(jp, "iters", r->iters);
+        JSTR(jp, "model", model); JNUM(jp, "layers", r->n_layers); JNUM(jp, "batch", r->batch);
+        JNUM(jp, "seq", r->seq); JNUM(jp, "iters", r->iters);
     }
     int failures = r->failures;
     if (st != SWACL_OK) {
-        cJSON_AddStringToObject(jp, "error", swacl_ctx_errmsg(ectx));
+        JSTR(jp, "error", swacl_ctx_errmsg(ectx));
         if (!r->created) {
             fprintf(stderr, "swacl bench: %s\n", swacl_ctx_errmsg(ectx));
             *rc_create = pipe_rc(st);
@@ -421,37 +427,32 @@ static int pipeline_section(swacl_ctx *ectx, const bench_opts *o, swacl_bench_pi
         free(r);
         return failures;
     }
-    cJSON_AddStringToObject(jp, "description", r->description);
+    JSTR(jp, "description", r->description);
     cJSON *js = cJSON_AddArrayToObject(jp, "stages");
     for (int i = 0; i < r->n_stages; i++) {
         const swacl_pipeline_stage *s = &r->stages[i];
         cJSON *e = jitem(js, NULL);
-        cJSON_AddNumberToObject(e, "device", s->device);
-        cJSON_AddStringToObject(e, "selector", s->selector);
-        cJSON_AddStringToObject(e, "device_name", s->device_name);
-        cJSON_AddNumberToObject(e, "layer_begin", s->layer_begin);
-        cJSON_AddNumberToObject(e, "layer_end", s->layer_end);
-        cJSON_AddNumberToObject(e, "weight_bytes", (double)s->weight_bytes);
-        cJSON_AddNumberToObject(e, "busy_s", s->busy_s);
-        cJSON_AddNumberToObject(e, "busy_fraction", r->busy_fraction[i]);
-        cJSON_AddStringToObject(e, "transfer_in", s->transfer_in);
+        JNUM(e, "device", s->device); JSTR(e, "selector", s->selector);
+        JSTR(e, "device_name", s->device_name); JNUM(e, "layer_begin", s->layer_begin);
+        JNUM(e, "layer_end", s->layer_end); JNUM(e, "weight_bytes", (double)s->weight_bytes);
+        JNUM(e, "busy_s", s->busy_s); JNUM(e, "busy_fraction", r->busy_fraction[i]);
+        JSTR(e, "transfer_in", s->transfer_in);
     }
-    cJSON_AddNumberToObject(jp, "micro_batches", r->micro_batches);
-    cJSON_AddBoolToObject(jp, "micro_batches_auto", o->micro_batches <= 0);
-    cJSON_AddNumberToObject(jp, "seconds", r->seconds);
-    cJSON_AddNumberToObject(jp, "tokens_per_s", r->tokens_per_s);
+    JNUM(jp, "micro_batches", r->micro_batches);
+    JBOOL(jp, "micro_batches_auto", o->micro_batches <= 0);
+    JNUM(jp, "seconds", r->seconds); JNUM(jp, "tokens_per_s", r->tokens_per_s);
     cJSON *j1 = cJSON_AddArrayToObject(jp, "single");
     for (int d = 0; d < r->n_single; d++) {
         cJSON *e = jitem(j1, NULL);
-        cJSON_AddStringToObject(e, "selector", r->single[d].selector);
-        cJSON_AddStringToObject(e, "device_name", r->single[d].device_name);
-        cJSON_AddNumberToObject(e, "tokens_per_s", r->single[d].tokens_per_s);
-        if (r->single[d].tokens_per_s <= 0) cJSON_AddStringToObject(e, "error", "failed");
+        JSTR(e, "selector", r->single[d].selector);
+        JSTR(e, "device_name", r->single[d].device_name);
+        JNUM(e, "tokens_per_s", r->single[d].tokens_per_s);
+        if (r->single[d].tokens_per_s <= 0) JSTR(e, "error", "failed");
     }
-    cJSON_AddNumberToObject(jp, "speedup_vs_best_single", r->speedup);
-    if (r->nmse >= 0.0) cJSON_AddNumberToObject(jp, "nmse", r->nmse);
+    JNUM(jp, "speedup_vs_best_single", r->speedup);
+    if (r->nmse >= 0.0) JNUM(jp, "nmse", r->nmse);
     else cJSON_AddNullToObject(jp, "nmse");
-    cJSON_AddBoolToObject(jp, "ok", r->ok);
+    JBOOL(jp, "ok", r->ok);
 
     printf("\n== pipeline over devices %s (placement %s)\n", o->devices, o->placement);
     print_rule();
@@ -459,7 +460,9 @@ static int pipeline_section(swacl_ctx *ectx, const bench_opts *o, swacl_bench_pi
            r->n_layers, r->batch, r->seq, r->micro_batches, r->micro_batches == 1 ? "" : "es",
            r->iters);
     printf("placement: %s\n%-34s %14s %9s\n", r->description, "prefill", "tok/s", "vs best");
-    double best = r->speedup > 0 ? r->tokens_per_s / r->speedup : 0.0;
+    double best = 0.0; /* the best single device */
+    for (int d = 0; d < r->n_single; d++)
+        if (r->single[d].tokens_per_s > best) best = r->single[d].tokens_per_s;
     char lab[64], rg[32], dv[64], hb[32];
     snprintf(lab, sizeof lab, "pipeline %.24s", o->devices);
     printf("%-34s %14.1f %8.2fx\n", lab, r->tokens_per_s, r->speedup);
@@ -510,11 +513,18 @@ static int write_plot(const char *png, cJSON *jdevs)
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         fprintf(stderr, "bench: --plot: cannot create a temp file: %s\n", strerror(errno));
-        if (fd >= 0) close(fd), remove(path);
-        return free(data), 1;
+        if (fd >= 0) {
+            close(fd);
+            remove(path);
+        }
+        free(data);
+        return 1;
     }
     fprintf(f, "set terminal pngcairo size 1000,650 noenhanced\nset output '");
-    for (const char *c = png; *c; c++) fprintf(f, *c == '\'' ? "''" : "%c", *c);
+    for (const char *c = png; *c; c++) { /* gnuplot quotes ' as '' */
+        if (*c == '\'') fputc('\'', f);
+        fputc(*c, f);
+    }
     fprintf(f, "'\nset logscale x 2\nset logscale y\nset grid\nset key below\n"
                "set xlabel 'sequence length (tokens)'\nset ylabel 'prefill tokens/s'\n"
                "set title 'swacl bench: prefill throughput'\n");
@@ -526,9 +536,10 @@ static int write_plot(const char *png, cJSON *jdevs)
             const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind"));
             const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(e, "preset"));
             if (k && p && !strcmp(k, "prefill") && !strcmp(p, series[pi]) && used < 1024 - 64)
-                used += (size_t)snprintf(data[nd] + used, 1024 - used, "%d %g\n",
-                                         (int)cJSON_GetNumberValue(cJSON_GetObjectItem(e, "seq")),
-                                         cJSON_GetNumberValue(cJSON_GetObjectItem(e, "tokens_per_s")));
+                used += (size_t)snprintf(
+                    data[nd] + used, 1024 - used, "%d %g\n",
+                    (int)cJSON_GetNumberValue(cJSON_GetObjectItem(e, "seq")),
+                    cJSON_GetNumberValue(cJSON_GetObjectItem(e, "tokens_per_s")));
         }
         if (!used) continue;
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(d, "name"));
@@ -618,15 +629,15 @@ int swacl_cmd_bench(int argc, char **argv)
     }
     root = cJSON_CreateObject();
     cJSON *jdevs = cJSON_AddArrayToObject(root, "devices");
-    cJSON_AddBoolToObject(root, "quick", o.quick);
-    if (o.model_dir) cJSON_AddStringToObject(root, "model", o.model_dir);
-    if (o.e2e_only) cJSON_AddBoolToObject(root, "e2e_only", 1);
-    if (o.pipeline_only) cJSON_AddBoolToObject(root, "pipeline_only", 1);
+    JBOOL(root, "quick", o.quick);
+    if (o.model_dir) JSTR(root, "model", o.model_dir);
+    if (o.e2e_only) JBOOL(root, "e2e_only", 1);
+    if (o.pipeline_only) JBOOL(root, "pipeline_only", 1);
     double blas_g = -1.0, t0 = now_s();
     if (!o.pipeline_only)
         for (int i = 0; i < nsel; i++) failures += bench_device(sel[i], &o, &blas_g, jdevs);
     if (o.placement) failures += pipeline_section(ectx, &o, &pp, root, &rc_pipe);
-    cJSON_AddNumberToObject(root, "total_s", now_s() - t0);
+    JNUM(root, "total_s", now_s() - t0);
     fprintf(stderr, "bench: done in %.1f s, %d failure(s)\n", now_s() - t0, failures);
     rc = rc_pipe ? rc_pipe : failures ? 1 : 0;
     if (o.json_path) {
