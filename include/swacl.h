@@ -21,6 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Marks the functions libswacl exports (it is built with -fvisibility=hidden). */
+#ifndef SWACL_API
+#define SWACL_API __attribute__((visibility("default")))
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -512,6 +517,201 @@ typedef struct {
  *  nonfinite == 0 && n_bad == 0 && nmse <= bound. Pure; never fails. */
 SWACL_API swacl_compare_result swacl_compare(const float *a, const float *ref, size_t n,
                                              double atol, double rtol);
+
+/* ------------------------------------------------------------------------ */
+/* Benchmarks and device probes (host/bench/): what `swacl bench` measures,  */
+/* returned as plain structs. Timing is wall clock around the work plus a    */
+/* backend finish, warm-up first, then the median (probes: the best) of      */
+/* repeats, never a single library event. Every call below takes a context   */
+/* first; its errors go to that context's message (swacl_ctx_errmsg). Calls  */
+/* that create contexts of their own (start-up, pipeline) use it only for    */
+/* errors, so an error-only or reference context is fine there.              */
+
+/** One progress line of a long benchmark (no trailing newline). */
+typedef void (*swacl_bench_progress_fn)(const char *line, void *user);
+
+/** Common settings; a NULL params pointer means all zero. */
+typedef struct {
+    int quick;                        /* small sizes and fewer repeats      */
+    swacl_bench_progress_fn progress; /* NULL: silent                       */
+    void *user;                       /* handed to progress                 */
+} swacl_bench_params;
+
+/** Facts of ctx's device: for OpenCL its swacl_devices_list entry (type
+ * "cpu", "gpu", ...); for the reference name "cpu-reference", type
+ * "reference", everything else zero. */
+SWACL_API swacl_status swacl_bench_device_info(swacl_ctx *ctx, swacl_device_info *out);
+
+/**
+ * Expand a device list as `swacl bench --devices` takes it into selectors
+ * (swacl_ctx_params.device): "all" = every OpenCL device by global index,
+ * else the comma-separated entries. At most max are written, *n = count.
+ * @return SWACL_INVALID_ARG (*n = 0) for an empty list or an entry of 64+
+ * characters; when "all" cannot list the devices, the listing's status with
+ * *n = 1, "ref" (the caller may go on with the reference). "all" with no
+ * OpenCL device is "ref" and SWACL_OK.
+ */
+SWACL_API swacl_status swacl_bench_devices(swacl_ctx *ctx, const char *devices,
+                                           char (*selectors)[64], int max, int *n);
+
+/** Peak probe settings (kernels_cl/probe.cl); zero fields take defaults. */
+typedef struct {
+    double target_s;   /* seconds of one timed launch (0: 0.3)              */
+    size_t copy_bytes; /* copy buffer (0: 256 MiB), capped at the device's
+                          max allocation and 1/4 of its memory               */
+} swacl_probe_params;
+
+typedef struct {
+    double fma4_gflops; /* independent FMA chains on float4, GFLOP/s        */
+    double fma8_gflops; /* ... on float8                                     */
+    double fma_gflops;  /* the larger of the two: the compute peak           */
+    double copy_gbps;   /* device copy, read + write bytes per second / 1e9  */
+    size_t copy_bytes;  /* buffer size the copy ran on                       */
+} swacl_probe_result;
+
+/**
+ * clpeak-style peaks of ctx's OpenCL device (best of three timed launches
+ * after calibration). params may be NULL. @return SWACL_UNSUPPORTED on a
+ * reference context.
+ */
+SWACL_API swacl_status swacl_device_probe(swacl_ctx *ctx, const swacl_probe_params *params,
+                                          swacl_probe_result *out);
+
+/** OpenBLAS sgemm (n x n x n, B transposed) GFLOP/s on the host CPU: the
+ * practical peak a CPU device is compared with. Median of repeats that
+ * take about target_s seconds together. */
+SWACL_API swacl_status swacl_bench_host_sgemm(swacl_ctx *ctx, int n, double target_s,
+                                              double *gflops);
+
+/** One op benchmark case and its timing. */
+typedef struct {
+    char name[64];     /* "attn band L=1024 W=128", "gemm qkv 1024x384<-256" */
+    char op[16];       /* "attention", "rope", "rmsnorm", "swiglu", "gemm"   */
+    int L, W, global;  /* attention: rows (B = 1), window (0 when global)    */
+    int H, Hkv, d;     /* attention: heads, KV heads, head dim               */
+    double pairs;      /* attention: (query, key) pairs the mask allows      */
+    int M, N, K;       /* gemm y[M,N] = x[M,K] w[N,K]^T; else rows x width   */
+    double flops;      /* theoretical FLOPs (0 for the memory-bound ops)     */
+    double bytes;      /* theoretical bytes moved (0 for attention, gemm)    */
+    double seconds;    /* median wall time of a run; 0 when error is set     */
+    char error[1024];  /* "" or why the case failed (the context message)   */
+} swacl_bench_op;
+
+/**
+ * Time the backend ops of ctx (attention band/causal, RoPE, RMSNorm, SwiGLU
+ * and the cohere2 GEMMs) over the benchmark's case list (small with
+ * params->quick or on the reference). *out is malloc'd (free with
+ * swacl_bench_ops_free), *n cases; a case that fails carries its message in
+ * error and the others still run. params may be NULL.
+ */
+SWACL_API swacl_status swacl_bench_ops(swacl_ctx *ctx, const swacl_bench_params *params,
+                                       swacl_bench_op **out, int *n);
+SWACL_API void swacl_bench_ops_free(swacl_bench_op *ops);
+
+/** Cold vs warm start: context + cohere2 model create + a 64-token forward,
+ * first with an empty program cache, then again with the cache it filled. */
+typedef struct {
+    double cold_s, warm_s;
+    double cold_compile_s, warm_compile_s;  /* swacl_ctx_compile_seconds    */
+    int cold_cache_hits, cold_cache_misses; /* program builds: cache or not */
+    int warm_cache_hits, warm_cache_misses;
+} swacl_bench_start_result;
+
+/** Measure start-up on `device` (a selector) with a fresh temporary cache
+ * directory (removed after). ctx receives errors only. params may be NULL. */
+SWACL_API swacl_status swacl_bench_start(swacl_ctx *ctx, const char *device,
+                                         const swacl_bench_params *params,
+                                         swacl_bench_start_result *out);
+
+#define SWACL_BENCH_MAX_LENS 8
+
+typedef struct {
+    int quick;
+    int max_seq; /* cap on prefill / decode lengths (0: 16384 on CPUs,
+                    32768 else, 2048 on the reference, 1024 with quick)      */
+    /* NULL: cohere2 vs baseline (random weights, alternating measurements);
+     * else this one model (weights borrowed, not copied).                   */
+    const swacl_config *model_cfg;
+    const swacl_weights *model_weights;
+    swacl_bench_progress_fn progress;
+    void *user;
+} swacl_bench_e2e_params;
+
+typedef struct {
+    int n_models;       /* 2: cohere2, baseline; 1: the given model          */
+    char model[2][16];  /* "cohere2", "baseline"; or "model"                 */
+    int n_seq, seq_len[SWACL_BENCH_MAX_LENS];
+    double prefill_tps[2][SWACL_BENCH_MAX_LENS]; /* tokens/s, 0 = not run    */
+    uint64_t kv_bytes[2][SWACL_BENCH_MAX_LENS];  /* swacl_kv_bytes at seq_len */
+    int n_ctx, ctx_len[SWACL_BENCH_MAX_LENS];
+    int decode_steps;                            /* timed steps per context   */
+    double decode_tps[2][SWACL_BENCH_MAX_LENS];  /* tokens/s, 0 = not run    */
+} swacl_bench_e2e_result;
+
+/**
+ * End to end on ctx: prefill tokens/s (swacl_model_forward) at each length,
+ * then decode tokens/s through a session at each context (chunked prefill up
+ * to it, single-token steps). params may be NULL (the full cohere2 vs
+ * baseline run). On failure *out keeps what was measured.
+ */
+SWACL_API swacl_status swacl_bench_e2e(swacl_ctx *ctx, const swacl_bench_e2e_params *params,
+                                       swacl_bench_e2e_result *out);
+
+#define SWACL_BENCH_MAX_DEVICES 32
+
+typedef struct {
+    int quick;
+    const char *devices;   /* as swacl_bench_devices / swacl_pipeline_create */
+    const char *placement; /* "auto" or a SPEC, as swacl_pipeline_create     */
+    const swacl_config *model_cfg;      /* NULL: cohere2, random weights     */
+    const swacl_weights *model_weights; /* borrowed                          */
+    const char *model_name; /* model_cfg's name in progress lines (NULL: "model") */
+    int batch;         /* 0: 8                                               */
+    int max_seq;       /* caps seq (512; 128 with quick); 0: no cap          */
+    int micro_batches; /* 0: auto (swacl_pipeline_set_micro_batches)         */
+    swacl_bench_progress_fn progress;
+    void *user;
+} swacl_bench_pipeline_params;
+
+typedef struct {
+    char selector[64];
+    char device_name[256];
+    double tokens_per_s; /* best timed forward alone; 0 = failed             */
+} swacl_bench_single;
+
+typedef struct {
+    int created;        /* 1 once the pipeline was built                     */
+    int n_layers, batch, seq, iters;
+    int micro_batches;  /* as used (auto resolved)                           */
+    char description[2048]; /* "layers 0-3 on dev 0 (name), 4-7 on dev 1 ..." */
+    int n_stages;
+    swacl_pipeline_stage stages[SWACL_BENCH_MAX_DEVICES];
+    double busy_fraction[SWACL_BENCH_MAX_DEVICES]; /* busy / wall, timed runs */
+    double seconds, tokens_per_s; /* best timed pipeline forward              */
+    int n_single;
+    swacl_bench_single single[SWACL_BENCH_MAX_DEVICES];
+    double speedup;     /* tokens_per_s / the best single device's           */
+    double nmse;        /* pipeline vs the first device alone; < 0: not run  */
+    int ok;             /* nmse within 1e-6                                  */
+    int failures;       /* single devices that failed + a failed check       */
+} swacl_bench_pipeline_result;
+
+/**
+ * Batch prefill of the layer pipeline over params->devices vs each listed
+ * device alone, interleaved (pipeline, dev 0, dev 1, ...), one warm-up then
+ * the best of the timed runs; the pipeline's output is checked against the
+ * first device's. Failures of a single device or of the check are counted
+ * in out->failures (status SWACL_OK); a pipeline that cannot be built
+ * (out->created == 0) or whose forward fails returns its status.
+ * params is required (devices NULL: "all"; placement NULL: "auto").
+ */
+SWACL_API swacl_status swacl_bench_pipeline(swacl_ctx *ctx,
+                                            const swacl_bench_pipeline_params *params,
+                                            swacl_bench_pipeline_result *out);
+/** Only build (and drop) the pipeline: a bad SPEC or device, or a placement
+ * that does not fit, fails fast; "auto" also fills the calibration cache. */
+SWACL_API swacl_status swacl_bench_pipeline_check(swacl_ctx *ctx,
+                                                  const swacl_bench_pipeline_params *params);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,7 @@
 /*
- * cmd_bench.h - `swacl bench`: cross-device peaks, kernels, end to end.
- *
- *   swacl bench [--devices all|LIST] [--json FILE] [--plot FILE.png]
- *               [--quick] [--max-seq N]
+ * cmd_bench.h - `swacl bench`: cross-device peaks, kernels, end to end and
+ * the pipeline section, measured by the library (include/swacl.h,
+ * "Benchmarks and device probes"); options in `swacl bench --help`.
  *
  * argv[0] is "bench". Returns a process exit code (0 ok, 1 runtime error,
  * 2 usage error).
