@@ -37,11 +37,21 @@ void swacl_format_msg(char *buf, size_t len, const char *fmt, ...)
 swacl_status swacl_set_error(swacl_ctx *ctx, swacl_status st, const char *fmt, ...)
 {
     if (!ctx) return st;
+    /* Format into a local buffer first: callers often pass the current
+     * message as an argument ("loading x: %s", swacl_ctx_errmsg(ctx)), and
+     * vsnprintf into the buffer it reads from is undefined (garbled text). */
+    char tmp[SWACL_ERRMSG_LEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(ctx->errmsg, tmp, strlen(tmp) + 1);
     return st;
+}
+
+swacl_status swacl_copy_error(swacl_ctx *ctx, swacl_status st, const char *msg)
+{
+    return swacl_set_error(ctx, st, "%s", msg && msg[0] ? msg : swacl_status_string(st));
 }
 
 double swacl_now(void)

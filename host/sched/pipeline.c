@@ -28,7 +28,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "sched/sched.h"
+#include "sched/pipeline_api.h"
 
 #define QCAP 2 /* micro-batches in flight between two stages */
 
@@ -48,7 +48,7 @@ typedef struct {
     uint64_t mem, max_alloc; /* budget the fit check uses                   */
 } device;
 
-struct swacl_pipeline {
+struct sched_pipeline {
     swacl_config cfg;
     int n_dev;
     device *dev;
@@ -198,7 +198,7 @@ static swacl_status fit_error(const swacl_config *cfg, const device *d, int k, i
 /* ------------------------------------------------------------------------ */
 /* Create / destroy / describe.                                              */
 
-void swacl_pipeline_destroy(swacl_pipeline *p)
+void sched_pipeline_destroy(sched_pipeline *p)
 {
     if (!p) return;
     if (p->pin) p->pin_be->iface->host_free(p->pin_be, p->pin);
@@ -214,14 +214,14 @@ void swacl_pipeline_destroy(swacl_pipeline *p)
     free(p);
 }
 
-const char *swacl_pipeline_errmsg(const swacl_pipeline *p) { return p ? p->errmsg : "no pipeline"; }
+const char *sched_pipeline_errmsg(const sched_pipeline *p) { return p ? p->errmsg : "no pipeline"; }
 
-void swacl_pipeline_set_micro_batches(swacl_pipeline *p, int n)
+void sched_pipeline_set_micro_batches(sched_pipeline *p, int n)
 {
     if (p) p->micro_batches = n > 0 ? n : 0;
 }
 
-swacl_status swacl_pipeline_describe(const swacl_pipeline *p, swacl_pipeline_stage *stages, int max,
+swacl_status sched_pipeline_describe(const sched_pipeline *p, swacl_pipeline_stage *stages, int max,
                                      int *n)
 {
     if (!p || !n || (max > 0 && !stages)) return SWACL_INVALID_ARG;
@@ -242,18 +242,10 @@ swacl_status swacl_pipeline_describe(const swacl_pipeline *p, swacl_pipeline_sta
     return SWACL_OK;
 }
 
-swacl_status swacl_pipeline_create(const char *devices, const char *placement,
-                                   const swacl_config *cfg, const swacl_weights *weights,
-                                   const swacl_ctx_params *base, swacl_pipeline **out, char *err,
-                                   size_t err_len)
-{
-    return swacl_pipeline_create_ex(devices, placement, cfg, weights, base, NULL, out, err, err_len);
-}
-
-swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement,
+swacl_status sched_pipeline_create_ex(const char *devices, const char *placement,
                                       const swacl_config *cfg, const swacl_weights *weights,
                                       const swacl_ctx_params *base, const swacl_sched_opts *opts,
-                                      swacl_pipeline **out, char *err, size_t err_len)
+                                      sched_pipeline **out, char *err, size_t err_len)
 {
     char dummy[8];
     if (!err || !err_len) err = dummy, err_len = sizeof dummy;
@@ -265,7 +257,7 @@ swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement
         return SWACL_INVALID_ARG;
     }
     char why[256];
-    if (swacl_config_validate(cfg, why, sizeof why) != SWACL_OK) {
+    if (swacl_config_check(cfg, why, sizeof why) != SWACL_OK) {
         swacl_format_msg(err, err_len, "invalid config: %s", why);
         return SWACL_INVALID_ARG;
     }
@@ -281,7 +273,7 @@ swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement
     swacl_ctx **ctxs = NULL;
     int *dev_of_layer = NULL;
     double *cost = NULL;
-    swacl_pipeline *p = calloc(1, sizeof *p);
+    sched_pipeline *p = calloc(1, sizeof *p);
     if (!p) return SWACL_OUT_OF_MEMORY;
     p->cfg = *cfg;
     p->plan_rows = o.plan_rows > 0 ? o.plan_rows : 512;
@@ -289,7 +281,7 @@ swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement
 
     /* OpenCL enumeration failing (no ICD) only matters for numeric indices */
     char lerr[256];
-    if (swacl_devices_list(&cl, &n_cl, lerr, sizeof lerr) != SWACL_OK) {
+    if (swacl_cl_devices_list(&cl, &n_cl, lerr, sizeof lerr) != SWACL_OK) {
         cl = NULL;
         n_cl = 0;
     }
@@ -433,7 +425,7 @@ fail:
     swacl_devices_free(cl);
     if (st != SWACL_OK) {
         if (!err[0]) swacl_format_msg(err, err_len, "%s", swacl_status_string(st));
-        swacl_pipeline_destroy(p);
+        sched_pipeline_destroy(p);
         return st;
     }
     *out = p;
@@ -465,7 +457,7 @@ typedef struct {
 } worker;
 
 struct run {
-    swacl_pipeline *p;
+    sched_pipeline *p;
     int T, all_positions, n_mb;
     mb_job *jobs;
     queue *q;                /* [n_stages]: q[k] feeds stage k (k >= 1)     */
@@ -563,7 +555,7 @@ static void *stage_main(void *arg)
 {
     worker *w = arg;
     run *r = w->r;
-    swacl_pipeline *p = r->p;
+    sched_pipeline *p = r->p;
     const int k = w->k, last = k == p->n_stages - 1;
     stage *s = &p->st[k];
     swacl_backend *be = s->m->be;
@@ -627,7 +619,7 @@ static void *stage_main(void *arg)
  * every event released. A failed run first drains every queue. */
 static void run_cleanup(run *r)
 {
-    swacl_pipeline *p = r->p;
+    sched_pipeline *p = r->p;
     const int S = p->n_stages;
     if (r->abort)
         for (int k = 0; k < S; k++) p->st[k].m->be->iface->finish(p->st[k].m->be);
@@ -659,7 +651,7 @@ static void run_cleanup(run *r)
 }
 
 /* Run the micro-batches through every stage; stage 0 on the calling thread. */
-static swacl_status run_all(swacl_pipeline *p, int T, int all_positions, mb_job *jobs, int n_mb)
+static swacl_status run_all(sched_pipeline *p, int T, int all_positions, mb_job *jobs, int n_mb)
 {
     const int S = p->n_stages;
     run r;
@@ -714,7 +706,7 @@ static swacl_status run_all(swacl_pipeline *p, int T, int all_positions, mb_job 
 /* Host staging for the host links, [bytes]: pinned memory of the first
  * OpenCL stage when there is one (kept and grown across calls), else malloc.
  * NULL when no link goes through the host. */
-static float *staging(swacl_pipeline *p, size_t bytes, int *oom)
+static float *staging(sched_pipeline *p, size_t bytes, int *oom)
 {
     *oom = 0;
     int host_links = 0;
@@ -745,13 +737,13 @@ static float *staging(swacl_pipeline *p, size_t bytes, int *oom)
     return p->pin_ptr;
 }
 
-static int n_micro(const swacl_pipeline *p, int B)
+static int n_micro(const sched_pipeline *p, int B)
 {
     int n = p->micro_batches > 0 ? p->micro_batches : p->n_stages;
     return n < B ? n : B;
 }
 
-swacl_status swacl_pipeline_forward(swacl_pipeline *p, const swacl_input *in, int all_positions,
+swacl_status sched_pipeline_forward(sched_pipeline *p, const swacl_input *in, int all_positions,
                                     float *out)
 {
     if (!p) return SWACL_INVALID_ARG;
@@ -802,8 +794,8 @@ done:
 /* ------------------------------------------------------------------------ */
 /* Sessions.                                                                 */
 
-struct swacl_pipeline_session {
-    swacl_pipeline *p;
+struct sched_pipeline_session {
+    sched_pipeline *p;
     int B, max_ctx, n_mb;
     int *mb_b0;              /* [n_mb + 1] sequence boundaries              */
     swacl_kv_layer *kv;      /* [n_mb][n_layers], on the owning stage       */
@@ -811,7 +803,7 @@ struct swacl_pipeline_session {
     int has_global;
 };
 
-void swacl_pipeline_session_destroy(swacl_pipeline_session *s)
+void sched_pipeline_session_destroy(sched_pipeline_session *s)
 {
     if (!s) return;
     const int L = s->p->cfg.n_layers;
@@ -829,8 +821,8 @@ void swacl_pipeline_session_destroy(swacl_pipeline_session *s)
     free(s);
 }
 
-swacl_status swacl_pipeline_session_create(swacl_pipeline *p, int batch, int max_ctx,
-                                           swacl_pipeline_session **out)
+swacl_status sched_pipeline_session_create(sched_pipeline *p, int batch, int max_ctx,
+                                           sched_pipeline_session **out)
 {
     if (!out) return SWACL_INVALID_ARG;
     *out = NULL;
@@ -850,7 +842,7 @@ swacl_status swacl_pipeline_session_create(swacl_pipeline *p, int batch, int max
                                     max_ctx, p->errmsg, sizeof p->errmsg);
         if (st != SWACL_OK) return st;
     }
-    swacl_pipeline_session *s = calloc(1, sizeof *s);
+    sched_pipeline_session *s = calloc(1, sizeof *s);
     if (!s) return SWACL_OUT_OF_MEMORY;
     s->p = p;
     s->B = batch;
@@ -862,7 +854,7 @@ swacl_status swacl_pipeline_session_create(swacl_pipeline *p, int batch, int max
     s->pos0 = calloc((size_t)batch, sizeof *s->pos0);
     s->n_new = calloc((size_t)batch, sizeof *s->n_new);
     if (!s->mb_b0 || !s->kv || !s->pos || !s->pos0 || !s->n_new) {
-        swacl_pipeline_session_destroy(s);
+        sched_pipeline_session_destroy(s);
         swacl_format_msg(p->errmsg, sizeof p->errmsg, "out of host memory");
         return SWACL_OUT_OF_MEMORY;
     }
@@ -882,7 +874,7 @@ swacl_status swacl_pipeline_session_create(swacl_pipeline *p, int batch, int max
                 swacl_format_msg(p->errmsg, sizeof p->errmsg,
                                  "allocating the layer-%d KV cache (%zu bytes x 2) on device %d ('%s') failed: %s",
                                  l, bytes, sg->dev, p->dev[sg->dev].name, swacl_ctx_errmsg(sg->ctx));
-                swacl_pipeline_session_destroy(s);
+                sched_pipeline_session_destroy(s);
                 return st;
             }
             kv->cap = cap;
@@ -892,16 +884,16 @@ swacl_status swacl_pipeline_session_create(swacl_pipeline *p, int batch, int max
     return SWACL_OK;
 }
 
-int swacl_pipeline_session_pos(const swacl_pipeline_session *s, int b)
+int sched_pipeline_session_pos(const sched_pipeline_session *s, int b)
 {
     return s && b >= 0 && b < s->B ? s->pos[b] : -1;
 }
 
-swacl_status swacl_pipeline_session_step(swacl_pipeline_session *s, int T, const int *n_new,
+swacl_status sched_pipeline_session_step(sched_pipeline_session *s, int T, const int *n_new,
                                          const int32_t *ids, const float *embeds, float *out)
 {
     if (!s) return SWACL_INVALID_ARG;
-    swacl_pipeline *p = s->p;
+    sched_pipeline *p = s->p;
     const swacl_config *c = &p->cfg;
     p->errmsg[0] = 0;
 #define BAD(...) do { swacl_format_msg(p->errmsg, sizeof p->errmsg, __VA_ARGS__); return SWACL_INVALID_ARG; } while (0)
@@ -964,11 +956,11 @@ done:
     return st;
 }
 
-swacl_status swacl_pipeline_session_prefill(swacl_pipeline_session *s, const swacl_input *in,
+swacl_status sched_pipeline_session_prefill(sched_pipeline_session *s, const swacl_input *in,
                                             int chunk, float *out)
 {
     if (!s) return SWACL_INVALID_ARG;
-    swacl_pipeline *p = s->p;
+    sched_pipeline *p = s->p;
     const swacl_config *c = &p->cfg;
     p->errmsg[0] = 0;
     if (!in || in->batch != s->B || in->seq < 1 || chunk < 0) {
@@ -978,7 +970,7 @@ swacl_status swacl_pipeline_session_prefill(swacl_pipeline_session *s, const swa
     }
     const int T = in->seq, Tc = chunk > 0 && chunk < T ? chunk : T;
     const size_t din = c->vocab_size > 0 ? 0 : (size_t)c->input_dim;
-    if (Tc == T) return swacl_pipeline_session_step(s, T, NULL, in->ids, in->embeds, out);
+    if (Tc == T) return sched_pipeline_session_step(s, T, NULL, in->ids, in->embeds, out);
     int32_t *ids = in->ids ? malloc((size_t)s->B * Tc * sizeof *ids) : NULL;
     float *emb = in->embeds && din ? malloc((size_t)s->B * Tc * din * sizeof *emb) : NULL;
     int *nn = malloc((size_t)s->B * sizeof *nn);
@@ -996,7 +988,7 @@ swacl_status swacl_pipeline_session_prefill(swacl_pipeline_session *s, const swa
                 memcpy(emb + (size_t)b * Tc * din, in->embeds + ((size_t)b * T + t0) * din,
                        (size_t)n * din * sizeof *emb);
         }
-        st = swacl_pipeline_session_step(s, Tc, nn, ids, emb, out);
+        st = sched_pipeline_session_step(s, Tc, nn, ids, emb, out);
     }
     free(ids);
     free(emb);

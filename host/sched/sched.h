@@ -38,10 +38,8 @@ static inline const char *sched_link_name(int link)
                                       : "";
 }
 
-swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement,
-                                      const swacl_config *cfg, const swacl_weights *weights,
-                                      const swacl_ctx_params *base, const swacl_sched_opts *opts,
-                                      swacl_pipeline **out, char *err, size_t err_len);
+/* swacl_pipeline_create_ex (the test hooks) and the executor's entry
+ * points: sched/pipeline_api.h. */
 
 /* ------------------------------------------------------------------------ */
 /* placement.c                                                               */
