@@ -201,8 +201,8 @@ typedef struct {
 
 /**
  * Initialise *cfg: struct_size set, every other field neutral (zero sizes,
- * n_layers 0, norm_eps 1e-5, logit_scale 1, each layer GLOBAL / NoPE with
- * rope_theta 10000, no temperature, no QK-norm). Call it before filling a
+ * n_layers 0, norm_eps 1e-5, logit_scale 1, every layer all-zero: GLOBAL,
+ * NoPE, no temperature, no QK-norm; set rope_theta with a RoPE layout). Call it before filling a
  * config by hand; the sizes are then the caller's to set.
  */
 SWACL_API void swacl_config_init(swacl_config *cfg);

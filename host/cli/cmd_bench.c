@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cl/cl_internal.h"
+#include "cli/cli.h"
 #include "cli/cmd_bench.h"
 #include "graph/graph.h"
 #include "internal.h"
@@ -795,7 +796,8 @@ static int bench_device(const char *selector, const bench_opts *o, blas_peak *bl
         swacl_device_info *list = NULL;
         int n = 0;
         char e[256];
-        if (swacl_devices_list(&list, &n, e, sizeof e) == SWACL_OK) {
+        (void)e;
+        if (swacl_devices_list(NULL, &list, &n) == SWACL_OK) {
             for (int i = 0; i < n; i++)
                 if (!strcmp(list[i].name, devname)) {
                     info = list[i];
@@ -1136,8 +1138,10 @@ static int pipe_precheck(const bench_opts *o)
     }
     swacl_pipeline *p = NULL;
     char err[1024] = "";
-    st = swacl_pipeline_create(o->devices, o->placement, &cfg, w, NULL, &p, err, sizeof err);
+    swacl_ctx *pctx = cli_msg_ctx(NULL);
+    st = swacl_pipeline_create(pctx, o->devices, o->placement, &cfg, w, &p);
     swacl_pipeline_destroy(p);
+    cli_take_msg(pctx, err, sizeof err);
     swacl_weights_destroy(own);
     return st == SWACL_OK ? 0 : pipe_create_error(st, err);
 }
@@ -1167,6 +1171,7 @@ static int bench_pipeline(char sel[][64], int nsel, const bench_opts *o, cJSON *
     const swacl_weights *w = NULL;
     swacl_weights *own = NULL;
     swacl_pipeline *p = NULL;
+    swacl_ctx *pctx = NULL; /* hosts the pipeline: its errors land here */
     swacl_ctx **ctx = calloc((size_t)nsel, sizeof *ctx);
     swacl_model **m = calloc((size_t)nsel, sizeof *m);
     double *best1 = calloc((size_t)nsel, sizeof *best1);
@@ -1206,8 +1211,10 @@ static int bench_pipeline(char sel[][64], int nsel, const bench_opts *o, cJSON *
     progress(tag, "create: devices %s, placement %s, %s (%d layers)", o->devices, o->placement,
              o->model_dir ? o->model_dir : "cohere2", cfg.n_layers);
     char err[1024] = "";
-    st = swacl_pipeline_create(o->devices, o->placement, &cfg, w, NULL, &p, err, sizeof err);
+    pctx = cli_msg_ctx(NULL);
+    st = swacl_pipeline_create(pctx, o->devices, o->placement, &cfg, w, &p);
     if (st != SWACL_OK) {
+        snprintf(err, sizeof err, "%s", pctx ? swacl_ctx_errmsg(pctx) : "");
         *rc_create = pipe_create_error(st, err);
         cJSON_AddStringToObject(jp, "error", *err ? err : swacl_status_string(st));
         failures++;
@@ -1281,8 +1288,8 @@ static int bench_pipeline(char sel[][64], int nsel, const bench_opts *o, cJSON *
         double dt = swacl_now() - t0;
         if (st != SWACL_OK) {
             fprintf(stderr, "bench [%s]: pipeline forward FAILED: %s\n", tag,
-                    swacl_pipeline_errmsg(p));
-            cJSON_AddStringToObject(jp, "error", swacl_pipeline_errmsg(p));
+                    swacl_ctx_errmsg(pctx));
+            cJSON_AddStringToObject(jp, "error", swacl_ctx_errmsg(pctx));
             failures++;
             ok_p = 0;
             break;
@@ -1413,6 +1420,7 @@ static int bench_pipeline(char sel[][64], int nsel, const bench_opts *o, cJSON *
 
 done:
     swacl_pipeline_destroy(p);
+    swacl_ctx_destroy(pctx);
     if (ctx && m)
         for (int d = 0; d < nsel; d++) {
             swacl_model_destroy(m[d]);
@@ -1642,7 +1650,10 @@ int swacl_cmd_bench(int argc, char **argv)
         swacl_device_info *list = NULL;
         int n = 0;
         char err[512] = "";
-        if (swacl_devices_list(&list, &n, err, sizeof err) != SWACL_OK)
+        swacl_ctx *ec = cli_msg_ctx(NULL);
+        swacl_status lst = swacl_devices_list(ec, &list, &n);
+        cli_take_msg(ec, err, sizeof err);
+        if (lst != SWACL_OK)
             fprintf(stderr, "swacl bench: listing OpenCL devices failed: %s\n", err);
         for (int i = 0; i < n && nsel < MAX_DEVS - 1; i++)
             snprintf(sel[nsel++], sizeof sel[0], "%d", list[i].index);
@@ -1674,11 +1685,15 @@ int swacl_cmd_bench(int argc, char **argv)
     if (o.model_dir) {
         char err[1024] = "";
         char msg[512] = "";
-        if (swacl_load_hf(o.model_dir, &mcfg, &mw, err, sizeof err) != SWACL_OK) {
+        swacl_ctx *ec = cli_msg_ctx(NULL);
+        if (swacl_load_hf(ec, o.model_dir, &mcfg, &mw) != SWACL_OK) {
+            cli_take_msg(ec, err, sizeof err);
             fprintf(stderr, "swacl bench: cannot load --model %s: %s\n", o.model_dir, err);
             return 1;
         }
-        if (swacl_config_validate(&mcfg, msg, sizeof msg) != SWACL_OK) {
+        swacl_status vst = swacl_config_validate(ec, &mcfg);
+        cli_take_msg(ec, msg, sizeof msg);
+        if (vst != SWACL_OK) {
             fprintf(stderr, "swacl bench: --model %s: invalid configuration: %s\n",
                     o.model_dir, msg);
             swacl_weights_destroy(mw);

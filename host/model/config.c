@@ -52,7 +52,7 @@ void swacl_config_init(swacl_config *c)
     /* neutral values: settings that change nothing when left alone */
     c->norm_eps = 1e-5f;
     c->logit_scale = 1.0f;
-    for (int i = 0; i < SWACL_MAX_LAYERS; i++) c->layers[i].rope_theta = 10000.0f;
+    /* layers stay all-zero: GLOBAL, NoPE, no temperature, no QK-norm */
 }
 
 int swacl_config_size_ok(const swacl_config *c)
@@ -80,8 +80,7 @@ swacl_status swacl_preset_ex(const char *name, const swacl_preset_params *pp, sw
     swacl_preset_params p;
     memset(&p, 0, sizeof p);
     if (pp) p = *pp;
-    memset(c, 0, sizeof *c);
-    c->struct_size = (uint32_t)sizeof *c;
+    swacl_config_init(c);
 
     int which = -1;
     for (int i = 0; k_preset_names[i]; i++)

@@ -17,6 +17,7 @@
  */
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,8 @@ struct swacl_buf {
 typedef struct {
     swacl_backend base; /* must be first: swacl_backend* <-> ref_backend*   */
     int threads;        /* OpenMP threads for every parallel loop            */
+    long live_bufs;     /* allocated, not yet freed: a model or session that */
+    size_t live_bytes;  /* outlives its context shows up here (ref_free)     */
 } ref_backend;
 
 static int nthreads(const swacl_backend *be) { return ((const ref_backend *)be)->threads; }
@@ -82,14 +85,17 @@ static swacl_status ref_buf_alloc(swacl_backend *be, size_t bytes, swacl_buf **o
     }
     b->bytes = bytes;
     b->data = d;
+    ((ref_backend *)be)->live_bufs++;
+    ((ref_backend *)be)->live_bytes += bytes;
     *out = b;
     return SWACL_OK;
 }
 
 static void ref_buf_free(swacl_backend *be, swacl_buf *buf)
 {
-    (void)be;
     if (!buf) return;
+    ((ref_backend *)be)->live_bufs--;
+    ((ref_backend *)be)->live_bytes -= buf->bytes;
     free(buf->data);
     free(buf);
 }
@@ -557,7 +563,22 @@ static swacl_status ref_finish(swacl_backend *be)
 /* ------------------------------------------------------------------------ */
 /* Construction.                                                             */
 
-static void ref_free(swacl_backend *be) { free(be); }
+static void ref_free(swacl_backend *be)
+{
+    const ref_backend *rb = (const ref_backend *)be;
+    if (rb->live_bufs != 0) {
+        /* as the OpenCL backend: the caller's model/session handles now
+         * dangle (their buffers leak; destroying them would touch freed
+         * memory) */
+        fprintf(stderr,
+                "swacl: warning: %ld reference buffer(s) (%zu bytes) were still allocated when the "
+                "context was destroyed; destroy models and sessions first\n",
+                rb->live_bufs, rb->live_bytes);
+        const char *strict = getenv("SWACL_STRICT_LEAKS"); /* ENV */
+        if (strict && strict[0] == '1') abort(); /* CI: make it a failure */
+    }
+    free(be);
+}
 
 static const struct swacl_backend_i ref_iface = {
     /* .name        = */ "ref",

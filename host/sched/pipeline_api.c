@@ -61,6 +61,8 @@ swacl_status swacl_pipeline_create(swacl_ctx *ctx, const char *devices, const ch
     return swacl_pipeline_create_ex(ctx, devices, placement, cfg, weights, NULL, out);
 }
 
+swacl_ctx *swacl_pipeline_ctx(const swacl_pipeline *p) { return p ? p->ctx : NULL; }
+
 void swacl_pipeline_destroy(swacl_pipeline *p)
 {
     if (!p) return;

@@ -19,6 +19,9 @@ swacl_status swacl_pipeline_create_ex(swacl_ctx *ctx, const char *devices, const
                                       const swacl_config *cfg, const swacl_weights *weights,
                                       const swacl_sched_opts *opts, swacl_pipeline **out);
 
+/* The context p was created on (NULL for NULL): tests read its message. */
+swacl_ctx *swacl_pipeline_ctx(const swacl_pipeline *p);
+
 /* pipeline.c. Messages go to err (create) or to the pipeline's own buffer,
  * read with sched_pipeline_errmsg ("" after a successful call). */
 swacl_status sched_pipeline_create_ex(const char *devices, const char *placement,
