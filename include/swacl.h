@@ -96,16 +96,16 @@ typedef enum {
 #undef SWACL_XX
 } swacl_status;
 
-/* The context (see "Context" below): every fallible call reports to one. */
+/* The context (see "Context" below): every fallible call reports to one.    */
 typedef struct swacl_ctx swacl_ctx;
 
 /** Static text for a status code (never NULL). */
 const char *swacl_status_string(swacl_status s);
 
 /* ------------------------------------------------------------------------ */
-/* Model configuration: a plain struct (MODEL.md Part B section 7).          */
+/* Model configuration: a plain struct (docs/MODEL.md Part B section 7).     */
 /*                                                                           */
-/* ABI rule: struct_size is the first field and says which layout the       */
+/* ABI rule: struct_size is the first field and says which layout the        */
 /* caller was compiled with. New fields are only ever added at the END of    */
 /* swacl_config (never inserted, reordered or resized), and the library      */
 /* reads a caller's struct by its struct_size: fields beyond it take the     */
@@ -135,7 +135,7 @@ typedef enum {
     /* Llama 4: q *= 1 + p1 * ln(1 + floor((p+1)/p0)); p0 = floor_scale,
      * p1 = attn_scale.                                                      */
     SWACL_TEMP_LLAMA4 = 1,
-    /* SWAN-GPT style (constants UNVERIFIED, see MODEL.md section 2):
+    /* SWAN-GPT style (constants UNVERIFIED, see docs/MODEL.md section 2):
      * q *= max(1, ln(p+1) / ln(p0)); p0 = training length L_train.          */
     SWACL_TEMP_LOG_RATIO = 2
 } swacl_temp;
@@ -415,16 +415,16 @@ swacl_status swacl_session_prefill(swacl_session *s, const swacl_input *in, int 
                                    float *out);
 
 /* ------------------------------------------------------------------------ */
-/* Hugging Face checkpoints (MODEL.md Part B 4-7): a directory with config.json
- * and model.safetensors, or shards + model.safetensors.index.json. Weights in
- * F32, F16 or BF16 are memory-mapped and converted to float32 at load.
- * model_type: cohere2, smollm3, llama4_text (dense FFN layers only), mistral,
- * llama, and "swacl" (written by swacl_save_hf, carrying the full per-layer
- * spec). Errors (a one-line message naming the file, key or tensor, on ctx;
- * ctx may be NULL):
- * SWACL_IO (missing file), SWACL_FORMAT (malformed safetensors/JSON, missing
- * tensor, wrong shape), SWACL_UNSUPPORTED (model_type, MoE, rope_scaling,
- * dtype swacl does not implement).                                          */
+/* Hugging Face checkpoints (docs/MODEL.md Part B 4-7): a directory with
+ * config.json and model.safetensors, or shards + model.safetensors.index.json.
+ * Weights in F32, F16 or BF16 are memory-mapped and converted to float32 at
+ * load. model_type: cohere2, smollm3, llama4_text (dense FFN layers only),
+ * mistral, llama, and "swacl" (written by swacl_save_hf, carrying the full
+ * per-layer spec). Errors (a one-line message naming the file, key or
+ * tensor, on ctx; ctx may be NULL): SWACL_IO (missing file), SWACL_FORMAT
+ * (malformed safetensors/JSON, missing tensor, wrong shape),
+ * SWACL_UNSUPPORTED (model_type, MoE, rope_scaling, dtype swacl does not
+ * implement).                                                             */
 
 /** Fills *cfg whole (struct_size included) and *out (the caller's: the
  * file mappings are released before return). */

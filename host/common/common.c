@@ -104,7 +104,7 @@ float swacl_temp_factor(swacl_temp t, float p0, float p1, int p)
 {
     switch (t) {
     case SWACL_TEMP_LLAMA4:
-        /* Llama 4 attn_temperature_tuning (ARCH.md 1.6): 1 + s*ln(1+floor((p+1)/f)) */
+        /* Llama 4 attn_temperature_tuning (docs/MODEL.md 1.6): 1 + s*ln(1+floor((p+1)/f)) */
         return (float)(1.0 + (double)p1 * log(1.0 + floor(((double)p + 1.0) / (double)p0)));
     case SWACL_TEMP_LOG_RATIO: {
         /* SWAN-style log-ratio (UNVERIFIED constants): max(1, ln(p+1)/ln(L_train)) */

@@ -90,7 +90,7 @@ swacl_status swacl_preset_ex(const char *name, const swacl_preset_params *pp, sw
 
     /* model-level fields */
     if (strcmp(n, "rnope-swa") == 0) {
-        /* ARCH.md 7.1 (a): Edifice RNoPESWA on continuous inputs. */
+        /* docs/MODEL.md 7.1 (a): Edifice RNoPESWA on continuous inputs. */
         c->input_dim = 128;
         c->hidden_size = 256;
         c->n_heads = 4;
@@ -108,7 +108,7 @@ swacl_status swacl_preset_ex(const char *name, const swacl_preset_params *pp, sw
         c->dropout = 0.1f; /* training only: ignored */
         c->n_layers = 6;
     } else if (strcmp(n, "cohere2") == 0 || strcmp(n, "baseline") == 0) {
-        /* ARCH.md section 4: parallel block, bias-free LayerNorm, tied head. */
+        /* docs/MODEL.md section 4: parallel block, bias-free LayerNorm, tied head. */
         small_decoder(c);
         c->norm = SWACL_NORM_LAYER_NOBIAS;
         c->norm_eps = 1e-5f;

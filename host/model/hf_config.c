@@ -1,5 +1,5 @@
 /*
- * hf_config.c - config.json -> swacl_config (ARCH.md Part B 4, 5, 6.2, 7),
+ * hf_config.c - config.json -> swacl_config (docs/MODEL.md Part B 4, 5, 6.2, 7),
  * the "swacl" config.json writer, and checkpoint tensor-name mapping.
  *
  * Supported model_type values and what they map to (i = 0-based layer):
@@ -163,7 +163,7 @@ static swacl_status layer_type(const cJSON *o, int i, int n_layers, const char *
     return SWACL_OK;
 }
 
-/* no_rope_layers[i] (1 = RoPE, ARCH.md 5.1), else the interval rule. */
+/* no_rope_layers[i] (1 = RoPE, docs/MODEL.md 5.1), else the interval rule. */
 static swacl_status uses_rope(const cJSON *o, int i, int n_layers, int *out, char *err,
                               size_t err_len)
 {
