@@ -6,8 +6,10 @@
  * Everything here runs on the CPU reference ("ref") or needs no context at
  * all, so the suite passes on a machine without an OpenCL device.
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <criterion/criterion.h>
 #include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +479,17 @@ static void free_model(fixture *f)
     swacl_model_destroy(f->m);
     swacl_weights_destroy(f->w);
     swacl_ctx_destroy(f->ctx);
+}
+
+/* Destroying a context before its model is a caller bug that the reference
+ * backend reports as the OpenCL one does: a warning naming the buffers, and
+ * an abort under SWACL_STRICT_LEAKS=1 (as CI runs). */
+Test(lifecycle, ctx_destroyed_before_model_is_reported, .signal = SIGABRT)
+{
+    setenv("SWACL_STRICT_LEAKS", "1", 1);
+    fixture f = make_model();
+    swacl_weights_destroy(f.w);
+    swacl_ctx_destroy(f.ctx); /* f.m still holds buffers: aborts here */
 }
 
 Test(forward, valid_call_succeeds)
