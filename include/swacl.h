@@ -14,6 +14,9 @@
  *     the context to report to first (a "ref" context is cheap to create);
  *     with ctx == NULL they still return the status, without a message.
  *   - No global mutable state: two contexts never share anything.
+ *   - All tensors are float32, row-major (C order). Dimension names used in
+ *     comments: B batch, T tokens, D hidden, H heads, Hkv KV heads, d head
+ *     dim, W window, F FFN width, V vocabulary, p absolute 0-based position.
  *
  * Lifetimes and ownership
  *   - Destroy in reverse order of creation: sessions before their model,
@@ -38,9 +41,6 @@
  *     thread. Different contexts are independent and may run concurrently.
  *     A pipeline runs its own stage threads inside a call; the call is
  *     still made from one thread.
- *   - All tensors are float32, row-major (C order). Dimension names used in
- *     comments: B batch, T tokens, D hidden, H heads, Hkv KV heads, d head
- *     dim, W window, F FFN width, V vocabulary, p absolute 0-based position.
  *
  * Semantics follow docs/MODEL.md Part A (masks, RoPE layouts, norms).
  */
