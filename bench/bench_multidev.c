@@ -169,11 +169,11 @@ int main(int argc, char **argv)
     }
 
     /* (1) one device: the first of the pipeline's list */
-    char single[64], err[1024];
+    char single[64];
     snprintf(single, sizeof single, "%.*s", (int)strcspn(o.devices, ","), o.devices);
     swacl_device_info *list = NULL;
     int n_dev = 0;
-    if (swacl_devices_list(&list, &n_dev, err, sizeof err) != SWACL_OK) n_dev = 0;
+    if (swacl_devices_list(NULL, &list, &n_dev) != SWACL_OK) n_dev = 0;
     swacl_devices_free(list);
     if (n_dev < 2 && !strchr(o.devices, '.') && !strcmp(o.devices, "0,1")) {
         fprintf(stderr, "bench_multidev: needs two OpenCL devices (found %d); run with\n"
@@ -188,7 +188,12 @@ int main(int argc, char **argv)
 
     /* (2) the pipeline over the list */
     swacl_pipeline *p = NULL;
-    CHECK(swacl_pipeline_create(o.devices, o.placement, &c, w, NULL, &p, err, sizeof err) == SWACL_OK, "%s", err);
+    swacl_ctx_params pp0 = swacl_ctx_params_default();
+    pp0.device = "ref"; /* the pipeline's context: its errors land here */
+    swacl_ctx *pc = NULL;
+    CHECK(swacl_ctx_create(&pp0, &pc) == SWACL_OK, "ref context");
+    CHECK(swacl_pipeline_create(pc, o.devices, o.placement, &c, w, &p) == SWACL_OK, "%s",
+          swacl_ctx_errmsg(pc));
     const int micro[] = {2, 4, B};
     double s2[3] = {0, 0, 0}, s2best = 1e30;
     int mbest = 0;
@@ -198,7 +203,7 @@ int main(int argc, char **argv)
         double best = 1e30;
         for (int i = 0; i <= o.iters; i++) {
             double t0 = swacl_now();
-            CHECK(swacl_pipeline_forward(p, &in, 0, o2) == SWACL_OK, "%s", swacl_pipeline_errmsg(p));
+            CHECK(swacl_pipeline_forward(p, &in, 0, o2) == SWACL_OK, "%s", swacl_ctx_errmsg(pc));
             double dt = swacl_now() - t0;
             if (i > 0 && dt < best) best = dt;
         }
@@ -216,6 +221,7 @@ int main(int argc, char **argv)
     int ns = 0;
     swacl_pipeline_describe(p, stg, 4, &ns);
     swacl_pipeline_destroy(p);
+    swacl_ctx_destroy(pc);
 
     /* (3) one device with all cores, in a child process */
     double tps3 = child_all_cores(argv);

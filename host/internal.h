@@ -35,7 +35,11 @@ swacl_status swacl_set_error(swacl_ctx *ctx, swacl_status st, const char *fmt, .
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-/* Same, into a caller buffer (used where no ctx exists yet). */
+/* swacl_set_error(ctx, st, "%s", msg), the status string when msg is empty:
+ * hands an internal err-buffer message on to the context. */
+swacl_status swacl_copy_error(swacl_ctx *ctx, swacl_status st, const char *msg);
+/* printf-style into a caller buffer: internal parsers (hf, placement) that
+ * run without a context; public entry points copy the text to their ctx. */
 void swacl_format_msg(char *buf, size_t len, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
@@ -196,6 +200,9 @@ swacl_status swacl_ctx_create_shared(const swacl_ctx_params *p, const swacl_shar
 double swacl_cl_backend_compile_seconds(const swacl_backend *be, int *hits, int *misses);
 const char *swacl_cl_backend_device_name(const swacl_backend *be);
 
+/* swacl_devices_list without a context (cl_device.c); message into err. */
+swacl_status swacl_cl_devices_list(swacl_device_info **out, int *n, char *err, size_t err_len);
+
 /* ------------------------------------------------------------------------ */
 /* Context.                                                                  */
 
@@ -203,8 +210,28 @@ struct swacl_ctx {
     swacl_backend *be;         /* NULL in an error-only context             */
     int is_ref;
     char device_name[256];
+    /* The parameters it was created with (pipeline stages inherit them);
+     * its string fields point at the copies below, owned by the ctx.      */
+    swacl_ctx_params params;
+    char *param_strs[3];       /* device, kernel_dir, cache_dir             */
     char errmsg[SWACL_ERRMSG_LEN];
 };
+
+/* The parameters ctx was created with (NULL for a NULL ctx). */
+const swacl_ctx_params *swacl_ctx_params_of(const swacl_ctx *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Config (model/config.c).                                                  */
+
+/* swacl_config_validate's checks, the reason into msg (may be NULL). */
+swacl_status swacl_config_check(const swacl_config *cfg, char *msg, size_t msg_len);
+/* A caller's config as this library's struct: checks struct_size (the
+ * "not initialised" error on ctx), copies the bytes the caller has and
+ * leaves fields newer than the caller's struct at swacl_config_init's
+ * neutral values. Entry points read *dst, never the caller's struct. */
+swacl_status swacl_config_read(swacl_ctx *ctx, const swacl_config *src, swacl_config *dst);
+/* 1 when cfg->struct_size is one this library can read. */
+int swacl_config_size_ok(const swacl_config *cfg);
 
 /* ------------------------------------------------------------------------ */
 /* Host weights.                                                             */

@@ -5,15 +5,44 @@
  *
  * Conventions
  *   - Opaque handles, each with a create/destroy pair; destroy accepts NULL.
- *   - Every fallible call returns a swacl_status; the detailed message (the
- *     OpenCL error name, the failing call, the first lines of a build log) is
- *     kept on the context: swacl_ctx_errmsg().
+ *   - One error channel: every fallible call returns a swacl_status and
+ *     leaves the detailed message (the OpenCL error name, the failing call,
+ *     the file/key/tensor, the first lines of a build log) on a context,
+ *     read with swacl_ctx_errmsg(). Calls on a model, session or pipeline
+ *     report to the context it was created on; calls that need no device
+ *     (swacl_load_hf, swacl_config_validate, swacl_devices_list, ...) take
+ *     the context to report to first (a "ref" context is cheap to create);
+ *     with ctx == NULL they still return the status, without a message.
  *   - No global mutable state: two contexts never share anything.
  *   - All tensors are float32, row-major (C order). Dimension names used in
  *     comments: B batch, T tokens, D hidden, H heads, Hkv KV heads, d head
  *     dim, W window, F FFN width, V vocabulary, p absolute 0-based position.
  *
- * Semantics follow ../shared/ARCH.md Part A (masks, RoPE layouts, norms).
+ * Lifetimes and ownership
+ *   - Destroy in reverse order of creation: sessions before their model,
+ *     models before their context, pipeline sessions before their
+ *     pipeline, a pipeline before the context it was created on. Destroying
+ *     a context that still has models is a caller bug: both backends print
+ *     a warning naming the leaked buffers (and abort with
+ *     SWACL_STRICT_LEAKS=1); the model's handle then dangles.
+ *   - swacl_model_create and swacl_pipeline_create copy the config and the
+ *     weights onto the device: the caller may destroy its swacl_weights and
+ *     free its config as soon as they return.
+ *   - Strings passed in (selectors, paths, names) are borrowed for the
+ *     duration of the call only; swacl_ctx_create copies its params'
+ *     strings. Strings returned (swacl_ctx_errmsg, swacl_ctx_device_name,
+ *     swacl_weights_name, swacl_preset_names, swacl_status_string) are
+ *     owned by the library: errmsg until the next call on that
+ *     context, the others until their object is destroyed (or forever for
+ *     the static tables). Arrays returned through out-pointers
+ *     (swacl_devices_list) are the caller's, freed with the named function.
+ *   - Threads: a context and everything created on it (models, sessions,
+ *     pipelines) are used by one thread at a time; use one context per
+ *     thread. Different contexts are independent and may run concurrently.
+ *     A pipeline runs its own stage threads inside a call; the call is
+ *     still made from one thread.
+ *
+ * Semantics follow docs/MODEL.md Part A (masks, RoPE layouts, norms).
  */
 #ifndef SWACL_H
 #define SWACL_H
@@ -42,6 +71,16 @@ extern "C" {
     (SWACL_VERSION_MAJOR * 10000 + SWACL_VERSION_MINOR * 100 + SWACL_VERSION_PATCH)
 #define SWACL_VERSION_STRING "0.1.0"
 
+/* Marks the library's exported symbols (the library is built with hidden
+ * visibility). */
+#ifndef SWACL_API
+#if defined(__GNUC__)
+#define SWACL_API __attribute__((visibility("default")))
+#else
+#define SWACL_API
+#endif
+#endif
+
 /** Runtime version, to detect a header/library skew. */
 int swacl_version_number(void);
 
@@ -67,11 +106,25 @@ typedef enum {
 #undef SWACL_XX
 } swacl_status;
 
+/* The context (see "Context" below): every fallible call reports to one.    */
+typedef struct swacl_ctx swacl_ctx;
+
 /** Static text for a status code (never NULL). */
 const char *swacl_status_string(swacl_status s);
 
 /* ------------------------------------------------------------------------ */
-/* Model configuration: a plain struct (ARCH.md Part B section 7).           */
+/* Model configuration: a plain struct (docs/MODEL.md Part B section 7).     */
+/*                                                                           */
+/* ABI rule: struct_size is the first field and says which layout the        */
+/* caller was compiled with. New fields are only ever added at the END of    */
+/* swacl_config (never inserted, reordered or resized), and the library      */
+/* reads a caller's struct by its struct_size: fields beyond it take the     */
+/* swacl_config_init defaults. So always start from swacl_config_init,       */
+/* swacl_preset / swacl_preset_ex, swacl_recommended_defaults or             */
+/* swacl_load_hf, which fill struct_size; a config whose struct_size this    */
+/* library does not know (e.g. a memset-only struct) is rejected by every    */
+/* entry point with SWACL_INVALID_ARG "swacl_config not initialised (call    */
+/* swacl_config_init)". Per-layer specs live in layers[0..n_layers).         */
 
 #define SWACL_MAX_LAYERS 128
 
@@ -92,7 +145,7 @@ typedef enum {
     /* Llama 4: q *= 1 + p1 * ln(1 + floor((p+1)/p0)); p0 = floor_scale,
      * p1 = attn_scale.                                                      */
     SWACL_TEMP_LLAMA4 = 1,
-    /* SWAN-GPT style (constants UNVERIFIED, see ARCH.md section 2):
+    /* SWAN-GPT style (constants UNVERIFIED, see docs/MODEL.md section 2):
      * q *= max(1, ln(p+1) / ln(p0)); p0 = training length L_train.          */
     SWACL_TEMP_LOG_RATIO = 2
 } swacl_temp;
@@ -129,6 +182,8 @@ typedef enum {
 } swacl_output;
 
 typedef struct {
+    uint32_t struct_size; /* sizeof(swacl_config) of the caller's header:
+                           set by swacl_config_init and the presets         */
     int vocab_size;     /* > 0: token-id input (embedding lookup)            */
     int input_dim;      /* > 0 (and vocab_size == 0): continuous input
                            [B, T, input_dim], projected to hidden when
@@ -154,12 +209,21 @@ typedef struct {
     swacl_layer_spec layers[SWACL_MAX_LAYERS];
 } swacl_config;
 
-/** Names of the built-in presets, NULL-terminated. */
+/**
+ * Initialise *cfg: struct_size set, every other field neutral (zero sizes,
+ * n_layers 0, norm_eps 1e-5, logit_scale 1, every layer all-zero: GLOBAL,
+ * NoPE, no temperature, no QK-norm; set rope_theta with a RoPE layout). Call it before filling a
+ * config by hand; the sizes are then the caller's to set.
+ */
+SWACL_API void swacl_config_init(swacl_config *cfg);
+
+/** Names of the built-in presets, NULL-terminated (static storage). */
 const char *const *swacl_preset_names(void);
 
 /**
  * Fill *cfg with a built-in preset: "rnope-swa", "swan", "cohere2",
- * "irope", "baseline". @return SWACL_INVALID_ARG for an unknown name.
+ * "irope", "baseline" (the whole struct is overwritten, struct_size
+ * included). @return SWACL_INVALID_ARG for an unknown name.
  */
 swacl_status swacl_preset(const char *name, swacl_config *cfg);
 
@@ -185,17 +249,19 @@ swacl_status swacl_preset_ex(const char *name, const swacl_preset_params *params
 /** The "rnope-swa" defaults (hidden 256, 4 heads, 6 layers, window 128). */
 swacl_config swacl_recommended_defaults(void);
 
-/** Width of one output row: hidden_size for LAST_HIDDEN, vocab for LOGITS. */
+/** Width of one output row: hidden_size for LAST_HIDDEN, vocab for LOGITS
+ * (0 for NULL or an uninitialised config). */
 int swacl_output_size(const swacl_config *cfg);
 
 /**
- * Check a configuration. On failure writes a one-line reason into msg
- * (when msg != NULL) and @return SWACL_INVALID_ARG.
+ * Check a configuration. On failure leaves a one-line reason on ctx (which
+ * may be NULL) and @return SWACL_INVALID_ARG.
  */
-swacl_status swacl_config_validate(const swacl_config *cfg, char *msg, size_t msg_len);
+swacl_status swacl_config_validate(swacl_ctx *ctx, const swacl_config *cfg);
 
 /** Bytes of KV cache a decode at context length n_ctx holds for batch B
- * (global layers keep n_ctx positions, window layers min(W, n_ctx)). */
+ * (global layers keep n_ctx positions, window layers min(W, n_ctx); 0 for
+ * an uninitialised config). */
 uint64_t swacl_kv_bytes(const swacl_config *cfg, int batch, int n_ctx, uint64_t *global_bytes,
                         uint64_t *window_bytes);
 
@@ -204,11 +270,14 @@ uint64_t swacl_kv_bytes(const swacl_config *cfg, int batch, int n_ctx, uint64_t 
 
 typedef struct swacl_weights swacl_weights;
 
-/** Seeded random weights for cfg (uniform, scaled by 1/sqrt(fan_in)). */
+/** Seeded random weights for cfg (uniform, scaled by 1/sqrt(fan_in)).
+ * SWACL_INVALID_ARG (no message: check with swacl_config_validate) for an
+ * invalid or uninitialised cfg. *out is the caller's (swacl_weights_destroy). */
 swacl_status swacl_weights_create_random(const swacl_config *cfg, uint64_t seed,
                                          swacl_weights **out);
 void swacl_weights_destroy(swacl_weights *w);
-/** Number of tensors, and the i-th tensor's name/shape/data (borrowed). */
+/** Number of tensors, and the i-th tensor's name/shape/data (borrowed:
+ * valid until swacl_weights_destroy). */
 int swacl_weights_count(const swacl_weights *w);
 const char *swacl_weights_name(const swacl_weights *w, int i, int *ndim, int64_t shape[4],
                                const float **data);
@@ -236,15 +305,14 @@ typedef struct {
 /**
  * Enumerate every OpenCL device of every platform the ICD loader exposes.
  * *out is malloc'd (free with swacl_devices_free). No platform is not an
- * error: *n = 0. On an OpenCL failure a message goes to err.
+ * error: *n = 0. On an OpenCL failure the message goes to ctx (a "ref"
+ * context will do: the enumeration does not use its device; may be NULL).
  */
-swacl_status swacl_devices_list(swacl_device_info **out, int *n, char *err, size_t err_len);
+swacl_status swacl_devices_list(swacl_ctx *ctx, swacl_device_info **out, int *n);
 void swacl_devices_free(swacl_device_info *list);
 
 /* ------------------------------------------------------------------------ */
 /* Context: one backend (an OpenCL device, or the CPU reference "ref").       */
-
-typedef struct swacl_ctx swacl_ctx;
 
 /* Kernel variants and launch shapes of the OpenCL backend (the reference
  * backend ignores them, but they are validated for it too). The zero value
@@ -311,13 +379,18 @@ typedef struct {
 swacl_ctx_params swacl_ctx_params_default(void);
 
 /**
- * Create a context. On failure other than out-of-memory, *out still receives
- * a context that holds only the error message (read it with
- * swacl_ctx_errmsg, then destroy it), as sqlite3_open does.
+ * Create a context. params (may be NULL: defaults) is copied, its strings
+ * included; the context remembers it (pipelines created on the context give
+ * their stages the same parameters). On failure other than out-of-memory,
+ * *out still receives a context that holds only the error message (read it
+ * with swacl_ctx_errmsg, then destroy it), as sqlite3_open does. That
+ * context can still receive messages from device-free calls.
  */
 swacl_status swacl_ctx_create(const swacl_ctx_params *params, swacl_ctx **out);
+/** Destroy models, sessions and pipelines created on ctx first. */
 void swacl_ctx_destroy(swacl_ctx *ctx);
-/** The last detailed error message ("" if none). */
+/** The last detailed error message ("" if none; set by a failing call, not
+ * cleared by a succeeding one). Owned by ctx: copy it to keep it. */
 const char *swacl_ctx_errmsg(const swacl_ctx *ctx);
 /** Human-readable device name ("cpu-reference" for ref). */
 const char *swacl_ctx_device_name(const swacl_ctx *ctx);
@@ -336,9 +409,14 @@ SWACL_API swacl_status swacl_ctx_kernel_params(swacl_ctx *ctx, swacl_kernel_para
 
 typedef struct swacl_model swacl_model;
 
+/** Upload cfg + weights to ctx's device. Both are copied (the caller may
+ * free them on return); the model keeps ctx, which must outlive it.
+ * Errors go to ctx. */
 swacl_status swacl_model_create(swacl_ctx *ctx, const swacl_config *cfg,
                                 const swacl_weights *weights, swacl_model **out);
+/** Destroy the model's sessions first; before its context. */
 void swacl_model_destroy(swacl_model *m);
+/** The model's own copy of its config (valid until swacl_model_destroy). */
 const swacl_config *swacl_model_config(const swacl_model *m);
 
 /** Input of a forward pass: exactly one of ids / embeds is used. */
@@ -369,6 +447,8 @@ swacl_status swacl_model_forward(swacl_model *m, const swacl_input *in, int all_
 
 typedef struct swacl_session swacl_session;
 
+/** A session borrows m (it must outlive the session); errors go to m's
+ * context. */
 swacl_status swacl_session_create(swacl_model *m, int batch, int max_ctx, swacl_session **out);
 void swacl_session_destroy(swacl_session *s);
 /** Tokens cached so far for sequence b. */
@@ -397,23 +477,26 @@ swacl_status swacl_session_prefill(swacl_session *s, const swacl_input *in, int 
                                    float *out);
 
 /* ------------------------------------------------------------------------ */
-/* Hugging Face checkpoints (ARCH.md Part B 4-7): a directory with config.json
- * and model.safetensors, or shards + model.safetensors.index.json. Weights in
- * F32, F16 or BF16 are memory-mapped and converted to float32 at load.
- * model_type: cohere2, smollm3, llama4_text (dense FFN layers only), mistral,
- * llama, and "swacl" (written by swacl_save_hf, carrying the full per-layer
- * spec). Errors (a one-line message naming the file, key or tensor in err):
- * SWACL_IO (missing file), SWACL_FORMAT (malformed safetensors/JSON, missing
- * tensor, wrong shape), SWACL_UNSUPPORTED (model_type, MoE, rope_scaling,
- * dtype swacl does not implement).                                          */
+/* Hugging Face checkpoints (docs/MODEL.md Part B 4-7): a directory with
+ * config.json and model.safetensors, or shards + model.safetensors.index.json.
+ * Weights in F32, F16 or BF16 are memory-mapped and converted to float32 at
+ * load. model_type: cohere2, smollm3, llama4_text (dense FFN layers only),
+ * mistral, llama, and "swacl" (written by swacl_save_hf, carrying the full
+ * per-layer spec). Errors (a one-line message naming the file, key or
+ * tensor, on ctx; ctx may be NULL): SWACL_IO (missing file), SWACL_FORMAT
+ * (malformed safetensors/JSON, missing tensor, wrong shape),
+ * SWACL_UNSUPPORTED (model_type, MoE, rope_scaling, dtype swacl does not
+ * implement).                                                             */
 
-swacl_status swacl_load_hf(const char *dir, swacl_config *cfg, swacl_weights **out, char *err,
-                           size_t err_len);
+/** Fills *cfg whole (struct_size included) and *out (the caller's: the
+ * file mappings are released before return). */
+swacl_status swacl_load_hf(swacl_ctx *ctx, const char *dir, swacl_config *cfg,
+                           swacl_weights **out);
 /** Write cfg + w to dir (created if needed): config.json with model_type
  * "swacl" and a swacl_layers array, model.safetensors in F32 with HF tensor
  * names. swacl_load_hf reads it back bit-exactly. */
-swacl_status swacl_save_hf(const char *dir, const swacl_config *cfg, const swacl_weights *w,
-                           char *err, size_t err_len);
+swacl_status swacl_save_hf(swacl_ctx *ctx, const char *dir, const swacl_config *cfg,
+                           const swacl_weights *w);
 
 /* ------------------------------------------------------------------------ */
 /* Pipeline: the layer graph split across several devices (host/sched/).     */
@@ -424,8 +507,8 @@ swacl_status swacl_save_hf(const char *dir, const swacl_config *cfg, const swacl
 /* flow through the stages, one host thread per stage, so the devices work   */
 /* at the same time; the residual x crosses devices through host memory.     */
 /*                                                                           */
-/*   swacl_pipeline *p; char err[512];                                       */
-/*   swacl_pipeline_create("0,1", "auto", &cfg, w, NULL, &p, err, sizeof err);*/
+/*   swacl_pipeline *p;                                                      */
+/*   swacl_pipeline_create(ctx, "0,1", "auto", &cfg, w, &p);                 */
 /*   swacl_pipeline_forward(p, &in, 0, out);                                 */
 /*   swacl_pipeline_describe(p, stages, 8, &n);   (layers + busy seconds)    */
 /*   swacl_pipeline_destroy(p);                                              */
@@ -434,7 +517,10 @@ typedef struct swacl_pipeline swacl_pipeline;
 typedef struct swacl_pipeline_session swacl_pipeline_session;
 
 /**
- * Build a pipeline.
+ * Build a pipeline on ctx: its stages' contexts get ctx's creation
+ * parameters (swacl_ctx_params, device excepted), and every error of the
+ * pipeline and of its sessions goes to ctx (swacl_ctx_errmsg). ctx may be
+ * a "ref" context; it must outlive the pipeline. cfg and weights are copied.
  * @param devices   "all" (every OpenCL device; "ref" when there is none) or
  *                  a comma list of selectors as in swacl_ctx_params.device:
  *                  "0,1", "0,ref". An index that does not exist is an error.
@@ -445,20 +531,15 @@ typedef struct swacl_pipeline_session swacl_pipeline_session;
  *                  times are about equal and each stage fits its device's
  *                  memory; or a SPEC "0-3:0,4-7:1" mapping layer ranges (in
  *                  order, each layer once) to indices into the device list.
- * @param base      context parameters for every stage (device ignored);
- *                  may be NULL.
  * @return SWACL_NO_DEVICE (bad device), SWACL_INVALID_ARG (bad SPEC),
  *         SWACL_OUT_OF_MEMORY (a stage does not fit: the message names the
- *         device and the bytes), or a context/model creation error; the
- *         message goes to err.
+ *         device and the bytes), or a context/model creation error.
  */
-swacl_status swacl_pipeline_create(const char *devices, const char *placement,
+swacl_status swacl_pipeline_create(swacl_ctx *ctx, const char *devices, const char *placement,
                                    const swacl_config *cfg, const swacl_weights *weights,
-                                   const swacl_ctx_params *base, swacl_pipeline **out, char *err,
-                                   size_t err_len);
+                                   swacl_pipeline **out);
+/** Destroy its sessions first; before the context it was created on. */
 void swacl_pipeline_destroy(swacl_pipeline *p);
-/** The last detailed error message of a pipeline call ("" if none). */
-const char *swacl_pipeline_errmsg(const swacl_pipeline *p);
 /** Micro-batches a forward / new session cuts the batch into (0 = auto:
  * one per stage, at most the batch). */
 void swacl_pipeline_set_micro_batches(swacl_pipeline *p, int n);
@@ -485,7 +566,8 @@ swacl_status swacl_pipeline_describe(const swacl_pipeline *p, swacl_pipeline_sta
 swacl_status swacl_pipeline_forward(swacl_pipeline *p, const swacl_input *in, int all_positions,
                                     float *out);
 
-/** As swacl_session_*: each stage holds its own layers' KV cache. */
+/** As swacl_session_*: each stage holds its own layers' KV cache. A
+ * pipeline session borrows p (destroy it first); errors go to p's ctx. */
 swacl_status swacl_pipeline_session_create(swacl_pipeline *p, int batch, int max_ctx,
                                            swacl_pipeline_session **out);
 void swacl_pipeline_session_destroy(swacl_pipeline_session *s);

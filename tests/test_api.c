@@ -6,13 +6,16 @@
  * Everything here runs on the CPU reference ("ref") or needs no context at
  * all, so the suite passes on a machine without an OpenCL device.
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <criterion/criterion.h>
 #include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "helpers.h"
+#include "internal.h" /* swacl_set_error (the prefix test) */
 #include "swacl.h"
 
 /* Case-insensitive: does msg contain any of the '|'-separated words? */
@@ -34,14 +37,18 @@ static int mentions(const char *msg, const char *words)
     return 0;
 }
 
-/* Validate cfg, expect INVALID_ARG and a message naming the problem. */
+/* Validate cfg, expect INVALID_ARG and a message (on the context) naming
+ * the problem. */
 static void expect_invalid(const swacl_config *cfg, const char *words, const char *what)
 {
-    char msg[512];
-    memset(msg, 'x', sizeof msg);
-    swacl_status st = swacl_config_validate(cfg, msg, sizeof msg);
+    swacl_ctx *ctx = test_ref_ctx();
+    swacl_status st = swacl_config_validate(ctx, cfg);
     cr_assert_eq(st, SWACL_INVALID_ARG, "%s: validate returned %d (%s)", what, (int)st,
                  swacl_status_string(st));
+    char msg[512];
+    memset(msg, 'x', sizeof msg);
+    snprintf(msg, sizeof msg, "%s", swacl_ctx_errmsg(ctx));
+    swacl_ctx_destroy(ctx);
     cr_assert(memchr(msg, 0, sizeof msg) != NULL, "%s: message not NUL-terminated", what);
     cr_assert(msg[0] != 0, "%s: empty message", what);
     cr_assert(mentions(msg, words), "%s: message '%s' does not mention any of '%s'", what, msg,
@@ -54,16 +61,17 @@ static void expect_invalid(const swacl_config *cfg, const char *words, const cha
 Test(config_validate, defaults_and_presets_are_valid)
 {
     swacl_config c = swacl_recommended_defaults();
-    char msg[256] = "";
-    cr_assert_eq(swacl_config_validate(&c, msg, sizeof msg), SWACL_OK, "defaults: %s", msg);
+    swacl_ctx *ctx = test_ref_ctx();
+    const char *msg = swacl_ctx_errmsg(ctx);
+    cr_assert_eq(swacl_config_validate(ctx, &c), SWACL_OK, "defaults: %s", msg);
     const char *const *names = swacl_preset_names();
     cr_assert_not_null(names);
     cr_assert_not_null(names[0], "no presets");
     for (int i = 0; names[i]; i++) {
         cr_assert_eq(swacl_preset(names[i], &c), SWACL_OK, "preset %s", names[i]);
-        cr_assert_eq(swacl_config_validate(&c, msg, sizeof msg), SWACL_OK, "preset %s: %s",
-                     names[i], msg);
+        cr_assert_eq(swacl_config_validate(ctx, &c), SWACL_OK, "preset %s: %s", names[i], msg);
     }
+    swacl_ctx_destroy(ctx);
 }
 
 Test(config_validate, hidden_not_divisible_by_heads)
@@ -126,16 +134,196 @@ Test(config_validate, no_vocab_and_no_input_dim)
     expect_invalid(&c, "vocab|input", "vocab 0 and input_dim 0");
 }
 
-Test(config_validate, null_config_and_null_msg)
+Test(config_validate, null_config_and_null_ctx)
 {
-    cr_assert_eq(swacl_config_validate(NULL, NULL, 0), SWACL_INVALID_ARG);
+    cr_assert_eq(swacl_config_validate(NULL, NULL), SWACL_INVALID_ARG);
     swacl_config c = swacl_recommended_defaults();
     c.n_layers = 0;
-    /* msg NULL or too short must not crash */
-    cr_assert_eq(swacl_config_validate(&c, NULL, 0), SWACL_INVALID_ARG);
-    char tiny[4];
-    cr_assert_eq(swacl_config_validate(&c, tiny, sizeof tiny), SWACL_INVALID_ARG);
-    cr_assert(memchr(tiny, 0, sizeof tiny) != NULL);
+    /* no context to report to must not crash: the status alone */
+    cr_assert_eq(swacl_config_validate(NULL, &c), SWACL_INVALID_ARG);
+    swacl_ctx *ctx = test_ref_ctx();
+    cr_assert_eq(swacl_config_validate(ctx, NULL), SWACL_INVALID_ARG);
+    cr_assert(swacl_ctx_errmsg(ctx)[0] != 0, "no message for a NULL config");
+    swacl_ctx_destroy(ctx);
+}
+
+/* ------------------------------------------------------------------------ */
+/* swacl_config struct_size (the ABI guard)                                  */
+
+Test(config_size, init_is_neutral_and_sized)
+{
+    swacl_config c;
+    memset(&c, 0xab, sizeof c);
+    swacl_config_init(&c);
+    cr_assert_eq(c.struct_size, (uint32_t)sizeof c);
+    cr_assert_eq(c.n_layers, 0);
+    cr_assert_eq(c.logit_scale, 1.0f);
+    cr_assert_eq(c.attn_scale, 0.0f);
+    cr_assert_eq(c.layers[0].span, SWACL_SPAN_GLOBAL);
+    cr_assert_eq(c.layers[0].temp, SWACL_TEMP_NONE);
+    /* presets, the defaults and the loader all fill struct_size */
+    swacl_config d = swacl_recommended_defaults();
+    cr_assert_eq(d.struct_size, (uint32_t)sizeof d);
+    cr_assert_eq(swacl_preset("cohere2", &d), SWACL_OK);
+    cr_assert_eq(d.struct_size, (uint32_t)sizeof d);
+}
+
+Test(config_size, hand_built_after_init_is_valid)
+{
+    swacl_config c;
+    swacl_config_init(&c);
+    c.vocab_size = 50;
+    c.hidden_size = 32;
+    c.n_heads = 2;
+    c.n_kv_heads = 1;
+    c.head_dim = 16;
+    c.ffn_dim = 64;
+    c.final_norm = 1;
+    c.n_layers = 2;
+    c.layers[0].span = SWACL_SPAN_WINDOW;
+    c.layers[0].span_size = 4;
+    c.layers[0].pos = SWACL_POS_ROPE_HALF;
+    c.layers[0].rope_theta = 10000.0f;
+    swacl_ctx *ctx = test_ref_ctx();
+    cr_assert_eq(swacl_config_validate(ctx, &c), SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+    cr_assert_eq(swacl_output_size(&c), 50);
+    swacl_ctx_destroy(ctx);
+}
+
+/* A config without (or with a wrong) struct_size is refused by every entry
+ * point that takes one, with the one message. */
+Test(config_size, wrong_size_is_rejected_everywhere)
+{
+    static const char *const want = "swacl_config not initialised (call swacl_config_init)";
+    swacl_config good = swacl_recommended_defaults();
+    swacl_weights *w = NULL;
+    cr_assert_eq(swacl_weights_create_random(&good, 1, &w), SWACL_OK);
+    const uint32_t sizes[] = {0, 4, (uint32_t)sizeof good - 4, (uint32_t)sizeof good + 4};
+    swacl_ctx *ctx = test_ref_ctx();
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        swacl_config c = good;
+        c.struct_size = sizes[i];
+        cr_assert_eq(swacl_config_validate(ctx, &c), SWACL_INVALID_ARG, "size %u", sizes[i]);
+        cr_assert(strstr(swacl_ctx_errmsg(ctx), want), "size %u: '%s'", sizes[i],
+                  swacl_ctx_errmsg(ctx));
+        swacl_model *m = NULL;
+        cr_assert_eq(swacl_model_create(ctx, &c, w, &m), SWACL_INVALID_ARG, "size %u", sizes[i]);
+        cr_assert_null(m);
+        cr_assert(strstr(swacl_ctx_errmsg(ctx), want), "model_create: '%s'", swacl_ctx_errmsg(ctx));
+        swacl_pipeline *p = NULL;
+        cr_assert_eq(swacl_pipeline_create(ctx, "ref", "auto", &c, w, &p), SWACL_INVALID_ARG);
+        cr_assert_null(p);
+        cr_assert(strstr(swacl_ctx_errmsg(ctx), want), "pipeline: '%s'", swacl_ctx_errmsg(ctx));
+        swacl_weights *w2 = NULL;
+        cr_assert_eq(swacl_weights_create_random(&c, 1, &w2), SWACL_INVALID_ARG);
+        cr_assert_null(w2);
+        cr_assert_eq(swacl_output_size(&c), 0);
+        cr_assert_eq(swacl_kv_bytes(&c, 1, 64, NULL, NULL), 0u);
+    }
+    swacl_weights_destroy(w);
+    swacl_ctx_destroy(ctx);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The error channel                                                         */
+
+/* Prefixing the context's own message ("while X: %s", swacl_ctx_errmsg)
+ * must give the prefix + the old text, not a garbled overlap. */
+Test(errors, set_error_prefixes_its_own_message)
+{
+    swacl_ctx *ctx = test_ref_ctx();
+    swacl_set_error(ctx, SWACL_IO, "cannot open '%s'", "/no/such/file");
+    cr_assert_eq(swacl_set_error(ctx, SWACL_IO, "loading the model: %s", swacl_ctx_errmsg(ctx)),
+                 SWACL_IO);
+    cr_assert_str_eq(swacl_ctx_errmsg(ctx), "loading the model: cannot open '/no/such/file'");
+    swacl_set_error(ctx, SWACL_IO, "%s / %s", swacl_ctx_errmsg(ctx), swacl_ctx_errmsg(ctx));
+    cr_assert_str_eq(swacl_ctx_errmsg(ctx),
+                     "loading the model: cannot open '/no/such/file' / "
+                     "loading the model: cannot open '/no/such/file'");
+    /* an over-long message is truncated, NUL-terminated */
+    char big[3 * SWACL_ERRMSG_LEN / 2];
+    memset(big, 'y', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    swacl_set_error(ctx, SWACL_INTERNAL, "%s", big);
+    cr_assert_eq(strlen(swacl_ctx_errmsg(ctx)), (size_t)SWACL_ERRMSG_LEN - 1);
+    swacl_set_error(NULL, SWACL_INTERNAL, "no context: %s", "ignored"); /* NULL-safe */
+    swacl_ctx_destroy(ctx);
+}
+
+/* The device-free calls report on the context they are given. */
+Test(errors, device_free_calls_report_on_ctx)
+{
+    swacl_ctx *ctx = test_ref_ctx();
+    swacl_config c;
+    swacl_weights *w = NULL;
+    swacl_status st = swacl_load_hf(ctx, "/no/such/swacl/model", &c, &w);
+    cr_assert_eq(st, SWACL_IO, "got %d", (int)st);
+    cr_assert_null(w);
+    cr_assert(strstr(swacl_ctx_errmsg(ctx), "config.json"), "'%s'", swacl_ctx_errmsg(ctx));
+    /* NULL ctx: the status alone */
+    cr_assert_eq(swacl_load_hf(NULL, "/no/such/swacl/model", &c, &w), SWACL_IO);
+    swacl_device_info *list = NULL;
+    int n = -1;
+    cr_assert_eq(swacl_devices_list(ctx, NULL, &n), SWACL_INVALID_ARG);
+    cr_assert(swacl_ctx_errmsg(ctx)[0] != 0);
+    cr_assert_eq(swacl_devices_list(ctx, &list, &n), SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+    cr_assert(n >= 0);
+    swacl_devices_free(list);
+    swacl_ctx_destroy(ctx);
+}
+
+/* A pipeline's stages inherit its context's creation parameters, and its
+ * (and its sessions') errors land on that context. */
+Test(errors, pipeline_reports_on_its_ctx)
+{
+    swacl_ctx_params p = swacl_ctx_params_default();
+    char dev[8] = "ref"; /* the ctx copies its strings: clobbering ours is safe */
+    p.device = dev;
+    p.threads = 1;
+    swacl_ctx *ctx = NULL;
+    cr_assert_eq(swacl_ctx_create(&p, &ctx), SWACL_OK);
+    memset(dev, 0, sizeof dev);
+    cr_assert(swacl_ctx_is_reference(ctx));
+    swacl_config c = swacl_recommended_defaults();
+    c.n_layers = 2;
+    swacl_weights *w = NULL;
+    cr_assert_eq(swacl_weights_create_random(&c, 3, &w), SWACL_OK);
+
+    swacl_pipeline *pl = NULL;
+    cr_assert_eq(swacl_pipeline_create(ctx, "ref", "0-1:0,2-2:0", &c, w, &pl), SWACL_INVALID_ARG);
+    cr_assert_null(pl);
+    cr_assert(swacl_ctx_errmsg(ctx)[0] != 0, "no message for a bad SPEC");
+    cr_assert_eq(swacl_pipeline_create(ctx, "ref,ref", "0-0:0,1-1:1", &c, w, &pl), SWACL_OK, "%s",
+                 swacl_ctx_errmsg(ctx));
+    swacl_weights_destroy(w); /* copied: the pipeline does not need it any more */
+
+    swacl_pipeline_stage st[4];
+    int n = 0;
+    cr_assert_eq(swacl_pipeline_describe(pl, st, 4, &n), SWACL_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(swacl_pipeline_describe(pl, NULL, 4, &n), SWACL_INVALID_ARG);
+    cr_assert(swacl_ctx_errmsg(ctx)[0] != 0);
+
+    float out[2 * 256];
+    cr_assert_eq(swacl_pipeline_forward(pl, NULL, 0, out), SWACL_INVALID_ARG);
+    cr_assert(swacl_ctx_errmsg(ctx)[0] != 0, "no message for a NULL input");
+    swacl_pipeline_session *ps = NULL;
+    cr_assert_eq(swacl_pipeline_session_create(pl, 0, 16, &ps), SWACL_INVALID_ARG);
+    cr_assert(strstr(swacl_ctx_errmsg(ctx), "batch"), "'%s'", swacl_ctx_errmsg(ctx));
+    cr_assert_eq(swacl_pipeline_session_create(pl, 1, 16, &ps), SWACL_OK, "%s",
+                 swacl_ctx_errmsg(ctx));
+    float emb[1 * 4 * 128];
+    for (size_t i = 0; i < sizeof emb / sizeof emb[0]; i++) emb[i] = (float)(i % 7) * 0.1f;
+    swacl_input in = {2, 4, NULL, emb}; /* batch 2 > the session's 1 */
+    cr_assert_eq(swacl_pipeline_session_prefill(ps, &in, 0, out), SWACL_INVALID_ARG);
+    cr_assert(strstr(swacl_ctx_errmsg(ctx), "batch"), "'%s'", swacl_ctx_errmsg(ctx));
+    in.batch = 1;
+    cr_assert_eq(swacl_pipeline_session_prefill(ps, &in, 2, out), SWACL_OK, "%s",
+                 swacl_ctx_errmsg(ctx));
+    cr_assert_eq(swacl_pipeline_session_pos(ps, 0), 4);
+    swacl_pipeline_session_destroy(ps);
+    swacl_pipeline_destroy(pl);
+    swacl_ctx_destroy(ctx);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -216,6 +404,8 @@ Test(lifecycle, destroy_accepts_null)
     swacl_weights_destroy(NULL);
     swacl_devices_free(NULL);
     swacl_session_destroy(NULL);
+    swacl_pipeline_destroy(NULL);
+    swacl_pipeline_session_destroy(NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -275,11 +465,10 @@ static fixture make_model(void)
     pp.vocab_size = 100;
     pp.window = 4;
     cr_assert_eq(swacl_preset_ex("cohere2", &pp, &f.cfg), SWACL_OK);
-    char msg[256] = "";
-    cr_assert_eq(swacl_config_validate(&f.cfg, msg, sizeof msg), SWACL_OK, "%s", msg);
+    f.ctx = test_ref_ctx();
+    cr_assert_eq(swacl_config_validate(f.ctx, &f.cfg), SWACL_OK, "%s", swacl_ctx_errmsg(f.ctx));
     cr_assert_eq(f.cfg.vocab_size, 100);
     cr_assert_eq(swacl_weights_create_random(&f.cfg, 7, &f.w), SWACL_OK);
-    f.ctx = test_ref_ctx();
     cr_assert_eq(swacl_model_create(f.ctx, &f.cfg, f.w, &f.m), SWACL_OK, "%s",
                  swacl_ctx_errmsg(f.ctx));
     return f;
@@ -290,6 +479,17 @@ static void free_model(fixture *f)
     swacl_model_destroy(f->m);
     swacl_weights_destroy(f->w);
     swacl_ctx_destroy(f->ctx);
+}
+
+/* Destroying a context before its model is a caller bug that the reference
+ * backend reports as the OpenCL one does: a warning naming the buffers, and
+ * an abort under SWACL_STRICT_LEAKS=1 (as CI runs). */
+Test(lifecycle, ctx_destroyed_before_model_is_reported, .signal = SIGABRT)
+{
+    setenv("SWACL_STRICT_LEAKS", "1", 1);
+    fixture f = make_model();
+    swacl_weights_destroy(f.w);
+    swacl_ctx_destroy(f.ctx); /* f.m still holds buffers: aborts here */
 }
 
 Test(forward, valid_call_succeeds)

@@ -116,7 +116,7 @@ Test(bench, e2e_tiny_model_prefill_and_decode)
                               .ffn_dim = 256, .vocab_size = 256, .window = 16};
     swacl_config cfg;
     cr_assert(swacl_preset_ex("cohere2", &pp, &cfg) == SWACL_OK);
-    cr_assert(swacl_config_validate(&cfg, NULL, 0) == SWACL_OK);
+    cr_assert(swacl_config_validate(ctx, &cfg) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
     swacl_weights *w = NULL;
     cr_assert(swacl_weights_create_random(&cfg, 1, &w) == SWACL_OK);
     int lines = 0;

@@ -93,6 +93,28 @@ static swacl_status parse_hdr(const char *hdr, size_t data_len, uint64_t hlen_ov
     return st;
 }
 
+/* swacl_load_hf / swacl_save_hf report on a context; these copy its message
+ * into a caller buffer so that the checks below read one string. */
+static swacl_status load_hf_msg(const char *dir, swacl_config *c, swacl_weights **w, char *err,
+                                size_t err_len)
+{
+    swacl_ctx *ctx = test_ref_ctx();
+    swacl_status st = swacl_load_hf(ctx, dir, c, w);
+    snprintf(err, err_len, "%s", swacl_ctx_errmsg(ctx));
+    swacl_ctx_destroy(ctx);
+    return st;
+}
+
+static swacl_status save_hf_msg(const char *dir, const swacl_config *c, const swacl_weights *w,
+                                char *err, size_t err_len)
+{
+    swacl_ctx *ctx = test_ref_ctx();
+    swacl_status st = swacl_save_hf(ctx, dir, c, w);
+    snprintf(err, err_len, "%s", swacl_ctx_errmsg(ctx));
+    swacl_ctx_destroy(ctx);
+    return st;
+}
+
 #define EXPECT_ERR(st_expr, want_st, substr)                                             \
     do {                                                                                 \
         char err_[1024] = "";                                                            \
@@ -117,9 +139,9 @@ Test(loader, roundtrip_every_preset)
         cr_assert(swacl_weights_create_random(&c, 7, &w) == SWACL_OK);
         char dir[64], err[1024];
         mktmp(dir);
-        swacl_status st = swacl_save_hf(dir, &c, w, err, sizeof err);
+        swacl_status st = save_hf_msg(dir, &c, w, err, sizeof err);
         cr_assert(st == SWACL_OK, "%s: save: %s", *p, err);
-        st = swacl_load_hf(dir, &c2, &w2, err, sizeof err);
+        st = load_hf_msg(dir, &c2, &w2, err, sizeof err);
         cr_assert(st == SWACL_OK, "%s: load: %s", *p, err);
         cr_expect(memcmp(&c, &c2, sizeof c) == 0, "%s: config differs after round trip", *p);
         cr_assert_eq(swacl_weights_count(w), swacl_weights_count(w2), "%s", *p);
@@ -157,8 +179,8 @@ Test(loader, roundtrip_with_overrides)
         cr_assert(swacl_weights_create_random(&c, 3, &w) == SWACL_OK);
         char dir[64], err[1024];
         mktmp(dir);
-        cr_assert(swacl_save_hf(dir, &c, w, err, sizeof err) == SWACL_OK, "%s", err);
-        cr_assert(swacl_load_hf(dir, &c2, &w2, err, sizeof err) == SWACL_OK, "%s", err);
+        cr_assert(save_hf_msg(dir, &c, w, err, sizeof err) == SWACL_OK, "%s", err);
+        cr_assert(load_hf_msg(dir, &c2, &w2, err, sizeof err) == SWACL_OK, "%s", err);
         cr_expect(memcmp(&c, &c2, sizeof c) == 0, "%s: config differs", names[k]);
         for (int i = 0; i < w->n; i++)
             cr_expect(memcmp(w->t[i].data, swacl_weights_find(w2, w->t[i].name)->data,
@@ -312,7 +334,7 @@ static swacl_status load_cfg_text(const char *cfg_json, char *err, size_t err_le
     free(img);
     swacl_config c;
     swacl_weights *w = NULL;
-    swacl_status st = swacl_load_hf(dir, &c, &w, err, err_len);
+    swacl_status st = load_hf_msg(dir, &c, &w, err, err_len);
     swacl_weights_destroy(w);
     rmtmp(dir);
     return st;
@@ -355,9 +377,9 @@ Test(loader, missing_files_and_bad_dtype)
     mktmp(dir);
     swacl_config c;
     swacl_weights *w = NULL;
-    EXPECT_ERR(swacl_load_hf(dir, &c, &w, E), SWACL_IO, "config.json");
+    EXPECT_ERR(load_hf_msg(dir, &c, &w, E), SWACL_IO, "config.json");
     write_bytes(dir, "config.json", LLAMA_CFG(""), strlen(LLAMA_CFG("")));
-    EXPECT_ERR(swacl_load_hf(dir, &c, &w, E), SWACL_IO, "no model.safetensors");
+    EXPECT_ERR(load_hf_msg(dir, &c, &w, E), SWACL_IO, "no model.safetensors");
     /* embed_tokens stored as I64: valid file, unconvertible dtype */
     uint8_t data[256] = {0};
     size_t len;
@@ -366,21 +388,21 @@ Test(loader, missing_files_and_bad_dtype)
                             data, sizeof data, 0, &len);
     write_bytes(dir, "model.safetensors", img, len);
     free(img);
-    EXPECT_ERR(swacl_load_hf(dir, &c, &w, E), SWACL_UNSUPPORTED, "unsupported dtype I64");
+    EXPECT_ERR(load_hf_msg(dir, &c, &w, E), SWACL_UNSUPPORTED, "unsupported dtype I64");
     /* wrong shape */
     img = st_image("{\"model.embed_tokens.weight\":{\"dtype\":\"F32\",\"shape\":[8,8],"
                    "\"data_offsets\":[0,256]}}",
                    data, sizeof data, 0, &len);
     write_bytes(dir, "model.safetensors", img, len);
     free(img);
-    EXPECT_ERR(swacl_load_hf(dir, &c, &w, E), SWACL_FORMAT, "has shape [8, 8]");
+    EXPECT_ERR(load_hf_msg(dir, &c, &w, E), SWACL_FORMAT, "has shape [8, 8]");
     /* truncated on disk */
     img = st_image("{\"model.embed_tokens.weight\":{\"dtype\":\"F32\",\"shape\":[4,8],"
                    "\"data_offsets\":[0,128]}}",
                    data, 100, 0, &len);
     write_bytes(dir, "model.safetensors", img, len);
     free(img);
-    EXPECT_ERR(swacl_load_hf(dir, &c, &w, E), SWACL_FORMAT, "model.safetensors: tensor 'model.embed_tokens.weight'");
+    EXPECT_ERR(load_hf_msg(dir, &c, &w, E), SWACL_FORMAT, "model.safetensors: tensor 'model.embed_tokens.weight'");
     cr_expect(w == NULL);
     rmtmp(dir);
 }
@@ -401,7 +423,7 @@ Test(loader, sharded_index)
     cr_assert(swacl_weights_create_random(&c, 5, &w) == SWACL_OK);
     char dir[64], err[1024];
     mktmp(dir);
-    cr_assert(swacl_save_hf(dir, &c, w, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_assert(save_hf_msg(dir, &c, w, err, sizeof err) == SWACL_OK, "%s", err);
     /* rebuild as two shards: tensors [0, n/2) in a, the rest in b */
     char *hdr[2];
     size_t dl[2] = {0, 0};
@@ -443,7 +465,7 @@ Test(loader, sharded_index)
     write_bytes(dir, "model.safetensors.index.json", is, strlen(is));
     free(is);
     cJSON_Delete(idx);
-    cr_assert(swacl_load_hf(dir, &c2, &w2, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_assert(load_hf_msg(dir, &c2, &w2, err, sizeof err) == SWACL_OK, "%s", err);
     cr_expect(memcmp(&c, &c2, sizeof c) == 0);
     for (int i = 0; i < w->n; i++)
         cr_expect(memcmp(w->t[i].data, swacl_weights_find(w2, w->t[i].name)->data,
@@ -517,7 +539,7 @@ static void fixture_check(const char *arch, int use_cl)
     snprintf(dir, sizeof dir, "%s/tests/fixtures/%s", SWACL_SOURCE_DIR, arch);
     swacl_config cfg;
     swacl_weights *w = NULL;
-    swacl_status st = swacl_load_hf(dir, &cfg, &w, err, sizeof err);
+    swacl_status st = load_hf_msg(dir, &cfg, &w, err, sizeof err);
     cr_assert(st == SWACL_OK, "%s: %s", arch, err);
     int B, T;
     snprintf(path, sizeof path, "%s/ids.txt", dir);
@@ -602,7 +624,7 @@ Test(fixture, config_mapping)
     swacl_config c;
     swacl_weights *w = NULL;
     snprintf(dir, sizeof dir, "%s/tests/fixtures/cohere2", SWACL_SOURCE_DIR);
-    cr_assert(swacl_load_hf(dir, &c, &w, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_assert(load_hf_msg(dir, &c, &w, err, sizeof err) == SWACL_OK, "%s", err);
     cr_expect(c.block == SWACL_BLOCK_PARALLEL && c.norm == SWACL_NORM_LAYER_NOBIAS &&
               c.tied_embeddings && c.logit_scale == 0.25f);
     cr_expect(c.layers[0].span == SWACL_SPAN_WINDOW && c.layers[0].span_size == 5 &&
@@ -610,7 +632,7 @@ Test(fixture, config_mapping)
     cr_expect(c.layers[3].span == SWACL_SPAN_GLOBAL && c.layers[3].pos == SWACL_POS_NONE);
     swacl_weights_destroy(w);
     snprintf(dir, sizeof dir, "%s/tests/fixtures/llama4_text", SWACL_SOURCE_DIR);
-    cr_assert(swacl_load_hf(dir, &c, &w, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_assert(load_hf_msg(dir, &c, &w, err, sizeof err) == SWACL_OK, "%s", err);
     cr_expect(!c.tied_embeddings && c.layers[0].span == SWACL_SPAN_CHUNK &&
               c.layers[0].span_size == 8 && c.layers[0].qk_norm == SWACL_QKNORM_RMS_AFTER_ROPE &&
               c.layers[0].pos == SWACL_POS_ROPE_PAIR);
@@ -618,7 +640,7 @@ Test(fixture, config_mapping)
               c.layers[3].temp_p0 == 4.0f && c.layers[3].temp_p1 == 0.25f);
     swacl_weights_destroy(w);
     snprintf(dir, sizeof dir, "%s/tests/fixtures/smollm3", SWACL_SOURCE_DIR);
-    cr_assert(swacl_load_hf(dir, &c, &w, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_assert(load_hf_msg(dir, &c, &w, err, sizeof err) == SWACL_OK, "%s", err);
     cr_expect(c.tied_embeddings && c.layers[2].pos == SWACL_POS_ROPE_HALF &&
               c.layers[3].pos == SWACL_POS_NONE && c.layers[0].rope_theta == 2000000.0f);
     swacl_weights_destroy(w);

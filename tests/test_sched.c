@@ -38,6 +38,41 @@
 #define ATOL 1e-3
 #define RTOL 1e-3
 
+/* The pipeline API reports on the context a pipeline is created on; these
+ * keep the checks below in their (devices, ..., base, &p, err) shape: each
+ * pipeline gets a "ref" context made from base, destroyed with it. */
+static swacl_status pipe_create_ex(const char *devices, const char *placement,
+                                   const swacl_config *cfg, const swacl_weights *w,
+                                   const swacl_ctx_params *base, const swacl_sched_opts *opts,
+                                   swacl_pipeline **out, char *err, size_t err_len)
+{
+    swacl_ctx_params p = base ? *base : swacl_ctx_params_default();
+    p.device = "ref";
+    swacl_ctx *ctx = NULL;
+    swacl_status st = swacl_ctx_create(&p, &ctx);
+    if (st == SWACL_OK) st = swacl_pipeline_create_ex(ctx, devices, placement, cfg, w, opts, out);
+    snprintf(err, err_len, "%s", ctx ? swacl_ctx_errmsg(ctx) : "out of memory");
+    if (st != SWACL_OK) swacl_ctx_destroy(ctx);
+    return st;
+}
+
+static swacl_status pipe_create(const char *devices, const char *placement,
+                                const swacl_config *cfg, const swacl_weights *w,
+                                const swacl_ctx_params *base, swacl_pipeline **out, char *err,
+                                size_t err_len)
+{
+    return pipe_create_ex(devices, placement, cfg, w, base, NULL, out, err, err_len);
+}
+
+static const char *pipe_errmsg(const swacl_pipeline *p) { return swacl_ctx_errmsg(swacl_pipeline_ctx(p)); }
+
+static void pipe_destroy(swacl_pipeline *p)
+{
+    swacl_ctx *ctx = swacl_pipeline_ctx(p);
+    swacl_pipeline_destroy(p); /* before its context */
+    swacl_ctx_destroy(ctx);
+}
+
 static swacl_config small_preset(const char *name, int window, int layers)
 {
     swacl_preset_params p;
@@ -76,8 +111,7 @@ static void two_devices(char *a, char *b, size_t len)
 {
     swacl_device_info *list = NULL;
     int n = 0;
-    char err[256];
-    if (swacl_devices_list(&list, &n, err, sizeof err) != SWACL_OK) n = 0;
+    if (swacl_devices_list(NULL, &list, &n) != SWACL_OK) n = 0;
     const char *req = getenv("SWACL_REQUIRE_DEVICE");
     if (n == 0 && req && req[0] == '1') cr_assert_fail("no OpenCL device (SWACL_REQUIRE_DEVICE=1)");
     snprintf(a, len, "%s", n >= 1 ? "0" : "ref");
@@ -126,7 +160,7 @@ ParameterizedTest(split_case *sc, split, equals_single_device, .timeout = 300)
     swacl_ctx_params base = test_params();
     swacl_pipeline *p = NULL;
     char err[1024];
-    swacl_status st = swacl_pipeline_create(devs, specs[sc->split], &c, w, &base, &p, err, sizeof err);
+    swacl_status st = pipe_create(devs, specs[sc->split], &c, w, &base, &p, err, sizeof err);
     cr_assert(st == SWACL_OK, "pipeline %s on %s: %s", specs[sc->split], devs, err);
     swacl_pipeline_set_micro_batches(p, 2);
 
@@ -151,7 +185,7 @@ ParameterizedTest(split_case *sc, split, equals_single_device, .timeout = 300)
     float *op = malloc(n * sizeof *op), *od = malloc(n * sizeof *od), *orf = malloc(n * sizeof *orf);
     swacl_input in = {.batch = B, .seq = T, .ids = ids, .embeds = emb};
     st = swacl_pipeline_forward(p, &in, 1, op);
-    cr_assert(st == SWACL_OK, "pipeline forward: %s", swacl_pipeline_errmsg(p));
+    cr_assert(st == SWACL_OK, "pipeline forward: %s", pipe_errmsg(p));
     swacl_ctx_params dp = base;
     dp.device = a;
     swacl_ctx *dctx = NULL, *rctx = test_ref_ctx();
@@ -180,7 +214,7 @@ ParameterizedTest(split_case *sc, split, equals_single_device, .timeout = 300)
     const size_t din = c.vocab_size > 0 ? 0 : (size_t)c.input_dim;
     swacl_pipeline_session *ps = NULL;
     swacl_session *rs = NULL;
-    cr_assert(swacl_pipeline_session_create(p, SB, Tmax, &ps) == SWACL_OK, "%s", swacl_pipeline_errmsg(p));
+    cr_assert(swacl_pipeline_session_create(p, SB, Tmax, &ps) == SWACL_OK, "%s", pipe_errmsg(p));
     cr_assert(swacl_session_create(mr, SB, Tmax, &rs) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
     float *sp = malloc((size_t)SB * V * sizeof *sp), *sr = malloc((size_t)SB * V * sizeof *sr);
     /* step buffers [SB, Tstep] gathered from the [SB, Tmax] stream */
@@ -202,11 +236,11 @@ ParameterizedTest(split_case *sc, split, equals_single_device, .timeout = 300)
         if (si == 0) {
             swacl_input pin = {.batch = SB, .seq = Ts, .ids = bid, .embeds = bem};
             st = swacl_pipeline_session_prefill(ps, &pin, 3, sp);
-            cr_assert(st == SWACL_OK, "pipeline prefill: %s", swacl_pipeline_errmsg(p));
+            cr_assert(st == SWACL_OK, "pipeline prefill: %s", pipe_errmsg(p));
             cr_assert(swacl_session_prefill(rs, &pin, 3, sr) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
         } else {
             st = swacl_pipeline_session_step(ps, Ts, nn, bid, bem, sp);
-            cr_assert(st == SWACL_OK, "pipeline step %zu: %s", si, swacl_pipeline_errmsg(p));
+            cr_assert(st == SWACL_OK, "pipeline step %zu: %s", si, pipe_errmsg(p));
             cr_assert(swacl_session_step(rs, Ts, nn, bid, bem, sr) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
         }
         for (int bb = 0; bb < SB; bb++) {
@@ -235,7 +269,7 @@ ParameterizedTest(split_case *sc, split, equals_single_device, .timeout = 300)
     swacl_model_destroy(mr);
     swacl_ctx_destroy(dctx);
     swacl_ctx_destroy(rctx);
-    swacl_pipeline_destroy(p);
+    pipe_destroy(p);
     swacl_weights_destroy(w);
 }
 
@@ -278,7 +312,7 @@ ParameterizedTest(solo_case *sc, solo, pipeline_session_equals_session, .timeout
     swacl_ctx_params base = test_params();
     swacl_pipeline *p = NULL;
     char err[1024];
-    cr_assert(swacl_pipeline_create(dev, "0-3:0", &c, w, &base, &p, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_assert(pipe_create(dev, "0-3:0", &c, w, &base, &p, err, sizeof err) == SWACL_OK, "%s", err);
     swacl_ctx_params dp = base;
     dp.device = dev;
     swacl_ctx *ctx = NULL;
@@ -287,7 +321,7 @@ ParameterizedTest(solo_case *sc, solo, pipeline_session_equals_session, .timeout
     cr_assert(swacl_model_create(ctx, &c, w, &m) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
     swacl_pipeline_session *ps = NULL;
     swacl_session *s = NULL;
-    cr_assert(swacl_pipeline_session_create(p, B, MAXC, &ps) == SWACL_OK, "%s", swacl_pipeline_errmsg(p));
+    cr_assert(swacl_pipeline_session_create(p, B, MAXC, &ps) == SWACL_OK, "%s", pipe_errmsg(p));
     cr_assert(swacl_session_create(m, B, MAXC, &s) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
 
     const int V = swacl_output_size(&c);
@@ -305,7 +339,7 @@ ParameterizedTest(solo_case *sc, solo, pipeline_session_equals_session, .timeout
         if (pem) memcpy(pem + (size_t)bb * T0 * din, emb + (size_t)bb * MAXC * din, T0 * din * sizeof *pem);
     }
     swacl_input in = {.batch = B, .seq = T0, .ids = pid, .embeds = pem};
-    cr_assert(swacl_pipeline_session_prefill(ps, &in, 2, op) == SWACL_OK, "%s", swacl_pipeline_errmsg(p));
+    cr_assert(swacl_pipeline_session_prefill(ps, &in, 2, op) == SWACL_OK, "%s", pipe_errmsg(p));
     cr_assert(swacl_session_prefill(s, &in, 2, os) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
     char what[128];
     snprintf(what, sizeof what, "%s on %s: prefill", sc->preset, dev);
@@ -321,7 +355,7 @@ ParameterizedTest(solo_case *sc, solo, pipeline_session_equals_session, .timeout
             if (sem) memcpy(sem + bb * din, emb + ((size_t)bb * MAXC + pos[bb]) * din, din * sizeof *sem);
         }
         cr_assert(swacl_pipeline_session_step(ps, 1, nn, ids ? sid : NULL, sem, op) == SWACL_OK, "%s",
-                  swacl_pipeline_errmsg(p));
+                  pipe_errmsg(p));
         cr_assert(swacl_session_step(s, 1, nn, ids ? sid : NULL, sem, os) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
         free(sem);
         for (int bb = 0; bb < B; bb++) {
@@ -343,10 +377,10 @@ ParameterizedTest(solo_case *sc, solo, pipeline_session_equals_session, .timeout
     cr_expect_eq(bounded, strcmp(sc->preset, "rnope-swa") != 0);
     const swacl_status want = bounded ? SWACL_INVALID_ARG : SWACL_OK;
     cr_expect_eq(swacl_pipeline_session_step(ps, 1, nn, ids ? sid : NULL, sem, op), want, "%s",
-                 swacl_pipeline_errmsg(p));
+                 pipe_errmsg(p));
     cr_expect_eq(swacl_session_step(s, 1, nn, ids ? sid : NULL, sem, os), want, "%s", swacl_ctx_errmsg(ctx));
     if (bounded) {
-        cr_expect(strstr(swacl_pipeline_errmsg(p), "max_ctx") != NULL, "%s", swacl_pipeline_errmsg(p));
+        cr_expect(strstr(pipe_errmsg(p), "max_ctx") != NULL, "%s", pipe_errmsg(p));
         cr_expect(strstr(swacl_ctx_errmsg(ctx), "max_ctx") != NULL, "%s", swacl_ctx_errmsg(ctx));
     } else {
         snprintf(what, sizeof what, "%s on %s: past max_ctx", sc->preset, dev);
@@ -363,7 +397,7 @@ ParameterizedTest(solo_case *sc, solo, pipeline_session_equals_session, .timeout
     swacl_session_destroy(s);
     swacl_model_destroy(m);
     swacl_ctx_destroy(ctx);
-    swacl_pipeline_destroy(p);
+    pipe_destroy(p);
     swacl_weights_destroy(w);
 }
 
@@ -414,7 +448,7 @@ ParameterizedTest(link_case *lc, links, agree_with_single_device, .timeout = 300
     o.host_links = lc->host_links;
     swacl_pipeline *p = NULL;
     char err[1024];
-    swacl_status st = swacl_pipeline_create_ex(devs, "0:0,1-2:1,3:2", &c, w, &base, &o, &p, err, sizeof err);
+    swacl_status st = pipe_create_ex(devs, "0:0,1-2:1,3:2", &c, w, &base, &o, &p, err, sizeof err);
     cr_assert(st == SWACL_OK, "pipeline on %s: %s", devs, err);
     swacl_pipeline_set_micro_batches(p, lc->micro);
     swacl_pipeline_stage stg[4];
@@ -440,7 +474,7 @@ ParameterizedTest(link_case *lc, links, agree_with_single_device, .timeout = 300
     for (int rep = 0; rep < 2; rep++) { /* twice: the second reuses every buffer */
         memset(op, 0, n * sizeof *op);
         st = swacl_pipeline_forward(p, &in, 1, op);
-        cr_assert(st == SWACL_OK, "pipeline forward: %s", swacl_pipeline_errmsg(p));
+        cr_assert(st == SWACL_OK, "pipeline forward: %s", pipe_errmsg(p));
         snprintf(what, sizeof what, "links %s host_links=%d micro=%d: prefill #%d vs reference", devs,
                  lc->host_links, lc->micro, rep);
         expect_close(what, op, orf, n, ATOL, RTOL, NMSE_GATE);
@@ -451,7 +485,7 @@ ParameterizedTest(link_case *lc, links, agree_with_single_device, .timeout = 300
     /* decode: prefill 5 tokens in chunks of 2, then 3 single-token steps */
     swacl_pipeline_session *ps = NULL;
     swacl_session *rs = NULL;
-    cr_assert(swacl_pipeline_session_create(p, B, 16, &ps) == SWACL_OK, "%s", swacl_pipeline_errmsg(p));
+    cr_assert(swacl_pipeline_session_create(p, B, 16, &ps) == SWACL_OK, "%s", pipe_errmsg(p));
     cr_assert(swacl_session_create(mr, B, 16, &rs) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
     float *sp = malloc((size_t)B * V * sizeof *sp), *sr = malloc((size_t)B * V * sizeof *sr);
     const size_t din = c.vocab_size > 0 ? 0 : (size_t)c.input_dim;
@@ -467,7 +501,7 @@ ParameterizedTest(link_case *lc, links, agree_with_single_device, .timeout = 300
             }
         swacl_input si = {.batch = B, .seq = Ts, .ids = bid, .embeds = bem};
         st = swacl_pipeline_session_prefill(ps, &si, 2, sp);
-        cr_assert(st == SWACL_OK, "pipeline session at %d: %s", s0, swacl_pipeline_errmsg(p));
+        cr_assert(st == SWACL_OK, "pipeline session at %d: %s", s0, pipe_errmsg(p));
         cr_assert(swacl_session_prefill(rs, &si, 2, sr) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
         snprintf(what, sizeof what, "links %s host_links=%d micro=%d: decode @%d vs reference", devs,
                  lc->host_links, lc->micro, s0 + Ts);
@@ -485,7 +519,7 @@ ParameterizedTest(link_case *lc, links, agree_with_single_device, .timeout = 300
     free(emb);
     swacl_model_destroy(mr);
     swacl_ctx_destroy(rctx);
-    swacl_pipeline_destroy(p);
+    pipe_destroy(p);
     swacl_weights_destroy(w);
 }
 
@@ -497,7 +531,7 @@ Test(links, sub_devices, .timeout = 300)
     swacl_device_info *list = NULL;
     int n = 0, big = -1;
     char err[1024];
-    if (swacl_devices_list(&list, &n, err, sizeof err) != SWACL_OK) n = 0;
+    if (swacl_devices_list(NULL, &list, &n) != SWACL_OK) n = 0;
     for (int i = 0; i < n && big < 0; i++)
         if (list[i].compute_units >= 2) big = list[i].index;
     swacl_devices_free(list);
@@ -509,7 +543,7 @@ Test(links, sub_devices, .timeout = 300)
     snprintf(devs, sizeof devs, "%d.0,%d.1", big, big);
     swacl_ctx_params base = test_params();
     swacl_pipeline *p = NULL;
-    swacl_status st = swacl_pipeline_create(devs, "0-1:0,2-3:1", &c, w, &base, &p, err, sizeof err);
+    swacl_status st = pipe_create(devs, "0-1:0,2-3:1", &c, w, &base, &p, err, sizeof err);
     cr_assert(st == SWACL_OK, "pipeline on %s: %s", devs, err);
     swacl_pipeline_stage stg[2];
     int ns = 0;
@@ -529,13 +563,13 @@ Test(links, sub_devices, .timeout = 300)
     cr_assert(swacl_model_create(rctx, &c, w, &mr) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
     cr_assert(swacl_model_forward(mr, &in, 0, orf) == SWACL_OK, "%s", swacl_ctx_errmsg(rctx));
     st = swacl_pipeline_forward(p, &in, 0, op);
-    cr_assert(st == SWACL_OK, "forward: %s", swacl_pipeline_errmsg(p));
+    cr_assert(st == SWACL_OK, "forward: %s", pipe_errmsg(p));
     expect_close("sub-device pipeline vs reference", op, orf, (size_t)B * V, ATOL, RTOL, NMSE_GATE);
-    swacl_pipeline_destroy(p);
+    pipe_destroy(p);
 
     /* past the partition: named, and no device opened */
     snprintf(devs, sizeof devs, "%d.0,%d.99", big, big);
-    st = swacl_pipeline_create(devs, "auto", &c, w, &base, &p, err, sizeof err);
+    st = pipe_create(devs, "auto", &c, w, &base, &p, err, sizeof err);
     cr_expect_eq(st, SWACL_NO_DEVICE, "%s: %s", devs, swacl_status_string(st));
     cr_expect(p == NULL);
     cr_expect(strstr(err, "sub-device") && strstr(err, "does not exist"), "message: %s", err);
@@ -592,7 +626,7 @@ Test(placement, auto_balances_and_caches, .timeout = 300)
     char err[1024], path[256];
     for (int round = 0; round < 2; round++) { /* round 1 reads the cache */
         swacl_pipeline *p = NULL;
-        swacl_status st = swacl_pipeline_create(devs, "auto", &c, w, &base, &p, err, sizeof err);
+        swacl_status st = pipe_create(devs, "auto", &c, w, &base, &p, err, sizeof err);
         cr_assert(st == SWACL_OK, "auto on %s: %s", devs, err);
         swacl_pipeline_stage stg[4];
         int ns = 0, next = 0;
@@ -603,14 +637,14 @@ Test(placement, auto_balances_and_caches, .timeout = 300)
             next = stg[i].layer_end;
         }
         cr_expect_eq(next, c.n_layers);
-        swacl_pipeline_destroy(p);
+        pipe_destroy(p);
         snprintf(path, sizeof path, "%s/sched-calib.json", dir);
         cr_assert(access(path, R_OK) == 0, "calibration cache %s not written", path);
     }
     /* "all" works on whatever this machine has */
     swacl_pipeline *p = NULL;
-    cr_assert(swacl_pipeline_create("all", NULL, &c, w, &base, &p, err, sizeof err) == SWACL_OK, "%s", err);
-    swacl_pipeline_destroy(p);
+    cr_assert(pipe_create("all", NULL, &c, w, &base, &p, err, sizeof err) == SWACL_OK, "%s", err);
+    pipe_destroy(p);
     remove(path);
     rmdir(dir);
     swacl_weights_destroy(w);
@@ -627,11 +661,11 @@ Test(placement, does_not_fit)
     o.mem_limit = 64 << 10; /* 64 KiB per device: one layer is ~400 KiB */
     swacl_pipeline *p = NULL;
     char err[1024];
-    swacl_status st = swacl_pipeline_create_ex("ref,ref", "0-1:0,2-3:1", &c, w, &base, &o, &p, err, sizeof err);
+    swacl_status st = pipe_create_ex("ref,ref", "0-1:0,2-3:1", &c, w, &base, &o, &p, err, sizeof err);
     cr_assert_eq(st, SWACL_OUT_OF_MEMORY, "status %d: %s", st, err);
     cr_assert_null(p);
     cr_expect(strstr(err, "do not fit device 0") && strstr(err, "bytes") && strstr(err, "cpu-reference"), "%s", err);
-    st = swacl_pipeline_create_ex("ref,ref", "auto", &c, w, &base, &o, &p, err, sizeof err);
+    st = pipe_create_ex("ref,ref", "auto", &c, w, &base, &o, &p, err, sizeof err);
     cr_assert_eq(st, SWACL_OUT_OF_MEMORY, "status %d: %s", st, err);
     cr_expect(strstr(err, "no placement") && strstr(err, "bytes"), "%s", err);
 
@@ -641,17 +675,17 @@ Test(placement, does_not_fit)
     uint64_t need = sched_stage_bytes(&c, 0, 2, 16, 0, 0, NULL);
     uint64_t need2 = sched_stage_bytes(&c, 2, 4, 16, 0, 0, NULL);
     o.mem_limit = (need > need2 ? need : need2) + (1 << 20);
-    st = swacl_pipeline_create_ex("ref,ref", "0-1:0,2-3:1", &c, w, &base, &o, &p, err, sizeof err);
+    st = pipe_create_ex("ref,ref", "0-1:0,2-3:1", &c, w, &base, &o, &p, err, sizeof err);
     cr_assert_eq(st, SWACL_OK, "%s", err);
     swacl_pipeline_session *s = NULL;
     st = swacl_pipeline_session_create(p, 4, 1 << 16, &s);
     cr_assert_eq(st, SWACL_OUT_OF_MEMORY, "status %d", st);
     cr_assert_null(s);
-    cr_expect(strstr(swacl_pipeline_errmsg(p), "KV cache") && strstr(swacl_pipeline_errmsg(p), "bytes"), "%s",
-              swacl_pipeline_errmsg(p));
-    cr_assert_eq(swacl_pipeline_session_create(p, 1, 64, &s), SWACL_OK, "%s", swacl_pipeline_errmsg(p));
+    cr_expect(strstr(pipe_errmsg(p), "KV cache") && strstr(pipe_errmsg(p), "bytes"), "%s",
+              pipe_errmsg(p));
+    cr_assert_eq(swacl_pipeline_session_create(p, 1, 64, &s), SWACL_OK, "%s", pipe_errmsg(p));
     swacl_pipeline_session_destroy(s);
-    swacl_pipeline_destroy(p);
+    pipe_destroy(p);
     swacl_weights_destroy(w);
 }
 
@@ -661,11 +695,11 @@ Test(placement, unknown_device)
     swacl_weights *w = weights_for(&c);
     swacl_pipeline *p = NULL;
     char err[1024];
-    swacl_status st = swacl_pipeline_create("ref,97", "auto", &c, w, NULL, &p, err, sizeof err);
+    swacl_status st = pipe_create("ref,97", "auto", &c, w, NULL, &p, err, sizeof err);
     cr_assert_eq(st, SWACL_NO_DEVICE, "status %d: %s", st, err);
     cr_assert_null(p);
     cr_expect(strstr(err, "device index 97 does not exist") != NULL, "%s", err);
-    st = swacl_pipeline_create("ref,,ref", "auto", &c, w, NULL, &p, err, sizeof err);
+    st = pipe_create("ref,,ref", "auto", &c, w, NULL, &p, err, sizeof err);
     cr_assert_eq(st, SWACL_INVALID_ARG, "status %d: %s", st, err);
     cr_expect(strstr(err, "empty") != NULL, "%s", err);
     swacl_weights_destroy(w);
@@ -700,10 +734,10 @@ Test(placement, bad_specs)
             int dl[4];
             cr_expect_eq(sched_parse_spec("", 4, 2, dl, err, sizeof err), SWACL_INVALID_ARG);
         } else {
-            swacl_status st = swacl_pipeline_create("ref,ref", bad[i].spec, &c, w, NULL, &p, err, sizeof err);
+            swacl_status st = pipe_create("ref,ref", bad[i].spec, &c, w, NULL, &p, err, sizeof err);
             cr_expect_eq(st, SWACL_INVALID_ARG, "spec '%s': status %d (%s)", bad[i].spec, st, err);
             cr_expect_null(p);
-            swacl_pipeline_destroy(p);
+            pipe_destroy(p);
         }
         cr_expect(strstr(err, bad[i].want) != NULL, "spec '%s': message '%s' lacks '%s'", bad[i].spec, err,
                   bad[i].want);
@@ -711,7 +745,7 @@ Test(placement, bad_specs)
     /* adjacent ranges on one device merge into one stage */
     swacl_pipeline *p = NULL;
     char err[1024];
-    cr_assert(swacl_pipeline_create("ref,ref", "0-1:1,2:1,3:0", &c, w, NULL, &p, err, sizeof err) == SWACL_OK,
+    cr_assert(pipe_create("ref,ref", "0-1:1,2:1,3:0", &c, w, NULL, &p, err, sizeof err) == SWACL_OK,
               "%s", err);
     swacl_pipeline_stage stg[4];
     int ns = 0;
@@ -719,7 +753,7 @@ Test(placement, bad_specs)
     cr_expect_eq(ns, 2);
     cr_expect(stg[0].device == 1 && stg[0].layer_begin == 0 && stg[0].layer_end == 3);
     cr_expect(stg[1].device == 0 && stg[1].layer_begin == 3 && stg[1].layer_end == 4);
-    swacl_pipeline_destroy(p);
+    pipe_destroy(p);
     swacl_weights_destroy(w);
 }
 
@@ -741,21 +775,21 @@ Test(placement, stage_failure_aborts)
         o.fail_stage = fs;
         swacl_pipeline *p = NULL;
         char err[1024];
-        cr_assert(swacl_pipeline_create_ex("ref,ref,ref", "0:0,1-2:1,3:2", &c, w, &base, &o, &p, err,
+        cr_assert(pipe_create_ex("ref,ref,ref", "0:0,1-2:1,3:2", &c, w, &base, &o, &p, err,
                                            sizeof err) == SWACL_OK, "%s", err);
         swacl_pipeline_set_micro_batches(p, 4);
         swacl_status st = swacl_pipeline_forward(p, &in, 0, out);
         cr_expect_eq(st, SWACL_INTERNAL, "fail_stage %d: status %d", fs, st);
         char want[32];
         snprintf(want, sizeof want, "stage %d ", fs - 1);
-        cr_expect(strstr(swacl_pipeline_errmsg(p), want) && strstr(swacl_pipeline_errmsg(p), "injected"), "%s",
-                  swacl_pipeline_errmsg(p));
+        cr_expect(strstr(pipe_errmsg(p), want) && strstr(pipe_errmsg(p), "injected"), "%s",
+                  pipe_errmsg(p));
         swacl_pipeline_session *s = NULL;
         cr_assert(swacl_pipeline_session_create(p, 4, 16, &s) == SWACL_OK);
         cr_expect_eq(swacl_pipeline_session_step(s, 6, NULL, ids, emb, out), SWACL_INTERNAL);
         cr_expect_eq(swacl_pipeline_session_pos(s, 0), 0, "a failed step does not advance");
         swacl_pipeline_session_destroy(s);
-        swacl_pipeline_destroy(p);
+        pipe_destroy(p);
     }
     free(out);
     free(ids);

@@ -20,14 +20,13 @@ swacl_status swacl_bench_devices(swacl_ctx *ctx, const char *devices, char (*sel
     if (!devices || !strcmp(devices, "all")) {
         swacl_device_info *list = NULL;
         int nl = 0;
-        char err[512] = "";
-        swacl_status st = swacl_devices_list(&list, &nl, err, sizeof err);
+        swacl_status st = swacl_devices_list(ctx, &list, &nl);
         for (int i = 0; st == SWACL_OK && i < nl && *n < max - 1; i++)
             snprintf(sel[(*n)++], 64, "%d", list[i].index);
         swacl_devices_free(list);
         if (*n == 0) snprintf(sel[(*n)++], 64, "ref");
         if (st != SWACL_OK)
-            return swacl_set_error(ctx, st, "listing OpenCL devices failed: %s", err);
+            return swacl_set_error(ctx, st, "listing OpenCL devices failed: %s", swacl_ctx_errmsg(ctx));
         return SWACL_OK;
     }
     for (const char *s = devices; *s && *n < max;) {
@@ -99,11 +98,8 @@ static swacl_status pipe_create(swacl_ctx *ctx, const swacl_bench_pipeline_param
                                 const swacl_config *cfg, const swacl_weights *w,
                                 swacl_pipeline **out)
 {
-    char err[1024] = "";
-    swacl_status st = swacl_pipeline_create(p->devices, p->placement, cfg, w, NULL, out, err,
-                                            sizeof err);
-    if (st != SWACL_OK) swacl_set_error(ctx, st, "%s", *err ? err : swacl_status_string(st));
-    return st;
+    /* the stages inherit ctx's parameters; errors land on ctx */
+    return swacl_pipeline_create(ctx, p->devices, p->placement, cfg, w, out);
 }
 
 swacl_status swacl_bench_pipeline_check(swacl_ctx *ctx, const swacl_bench_pipeline_params *params)
@@ -188,9 +184,9 @@ static swacl_status pipe_time(swacl_ctx *ctx, const swacl_bench_pipeline_params 
         double dt = swacl_now() - t0;
         if (st != SWACL_OK) {
             swacl_bench_say(p->progress, p->user, "pipeline forward FAILED: %s",
-                            swacl_pipeline_errmsg(pl));
+                            swacl_ctx_errmsg(ctx));
             r->failures++;
-            return swacl_set_error(ctx, st, "%s", swacl_pipeline_errmsg(pl));
+            return st; /* the message is on ctx, the pipeline's channel */
         }
         if (it > 0) {
             *wall_p += dt;

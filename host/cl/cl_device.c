@@ -177,7 +177,7 @@ static swacl_status enumerate(dev_entry **out, int *n, char *err, size_t err_len
     return SWACL_OK;
 }
 
-swacl_status swacl_devices_list(swacl_device_info **out, int *n, char *err, size_t err_len)
+swacl_status swacl_cl_devices_list(swacl_device_info **out, int *n, char *err, size_t err_len)
 {
     if (err && err_len) err[0] = '\0';
     if (!out || !n) {

@@ -59,5 +59,7 @@ int cli_parse_int(const char *opt, const char *v, long lo, long hi, long *out);
 int cli_parse_u64(const char *opt, const char *v, uint64_t *out);
 int cli_parse_pos_double(const char *opt, const char *v, int allow_zero, double *out);
 void cli_die_detail(const char *what, swacl_status st, const char *detail);
+swacl_ctx *cli_msg_ctx(const swacl_ctx_params *base);
+void cli_take_msg(swacl_ctx *c, char *buf, size_t len);
 
 #endif /* SWACL_CLI_H */

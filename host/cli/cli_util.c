@@ -234,3 +234,26 @@ void cli_die_detail(const char *what, swacl_status st, const char *detail)
         fprintf(stderr, "    %.*s\n", n, line);
     }
 }
+
+/* A "ref" context that receives the messages of device-free calls (load,
+ * save, validate, device list) and hosts pipelines, whose stages inherit
+ * its parameters (base, device excepted; NULL: defaults). NULL only when
+ * even that context cannot be made: the calls then report no message. */
+swacl_ctx *cli_msg_ctx(const swacl_ctx_params *base)
+{
+    swacl_ctx_params p = base ? *base : swacl_ctx_params_default();
+    p.device = "ref";
+    swacl_ctx *c = NULL;
+    if (swacl_ctx_create(&p, &c) != SWACL_OK) {
+        swacl_ctx_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Copy c's message into buf ("" for a NULL c) and destroy c. */
+void cli_take_msg(swacl_ctx *c, char *buf, size_t len)
+{
+    if (len) snprintf(buf, len, "%s", c ? swacl_ctx_errmsg(c) : "");
+    swacl_ctx_destroy(c);
+}

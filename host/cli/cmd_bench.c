@@ -599,14 +599,14 @@ int swacl_cmd_bench(int argc, char **argv)
         goto done;
     }
     if (o.model_dir) { /* loaded once, before any device, shared read-only */
-        char err[1024] = "";
-        if (swacl_load_hf(o.model_dir, &mcfg, &mw, err, sizeof err) != SWACL_OK) {
-            fprintf(stderr, "swacl bench: cannot load --model %s: %s\n", o.model_dir, err);
+        if (swacl_load_hf(ectx, o.model_dir, &mcfg, &mw) != SWACL_OK) {
+            fprintf(stderr, "swacl bench: cannot load --model %s: %s\n", o.model_dir,
+                    swacl_ctx_errmsg(ectx));
             goto done;
         }
-        if (swacl_config_validate(&mcfg, err, sizeof err) != SWACL_OK) {
+        if (swacl_config_validate(ectx, &mcfg) != SWACL_OK) {
             fprintf(stderr, "swacl bench: --model %s: invalid configuration: %s\n", o.model_dir,
-                    err);
+                    swacl_ctx_errmsg(ectx));
             goto done;
         }
         o.mcfg = &mcfg;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/cmd_generate.h"
 #include "internal.h"
 #include "model/hf.h"
@@ -135,11 +136,11 @@ static int runner_open_pipeline(runner *r, const char *devices, const char *plac
 {
     swacl_ctx_params p = swacl_ctx_params_default();
     p.threads = threads;
-    char err[2048];
-    swacl_status st = swacl_pipeline_create(devices, placement, cfg, w, &p, &r->pipe, err, sizeof err);
+    r->ctx = cli_msg_ctx(&p); /* hosts the pipeline: its errors land here */
+    swacl_status st = swacl_pipeline_create(r->ctx, devices, placement, cfg, w, &r->pipe);
     if (st == SWACL_OK) st = swacl_pipeline_session_create(r->pipe, 1, max_ctx, &r->ps);
     if (st != SWACL_OK) {
-        fprintf(stderr, "swacl: error: %s: %s\n", swacl_status_string(st), r->pipe ? swacl_pipeline_errmsg(r->pipe) : err);
+        fprintf(stderr, "swacl: error: %s: %s\n", swacl_status_string(st), r->ctx ? swacl_ctx_errmsg(r->ctx) : "");
         return 0;
     }
     snprintf(r->name, sizeof r->name, "pipeline %.180s", devices);
@@ -153,7 +154,7 @@ static const char *runner_name(const runner *r)
 
 static const char *runner_err(const runner *r)
 {
-    return r->pipe ? swacl_pipeline_errmsg(r->pipe) : swacl_ctx_errmsg(r->ctx);
+    return swacl_ctx_errmsg(r->ctx);
 }
 
 static swacl_status runner_prefill(runner *r, const swacl_input *in, int chunk, float *out)
@@ -257,7 +258,9 @@ int swacl_cmd_generate(int argc, char **argv)
     swacl_weights *w = NULL; /* --model: loaded here, else random below */
     if (o.model_dir) {
         char err[1024];
-        swacl_status lst = swacl_load_hf(o.model_dir, &cfg, &w, err, sizeof err);
+        swacl_ctx *ec = cli_msg_ctx(NULL);
+        swacl_status lst = swacl_load_hf(ec, o.model_dir, &cfg, &w);
+        cli_take_msg(ec, err, sizeof err);
         if (lst != SWACL_OK) {
             fprintf(stderr, "swacl: error: cannot load --model %s: %s\n", o.model_dir, err);
             return lst == SWACL_OUT_OF_MEMORY || lst == SWACL_IO ? 1 : 2;
@@ -269,8 +272,11 @@ int swacl_cmd_generate(int argc, char **argv)
         fprintf(stderr, ")\n");
         return 2;
     }
-    char why[256];
-    if (swacl_config_validate(&cfg, why, sizeof why) != SWACL_OK) {
+    char why[512];
+    swacl_ctx *vc = cli_msg_ctx(NULL);
+    swacl_status vst = swacl_config_validate(vc, &cfg);
+    cli_take_msg(vc, why, sizeof why);
+    if (vst != SWACL_OK) {
         fprintf(stderr, "swacl: error: invalid configuration: %s\n", why);
         swacl_weights_destroy(w);
         return 2;

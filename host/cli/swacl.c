@@ -59,7 +59,9 @@ static int cmd_devices(int argc, char **argv)
     swacl_device_info *list = NULL;
     int n = 0;
     char err[1024] = "";
-    swacl_status st = swacl_devices_list(&list, &n, err, sizeof err);
+    swacl_ctx *ec = cli_msg_ctx(NULL);
+    swacl_status st = swacl_devices_list(ec, &list, &n);
+    cli_take_msg(ec, err, sizeof err);
     if (st != SWACL_OK) {
         cli_die_msg("cannot list OpenCL devices: %s%s%s", swacl_status_string(st), err[0] ? ": " : "",
                 err);
@@ -450,11 +452,12 @@ static int run_pipeline(const run_opts *o, const swacl_config *cfg, const swacl_
     p.threads = o->threads;
     p.verbose = o->verbose;
     swacl_pipeline *pipe = NULL;
-    char err[2048];
-    swacl_status s = swacl_pipeline_create(o->devices, o->placement ? o->placement : "auto", cfg, w, &p,
-                                           &pipe, err, sizeof err);
+    swacl_ctx *pctx = cli_msg_ctx(&p); /* the pipeline's errors land here */
+    swacl_status s = swacl_pipeline_create(pctx, o->devices, o->placement ? o->placement : "auto", cfg,
+                                           w, &pipe);
     if (s != SWACL_OK) {
-        cli_die_detail("cannot build the pipeline", s, err);
+        cli_die_detail("cannot build the pipeline", s, swacl_ctx_errmsg(pctx));
+        swacl_ctx_destroy(pctx);
         return s == SWACL_INVALID_ARG ? EXIT_USAGE : EXIT_RUNTIME;
     }
     double t0 = 0;
@@ -463,9 +466,10 @@ static int run_pipeline(const run_opts *o, const swacl_config *cfg, const swacl_
         s = swacl_pipeline_forward(pipe, in, o->all_positions, out);
     }
     *seconds = (swacl_now() - t0) / o->iters;
-    if (s != SWACL_OK) cli_die_detail("pipeline forward failed", s, swacl_pipeline_errmsg(pipe));
+    if (s != SWACL_OK) cli_die_detail("pipeline forward failed", s, swacl_ctx_errmsg(pctx));
     else swacl_pipeline_describe(pipe, st, max_st, n_st);
     swacl_pipeline_destroy(pipe);
+    swacl_ctx_destroy(pctx);
     return s == SWACL_OK ? 0 : s == SWACL_INVALID_ARG ? EXIT_USAGE : EXIT_RUNTIME;
 }
 
@@ -576,7 +580,9 @@ static int cmd_run(int argc, char **argv)
     float *embeds_loaded = NULL;    /* --inputs-file */
     if (o.model_dir) {
         char err[1024];
-        swacl_status lst = swacl_load_hf(o.model_dir, &cfg, &w_loaded, err, sizeof err);
+        swacl_ctx *ec = cli_msg_ctx(NULL);
+        swacl_status lst = swacl_load_hf(ec, o.model_dir, &cfg, &w_loaded);
+        cli_take_msg(ec, err, sizeof err);
         if (lst != SWACL_OK) {
             cli_die_msg("cannot load --model %s: %s", o.model_dir, err);
             return lst == SWACL_OUT_OF_MEMORY || lst == SWACL_IO ? EXIT_RUNTIME : EXIT_USAGE;
@@ -593,7 +599,10 @@ static int cmd_run(int argc, char **argv)
         return EXIT_USAGE;
     }
     char msg[512];
-    if (swacl_config_validate(&cfg, msg, sizeof msg) != SWACL_OK) {
+    swacl_ctx *vc = cli_msg_ctx(NULL);
+    swacl_status vst = swacl_config_validate(vc, &cfg);
+    cli_take_msg(vc, msg, sizeof msg);
+    if (vst != SWACL_OK) {
         cli_die_msg("invalid configuration for preset '%s': %s", o.preset, msg);
         swacl_weights_destroy(w_loaded);
         return EXIT_USAGE;
@@ -932,17 +941,22 @@ static int cmd_save(int argc, char **argv)
         cli_die_msg("unknown preset '%s' or invalid size override (presets: %s)", o.preset, msg);
         return EXIT_USAGE;
     }
-    if (swacl_config_validate(&cfg, msg, sizeof msg) != SWACL_OK) {
+    swacl_ctx *ec = cli_msg_ctx(NULL);
+    swacl_status vst = swacl_config_validate(ec, &cfg);
+    if (vst != SWACL_OK) {
+        cli_take_msg(ec, msg, sizeof msg);
         cli_die_msg("invalid configuration for preset '%s': %s", o.preset, msg);
         return EXIT_USAGE;
     }
     swacl_weights *w = NULL;
     swacl_status st = swacl_weights_create_random(&cfg, o.seed, &w);
     if (st != SWACL_OK) {
+        swacl_ctx_destroy(ec);
         cli_die_msg("cannot create random weights: %s", swacl_status_string(st));
         return EXIT_RUNTIME;
     }
-    st = swacl_save_hf(dir, &cfg, w, msg, sizeof msg);
+    st = swacl_save_hf(ec, dir, &cfg, w);
+    cli_take_msg(ec, msg, sizeof msg);
     swacl_weights_destroy(w);
     if (st != SWACL_OK) {
         cli_die_msg("save: %s", msg);

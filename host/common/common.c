@@ -37,11 +37,21 @@ void swacl_format_msg(char *buf, size_t len, const char *fmt, ...)
 swacl_status swacl_set_error(swacl_ctx *ctx, swacl_status st, const char *fmt, ...)
 {
     if (!ctx) return st;
+    /* Format into a local buffer first: callers often pass the current
+     * message as an argument ("loading x: %s", swacl_ctx_errmsg(ctx)), and
+     * vsnprintf into the buffer it reads from is undefined (garbled text). */
+    char tmp[SWACL_ERRMSG_LEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(ctx->errmsg, tmp, strlen(tmp) + 1);
     return st;
+}
+
+swacl_status swacl_copy_error(swacl_ctx *ctx, swacl_status st, const char *msg)
+{
+    return swacl_set_error(ctx, st, "%s", msg && msg[0] ? msg : swacl_status_string(st));
 }
 
 double swacl_now(void)
@@ -94,7 +104,7 @@ float swacl_temp_factor(swacl_temp t, float p0, float p1, int p)
 {
     switch (t) {
     case SWACL_TEMP_LLAMA4:
-        /* Llama 4 attn_temperature_tuning (ARCH.md 1.6): 1 + s*ln(1+floor((p+1)/f)) */
+        /* Llama 4 attn_temperature_tuning (docs/MODEL.md 1.6): 1 + s*ln(1+floor((p+1)/f)) */
         return (float)(1.0 + (double)p1 * log(1.0 + floor(((double)p + 1.0) / (double)p0)));
     case SWACL_TEMP_LOG_RATIO: {
         /* SWAN-style log-ratio (UNVERIFIED constants): max(1, ln(p+1)/ln(L_train)) */

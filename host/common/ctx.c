@@ -24,6 +24,29 @@ swacl_ctx_params swacl_ctx_params_default(void)
     return p;
 }
 
+/* Keep a copy of the creation parameters, strings included: the caller's
+ * strings are borrowed only for the duration of swacl_ctx_create. */
+static swacl_status remember_params(swacl_ctx *ctx, const swacl_ctx_params *params)
+{
+    ctx->params = params ? *params : swacl_ctx_params_default();
+    const char **fields[3] = {&ctx->params.device, &ctx->params.kernel_dir,
+                              &ctx->params.cache_dir};
+    for (int i = 0; i < 3; i++) {
+        if (!*fields[i]) continue;
+        size_t n = strlen(*fields[i]) + 1;
+        ctx->param_strs[i] = malloc(n);
+        if (!ctx->param_strs[i]) return SWACL_OUT_OF_MEMORY;
+        memcpy(ctx->param_strs[i], *fields[i], n);
+        *fields[i] = ctx->param_strs[i];
+    }
+    return SWACL_OK;
+}
+
+const swacl_ctx_params *swacl_ctx_params_of(const swacl_ctx *ctx)
+{
+    return ctx ? &ctx->params : NULL;
+}
+
 swacl_status swacl_ctx_create(const swacl_ctx_params *params, swacl_ctx **out)
 {
     return swacl_ctx_create_shared(params, NULL, out);
@@ -51,6 +74,12 @@ swacl_status swacl_ctx_create_shared(const swacl_ctx_params *params, const swacl
         p.struct_size = sizeof p;
     }
     SWACL_TRY(swacl_kernel_params_check(ctx, &p.kernels));
+    if (remember_params(ctx, &p) != SWACL_OK) {
+        *out = NULL;
+        swacl_ctx_destroy(ctx);
+        return SWACL_OUT_OF_MEMORY;
+    }
+    p = ctx->params;
     if (p.threads < 0) return swacl_set_error(ctx, SWACL_INVALID_ARG, "threads must be >= 0 (got %d)", p.threads);
     swacl_status st;
     if (p.device && strcasecmp(p.device, "ref") == 0) {
@@ -78,6 +107,7 @@ void swacl_ctx_destroy(swacl_ctx *ctx)
 {
     if (!ctx) return;
     if (ctx->be) ctx->be->iface->free(ctx->be);
+    for (int i = 0; i < 3; i++) free(ctx->param_strs[i]);
     free(ctx);
 }
 
@@ -107,4 +137,12 @@ double swacl_ctx_compile_seconds(const swacl_ctx *ctx, int *cache_hits, int *cac
     if (cache_misses) *cache_misses = 0;
     if (!ctx || !ctx->be || ctx->is_ref) return 0.0;
     return swacl_cl_backend_compile_seconds(ctx->be, cache_hits, cache_misses);
+}
+
+/* The enumeration lives with the OpenCL backend; its message goes to ctx. */
+swacl_status swacl_devices_list(swacl_ctx *ctx, swacl_device_info **out, int *n)
+{
+    char err[1024] = "";
+    swacl_status st = swacl_cl_devices_list(out, n, err, sizeof err);
+    return st == SWACL_OK ? SWACL_OK : swacl_copy_error(ctx, st, err);
 }

@@ -155,7 +155,7 @@ swacl_status swacl_model_create_range(swacl_ctx *ctx, const swacl_config *cfg,
     if (!ctx || !cfg || !weights) return swacl_set_error(ctx, SWACL_INVALID_ARG, "swacl_model_create: NULL argument");
     if (!ctx->be) return swacl_set_error(ctx, SWACL_INVALID_ARG, "context has no device (its creation failed)");
     char why[256];
-    if (swacl_config_validate(cfg, why, sizeof why) != SWACL_OK)
+    if (swacl_config_check(cfg, why, sizeof why) != SWACL_OK)
         return swacl_set_error(ctx, SWACL_INVALID_ARG, "invalid config: %s", why);
     if (l0 < 0 || l1 > cfg->n_layers || l0 >= l1)
         return swacl_set_error(ctx, SWACL_INVALID_ARG, "layer range [%d, %d) is not inside [0, %d)",

@@ -1,7 +1,7 @@
 /*
  * config.c - presets, validation, tensor naming and KV-cache sizing.
  *
- * Presets follow ../shared/ARCH.md Part A, scaled down so that a 2-core CPU
+ * Presets follow docs/MODEL.md Part A, scaled down so that a 2-core CPU
  * runs them; every size can be overridden (swacl_preset_ex). Values marked
  * UNVERIFIED there (SWAN-GPT's ratio, window, L_train) are parameters here.
  */
@@ -44,13 +44,43 @@ static void small_decoder(swacl_config *c)
     c->n_layers = 8;
 }
 
+void swacl_config_init(swacl_config *c)
+{
+    if (!c) return;
+    memset(c, 0, sizeof *c);
+    c->struct_size = (uint32_t)sizeof *c;
+    /* neutral values: settings that change nothing when left alone */
+    c->norm_eps = 1e-5f;
+    c->logit_scale = 1.0f;
+    /* layers stay all-zero: GLOBAL, NoPE, no temperature, no QK-norm */
+}
+
+int swacl_config_size_ok(const swacl_config *c)
+{
+    /* One layout so far (0.1). When fields are appended, older callers'
+     * smaller sizes join here and swacl_config_read defaults the rest. */
+    return c && c->struct_size == (uint32_t)sizeof *c;
+}
+
+swacl_status swacl_config_read(swacl_ctx *ctx, const swacl_config *src, swacl_config *dst)
+{
+    if (!src || !dst) return swacl_set_error(ctx, SWACL_INVALID_ARG, "config is NULL");
+    if (!swacl_config_size_ok(src))
+        return swacl_set_error(ctx, SWACL_INVALID_ARG,
+                               "swacl_config not initialised (call swacl_config_init)");
+    swacl_config_init(dst);
+    memcpy(dst, src, src->struct_size);
+    dst->struct_size = (uint32_t)sizeof *dst;
+    return SWACL_OK;
+}
+
 swacl_status swacl_preset_ex(const char *name, const swacl_preset_params *pp, swacl_config *c)
 {
     if (!name || !c) return SWACL_INVALID_ARG;
     swacl_preset_params p;
     memset(&p, 0, sizeof p);
     if (pp) p = *pp;
-    memset(c, 0, sizeof *c);
+    swacl_config_init(c);
 
     int which = -1;
     for (int i = 0; k_preset_names[i]; i++)
@@ -60,7 +90,7 @@ swacl_status swacl_preset_ex(const char *name, const swacl_preset_params *pp, sw
 
     /* model-level fields */
     if (strcmp(n, "rnope-swa") == 0) {
-        /* ARCH.md 7.1 (a): Edifice RNoPESWA on continuous inputs. */
+        /* docs/MODEL.md 7.1 (a): Edifice RNoPESWA on continuous inputs. */
         c->input_dim = 128;
         c->hidden_size = 256;
         c->n_heads = 4;
@@ -78,7 +108,7 @@ swacl_status swacl_preset_ex(const char *name, const swacl_preset_params *pp, sw
         c->dropout = 0.1f; /* training only: ignored */
         c->n_layers = 6;
     } else if (strcmp(n, "cohere2") == 0 || strcmp(n, "baseline") == 0) {
-        /* ARCH.md section 4: parallel block, bias-free LayerNorm, tied head. */
+        /* docs/MODEL.md section 4: parallel block, bias-free LayerNorm, tied head. */
         small_decoder(c);
         c->norm = SWACL_NORM_LAYER_NOBIAS;
         c->norm_eps = 1e-5f;
@@ -168,7 +198,7 @@ swacl_config swacl_recommended_defaults(void)
 
 int swacl_output_size(const swacl_config *c)
 {
-    if (!c) return 0;
+    if (!swacl_config_size_ok(c)) return 0;
     return c->output == SWACL_OUTPUT_LAST_HIDDEN ? c->hidden_size : c->vocab_size;
 }
 
@@ -178,10 +208,21 @@ int swacl_output_size(const swacl_config *c)
         return SWACL_INVALID_ARG;                                            \
     } while (0)
 
-swacl_status swacl_config_validate(const swacl_config *c, char *msg, size_t msg_len)
+swacl_status swacl_config_validate(swacl_ctx *ctx, const swacl_config *cfg)
+{
+    swacl_config c;
+    SWACL_TRY(swacl_config_read(ctx, cfg, &c));
+    char msg[512];
+    if (swacl_config_check(&c, msg, sizeof msg) != SWACL_OK)
+        return swacl_set_error(ctx, SWACL_INVALID_ARG, "%s", msg);
+    return SWACL_OK;
+}
+
+swacl_status swacl_config_check(const swacl_config *c, char *msg, size_t msg_len)
 {
     if (msg && msg_len) msg[0] = 0;
     if (!c) BAD("config is NULL");
+    if (!swacl_config_size_ok(c)) BAD("swacl_config not initialised (call swacl_config_init)");
     if (c->n_layers < 1 || c->n_layers > SWACL_MAX_LAYERS)
         BAD("n_layers must be in 1..%d (got %d)", SWACL_MAX_LAYERS, c->n_layers);
     if (c->hidden_size < 1) BAD("hidden_size must be positive (got %d)", c->hidden_size);

@@ -16,7 +16,7 @@
 #include "internal.h"
 
 /* ------------------------------------------------------------------------ */
-/* safetensors (ARCH.md Part B 6.1)                                          */
+/* safetensors (docs/MODEL.md Part B 6.1)                                    */
 
 #define SWACL_ST_MAX_HEADER 100000000ull /* as the reference reader        */
 #define SWACL_ST_MAX_DIMS 8
@@ -63,7 +63,7 @@ float swacl_f16_to_f32(uint16_t h);
 float swacl_bf16_to_f32(uint16_t h);
 
 /* ------------------------------------------------------------------------ */
-/* config.json (ARCH.md Part B 4, 5, 6.2, 7)                                 */
+/* config.json (docs/MODEL.md Part B 4, 5, 6.2, 7)                           */
 
 typedef struct {
     char model_type[32]; /* after resolving text_config nesting             */

@@ -1,5 +1,5 @@
 /*
- * hf_config.c - config.json -> swacl_config (ARCH.md Part B 4, 5, 6.2, 7),
+ * hf_config.c - config.json -> swacl_config (docs/MODEL.md Part B 4, 5, 6.2, 7),
  * the "swacl" config.json writer, and checkpoint tensor-name mapping.
  *
  * Supported model_type values and what they map to (i = 0-based layer):
@@ -163,7 +163,7 @@ static swacl_status layer_type(const cJSON *o, int i, int n_layers, const char *
     return SWACL_OK;
 }
 
-/* no_rope_layers[i] (1 = RoPE, ARCH.md 5.1), else the interval rule. */
+/* no_rope_layers[i] (1 = RoPE, docs/MODEL.md 5.1), else the interval rule. */
 static swacl_status uses_rope(const cJSON *o, int i, int n_layers, int *out, char *err,
                               size_t err_len)
 {
@@ -577,7 +577,7 @@ swacl_status swacl_hf_config_parse(const char *json, size_t len, swacl_config *c
     if (!json || !cfg) FAIL(SWACL_INVALID_ARG, "config.json: no input");
     swacl_hf_map m;
     memset(&m, 0, sizeof m);
-    memset(cfg, 0, sizeof *cfg);
+    swacl_config_init(cfg);
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root) FAIL(SWACL_FORMAT, "config.json: not valid JSON");
     swacl_status st = SWACL_OK;
@@ -627,7 +627,7 @@ swacl_status swacl_hf_config_parse(const char *json, size_t len, swacl_config *c
     }
     if (st == SWACL_OK) {
         char msg[256];
-        if (swacl_config_validate(cfg, msg, sizeof msg) != SWACL_OK) {
+        if (swacl_config_check(cfg, msg, sizeof msg) != SWACL_OK) {
             swacl_format_msg(err, err_len, "config.json (%s): invalid configuration: %s", m.model_type,
                              msg);
             st = SWACL_FORMAT;

@@ -225,7 +225,7 @@ static void shape_str(char *buf, size_t len, int ndim, const int64_t *shape)
     if (off < len) snprintf(buf + off, len - off, "]");
 }
 
-swacl_status swacl_load_hf(const char *dir, swacl_config *cfg, swacl_weights **out, char *err,
+static swacl_status load_hf(const char *dir, swacl_config *cfg, swacl_weights **out, char *err,
                            size_t err_len)
 {
     if (err && err_len) err[0] = 0;
@@ -365,7 +365,7 @@ static swacl_status write_all(FILE *f, const void *p, size_t n, const char *path
     return SWACL_OK;
 }
 
-swacl_status swacl_save_hf(const char *dir, const swacl_config *cfg, const swacl_weights *w,
+static swacl_status save_hf(const char *dir, const swacl_config *cfg, const swacl_weights *w,
                            char *err, size_t err_len)
 {
     if (err && err_len) err[0] = 0;
@@ -374,7 +374,7 @@ swacl_status swacl_save_hf(const char *dir, const swacl_config *cfg, const swacl
         return SWACL_INVALID_ARG;
     }
     char msg[256];
-    if (swacl_config_validate(cfg, msg, sizeof msg) != SWACL_OK) {
+    if (swacl_config_check(cfg, msg, sizeof msg) != SWACL_OK) {
         swacl_format_msg(err, err_len, "swacl_save_hf: invalid configuration: %s", msg);
         return SWACL_INVALID_ARG;
     }
@@ -512,4 +512,21 @@ done:
     free(ts);
     free(need.t);
     return st;
+}
+
+/* Public entry points: the parsers above write into a buffer (they also run
+ * under the fuzzer, without a context); the message ends up on ctx. */
+swacl_status swacl_load_hf(swacl_ctx *ctx, const char *dir, swacl_config *cfg, swacl_weights **out)
+{
+    char err[2048] = "";
+    swacl_status st = load_hf(dir, cfg, out, err, sizeof err);
+    return st == SWACL_OK ? SWACL_OK : swacl_copy_error(ctx, st, err);
+}
+
+swacl_status swacl_save_hf(swacl_ctx *ctx, const char *dir, const swacl_config *cfg,
+                           const swacl_weights *w)
+{
+    char err[2048] = "";
+    swacl_status st = save_hf(dir, cfg, w, err, sizeof err);
+    return st == SWACL_OK ? SWACL_OK : swacl_copy_error(ctx, st, err);
 }

@@ -1,5 +1,5 @@
 /*
- * safetensors.c - validating safetensors parser (ARCH.md Part B 6.1).
+ * safetensors.c - validating safetensors parser (docs/MODEL.md Part B 6.1).
  *
  * Layout: u64 LE header length N, N bytes of JSON, then the data buffer.
  * Checks (each failure is SWACL_FORMAT with a message naming file + tensor):
@@ -26,7 +26,7 @@
         goto fail;                                                           \
     } while (0)
 
-/* dtype name -> size in bits (ARCH.md 6.1 / safetensors tensor.rs Dtype). */
+/* dtype name -> size in bits (docs/MODEL.md 6.1 / safetensors tensor.rs Dtype). */
 static const struct {
     const char *name;
     int bits;

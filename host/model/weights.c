@@ -115,7 +115,7 @@ swacl_status swacl_weights_create_random(const swacl_config *cfg, uint64_t seed,
 {
     if (!cfg || !out) return SWACL_INVALID_ARG;
     *out = NULL;
-    if (swacl_config_validate(cfg, NULL, 0) != SWACL_OK) return SWACL_INVALID_ARG;
+    if (swacl_config_check(cfg, NULL, 0) != SWACL_OK) return SWACL_INVALID_ARG;
     swacl_weights *w = calloc(1, sizeof *w);
     if (!w) return SWACL_OUT_OF_MEMORY;
     rand_state rs = {w, seed, SWACL_OK};

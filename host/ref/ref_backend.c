@@ -18,9 +18,11 @@
  * instead of as a silent out-of-bounds access.
  */
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/env.h"
 #include "ref/ref_internal.h"
 
 /* Check that buf exists and holds at least n floats. */
@@ -54,14 +56,17 @@ static swacl_status ref_buf_alloc(swacl_backend *be, size_t bytes, swacl_buf **o
     }
     b->bytes = bytes;
     b->data = d;
+    ((ref_backend *)be)->live_bufs++;
+    ((ref_backend *)be)->live_bytes += bytes;
     *out = b;
     return SWACL_OK;
 }
 
 static void ref_buf_free(swacl_backend *be, swacl_buf *buf)
 {
-    (void)be;
     if (!buf) return;
+    ((ref_backend *)be)->live_bufs--;
+    ((ref_backend *)be)->live_bytes -= buf->bytes;
     free(buf->data);
     free(buf);
 }
@@ -106,7 +111,22 @@ static swacl_status ref_finish(swacl_backend *be)
 /* ------------------------------------------------------------------------ */
 /* Construction.                                                             */
 
-static void ref_free(swacl_backend *be) { free(be); }
+static void ref_free(swacl_backend *be)
+{
+    const ref_backend *rb = (const ref_backend *)be;
+    if (rb->live_bufs != 0) {
+        /* as the OpenCL backend: the caller's model/session handles now
+         * dangle (their buffers leak; destroying them would touch freed
+         * memory) */
+        fprintf(stderr,
+                "swacl: warning: %ld reference buffer(s) (%zu bytes) were still allocated when the "
+                "context was destroyed; destroy models and sessions first\n",
+                rb->live_bufs, rb->live_bytes);
+        const char *strict = swacl_env(SWACL_ENV_STRICT_LEAKS);
+        if (strict && strict[0] == '1') abort(); /* CI: make it a failure */
+    }
+    free(be);
+}
 
 static const struct swacl_backend_i ref_iface = {
     /* .name        = */ "ref",

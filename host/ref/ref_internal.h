@@ -19,6 +19,8 @@ struct swacl_buf {
 typedef struct {
     swacl_backend base; /* must be first: swacl_backend* <-> ref_backend*   */
     int threads;        /* OpenMP threads for every parallel loop            */
+    long live_bufs;     /* allocated, not yet freed: a model or session that */
+    size_t live_bytes;  /* outlives its context shows up here (ref_free)     */
 } ref_backend;
 
 static inline int nthreads(const swacl_backend *be) { return ((const ref_backend *)be)->threads; }

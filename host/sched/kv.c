@@ -58,7 +58,7 @@ uint64_t swacl_kv_bytes(const swacl_config *c, int batch, int n_ctx, uint64_t *g
                         uint64_t *window_bytes)
 {
     uint64_t g = 0, w = 0;
-    if (c && batch > 0 && n_ctx > 0) {
+    if (swacl_config_size_ok(c) && batch > 0 && n_ctx > 0) {
         for (int l = 0; l < c->n_layers && l < SWACL_MAX_LAYERS; l++) {
             uint64_t b = sched_kv_range_bytes(c, l, l + 1, batch, n_ctx, NULL);
             if (c->layers[l].span == SWACL_SPAN_GLOBAL) g += b;

@@ -18,12 +18,17 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "common/env.h"
 #include "sched/sched.h"
 
 /* ------------------------------------------------------------------------ */
 /* Errors: the pipeline's own message, or the solo pipeline's context.       */
 
-void sched_clear_error(swacl_pipeline *p) { p->errmsg[0] = 0; }
+void sched_clear_error(swacl_pipeline *p)
+{
+    swacl_ctx *c = p->solo ? p->st[0].ctx : p->owner;
+    if (c) c->errmsg[0] = 0;
+}
 
 swacl_status sched_fail(swacl_pipeline *p, swacl_status st, const char *fmt, ...)
 {
@@ -33,8 +38,8 @@ swacl_status sched_fail(swacl_pipeline *p, swacl_status st, const char *fmt, ...
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (p->solo) return swacl_set_error(p->st[0].ctx, st, "%s", msg);
-    snprintf(p->errmsg, sizeof p->errmsg, "%s", msg);
-    return st;
+    /* stage threads call this under the run's mutex, so one writer at a time */
+    return swacl_set_error(p->owner, st, "%s", msg);
 }
 
 swacl_status sched_fail_stage(swacl_pipeline *p, int k, swacl_status st)
@@ -206,8 +211,6 @@ void swacl_pipeline_destroy(swacl_pipeline *p)
     free(p);
 }
 
-const char *swacl_pipeline_errmsg(const swacl_pipeline *p) { return p ? p->errmsg : "no pipeline"; }
-
 swacl_status sched_pipeline_solo(swacl_model *m, swacl_pipeline **out)
 {
     *out = NULL;
@@ -270,13 +273,14 @@ swacl_status swacl_pipeline_describe(const swacl_pipeline *p, swacl_pipeline_sta
     return SWACL_OK;
 }
 
-swacl_status swacl_pipeline_create(const char *devices, const char *placement,
+swacl_status swacl_pipeline_create(swacl_ctx *ctx, const char *devices, const char *placement,
                                    const swacl_config *cfg, const swacl_weights *weights,
-                                   const swacl_ctx_params *base, swacl_pipeline **out, char *err,
-                                   size_t err_len)
+                                   swacl_pipeline **out)
 {
-    return swacl_pipeline_create_ex(devices, placement, cfg, weights, base, NULL, out, err, err_len);
+    return swacl_pipeline_create_ex(ctx, devices, placement, cfg, weights, NULL, out);
 }
+
+swacl_ctx *swacl_pipeline_ctx(const swacl_pipeline *p) { return p ? (p->solo ? p->st[0].ctx : p->owner) : NULL; }
 
 /* Open a context per listed device (joining a shared OpenCL context where
  * one platform holds several) and read each device's memory budget. */
@@ -285,8 +289,7 @@ static swacl_status open_devices(swacl_pipeline *p, const swacl_ctx_params *base
 {
     /* devices of one platform share a context, so activations move by
      * device copy (SWACL_PIPELINE_LINK=host or opts.host_links: never) */
-    const char *lk = getenv("SWACL_PIPELINE_LINK"); /* ENV */
-    if (!o->host_links && !(lk && !strcasecmp(lk, "host")) && p->n_dev > 1) {
+    if (!o->host_links && !swacl_env_is(SWACL_ENV_PIPELINE_LINK, "host") && p->n_dev > 1) {
         const char **sels = malloc((size_t)p->n_dev * sizeof *sels);
         char lerr[256];
         if (sels) {
@@ -401,23 +404,20 @@ static swacl_status build_stages(swacl_pipeline *p, const swacl_weights *weights
     return SWACL_OK;
 }
 
-/* Errors go through sched_fail into p's message and are handed to err
- * when creation fails (p is destroyed then). */
-swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement,
+/* Errors go through sched_fail onto ctx, the pipeline's one error channel
+ * (its stages inherit ctx's creation parameters). */
+swacl_status swacl_pipeline_create_ex(swacl_ctx *ctx, const char *devices, const char *placement,
                                       const swacl_config *cfg, const swacl_weights *weights,
-                                      const swacl_ctx_params *base, const swacl_sched_opts *opts,
-                                      swacl_pipeline **out, char *err, size_t err_len)
+                                      const swacl_sched_opts *opts, swacl_pipeline **out)
 {
-    char dummy[8];
-    if (!err || !err_len) err = dummy, err_len = sizeof dummy;
-    err[0] = 0;
-    if (!out) return SWACL_INVALID_ARG;
+    if (!ctx) return SWACL_INVALID_ARG; /* nowhere to report, nothing to inherit */
+    if (!out) return swacl_set_error(ctx, SWACL_INVALID_ARG, "swacl_pipeline_create: out is NULL");
     *out = NULL;
+    const swacl_ctx_params *base = swacl_ctx_params_of(ctx);
     swacl_pipeline *p = calloc(1, sizeof *p);
-    if (!p) {
-        swacl_format_msg(err, err_len, "out of host memory");
-        return SWACL_OUT_OF_MEMORY;
-    }
+    if (!p) return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
+    p->owner = ctx;
+    ctx->errmsg[0] = 0;
     swacl_sched_opts o;
     memset(&o, 0, sizeof o);
     if (opts) o = *opts;
@@ -433,7 +433,11 @@ swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement
         st = sched_fail(p, SWACL_INVALID_ARG, "swacl_pipeline_create: NULL config or weights");
         goto done;
     }
-    if (swacl_config_validate(cfg, why, sizeof why) != SWACL_OK) {
+    if (!swacl_config_size_ok(cfg)) {
+        st = sched_fail(p, SWACL_INVALID_ARG, "swacl_config not initialised (call swacl_config_init)");
+        goto done;
+    }
+    if (swacl_config_check(cfg, why, sizeof why) != SWACL_OK) {
         st = sched_fail(p, SWACL_INVALID_ARG, "invalid config: %s", why);
         goto done;
     }
@@ -441,7 +445,7 @@ swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement
     const int L = cfg->n_layers;
 
     /* OpenCL enumeration failing (no ICD) only matters for numeric indices */
-    if (swacl_devices_list(&cl, &n_cl, why, sizeof why) != SWACL_OK) {
+    if (swacl_cl_devices_list(&cl, &n_cl, why, sizeof why) != SWACL_OK) {
         cl = NULL;
         n_cl = 0;
     }
@@ -478,7 +482,7 @@ done:
     free(dev_of_layer);
     swacl_devices_free(cl);
     if (st != SWACL_OK) {
-        swacl_format_msg(err, err_len, "%s", p->errmsg[0] ? p->errmsg : swacl_status_string(st));
+        if (!ctx->errmsg[0]) swacl_set_error(ctx, st, "%s", swacl_status_string(st));
         swacl_pipeline_destroy(p);
         return st;
     }

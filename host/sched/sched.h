@@ -50,10 +50,13 @@ static inline const char *sched_link_name(int link)
                                       : "";
 }
 
-swacl_status swacl_pipeline_create_ex(const char *devices, const char *placement,
+/* swacl_pipeline_create with the test hooks of swacl_sched_opts (NULL:
+ * defaults). */
+swacl_status swacl_pipeline_create_ex(swacl_ctx *ctx, const char *devices, const char *placement,
                                       const swacl_config *cfg, const swacl_weights *weights,
-                                      const swacl_ctx_params *base, const swacl_sched_opts *opts,
-                                      swacl_pipeline **out, char *err, size_t err_len);
+                                      const swacl_sched_opts *opts, swacl_pipeline **out);
+/* The context p reports to (tests read its message). */
+swacl_ctx *swacl_pipeline_ctx(const swacl_pipeline *p);
 
 /* ------------------------------------------------------------------------ */
 /* The pipeline (pipeline.c, run.c).                                         */
@@ -93,7 +96,7 @@ struct swacl_pipeline {
     swacl_backend *pin_be;
     float *pin_ptr;          /* mapped pin, or malloc'd when pin is NULL    */
     size_t pin_bytes;
-    char errmsg[SWACL_ERRMSG_LEN];
+    swacl_ctx *owner;        /* errors go here (borrowed; NULL when solo)   */
 };
 
 /* A pipeline of one stage over m (borrowed: m and its context outlive it).
