@@ -140,10 +140,18 @@ static swacl_status ref_matmul(swacl_backend *be, swacl_buf *y, const swacl_buf 
     SWACL_FAIL_IF(be->ctx, y == x || y == w, SWACL_INVALID_ARG,
                   "ref matmul: output must not alias an input");
 
-    float *Y = fdata(y);
-    const float *X = fdata(x), *Wt = fdata(w), *Bs = bias ? fdata(bias) : NULL;
+    swacl_ref_gemm(M, N, K, fdata(x), fdata(w), bias ? fdata(bias) : NULL, fdata(y), accumulate,
+                   nthreads(be));
+    return SWACL_OK;
+}
+
+/* The one reference GEMM (also the GEMM tuner's check, host/tune/). */
+void swacl_ref_gemm(int M, int N, int K, const float *X, const float *Wt, const float *Bs,
+                    float *Y, int accumulate, int threads)
+{
+    if (threads < 1) threads = omp_get_max_threads();
     /* every (m, n) output is one independent dot product over K */
-#pragma omp parallel for collapse(2) schedule(static) num_threads(nthreads(be))
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
     for (int m = 0; m < M; m++) {
         for (int n = 0; n < N; n++) {
             double acc = dot_f64(X + (size_t)m * K, Wt + (size_t)n * K, K);
@@ -152,7 +160,6 @@ static swacl_status ref_matmul(swacl_backend *be, swacl_buf *y, const swacl_buf 
             *yo = accumulate ? (float)((double)*yo + acc) : (float)acc;
         }
     }
-    return SWACL_OK;
 }
 
 /* ------------------------------------------------------------------------ */
