@@ -1,18 +1,20 @@
 /*
- * cli_util.c - see cli.h.
+ * cli_util.c - messages, output helpers and the option-table parser (see
+ * cli.h).
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
 /* ------------------------------------------------------------------------ */
 /* Messages                                                                  */
-
 
 /* One error line on stderr: "swacl: error: <message>". */
 void cli_die_msg(const char *fmt, ...)
@@ -54,9 +56,33 @@ int cli_emit_json(cJSON *obj)
     return 0;
 }
 
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int cli_exit(swacl_status st)
+{
+    switch (st) {
+    case SWACL_OK: return EXIT_OK;
+    case SWACL_INVALID_ARG:
+    case SWACL_FORMAT:
+    case SWACL_UNSUPPORTED: return EXIT_USAGE;
+    case SWACL_MISMATCH: return EXIT_VERIFY;
+    default: return EXIT_RUNTIME;
+    }
+}
+
+int cli_fail(swacl_ctx *ctx, swacl_status st, const char *what)
+{
+    cli_die_detail(what, st, ctx ? swacl_ctx_errmsg(ctx) : NULL);
+    return cli_exit(st);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Aligned tables                                                            */
-
 
 void cli_table_init(cli_table *t, int ncols, const char *const *head)
 {
@@ -121,7 +147,6 @@ void cli_table_free(cli_table *t)
     memset(t, 0, sizeof *t);
 }
 
-
 void cli_print_kv(const cli_kv_line *l, int n)
 {
     int w = 0;
@@ -147,7 +172,6 @@ void cli_fmt_bytes(char *buf, size_t len, uint64_t b)
 
 /* ------------------------------------------------------------------------ */
 /* Option parsing                                                            */
-
 
 /* If argv[i] is `name` or `name=...`, set *val to its value and return 1;
  * with no value left, report a usage error (returns -1). */
@@ -233,4 +257,141 @@ void cli_die_detail(const char *what, swacl_status st, const char *detail)
         int n = nl ? (int)(nl - line) : (int)strlen(line);
         fprintf(stderr, "    %.*s\n", n, line);
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* The option-table parser                                                   */
+
+/* Does word w (up to '=' when has_eq) name option o ("-q|--quiet")? */
+static int opt_matches(const cli_opt *o, const char *w, size_t wlen)
+{
+    for (const char *n = o->name; n && *n;) {
+        const char *bar = strchr(n, '|');
+        size_t len = bar ? (size_t)(bar - n) : strlen(n);
+        if (len == wlen && !strncmp(n, w, len)) return 1;
+        n = bar ? bar + 1 : n + len;
+    }
+    return 0;
+}
+
+/* The option's long name, for messages. */
+static const char *opt_long(const cli_opt *o)
+{
+    const char *bar = strrchr(o->name, '|');
+    return bar ? bar + 1 : o->name;
+}
+
+static int set_value(const cli_opt *o, const char *v)
+{
+    const char *name = opt_long(o);
+    long x;
+    switch (o->kind) {
+    case CLI_INT:
+        if (!cli_parse_int(name, v, (long)o->lo, (long)o->hi, &x)) return 0;
+        *(int *)o->dest = (int)x;
+        return 1;
+    case CLI_U64: return cli_parse_u64(name, v, (uint64_t *)o->dest);
+    case CLI_DOUBLE: {
+        char *end = NULL;
+        errno = 0;
+        double d = strtod(v, &end);
+        if (!*v || *end || errno == ERANGE || !isfinite(d)) {
+            cli_die_msg("invalid value '%s' for %s: expected a number", v, name);
+            return 0;
+        }
+        if (d < o->lo || d > o->hi) {
+            if (isinf(o->hi))
+                cli_die_msg("invalid value '%s' for %s: must be >= %g", v, name, o->lo);
+            else
+                cli_die_msg("invalid value '%s' for %s: must be in [%g, %g]", v, name, o->lo, o->hi);
+            return 0;
+        }
+        *(double *)o->dest = d;
+        return 1;
+    }
+    case CLI_STR:
+        if (!*v) {
+            cli_die_msg("invalid value '' for %s", name);
+            return 0;
+        }
+        *(const char **)o->dest = v;
+        return 1;
+    default: return 0;
+    }
+}
+
+static void print_help(const cli_cmd *cmd)
+{
+    fputs(cmd->intro, stdout);
+    for (const cli_opt *o = cmd->opts; o->name; o++) {
+        if (!o->help) continue; /* hidden */
+        if (o->kind == CLI_SECTION) {
+            printf("%s\n", o->name);
+            continue;
+        }
+        char left[64], names[48];
+        snprintf(names, sizeof names, "%s", o->name);
+        for (char *c = names; *c; c++)
+            if (*c == '|') *c = ','; /* "-q|--quiet" -> "-q, --quiet" */
+        snprintf(left, sizeof left, "%s%s%s", names, o->arg ? " " : "", o->arg ? o->arg : "");
+        const char *h = o->help;
+        for (int first = 1; first || *h; first = 0) {
+            const char *nl = strchr(h, '\n');
+            int n = nl ? (int)(nl - h) : (int)strlen(h);
+            if (first && strlen(left) > 16) /* too wide: the help starts below */
+                printf("  %s\n  %-16s %.*s\n", left, "", n, h);
+            else
+                printf("  %-16s %.*s\n", first ? left : "", n, h);
+            h += n + (nl != NULL);
+        }
+    }
+    puts("  -h, --help");
+    if (cmd->list_presets) {
+        fputs("presets:", stdout);
+        for (const char *const *n = swacl_preset_names(); *n; n++) printf(" %s", *n);
+        putchar('\n');
+    }
+}
+
+int cli_parse(const cli_cmd *cmd, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *w = argv[i];
+        if (!strcmp(w, "-h") || !strcmp(w, "--help")) {
+            print_help(cmd);
+            return EXIT_OK;
+        }
+        const char *eq = w[0] == '-' ? strchr(w, '=') : NULL;
+        size_t wlen = eq ? (size_t)(eq - w) : strlen(w);
+        const cli_opt *o = cmd->opts;
+        while (o->name && (o->kind == CLI_SECTION || !opt_matches(o, w, wlen))) o++;
+        if (!o->name) {
+            if (w[0] == '-')
+                cli_die_msg("%s: unknown option '%s' (see 'swacl %s --help')", cmd->name, w,
+                            cmd->name);
+            else
+                cli_die_msg("%s: unexpected argument '%s' (see 'swacl %s --help')", cmd->name, w,
+                            cmd->name);
+            return EXIT_USAGE;
+        }
+        if (o->kind == CLI_FLAG) {
+            if (eq) {
+                cli_die_msg("option %s takes no value", opt_long(o));
+                return EXIT_USAGE;
+            }
+            *(int *)o->dest = 1;
+            continue;
+        }
+        const char *v = eq ? eq + 1 : NULL;
+        if (!v) {
+            if (i + 1 >= argc) {
+                cli_die_msg("option %s needs a value (see 'swacl %s --help')", opt_long(o),
+                            cmd->name);
+                return EXIT_USAGE;
+            }
+            v = argv[++i];
+        }
+        if (!set_value(o, v)) return EXIT_USAGE;
+    }
+    return -1;
 }
