@@ -455,6 +455,11 @@ typedef struct {
 SWACL_API swacl_compare_result swacl_compare(const float *a, const float *ref, size_t n,
                                              double atol, double rtol);
 
+/** The layer pattern in one line, e.g. "W512+rope W512+rope G+temp" (span
+ * Global/Window/Chunk with its size, +rope, +temp per layer); "..." when
+ * it does not fit len. */
+SWACL_API void swacl_config_pattern(const swacl_config *cfg, char *buf, size_t len);
+
 /** Free memory the library allocated for the caller (ids, .npy data). */
 SWACL_API void swacl_free(void *p);
 

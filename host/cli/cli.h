@@ -24,18 +24,18 @@ extern int cli_g_quiet; /* -q: no cli_progress lines */
 #define CLI_PRINTF(a, b)
 #endif
 
-/* ---- messages and output ------------------------------------------------ */
+/* ---- messages and output: errors "swacl: error: ..." on stderr -------- */
 
-void cli_die_msg(const char *fmt, ...) CLI_PRINTF(1, 2); /* "swacl: error: ..." */
-void cli_progress(const char *fmt, ...) CLI_PRINTF(1, 2);
-/* "swacl: error: <what>: <status>: <first line of detail>", further lines
- * of detail (a build log) indented below. */
+void cli_die_msg(const char *fmt, ...) CLI_PRINTF(1, 2);
+void cli_progress(const char *fmt, ...) CLI_PRINTF(1, 2); /* "swacl: ..." unless -q */
+/* "<what>: <status>: <detail's first line>", its other lines indented. */
 void cli_die_detail(const char *what, swacl_status st, const char *detail);
-/* The exit code for a library status (usage for bad input, 3 mismatch). */
-int cli_exit(swacl_status st);
-/* cli_die_detail with ctx's message; returns cli_exit(st). */
-int cli_fail(swacl_ctx *ctx, swacl_status st, const char *what);
+int cli_exit(swacl_status st); /* status -> exit code */
+int cli_fail(swacl_ctx *ctx, swacl_status st, const char *what); /* detail: ctx's message */
 int cli_emit_json(cJSON *obj); /* one line on stdout; frees obj */
+/* Every command's result: one JSON object with --json, else its scalars
+ * as "key  value" lines and each array of objects as a table. Frees obj. */
+int cli_output(cJSON *obj, int json);
 double cli_now(void);          /* monotonic seconds */
 
 #define TABLE_MAX_COLS 16
@@ -90,7 +90,8 @@ typedef struct {
  * EXIT_USAGE after a message. Values: "--opt V" or "--opt=V". */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv);
 
-/* Single-option helpers (also for hand-written loops). */
+/* Single-option helpers, for hand-written loops: argv[a->i] is `name` or
+ * `name=V` (1, *val set; -1 after a message when the value is missing). */
 typedef struct {
     int argc;
     char **argv;

@@ -171,6 +171,95 @@ void cli_fmt_bytes(char *buf, size_t len, uint64_t b)
 }
 
 /* ------------------------------------------------------------------------ */
+/* One output path: a command builds one cJSON object; --json prints it,    */
+/* text mode prints its scalars as aligned "key  value" lines and each array */
+/* of objects as a table, so the two never disagree.                         */
+
+/* Text of one value: bytes humanised, integers plain, yes/no for booleans,
+ * compact JSON for arrays and objects. */
+static void fmt_value(const cJSON *v, char *buf, size_t len)
+{
+    if (cJSON_IsBool(v)) {
+        snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "yes" : "no");
+    } else if (cJSON_IsString(v)) {
+        snprintf(buf, len, "%s", v->valuestring);
+    } else if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (v->string && strstr(v->string, "bytes") && d >= 0)
+            cli_fmt_bytes(buf, len, (uint64_t)d);
+        else if (d == floor(d) && fabs(d) < 1e15)
+            snprintf(buf, len, "%.0f", d);
+        else
+            snprintf(buf, len, "%.4g", d);
+    } else {
+        char *c = cJSON_PrintUnformatted(v);
+        snprintf(buf, len, "%s", c ? c : "?");
+        cJSON_free(c);
+    }
+}
+
+static int is_table(const cJSON *v)
+{
+    return cJSON_IsArray(v) && cJSON_IsObject(cJSON_GetArrayItem(v, 0));
+}
+
+static void print_text(const cJSON *j)
+{
+    int w = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, j) if (!is_table(v) && (int)strlen(v->string) > w) w = (int)strlen(v->string);
+    char val[1024];
+    cJSON_ArrayForEach(v, j)
+    {
+        if (cJSON_IsNull(v) || is_table(v)) continue;
+        fmt_value(v, val, sizeof val);
+        printf("%-*s  %s\n", w, v->string, val);
+    }
+    cJSON_ArrayForEach(v, j)
+    {
+        if (!is_table(v)) continue;
+        const cJSON *k, *row;
+        const char *head[TABLE_MAX_COLS];
+        int nc = 0;
+        cJSON_ArrayForEach(row, v) cJSON_ArrayForEach(k, row) /* columns: every key, in order */
+        {
+            int c = 0;
+            while (c < nc && strcmp(head[c], k->string)) c++;
+            if (c == nc && nc < TABLE_MAX_COLS) head[nc++] = k->string;
+        }
+        cli_table t;
+        cli_table_init(&t, nc, head);
+        cJSON_ArrayForEach(row, v)
+        {
+            char cells[TABLE_MAX_COLS][256];
+            const char *cp[TABLE_MAX_COLS];
+            for (int c = 0; c < nc; c++) {
+                const cJSON *x = cJSON_GetObjectItemCaseSensitive(row, head[c]);
+                cells[c][0] = '\0';
+                if (x && !cJSON_IsNull(x)) fmt_value(x, cells[c], sizeof cells[c]);
+                cp[c] = cells[c];
+            }
+            cli_table_add(&t, cp);
+        }
+        printf("%s:\n", v->string);
+        cli_table_print(&t, stdout);
+        cli_table_free(&t);
+    }
+}
+
+int cli_output(cJSON *obj, int json)
+{
+    if (!obj) {
+        cli_die_msg("out of memory while formatting the result");
+        return EXIT_RUNTIME;
+    }
+    if (json) return cli_emit_json(obj);
+    print_text(obj);
+    cJSON_Delete(obj);
+    return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Option parsing                                                            */
 
 /* If argv[i] is `name` or `name=...`, set *val to its value and return 1;

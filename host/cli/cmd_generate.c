@@ -45,20 +45,6 @@ static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_con
     uint64_t kvg = 0, kvw = 0;
     uint64_t kv = swacl_kv_bytes(cfg, 1, P + o->max_new, &kvg, &kvw);
     double pf_tps = P / t_prefill, dec_tps = o->max_new > 0 ? o->max_new / t_decode : 0;
-    if (!o->json) {
-        printf("device            %s\n", dev->name);
-        printf("preset            %s\n", o->m.preset);
-        printf("prompt / new      %d / %d\n", P, o->max_new);
-        printf("prefill           %.1f tokens/s\n", pf_tps);
-        printf("decode            %.1f tokens/s\n", dec_tps);
-        printf("kv cache          %.2f MiB (global %.2f, window %.2f)\n", kv / 1048576.0,
-               kvg / 1048576.0, kvw / 1048576.0);
-        if (o->verify)
-            printf("verify            max_abs_err %.3e, worst nmse %.3e: %s\n", c->max_abs,
-                   c->nmse, ok ? "ok" : "FAILED");
-        cJSON_Delete(toks);
-        return;
-    }
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "device", dev->name);
     cJSON_AddStringToObject(j, "preset", o->m.preset);
@@ -71,7 +57,10 @@ static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_con
     cJSON_AddNumberToObject(j, "kv_bytes_window", (double)kvw);
     cJSON_AddNumberToObject(j, "session_kv_bytes",
                             (double)(dev->s ? swacl_session_kv_bytes(dev->s) : kv));
-    cJSON_AddItemToObject(j, "tokens", toks);
+    if (o->json) /* text mode streamed them already */
+        cJSON_AddItemToObject(j, "tokens", toks);
+    else
+        cJSON_Delete(toks);
     cJSON_AddBoolToObject(j, "verified", o->verify);
     if (o->verify) {
         cJSON_AddNumberToObject(j, "max_abs_err", c->max_abs);
@@ -81,7 +70,7 @@ static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_con
         cJSON_AddNullToObject(j, "nmse");
     }
     cJSON_AddBoolToObject(j, "ok", ok);
-    cli_emit_json(j);
+    cli_output(j, o->json);
 }
 
 int swacl_cmd_generate(int argc, char **argv)

@@ -14,47 +14,7 @@ static void progress(void *user, const char *line)
     cli_progress("%s", line);
 }
 
-static void print_table(const swacl_tune_gemm_result *r)
-{
-    static const char *const head[] = {"M",       "N",     "K",        "PATH",
-                                       "DEFAULT", "TUNED", "OPENBLAS", "TUNED/BLAS"};
-    cli_table tb;
-    cli_table_init(&tb, 8, head);
-    for (int i = 0; i < r->n_shapes; i++) {
-        const swacl_tune_gemm_shape *s = &r->shapes[i];
-        char c[8][32];
-        snprintf(c[0], 32, "%d", s->M);
-        snprintf(c[1], 32, "%d", s->N);
-        snprintf(c[2], 32, "%d", s->K);
-        snprintf(c[3], 32, "%s", s->direct ? "direct" : "indirect");
-        snprintf(c[4], 32, "%.1f", s->default_gflops);
-        snprintf(c[5], 32, "%.1f", s->tuned_gflops);
-        snprintf(c[6], 32, "%.1f", s->openblas_gflops);
-        snprintf(c[7], 32, "%.2f", s->tuned_gflops / s->openblas_gflops);
-        const char *v[8] = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]};
-        cli_table_add(&tb, v);
-    }
-    double g = r->openblas_gflops_geomean;
-    printf("device   %s (%s)\n", r->device, r->driver_version);
-    printf("xgemm    %s\n", r->xgemm_desc);
-    printf("direct   %s\n", r->direct_desc);
-    printf("switch   XGEMM_MIN_INDIRECT_SIZE=%zu (direct when M*N*K < %zu^3)\n",
-           r->min_indirect_size, r->min_indirect_size);
-    printf("GFLOP/s (wall clock, best of repeats):\n");
-    cli_table_print(&tb, stdout);
-    cli_table_free(&tb);
-    printf("geomean  default %.1f  tuned %.1f  OpenBLAS %.1f  tuned/OpenBLAS %.2f\n",
-           r->default_gflops_geomean, r->tuned_gflops_geomean, g,
-           g > 0 ? r->tuned_gflops_geomean / g : 0);
-    printf("search   %d sets tried, %d rejected (wrong/failed), %d pruned, %.0f s\n", r->tried,
-           r->rejected, r->pruned, r->search_seconds);
-    if (r->saved)
-        printf("saved    %s\n", r->tune_file);
-    else
-        printf("saved    no (%s)\n", r->not_saved);
-}
-
-static int print_json(const swacl_tune_gemm_result *r)
+static int print_result(const swacl_tune_gemm_result *r, int json)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddBoolToObject(root, "ok", 1);
@@ -94,7 +54,8 @@ static int print_json(const swacl_tune_gemm_result *r)
     cJSON_AddNumberToObject(root, "total_seconds", r->total_seconds);
     cJSON_AddBoolToObject(root, "saved", r->saved);
     cJSON_AddStringToObject(root, "tune_file", r->tune_file);
-    return cli_emit_json(root);
+    if (!json && !r->saved) cJSON_AddStringToObject(root, "not_saved", r->not_saved); /* text only */
+    return cli_output(root, json);
 }
 
 int swacl_cmd_tune(int argc, char **argv)
@@ -157,10 +118,8 @@ int swacl_cmd_tune(int argc, char **argv)
     st = swacl_tune_gemm(host, &p, r);
     if (st != SWACL_OK)
         rc = cli_fail(host, st, "tune");
-    else if (json)
-        rc = print_json(r);
     else
-        print_table(r), rc = EXIT_OK;
+        rc = print_result(r, json);
     free(r);
     swacl_ctx_destroy(host);
     return rc;

@@ -44,61 +44,34 @@ static int cmd_devices(int argc, char **argv)
         return cli_exit(st);
     }
 
-    rc = 0;
-    if (json) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON *arr = cJSON_AddArrayToObject(root, "devices");
-        for (int i = 0; i < n; i++) {
-            const swacl_device_info *d = &list[i];
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddNumberToObject(o, "index", d->index);
-            cJSON_AddNumberToObject(o, "platform_index", d->platform_index);
-            cJSON_AddStringToObject(o, "platform", d->platform_name);
-            cJSON_AddStringToObject(o, "name", d->name);
-            cJSON_AddStringToObject(o, "vendor", d->vendor);
-            cJSON_AddStringToObject(o, "type", d->type);
-            cJSON_AddNumberToObject(o, "compute_units", d->compute_units);
-            cJSON_AddNumberToObject(o, "global_mem_bytes", (double)d->global_mem_bytes);
-            cJSON_AddNumberToObject(o, "local_mem_bytes", (double)d->local_mem_bytes);
-            cJSON_AddNumberToObject(o, "max_alloc_bytes", (double)d->max_alloc_bytes);
-            cJSON_AddNumberToObject(o, "max_work_group_size", (double)d->max_work_group_size);
-            cJSON_AddStringToObject(o, "opencl_c_version", d->opencl_c_version);
-            cJSON_AddStringToObject(o, "driver_version", d->driver_version);
-            cJSON_AddStringToObject(o, "device_version", d->device_version);
-            cJSON_AddItemToArray(arr, o);
-        }
-        rc = cli_emit_json(root);
-    } else if (n == 0) {
+    if (n == 0 && !json) {
         printf("no OpenCL devices found (is an ICD installed? e.g. pocl-opencl-icd)\n");
-    } else {
-        static const char *const head[] = {"INDEX", "TYPE",     "CU",      "GLOBAL",
-                                           "LOCAL", "MAXALLOC", "MAXWG",   "OPENCL_C",
-                                           "DRIVER", "PLATFORM", "VENDOR", "NAME"};
-        cli_table t;
-        cli_table_init(&t, 12, head);
-        for (int i = 0; i < n; i++) {
-            const swacl_device_info *d = &list[i];
-            char idx[16], cu[16], gm[32], lm[32], ma[32], wg[32];
-            snprintf(idx, sizeof idx, "%d", d->index);
-            snprintf(cu, sizeof cu, "%d", d->compute_units);
-            cli_fmt_bytes(gm, sizeof gm, d->global_mem_bytes);
-            cli_fmt_bytes(lm, sizeof lm, d->local_mem_bytes);
-            cli_fmt_bytes(ma, sizeof ma, d->max_alloc_bytes);
-            snprintf(wg, sizeof wg, "%zu", d->max_work_group_size);
-            const char *row[] = {idx, d->type, cu, gm, lm, ma, wg, d->opencl_c_version,
-                                 d->driver_version, d->platform_name, d->vendor, d->name};
-            if (!cli_table_add(&t, row)) {
-                cli_table_free(&t);
-                swacl_devices_free(list);
-                cli_die_msg("out of memory");
-                return EXIT_RUNTIME;
-            }
-        }
-        cli_table_print(&t, stdout);
-        cli_table_free(&t);
+        swacl_devices_free(list);
+        return EXIT_OK;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "devices");
+    for (int i = 0; i < n; i++) {
+        const swacl_device_info *d = &list[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "index", d->index);
+        cJSON_AddNumberToObject(o, "platform_index", d->platform_index);
+        cJSON_AddStringToObject(o, "platform", d->platform_name);
+        cJSON_AddStringToObject(o, "name", d->name);
+        cJSON_AddStringToObject(o, "vendor", d->vendor);
+        cJSON_AddStringToObject(o, "type", d->type);
+        cJSON_AddNumberToObject(o, "compute_units", d->compute_units);
+        cJSON_AddNumberToObject(o, "global_mem_bytes", (double)d->global_mem_bytes);
+        cJSON_AddNumberToObject(o, "local_mem_bytes", (double)d->local_mem_bytes);
+        cJSON_AddNumberToObject(o, "max_alloc_bytes", (double)d->max_alloc_bytes);
+        cJSON_AddNumberToObject(o, "max_work_group_size", (double)d->max_work_group_size);
+        cJSON_AddStringToObject(o, "opencl_c_version", d->opencl_c_version);
+        cJSON_AddStringToObject(o, "driver_version", d->driver_version);
+        cJSON_AddStringToObject(o, "device_version", d->device_version);
+        cJSON_AddItemToArray(arr, o);
     }
     swacl_devices_free(list);
-    return rc;
+    return cli_output(root, json);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -112,31 +85,6 @@ typedef struct {
     uint64_t seed;
     double tol, atol, rtol;
 } run_opts;
-
-/* Short layer pattern, e.g. "W512+rope W512+rope W512+rope G+temp" (span
- * letter Global/Window/Chunk and size per layer). Truncated with "...". */
-static void layer_pattern(const swacl_config *c, char *buf, size_t len)
-{
-    size_t off = 0;
-    buf[0] = 0;
-    for (int i = 0; i < c->n_layers; i++) {
-        const swacl_layer_spec *l = &c->layers[i];
-        char one[32];
-        int n = snprintf(one, sizeof one, "%s%c", i ? " " : "",
-                         l->span == SWACL_SPAN_WINDOW  ? 'W'
-                         : l->span == SWACL_SPAN_CHUNK ? 'C'
-                                                       : 'G');
-        if (l->span != SWACL_SPAN_GLOBAL)
-            n += snprintf(one + n, sizeof one - (size_t)n, "%d", l->span_size);
-        if (l->pos != SWACL_POS_NONE) n += snprintf(one + n, sizeof one - (size_t)n, "+rope");
-        if (l->temp != SWACL_TEMP_NONE) snprintf(one + n, sizeof one - (size_t)n, "+temp");
-        if (off + strlen(one) + 4 >= len) {
-            snprintf(buf + off, len - off, " ...");
-            return;
-        }
-        off += (size_t)snprintf(buf + off, len - off, "%s", one);
-    }
-}
 
 /* --ids-file / --inputs-file into *ids / *embeds, setting B and T. */
 static int read_inputs(swacl_ctx *h, run_opts *o, const swacl_config *cfg, int32_t **ids,
@@ -176,13 +124,6 @@ static int read_inputs(swacl_ctx *h, run_opts *o, const swacl_config *cfg, int32
 static int kv_report(const run_opts *o, int B, int T, uint64_t kv_total, uint64_t kv_global,
                      uint64_t kv_window)
 {
-    if (!o->json) {
-        printf("preset           %s\nseq              %d\nbatch            %d\n"
-               "kv_bytes         %llu (global %llu, window %llu)\n",
-               o->m.preset, T, B, (unsigned long long)kv_total, (unsigned long long)kv_global,
-               (unsigned long long)kv_window);
-        return EXIT_OK;
-    }
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "preset", o->m.preset);
     cJSON_AddNumberToObject(j, "seq", T);
@@ -190,7 +131,7 @@ static int kv_report(const run_opts *o, int B, int T, uint64_t kv_total, uint64_
     cJSON_AddNumberToObject(j, "kv_bytes", (double)kv_total);
     cJSON_AddNumberToObject(j, "kv_bytes_global", (double)kv_global);
     cJSON_AddNumberToObject(j, "kv_bytes_window", (double)kv_window);
-    return cli_emit_json(j);
+    return cli_output(j, o->json);
 }
 
 /* warmup + iters forwards on r into out; *seconds: mean of the timed ones. */
@@ -342,100 +283,62 @@ static int cmd_run(int argc, char **argv)
         cli_progress("wrote %s [%d, %d, %d]", o.logits_out, B, T, width);
     }
 
-    if (o.json) {
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddStringToObject(j, "device", dev_name);
-        cJSON_AddStringToObject(j, "preset", o.m.preset);
-        cJSON_AddNumberToObject(j, "seq", T);
-        cJSON_AddNumberToObject(j, "batch", B);
-        cJSON_AddNumberToObject(j, "layers", cfg.n_layers);
-        cJSON_AddNumberToObject(j, "hidden", cfg.hidden_size);
-        cJSON_AddNumberToObject(j, "heads", cfg.n_heads);
-        cJSON_AddNumberToObject(j, "kv_heads", cfg.n_kv_heads);
-        cJSON_AddNumberToObject(j, "seed", (double)o.seed);
-        cJSON_AddNumberToObject(j, "iters", o.iters);
-        cJSON_AddNumberToObject(j, "seconds", seconds);
-        cJSON_AddNumberToObject(j, "tokens_per_s", tps);
-        cJSON_AddNumberToObject(j, "compile_seconds", compile_s);
-        cJSON_AddNumberToObject(j, "cache_hits", hits);
-        cJSON_AddNumberToObject(j, "cache_misses", misses);
-        cJSON_AddNumberToObject(j, "kv_bytes", (double)kv_total);
-        cJSON_AddNumberToObject(j, "kv_bytes_global", (double)kv_global);
-        cJSON_AddNumberToObject(j, "kv_bytes_window", (double)kv_window);
-        cJSON_AddBoolToObject(j, "verified", verify);
-        if (verify) {
-            cJSON_AddNumberToObject(j, "ref_seconds", ref_seconds);
-            cJSON_AddNumberToObject(j, "max_abs_err", cmp.max_abs_err);
-            cJSON_AddNumberToObject(j, "nmse", cmp.nmse);
-            cJSON_AddNumberToObject(j, "tol", o.tol);
-            cJSON_AddNumberToObject(j, "nonfinite", (double)cmp.nonfinite);
-            if (elementwise) {
-                cJSON_AddNumberToObject(j, "atol", o.atol);
-                cJSON_AddNumberToObject(j, "rtol", o.rtol);
-                cJSON_AddNumberToObject(j, "n_over_tol", (double)cmp.n_bad);
-            }
-        } else {
-            cJSON_AddNullToObject(j, "max_abs_err");
-            cJSON_AddNullToObject(j, "nmse");
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "device", dev_name);
+    cJSON_AddStringToObject(j, "preset", o.m.preset);
+    cJSON_AddNumberToObject(j, "seq", T);
+    cJSON_AddNumberToObject(j, "batch", B);
+    cJSON_AddNumberToObject(j, "layers", cfg.n_layers);
+    char pat[256];
+    swacl_config_pattern(&cfg, pat, sizeof pat);
+    if (!o.json) cJSON_AddStringToObject(j, "pattern", pat); /* text only */
+    cJSON_AddNumberToObject(j, "hidden", cfg.hidden_size);
+    cJSON_AddNumberToObject(j, "heads", cfg.n_heads);
+    cJSON_AddNumberToObject(j, "kv_heads", cfg.n_kv_heads);
+    cJSON_AddNumberToObject(j, "seed", (double)o.seed);
+    cJSON_AddNumberToObject(j, "iters", o.iters);
+    cJSON_AddNumberToObject(j, "seconds", seconds);
+    cJSON_AddNumberToObject(j, "tokens_per_s", tps);
+    cJSON_AddNumberToObject(j, "compile_seconds", compile_s);
+    cJSON_AddNumberToObject(j, "cache_hits", hits);
+    cJSON_AddNumberToObject(j, "cache_misses", misses);
+    cJSON_AddNumberToObject(j, "kv_bytes", (double)kv_total);
+    cJSON_AddNumberToObject(j, "kv_bytes_global", (double)kv_global);
+    cJSON_AddNumberToObject(j, "kv_bytes_window", (double)kv_window);
+    cJSON_AddBoolToObject(j, "verified", verify);
+    if (verify) {
+        cJSON_AddNumberToObject(j, "ref_seconds", ref_seconds);
+        cJSON_AddNumberToObject(j, "max_abs_err", cmp.max_abs_err);
+        cJSON_AddNumberToObject(j, "nmse", cmp.nmse);
+        cJSON_AddNumberToObject(j, "tol", o.tol);
+        cJSON_AddNumberToObject(j, "nonfinite", (double)cmp.nonfinite);
+        if (elementwise) {
+            cJSON_AddNumberToObject(j, "atol", o.atol);
+            cJSON_AddNumberToObject(j, "rtol", o.rtol);
+            cJSON_AddNumberToObject(j, "n_over_tol", (double)cmp.n_bad);
         }
-        if (o.d.devices) {
-            cJSON *pl = cJSON_AddArrayToObject(j, "placement");
-            cJSON *busy = cJSON_AddArrayToObject(j, "busy_s");
-            for (int i = 0; i < n_stages; i++) {
-                cJSON *e = cJSON_CreateObject();
-                cJSON_AddNumberToObject(e, "device", stages[i].device);
-                cJSON_AddStringToObject(e, "selector", stages[i].selector);
-                cJSON_AddStringToObject(e, "name", stages[i].device_name);
-                int lr[2] = {stages[i].layer_begin, stages[i].layer_end - 1};
-                cJSON_AddItemToObject(e, "layers", cJSON_CreateIntArray(lr, 2));
-                cJSON_AddNumberToObject(e, "busy_s", stages[i].busy_s);
-                if (i) cJSON_AddStringToObject(e, "transfer_in", stages[i].transfer_in);
-                cJSON_AddItemToArray(pl, e);
-                cJSON_AddItemToArray(busy, cJSON_CreateNumber(stages[i].busy_s));
-            }
-        }
-        cJSON_AddBoolToObject(j, "ok", ok);
-        if (cli_emit_json(j) != 0) goto done;
     } else {
-        cli_kv_line l[24];
-        int n = 0;
-#define KV(k, ...) (l[n].key = (k), snprintf(l[n].val, sizeof l[n].val, __VA_ARGS__), n++)
-        char b1[32], b2[32], b3[32], pat[256];
-        layer_pattern(&cfg, pat, sizeof pat);
-        KV("device", "%s", dev_name);
-        KV("preset", "%s", o.m.preset);
-        KV("model", "%d layers, hidden %d, heads %d/%d kv, ffn %d, %s %d", cfg.n_layers,
-           cfg.hidden_size, cfg.n_heads, cfg.n_kv_heads, cfg.ffn_dim,
-           cfg.vocab_size ? "vocab" : "input_dim", cfg.vocab_size ? cfg.vocab_size : cfg.input_dim);
-        KV("layers", "%s", pat);
-        for (int i = 0; i < n_stages && n < 12; i++) /* l[] holds 24 lines */
-            KV(i ? "" : "placement", "layers %d-%d on device %d (%.16s %.120s), busy %.4f s%s%.15s",
-               stages[i].layer_begin, stages[i].layer_end - 1, stages[i].device, stages[i].selector,
-               stages[i].device_name, stages[i].busy_s, i ? ", input by " : "", stages[i].transfer_in);
-        KV("seq", "%d", T);
-        KV("batch", "%d", B);
-        KV("seconds", "%.4f%s", seconds, o.iters > 1 ? " (mean)" : "");
-        KV("tokens_per_s", "%.1f", tps);
-        KV("compile_seconds", "%.3f (cache hits %d, misses %d)", compile_s, hits, misses);
-        cli_fmt_bytes(b1, sizeof b1, kv_total);
-        cli_fmt_bytes(b2, sizeof b2, kv_global);
-        cli_fmt_bytes(b3, sizeof b3, kv_window);
-        KV("kv_bytes", "%s (global %s, window %s) at context %d", b1, b2, b3, T);
-        if (verify) {
-            KV("ref_seconds", "%.4f", ref_seconds);
-            KV("max_abs_err", "%.3e", cmp.max_abs_err);
-            KV("nmse", "%.3e (tol %.1e)", cmp.nmse, o.tol);
-            if (cmp.nonfinite) KV("nonfinite", "%zu", cmp.nonfinite);
-            if (elementwise)
-                KV("over_atol_rtol", "%zu of %zu (atol %.1e, rtol %.1e)", cmp.n_bad, out_n, o.atol,
-                   o.rtol);
-            KV("ok", "%s", ok ? "yes" : "NO");
-        } else {
-            KV("ok", "%s", ok ? "yes (not verified: --no-verify)" : "NO (non-finite output)");
-        }
-#undef KV
-        cli_print_kv(l, n);
+        cJSON_AddNullToObject(j, "max_abs_err");
+        cJSON_AddNullToObject(j, "nmse");
     }
+    if (o.d.devices) {
+        cJSON *pl = cJSON_AddArrayToObject(j, "placement");
+        cJSON *busy = cJSON_AddArrayToObject(j, "busy_s");
+        for (int i = 0; i < n_stages; i++) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddNumberToObject(e, "device", stages[i].device);
+            cJSON_AddStringToObject(e, "selector", stages[i].selector);
+            cJSON_AddStringToObject(e, "name", stages[i].device_name);
+            int lr[2] = {stages[i].layer_begin, stages[i].layer_end - 1};
+            cJSON_AddItemToObject(e, "layers", cJSON_CreateIntArray(lr, 2));
+            cJSON_AddNumberToObject(e, "busy_s", stages[i].busy_s);
+            if (i) cJSON_AddStringToObject(e, "transfer_in", stages[i].transfer_in);
+            cJSON_AddItemToArray(pl, e);
+            cJSON_AddItemToArray(busy, cJSON_CreateNumber(stages[i].busy_s));
+        }
+    }
+    cJSON_AddBoolToObject(j, "ok", ok);
+    if (cli_output(j, o.json) != 0) goto done;
     if (!ok) {
         if (verify)
             cli_die_msg("verification failed: nmse %.3e (tol %.1e), max_abs_err %.3e, %zu non-finite%s",
@@ -520,23 +423,54 @@ static int cmd_save(int argc, char **argv)
 /* ------------------------------------------------------------------------ */
 /* main                                                                      */
 
-static const char k_main_help[] =
-    "usage: swacl [--version] [--help] COMMAND [options]\n"
-    "\n"
-    "Portable OpenCL backend for hybrid sliding-window / global-NoPE transformers.\n"
-    "\n"
-    "commands\n"
-    "  devices   list OpenCL devices\n"
-    "  run       run a preset model on a device and check it against the CPU reference\n"
-    "  generate  prefill + KV-cache decode with sampling (optionally checked)\n"
-    "  save      write a preset (seeded weights) as a Hugging Face style directory\n"
-    "  bench     cross-device benchmarks (peaks, kernels, end to end)\n"
-    "  tune      search CLBlast GEMM parameters for a device and store the winner\n"
-    "\n"
-    "Every command accepts --json (one JSON object on stdout) and --help.\n"
-    "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 verification failure.\n";
+typedef struct {
+    const char *name, *summary;
+    int (*fn)(int argc, char **argv);
+} command;
 
-static int cli_main(int argc, char **argv);
+static const command k_commands[] = {
+    {"devices", "list OpenCL devices", cmd_devices},
+    {"run", "run a preset model on a device and check it against the CPU reference", cmd_run},
+    {"generate", "prefill + KV-cache decode with sampling (optionally checked)", swacl_cmd_generate},
+    {"save", "write a preset (seeded weights) as a Hugging Face style directory", cmd_save},
+    {"bench", "cross-device benchmarks (peaks, kernels, end to end)", swacl_cmd_bench},
+    {"tune", "search CLBlast GEMM parameters for a device and store the winner", swacl_cmd_tune},
+};
+#define N_COMMANDS ((int)(sizeof k_commands / sizeof k_commands[0]))
+
+static void main_help(FILE *f)
+{
+    fputs("usage: swacl [--version] [--help] COMMAND [options]\n\n"
+          "Portable OpenCL backend for hybrid sliding-window / global-NoPE transformers.\n\n"
+          "commands\n", f);
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-9s %s\n", k_commands[i].name, k_commands[i].summary);
+    fputs("\nEvery command accepts --json (one JSON object on stdout) and --help.\n"
+          "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 verification failure.\n", f);
+}
+
+static int dispatch(int argc, char **argv)
+{
+    const char *c = argc > 1 ? argv[1] : NULL;
+    if (!c) {
+        main_help(stderr);
+        cli_die_msg("no command given");
+        return EXIT_USAGE;
+    }
+    if (!strcmp(c, "-h") || !strcmp(c, "--help") || !strcmp(c, "help")) {
+        main_help(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(c, "--version") || !strcmp(c, "version")) {
+        int v = swacl_version_number();
+        printf("swacl %s (library %d.%d.%d)\n", SWACL_VERSION_STRING, v / 10000, v / 100 % 100,
+               v % 100);
+        return EXIT_OK;
+    }
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(c, k_commands[i].name)) return k_commands[i].fn(argc - 1, argv + 1);
+    cli_die_msg("unknown %s '%s' (see 'swacl --help')", c[0] == '-' ? "option" : "command", c);
+    return EXIT_USAGE;
+}
 
 #if defined(SWACL_LSAN_EARLY)
 #include <sanitizer/lsan_interface.h>
@@ -544,7 +478,7 @@ static int cli_main(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
-    int rc = cli_main(argc, argv);
+    int rc = dispatch(argc, argv);
 #if defined(SWACL_LSAN_EARLY)
     /* Sanitizer builds: run the leak check now, while the OpenCL driver's
      * worker threads are idle. LSan's own at-exit check can race with PoCL
@@ -554,35 +488,4 @@ int main(int argc, char **argv)
     __lsan_do_leak_check();
 #endif
     return rc;
-}
-
-static int cli_main(int argc, char **argv)
-{
-    if (argc < 2) {
-        fputs(k_main_help, stderr);
-        cli_die_msg("no command given");
-        return EXIT_USAGE;
-    }
-    const char *c = argv[1];
-    if (!strcmp(c, "-h") || !strcmp(c, "--help") || !strcmp(c, "help")) {
-        fputs(k_main_help, stdout);
-        return 0;
-    }
-    if (!strcmp(c, "--version") || !strcmp(c, "version")) {
-        int v = swacl_version_number();
-        printf("swacl %s (library %d.%d.%d)\n", SWACL_VERSION_STRING, v / 10000, v / 100 % 100,
-               v % 100);
-        return 0;
-    }
-    if (!strcmp(c, "devices")) return cmd_devices(argc - 1, argv + 1);
-    if (!strcmp(c, "run")) return cmd_run(argc - 1, argv + 1);
-    if (!strcmp(c, "save")) return cmd_save(argc - 1, argv + 1);
-    if (!strcmp(c, "generate")) return swacl_cmd_generate(argc - 1, argv + 1);
-    if (!strcmp(c, "bench")) return swacl_cmd_bench(argc - 1, argv + 1);
-    if (!strcmp(c, "tune")) return swacl_cmd_tune(argc - 1, argv + 1);
-    if (c[0] == '-')
-        cli_die_msg("unknown option '%s' (see 'swacl --help')", c);
-    else
-        cli_die_msg("unknown command '%s' (see 'swacl --help')", c);
-    return EXIT_USAGE;
 }

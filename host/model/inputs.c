@@ -1,11 +1,12 @@
 /*
  * inputs.c - host-side helpers for programs that feed models (the swacl
  * CLI among them): seeded random inputs, token-id text, float32 .npy files,
- * and sampling the next token from logits (see swacl.h).
+ * sampling the next token from logits, a config's layer pattern (swacl.h).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,3 +217,29 @@ int32_t swacl_sampler_next(swacl_sampler *s, const float *logits)
     }
     return buf[m - 1].id;
 }
+
+/* The layer pattern, e.g. "W512+rope W512+rope W512+rope G+temp" (span
+ * letter Global/Window/Chunk and size per layer). Truncated with "...". */
+void swacl_config_pattern(const swacl_config *c, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = 0;
+    for (int i = 0; i < c->n_layers; i++) {
+        const swacl_layer_spec *l = &c->layers[i];
+        char one[32];
+        int n = snprintf(one, sizeof one, "%s%c", i ? " " : "",
+                         l->span == SWACL_SPAN_WINDOW  ? 'W'
+                         : l->span == SWACL_SPAN_CHUNK ? 'C'
+                                                       : 'G');
+        if (l->span != SWACL_SPAN_GLOBAL)
+            n += snprintf(one + n, sizeof one - (size_t)n, "%d", l->span_size);
+        if (l->pos != SWACL_POS_NONE) n += snprintf(one + n, sizeof one - (size_t)n, "+rope");
+        if (l->temp != SWACL_TEMP_NONE) snprintf(one + n, sizeof one - (size_t)n, "+temp");
+        if (off + strlen(one) + 4 >= len) {
+            snprintf(buf + off, len - off, " ...");
+            return;
+        }
+        off += (size_t)snprintf(buf + off, len - off, "%s", one);
+    }
+}
+
