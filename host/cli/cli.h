@@ -36,6 +36,10 @@ int cli_emit_json(cJSON *obj); /* one line on stdout; frees obj */
 /* Every command's result: one JSON object with --json, else its scalars
  * as "key  value" lines and each array of objects as a table. Frees obj. */
 int cli_output(cJSON *obj, int json);
+/* Add fields to j: spec "s:device i:seq b:ok", one "type:key" per value
+ * (s string, i int, d double, u uint64_t, z size_t, b bool; "-:key" adds
+ * null and takes no value). */
+void cli_json_add(cJSON *j, const char *spec, ...);
 double cli_now(void);          /* monotonic seconds */
 
 #define TABLE_MAX_COLS 16
@@ -50,11 +54,6 @@ void cli_table_print(const cli_table *t, FILE *f);
 void cli_table_free(cli_table *t);
 char *cli_xstrdup(const char *s);
 
-typedef struct { /* "key   value" lines, keys padded to one width */
-    const char *key;
-    char val[256];
-} cli_kv_line;
-void cli_print_kv(const cli_kv_line *l, int n);
 void cli_fmt_bytes(char *buf, size_t len, uint64_t b);
 
 /* ---- options -------------------------------------------------------------- */

@@ -147,14 +147,6 @@ void cli_table_free(cli_table *t)
     memset(t, 0, sizeof *t);
 }
 
-void cli_print_kv(const cli_kv_line *l, int n)
-{
-    int w = 0;
-    for (int i = 0; i < n; i++)
-        if ((int)strlen(l[i].key) > w) w = (int)strlen(l[i].key);
-    for (int i = 0; i < n; i++) printf("%-*s  %s\n", w, l[i].key, l[i].val);
-}
-
 void cli_fmt_bytes(char *buf, size_t len, uint64_t b)
 {
     static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -245,6 +237,31 @@ static void print_text(const cJSON *j)
         cli_table_print(&t, stdout);
         cli_table_free(&t);
     }
+}
+
+void cli_json_add(cJSON *j, const char *spec, ...)
+{
+    va_list ap;
+    va_start(ap, spec);
+    for (const char *p = spec; *p;) {
+        while (*p == ' ') p++;
+        if (!*p || !p[1]) break;
+        char type = *p, key[64];
+        p += 2; /* "t:" */
+        size_t n = strcspn(p, " ");
+        snprintf(key, sizeof key, "%.*s", (int)n, p);
+        p += n;
+        switch (type) {
+        case 's': cJSON_AddStringToObject(j, key, va_arg(ap, const char *)); break;
+        case 'i': cJSON_AddNumberToObject(j, key, va_arg(ap, int)); break;
+        case 'd': cJSON_AddNumberToObject(j, key, va_arg(ap, double)); break;
+        case 'u': cJSON_AddNumberToObject(j, key, (double)va_arg(ap, uint64_t)); break;
+        case 'z': cJSON_AddNumberToObject(j, key, (double)va_arg(ap, size_t)); break;
+        case 'b': cJSON_AddBoolToObject(j, key, va_arg(ap, int)); break;
+        default: cJSON_AddNullToObject(j, key); break; /* "-:key": null, no value */
+        }
+    }
+    va_end(ap);
 }
 
 int cli_output(cJSON *obj, int json)

@@ -46,30 +46,20 @@ static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_con
     uint64_t kv = swacl_kv_bytes(cfg, 1, P + o->max_new, &kvg, &kvw);
     double pf_tps = P / t_prefill, dec_tps = o->max_new > 0 ? o->max_new / t_decode : 0;
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "device", dev->name);
-    cJSON_AddStringToObject(j, "preset", o->m.preset);
-    cJSON_AddNumberToObject(j, "prompt_tokens", P);
-    cJSON_AddNumberToObject(j, "new_tokens", o->max_new);
-    cJSON_AddNumberToObject(j, "prefill_tokens_per_s", pf_tps);
-    cJSON_AddNumberToObject(j, "decode_tokens_per_s", dec_tps);
-    cJSON_AddNumberToObject(j, "kv_bytes", (double)kv);
-    cJSON_AddNumberToObject(j, "kv_bytes_global", (double)kvg);
-    cJSON_AddNumberToObject(j, "kv_bytes_window", (double)kvw);
-    cJSON_AddNumberToObject(j, "session_kv_bytes",
-                            (double)(dev->s ? swacl_session_kv_bytes(dev->s) : kv));
+    cli_json_add(j, "s:device s:preset i:prompt_tokens i:new_tokens d:prefill_tokens_per_s "
+                 "d:decode_tokens_per_s u:kv_bytes u:kv_bytes_global u:kv_bytes_window "
+                 "u:session_kv_bytes", dev->name, o->m.preset, P, o->max_new, pf_tps, dec_tps, kv,
+                 kvg, kvw, dev->s ? swacl_session_kv_bytes(dev->s) : kv);
     if (o->json) /* text mode streamed them already */
         cJSON_AddItemToObject(j, "tokens", toks);
     else
         cJSON_Delete(toks);
-    cJSON_AddBoolToObject(j, "verified", o->verify);
-    if (o->verify) {
-        cJSON_AddNumberToObject(j, "max_abs_err", c->max_abs);
-        cJSON_AddNumberToObject(j, "nmse", c->nmse);
-    } else {
-        cJSON_AddNullToObject(j, "max_abs_err");
-        cJSON_AddNullToObject(j, "nmse");
-    }
-    cJSON_AddBoolToObject(j, "ok", ok);
+    cli_json_add(j, "b:verified", o->verify);
+    if (o->verify)
+        cli_json_add(j, "d:max_abs_err d:nmse", c->max_abs, c->nmse);
+    else
+        cli_json_add(j, "-:max_abs_err -:nmse");
+    cli_json_add(j, "b:ok", ok);
     cli_output(j, o->json);
 }
 

@@ -17,9 +17,7 @@ static void progress(void *user, const char *line)
 static int print_result(const swacl_tune_gemm_result *r, int json)
 {
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddBoolToObject(root, "ok", 1);
-    cJSON_AddStringToObject(root, "device", r->device);
-    cJSON_AddStringToObject(root, "driver_version", r->driver_version);
+    cli_json_add(root, "b:ok s:device s:driver_version", 1, r->device, r->driver_version);
     cJSON *w = cJSON_AddObjectToObject(root, "winner");
     cJSON *x = cJSON_AddObjectToObject(w, "xgemm");
     for (int i = 0; i < r->n_xgemm; i++)
@@ -32,28 +30,19 @@ static int print_result(const swacl_tune_gemm_result *r, int json)
     for (int i = 0; i < r->n_shapes; i++) {
         const swacl_tune_gemm_shape *s = &r->shapes[i];
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddNumberToObject(e, "M", s->M);
-        cJSON_AddNumberToObject(e, "N", s->N);
-        cJSON_AddNumberToObject(e, "K", s->K);
-        cJSON_AddStringToObject(e, "path", s->direct ? "direct" : "indirect");
-        cJSON_AddNumberToObject(e, "default_gflops", s->default_gflops);
-        cJSON_AddNumberToObject(e, "tuned_gflops", s->tuned_gflops);
-        cJSON_AddNumberToObject(e, "openblas_gflops", s->openblas_gflops);
-        cJSON_AddNumberToObject(e, "tuned_vs_openblas", s->tuned_gflops / s->openblas_gflops);
+        cli_json_add(e, "i:M i:N i:K s:path d:default_gflops d:tuned_gflops d:openblas_gflops "
+                     "d:tuned_vs_openblas", s->M, s->N, s->K, s->direct ? "direct" : "indirect",
+                     s->default_gflops, s->tuned_gflops, s->openblas_gflops,
+                     s->tuned_gflops / s->openblas_gflops);
         cJSON_AddItemToArray(meas, e);
     }
     double g = r->openblas_gflops_geomean;
-    cJSON_AddNumberToObject(root, "default_gflops_geomean", r->default_gflops_geomean);
-    cJSON_AddNumberToObject(root, "tuned_gflops_geomean", r->tuned_gflops_geomean);
-    cJSON_AddNumberToObject(root, "openblas_gflops_geomean", g);
-    cJSON_AddNumberToObject(root, "tuned_vs_openblas_geomean", g > 0 ? r->tuned_gflops_geomean / g : 0);
-    cJSON_AddNumberToObject(root, "candidates_tried", r->tried);
-    cJSON_AddNumberToObject(root, "candidates_rejected", r->rejected);
-    cJSON_AddNumberToObject(root, "candidates_pruned", r->pruned);
-    cJSON_AddNumberToObject(root, "search_seconds", r->search_seconds);
-    cJSON_AddNumberToObject(root, "total_seconds", r->total_seconds);
-    cJSON_AddBoolToObject(root, "saved", r->saved);
-    cJSON_AddStringToObject(root, "tune_file", r->tune_file);
+    cli_json_add(root, "d:default_gflops_geomean d:tuned_gflops_geomean d:openblas_gflops_geomean "
+                 "d:tuned_vs_openblas_geomean i:candidates_tried i:candidates_rejected "
+                 "i:candidates_pruned d:search_seconds d:total_seconds b:saved s:tune_file",
+                 r->default_gflops_geomean, r->tuned_gflops_geomean, g,
+                 g > 0 ? r->tuned_gflops_geomean / g : 0.0, r->tried, r->rejected, r->pruned,
+                 r->search_seconds, r->total_seconds, r->saved, r->tune_file);
     if (!json && !r->saved) cJSON_AddStringToObject(root, "not_saved", r->not_saved); /* text only */
     return cli_output(root, json);
 }

@@ -54,20 +54,13 @@ static int cmd_devices(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         const swacl_device_info *d = &list[i];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "index", d->index);
-        cJSON_AddNumberToObject(o, "platform_index", d->platform_index);
-        cJSON_AddStringToObject(o, "platform", d->platform_name);
-        cJSON_AddStringToObject(o, "name", d->name);
-        cJSON_AddStringToObject(o, "vendor", d->vendor);
-        cJSON_AddStringToObject(o, "type", d->type);
-        cJSON_AddNumberToObject(o, "compute_units", d->compute_units);
-        cJSON_AddNumberToObject(o, "global_mem_bytes", (double)d->global_mem_bytes);
-        cJSON_AddNumberToObject(o, "local_mem_bytes", (double)d->local_mem_bytes);
-        cJSON_AddNumberToObject(o, "max_alloc_bytes", (double)d->max_alloc_bytes);
-        cJSON_AddNumberToObject(o, "max_work_group_size", (double)d->max_work_group_size);
-        cJSON_AddStringToObject(o, "opencl_c_version", d->opencl_c_version);
-        cJSON_AddStringToObject(o, "driver_version", d->driver_version);
-        cJSON_AddStringToObject(o, "device_version", d->device_version);
+        cli_json_add(o, "i:index i:platform_index s:platform s:name s:vendor s:type i:compute_units "
+                     "u:global_mem_bytes u:local_mem_bytes u:max_alloc_bytes z:max_work_group_size "
+                     "s:opencl_c_version s:driver_version s:device_version",
+                     d->index, d->platform_index, d->platform_name, d->name, d->vendor, d->type,
+                     d->compute_units, d->global_mem_bytes, d->local_mem_bytes, d->max_alloc_bytes,
+                     d->max_work_group_size, d->opencl_c_version, d->driver_version,
+                     d->device_version);
         cJSON_AddItemToArray(arr, o);
     }
     swacl_devices_free(list);
@@ -125,12 +118,8 @@ static int kv_report(const run_opts *o, int B, int T, uint64_t kv_total, uint64_
                      uint64_t kv_window)
 {
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "preset", o->m.preset);
-    cJSON_AddNumberToObject(j, "seq", T);
-    cJSON_AddNumberToObject(j, "batch", B);
-    cJSON_AddNumberToObject(j, "kv_bytes", (double)kv_total);
-    cJSON_AddNumberToObject(j, "kv_bytes_global", (double)kv_global);
-    cJSON_AddNumberToObject(j, "kv_bytes_window", (double)kv_window);
+    cli_json_add(j, "s:preset i:seq i:batch u:kv_bytes u:kv_bytes_global u:kv_bytes_window",
+                 o->m.preset, T, B, kv_total, kv_global, kv_window);
     return cli_output(j, o->json);
 }
 
@@ -284,51 +273,30 @@ static int cmd_run(int argc, char **argv)
     }
 
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "device", dev_name);
-    cJSON_AddStringToObject(j, "preset", o.m.preset);
-    cJSON_AddNumberToObject(j, "seq", T);
-    cJSON_AddNumberToObject(j, "batch", B);
-    cJSON_AddNumberToObject(j, "layers", cfg.n_layers);
+    cli_json_add(j, "s:device s:preset i:seq i:batch i:layers", dev_name, o.m.preset, T, B,
+                 cfg.n_layers);
     char pat[256];
     swacl_config_pattern(&cfg, pat, sizeof pat);
     if (!o.json) cJSON_AddStringToObject(j, "pattern", pat); /* text only */
-    cJSON_AddNumberToObject(j, "hidden", cfg.hidden_size);
-    cJSON_AddNumberToObject(j, "heads", cfg.n_heads);
-    cJSON_AddNumberToObject(j, "kv_heads", cfg.n_kv_heads);
-    cJSON_AddNumberToObject(j, "seed", (double)o.seed);
-    cJSON_AddNumberToObject(j, "iters", o.iters);
-    cJSON_AddNumberToObject(j, "seconds", seconds);
-    cJSON_AddNumberToObject(j, "tokens_per_s", tps);
-    cJSON_AddNumberToObject(j, "compile_seconds", compile_s);
-    cJSON_AddNumberToObject(j, "cache_hits", hits);
-    cJSON_AddNumberToObject(j, "cache_misses", misses);
-    cJSON_AddNumberToObject(j, "kv_bytes", (double)kv_total);
-    cJSON_AddNumberToObject(j, "kv_bytes_global", (double)kv_global);
-    cJSON_AddNumberToObject(j, "kv_bytes_window", (double)kv_window);
-    cJSON_AddBoolToObject(j, "verified", verify);
-    if (verify) {
-        cJSON_AddNumberToObject(j, "ref_seconds", ref_seconds);
-        cJSON_AddNumberToObject(j, "max_abs_err", cmp.max_abs_err);
-        cJSON_AddNumberToObject(j, "nmse", cmp.nmse);
-        cJSON_AddNumberToObject(j, "tol", o.tol);
-        cJSON_AddNumberToObject(j, "nonfinite", (double)cmp.nonfinite);
-        if (elementwise) {
-            cJSON_AddNumberToObject(j, "atol", o.atol);
-            cJSON_AddNumberToObject(j, "rtol", o.rtol);
-            cJSON_AddNumberToObject(j, "n_over_tol", (double)cmp.n_bad);
-        }
-    } else {
-        cJSON_AddNullToObject(j, "max_abs_err");
-        cJSON_AddNullToObject(j, "nmse");
-    }
+    cli_json_add(j, "i:hidden i:heads i:kv_heads u:seed i:iters d:seconds d:tokens_per_s "
+                 "d:compile_seconds i:cache_hits i:cache_misses u:kv_bytes u:kv_bytes_global "
+                 "u:kv_bytes_window b:verified", cfg.hidden_size, cfg.n_heads, cfg.n_kv_heads,
+                 o.seed, o.iters, seconds, tps, compile_s, hits, misses, kv_total, kv_global,
+                 kv_window, verify);
+    if (verify)
+        cli_json_add(j, "d:ref_seconds d:max_abs_err d:nmse d:tol z:nonfinite", ref_seconds,
+                     cmp.max_abs_err, cmp.nmse, o.tol, cmp.nonfinite);
+    else
+        cli_json_add(j, "-:max_abs_err -:nmse");
+    if (verify && elementwise)
+        cli_json_add(j, "d:atol d:rtol z:n_over_tol", o.atol, o.rtol, cmp.n_bad);
     if (o.d.devices) {
         cJSON *pl = cJSON_AddArrayToObject(j, "placement");
         cJSON *busy = cJSON_AddArrayToObject(j, "busy_s");
         for (int i = 0; i < n_stages; i++) {
             cJSON *e = cJSON_CreateObject();
-            cJSON_AddNumberToObject(e, "device", stages[i].device);
-            cJSON_AddStringToObject(e, "selector", stages[i].selector);
-            cJSON_AddStringToObject(e, "name", stages[i].device_name);
+            cli_json_add(e, "i:device s:selector s:name", stages[i].device, stages[i].selector,
+                         stages[i].device_name);
             int lr[2] = {stages[i].layer_begin, stages[i].layer_end - 1};
             cJSON_AddItemToObject(e, "layers", cJSON_CreateIntArray(lr, 2));
             cJSON_AddNumberToObject(e, "busy_s", stages[i].busy_s);
@@ -413,11 +381,8 @@ static int cmd_save(int argc, char **argv)
                  m.preset, (unsigned long long)seed);
     if (!json) return EXIT_OK;
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "dir", dir);
-    cJSON_AddStringToObject(j, "preset", m.preset);
-    cJSON_AddNumberToObject(j, "seed", (double)seed);
-    cJSON_AddBoolToObject(j, "ok", 1);
-    return cli_emit_json(j);
+    cli_json_add(j, "s:dir s:preset u:seed b:ok", dir, m.preset, seed, 1);
+    return cli_output(j, json);
 }
 
 /* ------------------------------------------------------------------------ */
