@@ -42,18 +42,7 @@ int cli_output(cJSON *obj, int json);
 void cli_json_add(cJSON *j, const char *spec, ...);
 double cli_now(void);          /* monotonic seconds */
 
-#define TABLE_MAX_COLS 16
-typedef struct {
-    int ncols, nrows, cap;
-    const char *head[TABLE_MAX_COLS];
-    char **cells; /* nrows * ncols, malloc'd strings */
-} cli_table;
-void cli_table_init(cli_table *t, int ncols, const char *const *head);
-int cli_table_add(cli_table *t, const char *const *vals); /* 0 on OOM */
-void cli_table_print(const cli_table *t, FILE *f);
-void cli_table_free(cli_table *t);
-char *cli_xstrdup(const char *s);
-
+#define TABLE_MAX_COLS 16 /* text tables (cli_output) */
 void cli_fmt_bytes(char *buf, size_t len, uint64_t b);
 
 /* ---- options -------------------------------------------------------------- */

@@ -81,72 +81,6 @@ int cli_fail(swacl_ctx *ctx, swacl_status st, const char *what)
     return cli_exit(st);
 }
 
-/* ------------------------------------------------------------------------ */
-/* Aligned tables                                                            */
-
-void cli_table_init(cli_table *t, int ncols, const char *const *head)
-{
-    memset(t, 0, sizeof *t);
-    t->ncols = ncols;
-    for (int c = 0; c < ncols; c++) t->head[c] = head[c];
-}
-
-char *cli_xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
-/* Append a row; vals holds ncols strings (copied). Returns 0 on OOM. */
-int cli_table_add(cli_table *t, const char *const *vals)
-{
-    if (t->nrows == t->cap) {
-        int cap = t->cap ? 2 * t->cap : 8;
-        char **c = realloc(t->cells, (size_t)cap * (size_t)t->ncols * sizeof *c);
-        if (!c) return 0;
-        t->cells = c;
-        t->cap = cap;
-    }
-    for (int c = 0; c < t->ncols; c++) {
-        char *s = cli_xstrdup(vals[c] ? vals[c] : "");
-        if (!s) return 0;
-        t->cells[t->nrows * t->ncols + c] = s;
-    }
-    t->nrows++;
-    return 1;
-}
-
-void cli_table_print(const cli_table *t, FILE *f)
-{
-    int w[TABLE_MAX_COLS];
-    for (int c = 0; c < t->ncols; c++) {
-        w[c] = (int)strlen(t->head[c]);
-        for (int r = 0; r < t->nrows; r++) {
-            int n = (int)strlen(t->cells[r * t->ncols + c]);
-            if (n > w[c]) w[c] = n;
-        }
-    }
-    for (int r = -1; r < t->nrows; r++) {
-        for (int c = 0; c < t->ncols; c++) {
-            const char *s = r < 0 ? t->head[c] : t->cells[r * t->ncols + c];
-            if (c == t->ncols - 1)
-                fputs(s, f); /* last column: no trailing padding */
-            else
-                fprintf(f, "%-*s  ", w[c], s);
-        }
-        fputc('\n', f);
-    }
-}
-
-void cli_table_free(cli_table *t)
-{
-    for (int i = 0; i < t->nrows * t->ncols; i++) free(t->cells[i]);
-    free(t->cells);
-    memset(t, 0, sizeof *t);
-}
-
 void cli_fmt_bytes(char *buf, size_t len, uint64_t b)
 {
     static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -195,6 +129,46 @@ static int is_table(const cJSON *v)
     return cJSON_IsArray(v) && cJSON_IsObject(cJSON_GetArrayItem(v, 0));
 }
 
+static void put_cell(int last, int w, const char *s)
+{
+    if (last)
+        printf("%s\n", s); /* no trailing padding */
+    else
+        printf("%-*s  ", w, s);
+}
+
+/* An array of objects: one column per key (in first-seen order), one row
+ * per object, columns padded to their widest cell. */
+static void print_table(const cJSON *arr)
+{
+    const cJSON *k, *row;
+    const char *head[TABLE_MAX_COLS];
+    int nc = 0, w[TABLE_MAX_COLS];
+    char cell[256];
+    cJSON_ArrayForEach(row, arr) cJSON_ArrayForEach(k, row)
+    {
+        int c = 0;
+        while (c < nc && strcmp(head[c], k->string)) c++;
+        if (c == nc && nc < TABLE_MAX_COLS) w[nc] = (int)strlen(k->string), head[nc++] = k->string;
+    }
+    for (int pass = 0; pass < 2; pass++) { /* widths, then the rows */
+        if (pass) {
+            printf("%s:\n", arr->string);
+            for (int c = 0; c < nc; c++) put_cell(c == nc - 1, w[c], head[c]);
+        }
+        cJSON_ArrayForEach(row, arr)
+        {
+            for (int c = 0; c < nc; c++) {
+                const cJSON *x = cJSON_GetObjectItemCaseSensitive(row, head[c]);
+                cell[0] = '\0';
+                if (x && !cJSON_IsNull(x)) fmt_value(x, cell, sizeof cell);
+                if (!pass && (int)strlen(cell) > w[c]) w[c] = (int)strlen(cell);
+                if (pass) put_cell(c == nc - 1, w[c], cell);
+            }
+        }
+    }
+}
+
 static void print_text(const cJSON *j)
 {
     int w = 0;
@@ -207,36 +181,7 @@ static void print_text(const cJSON *j)
         fmt_value(v, val, sizeof val);
         printf("%-*s  %s\n", w, v->string, val);
     }
-    cJSON_ArrayForEach(v, j)
-    {
-        if (!is_table(v)) continue;
-        const cJSON *k, *row;
-        const char *head[TABLE_MAX_COLS];
-        int nc = 0;
-        cJSON_ArrayForEach(row, v) cJSON_ArrayForEach(k, row) /* columns: every key, in order */
-        {
-            int c = 0;
-            while (c < nc && strcmp(head[c], k->string)) c++;
-            if (c == nc && nc < TABLE_MAX_COLS) head[nc++] = k->string;
-        }
-        cli_table t;
-        cli_table_init(&t, nc, head);
-        cJSON_ArrayForEach(row, v)
-        {
-            char cells[TABLE_MAX_COLS][256];
-            const char *cp[TABLE_MAX_COLS];
-            for (int c = 0; c < nc; c++) {
-                const cJSON *x = cJSON_GetObjectItemCaseSensitive(row, head[c]);
-                cells[c][0] = '\0';
-                if (x && !cJSON_IsNull(x)) fmt_value(x, cells[c], sizeof cells[c]);
-                cp[c] = cells[c];
-            }
-            cli_table_add(&t, cp);
-        }
-        printf("%s:\n", v->string);
-        cli_table_print(&t, stdout);
-        cli_table_free(&t);
-    }
+    cJSON_ArrayForEach(v, j) if (is_table(v)) print_table(v);
 }
 
 void cli_json_add(cJSON *j, const char *spec, ...)
