@@ -13,8 +13,8 @@
 
 #include "swacl.h"
 
-/* Exit codes of every command. */
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_VERIFY = 3 };
+/* Exit codes of every command; CLI_CONTINUE: parsed, go on. */
+enum { CLI_CONTINUE = -1, EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_VERIFY = 3 };
 
 extern int cli_g_quiet; /* -q: no cli_progress lines */
 
@@ -74,7 +74,7 @@ typedef struct {
     {"-q|--quiet", CLI_FLAG, &cli_g_quiet, 0, 0, NULL, "no progress lines on stderr"}
 
 /* Parse argv[1..] (argv[0] is the command name) into the table's
- * destinations. Returns -1 to go on, else an exit code: 0 after --help,
+ * destinations. CLI_CONTINUE, else an exit code: EXIT_OK after --help,
  * EXIT_USAGE after a message. Values: "--opt V" or "--opt=V". */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv);
 

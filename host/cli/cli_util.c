@@ -53,7 +53,7 @@ int cli_emit_json(cJSON *obj)
     }
     puts(s);
     cJSON_free(s);
-    return 0;
+    return EXIT_OK;
 }
 
 double cli_now(void)
@@ -380,11 +380,10 @@ static void print_help(const cli_cmd *cmd)
             printf("%s\n", o->name);
             continue;
         }
-        char left[64], names[48];
-        snprintf(names, sizeof names, "%s", o->name);
-        for (char *c = names; *c; c++)
-            if (*c == '|') *c = ','; /* "-q|--quiet" -> "-q, --quiet" */
-        snprintf(left, sizeof left, "%s%s%s", names, o->arg ? " " : "", o->arg ? o->arg : "");
+        char left[64];
+        const char *bar = strchr(o->name, '|'); /* "-q|--quiet" -> "-q, --quiet" */
+        snprintf(left, sizeof left, "%.*s%s%s%s%s", bar ? (int)(bar - o->name) : 0, o->name,
+                 bar ? ", " : "", bar ? bar + 1 : o->name, o->arg ? " " : "", o->arg ? o->arg : "");
         const char *h = o->help;
         for (int first = 1; first || *h; first = 0) {
             const char *nl = strchr(h, '\n');
@@ -444,5 +443,5 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv)
         }
         if (!set_value(o, v)) return EXIT_USAGE;
     }
-    return -1;
+    return CLI_CONTINUE;
 }

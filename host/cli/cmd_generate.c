@@ -94,7 +94,7 @@ int swacl_cmd_generate(int argc, char **argv)
                          "positions), sampling with temperature / top-k / top-p.\n\n",
                          opts, 1};
     int rc = cli_parse(&cmd, argc, argv);
-    if (rc >= 0) return rc;
+    if (rc != CLI_CONTINUE) return rc;
     if ((rc = cli_device_check(&o.d)) != 0) return rc;
 
     swacl_config cfg;

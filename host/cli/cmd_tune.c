@@ -78,7 +78,7 @@ int swacl_cmd_tune(int argc, char **argv)
         "CLBlast's defaults, tuned, and OpenBLAS sgemm on the host.\n\n",
         opts, 1};
     int rc = cli_parse(&cmd, argc, argv);
-    if (rc >= 0) return rc;
+    if (rc != CLI_CONTINUE) return rc;
     swacl_ctx *host = cli_host_ctx();
     if (!host) return EXIT_RUNTIME;
     swacl_status st;

@@ -33,7 +33,7 @@ static int cmd_devices(int argc, char **argv)
                          "The INDEX column is what `swacl run --device N` selects.\n\n",
                          opts, 0};
     int rc = cli_parse(&cmd, argc, argv);
-    if (rc >= 0) return rc;
+    if (rc != CLI_CONTINUE) return rc;
     swacl_device_info *list = NULL;
     int n = 0;
     char err[1024] = "";
@@ -182,7 +182,7 @@ static int cmd_run(int argc, char **argv)
                          "reference (exit 3 when it does not match).\n\n",
                          opts, 1};
     int rc = cli_parse(&cmd, argc, argv);
-    if (rc >= 0) return rc;
+    if (rc != CLI_CONTINUE) return rc;
     if ((rc = cli_device_check(&o.d)) != 0) return rc;
     if ((long long)o.seq * o.batch > INT_MAX) {
         cli_die_msg("--seq %d x --batch %d is too large", o.seq, o.batch);
@@ -199,8 +199,11 @@ static int cmd_run(int argc, char **argv)
     cli_runner dev = {0}, rref = {0};
     swacl_ctx *host = NULL;
     if ((rc = cli_model_setup(&o.m, &cfg, &w)) != 0) return rc;
-    if ((o.ids_file || o.inputs_file) &&
-        (!(host = cli_host_ctx()) ? (rc = EXIT_RUNTIME) : (rc = read_inputs(host, &o, &cfg, &ids, &embeds))) != 0)
+    if (!(host = cli_host_ctx())) { /* the error channel of ids / .npy files */
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    if ((o.ids_file || o.inputs_file) && (rc = read_inputs(host, &o, &cfg, &ids, &embeds)) != 0)
         goto done;
     if (o.logits_out) o.all_positions = 1;
 
@@ -263,9 +266,8 @@ static int cmd_run(int argc, char **argv)
     double tps = seconds > 0 ? (double)B * T / seconds : 0;
     if (o.logits_out) {
         int64_t shape[3] = {B, T, width};
-        swacl_status st = host ? SWACL_OK : SWACL_OUT_OF_MEMORY;
-        if (!host && !(host = cli_host_ctx())) goto done;
-        if ((st = swacl_npy_save(host, o.logits_out, out, 3, shape)) != SWACL_OK) {
+        swacl_status st = swacl_npy_save(host, o.logits_out, out, 3, shape);
+        if (st != SWACL_OK) {
             rc = cli_fail(host, st, "--logits-out");
             goto done;
         }
@@ -357,7 +359,7 @@ static int cmd_save(int argc, char **argv)
                          "model.safetensors (F32). `swacl run --model DIR` loads it back exactly.\n\n",
                          opts, 1};
     int rc = cli_parse(&cmd, argc, argv);
-    if (rc >= 0) return rc;
+    if (rc != CLI_CONTINUE) return rc;
     if (!dir) {
         cli_die_msg("save: --out DIR is required (see 'swacl save --help')");
         return EXIT_USAGE;

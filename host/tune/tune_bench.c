@@ -235,6 +235,7 @@ swacl_status swacl_tune_bench_open(tbench *b, const char *device)
 swacl_status swacl_tune_gemm_probe(swacl_ctx *ctx, const char *device, const char *set)
 {
     swacl_tune_params t;
+    if (!ctx) return SWACL_INVALID_ARG;
     if (!set || set_parse(set, &t) != 0)
         return swacl_set_error(ctx, SWACL_INVALID_ARG, "tune: invalid --probe-set");
     tbench b;

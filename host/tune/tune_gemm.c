@@ -472,7 +472,8 @@ static void report(tbench *b, const search *s, const double *before, const doubl
 swacl_status swacl_tune_gemm(swacl_ctx *ctx, const swacl_tune_gemm_params *p,
                              swacl_tune_gemm_result *out)
 {
-    if (!p || !out) return swacl_set_error(ctx, SWACL_INVALID_ARG, "swacl_tune_gemm: NULL argument");
+    /* ctx is required: candidates' messages are read back from it */
+    if (!ctx || !p || !out) return swacl_set_error(ctx, SWACL_INVALID_ARG, "swacl_tune_gemm: NULL argument");
     memset(out, 0, sizeof *out);
     SWACL_FAIL_IF(ctx, !(p->budget_s >= 0), SWACL_INVALID_ARG, "tune: budget_s must be >= 0");
     tbench b;
