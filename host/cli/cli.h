@@ -89,7 +89,6 @@ typedef struct {
 int cli_opt_value(cli_args *a, const char *name, const char **val);
 int cli_parse_int(const char *opt, const char *v, long lo, long hi, long *out);
 int cli_parse_u64(const char *opt, const char *v, uint64_t *out);
-int cli_parse_pos_double(const char *opt, const char *v, int allow_zero, double *out);
 
 /* ---- model setup: preset / --model DIR / size overrides / validation ----- */
 

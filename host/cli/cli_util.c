@@ -279,21 +279,6 @@ int cli_parse_u64(const char *opt, const char *v, uint64_t *out)
     return 1;
 }
 
-/* A finite double > 0 (allow_zero: >= 0). */
-int cli_parse_pos_double(const char *opt, const char *v, int allow_zero, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (!*v || *end || errno == ERANGE || !isfinite(x) || x < 0 || (!allow_zero && x == 0)) {
-        cli_die_msg("invalid value '%s' for %s: expected a %s number", v, opt,
-                allow_zero ? "non-negative" : "positive");
-        return 0;
-    }
-    *out = x;
-    return 1;
-}
-
 /* "swacl: error: <what>: <status>: <first line of detail>", then any further
  * lines of detail (an OpenCL build log) indented below it. */
 void cli_die_detail(const char *what, swacl_status st, const char *detail)
