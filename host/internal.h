@@ -177,6 +177,12 @@ struct swacl_backend {
     swacl_ctx *ctx; /* errors go to ctx's message                           */
 };
 
+/* The CPU reference's GEMM: Y[M,N] (= or += when accumulate) X[M,K]
+ * W[N,K]^T + bias[N] (bias may be NULL), double accumulation, on threads
+ * OpenMP threads (0 = all cores). */
+void swacl_ref_gemm(int M, int N, int K, const float *X, const float *W, const float *bias,
+                    float *Y, int accumulate, int threads);
+
 /* Backend constructors. */
 swacl_status swacl_ref_backend_create(swacl_ctx *ctx, int threads, swacl_backend **out);
 /* One OpenCL context per platform over the devices that two or more of

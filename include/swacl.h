@@ -82,7 +82,7 @@ extern "C" {
 #endif
 
 /** Runtime version, to detect a header/library skew. */
-int swacl_version_number(void);
+SWACL_API int swacl_version_number(void);
 
 /* ------------------------------------------------------------------------ */
 /* Status codes (one X-macro generates the enum and the strings).            */
@@ -110,7 +110,7 @@ typedef enum {
 typedef struct swacl_ctx swacl_ctx;
 
 /** Static text for a status code (never NULL). */
-const char *swacl_status_string(swacl_status s);
+SWACL_API const char *swacl_status_string(swacl_status s);
 
 /* ------------------------------------------------------------------------ */
 /* Model configuration: a plain struct (docs/MODEL.md Part B section 7).     */
@@ -218,14 +218,14 @@ typedef struct {
 SWACL_API void swacl_config_init(swacl_config *cfg);
 
 /** Names of the built-in presets, NULL-terminated (static storage). */
-const char *const *swacl_preset_names(void);
+SWACL_API const char *const *swacl_preset_names(void);
 
 /**
  * Fill *cfg with a built-in preset: "rnope-swa", "swan", "cohere2",
  * "irope", "baseline" (the whole struct is overwritten, struct_size
  * included). @return SWACL_INVALID_ARG for an unknown name.
  */
-swacl_status swacl_preset(const char *name, swacl_config *cfg);
+SWACL_API swacl_status swacl_preset(const char *name, swacl_config *cfg);
 
 /** Size overrides for a preset; 0 keeps the preset's value. */
 typedef struct {
@@ -243,26 +243,26 @@ typedef struct {
 
 /** swacl_preset with overrides (the layer pattern is re-derived for
  * n_layers). params may be NULL. */
-swacl_status swacl_preset_ex(const char *name, const swacl_preset_params *params,
+SWACL_API swacl_status swacl_preset_ex(const char *name, const swacl_preset_params *params,
                              swacl_config *cfg);
 
 /** The "rnope-swa" defaults (hidden 256, 4 heads, 6 layers, window 128). */
-swacl_config swacl_recommended_defaults(void);
+SWACL_API swacl_config swacl_recommended_defaults(void);
 
 /** Width of one output row: hidden_size for LAST_HIDDEN, vocab for LOGITS
  * (0 for NULL or an uninitialised config). */
-int swacl_output_size(const swacl_config *cfg);
+SWACL_API int swacl_output_size(const swacl_config *cfg);
 
 /**
  * Check a configuration. On failure leaves a one-line reason on ctx (which
  * may be NULL) and @return SWACL_INVALID_ARG.
  */
-swacl_status swacl_config_validate(swacl_ctx *ctx, const swacl_config *cfg);
+SWACL_API swacl_status swacl_config_validate(swacl_ctx *ctx, const swacl_config *cfg);
 
 /** Bytes of KV cache a decode at context length n_ctx holds for batch B
  * (global layers keep n_ctx positions, window layers min(W, n_ctx); 0 for
  * an uninitialised config). */
-uint64_t swacl_kv_bytes(const swacl_config *cfg, int batch, int n_ctx, uint64_t *global_bytes,
+SWACL_API uint64_t swacl_kv_bytes(const swacl_config *cfg, int batch, int n_ctx, uint64_t *global_bytes,
                         uint64_t *window_bytes);
 
 /* ------------------------------------------------------------------------ */
@@ -273,13 +273,13 @@ typedef struct swacl_weights swacl_weights;
 /** Seeded random weights for cfg (uniform, scaled by 1/sqrt(fan_in)).
  * SWACL_INVALID_ARG (no message: check with swacl_config_validate) for an
  * invalid or uninitialised cfg. *out is the caller's (swacl_weights_destroy). */
-swacl_status swacl_weights_create_random(const swacl_config *cfg, uint64_t seed,
+SWACL_API swacl_status swacl_weights_create_random(const swacl_config *cfg, uint64_t seed,
                                          swacl_weights **out);
-void swacl_weights_destroy(swacl_weights *w);
+SWACL_API void swacl_weights_destroy(swacl_weights *w);
 /** Number of tensors, and the i-th tensor's name/shape/data (borrowed:
  * valid until swacl_weights_destroy). */
-int swacl_weights_count(const swacl_weights *w);
-const char *swacl_weights_name(const swacl_weights *w, int i, int *ndim, int64_t shape[4],
+SWACL_API int swacl_weights_count(const swacl_weights *w);
+SWACL_API const char *swacl_weights_name(const swacl_weights *w, int i, int *ndim, int64_t shape[4],
                                const float **data);
 
 /* ------------------------------------------------------------------------ */
@@ -308,8 +308,8 @@ typedef struct {
  * error: *n = 0. On an OpenCL failure the message goes to ctx (a "ref"
  * context will do: the enumeration does not use its device; may be NULL).
  */
-swacl_status swacl_devices_list(swacl_ctx *ctx, swacl_device_info **out, int *n);
-void swacl_devices_free(swacl_device_info *list);
+SWACL_API swacl_status swacl_devices_list(swacl_ctx *ctx, swacl_device_info **out, int *n);
+SWACL_API void swacl_devices_free(swacl_device_info *list);
 
 /* ------------------------------------------------------------------------ */
 /* Context: one backend (an OpenCL device, or the CPU reference "ref").       */
@@ -376,7 +376,7 @@ typedef struct {
      * layout of swacl_kernel_params stays as released.                    */
 } swacl_ctx_params;
 
-swacl_ctx_params swacl_ctx_params_default(void);
+SWACL_API swacl_ctx_params swacl_ctx_params_default(void);
 
 /**
  * Create a context. params (may be NULL: defaults) is copied, its strings
@@ -386,19 +386,19 @@ swacl_ctx_params swacl_ctx_params_default(void);
  * with swacl_ctx_errmsg, then destroy it), as sqlite3_open does. That
  * context can still receive messages from device-free calls.
  */
-swacl_status swacl_ctx_create(const swacl_ctx_params *params, swacl_ctx **out);
+SWACL_API swacl_status swacl_ctx_create(const swacl_ctx_params *params, swacl_ctx **out);
 /** Destroy models, sessions and pipelines created on ctx first. */
-void swacl_ctx_destroy(swacl_ctx *ctx);
+SWACL_API void swacl_ctx_destroy(swacl_ctx *ctx);
 /** The last detailed error message ("" if none; set by a failing call, not
  * cleared by a succeeding one). Owned by ctx: copy it to keep it. */
-const char *swacl_ctx_errmsg(const swacl_ctx *ctx);
+SWACL_API const char *swacl_ctx_errmsg(const swacl_ctx *ctx);
 /** Human-readable device name ("cpu-reference" for ref). */
-const char *swacl_ctx_device_name(const swacl_ctx *ctx);
+SWACL_API const char *swacl_ctx_device_name(const swacl_ctx *ctx);
 /** 1 when this context runs the CPU reference. */
-int swacl_ctx_is_reference(const swacl_ctx *ctx);
+SWACL_API int swacl_ctx_is_reference(const swacl_ctx *ctx);
 /** Seconds spent compiling / loading programs so far, and how many program
  * builds hit the binary cache vs compiled from source. */
-double swacl_ctx_compile_seconds(const swacl_ctx *ctx, int *cache_hits, int *cache_misses);
+SWACL_API double swacl_ctx_compile_seconds(const swacl_ctx *ctx, int *cache_hits, int *cache_misses);
 /** The kernel variants and launch shapes an OpenCL context runs with (its
  * table row with the overrides applied: no AUTO, no zero). SWACL_UNSUPPORTED
  * for a reference context. */
@@ -412,12 +412,12 @@ typedef struct swacl_model swacl_model;
 /** Upload cfg + weights to ctx's device. Both are copied (the caller may
  * free them on return); the model keeps ctx, which must outlive it.
  * Errors go to ctx. */
-swacl_status swacl_model_create(swacl_ctx *ctx, const swacl_config *cfg,
+SWACL_API swacl_status swacl_model_create(swacl_ctx *ctx, const swacl_config *cfg,
                                 const swacl_weights *weights, swacl_model **out);
 /** Destroy the model's sessions first; before its context. */
-void swacl_model_destroy(swacl_model *m);
+SWACL_API void swacl_model_destroy(swacl_model *m);
 /** The model's own copy of its config (valid until swacl_model_destroy). */
-const swacl_config *swacl_model_config(const swacl_model *m);
+SWACL_API const swacl_config *swacl_model_config(const swacl_model *m);
 
 /** Input of a forward pass: exactly one of ids / embeds is used. */
 typedef struct {
@@ -432,7 +432,7 @@ typedef struct {
  * [B, T, V] logits when all_positions != 0 else [B, V] at the last position;
  * for LAST_HIDDEN models [B, D] (or [B, T, D] with all_positions).
  */
-swacl_status swacl_model_forward(swacl_model *m, const swacl_input *in, int all_positions,
+SWACL_API swacl_status swacl_model_forward(swacl_model *m, const swacl_input *in, int all_positions,
                                  float *out);
 
 /* ------------------------------------------------------------------------ */
@@ -449,14 +449,14 @@ typedef struct swacl_session swacl_session;
 
 /** A session borrows m (it must outlive the session); errors go to m's
  * context. */
-swacl_status swacl_session_create(swacl_model *m, int batch, int max_ctx, swacl_session **out);
-void swacl_session_destroy(swacl_session *s);
+SWACL_API swacl_status swacl_session_create(swacl_model *m, int batch, int max_ctx, swacl_session **out);
+SWACL_API void swacl_session_destroy(swacl_session *s);
 /** Tokens cached so far for sequence b. */
-int swacl_session_pos(const swacl_session *s, int b);
+SWACL_API int swacl_session_pos(const swacl_session *s, int b);
 /** Bytes held by this session's KV cache. */
-uint64_t swacl_session_kv_bytes(const swacl_session *s);
+SWACL_API uint64_t swacl_session_kv_bytes(const swacl_session *s);
 /** Forget every sequence (positions back to 0). */
-void swacl_session_reset(swacl_session *s);
+SWACL_API void swacl_session_reset(swacl_session *s);
 
 /**
  * Append n_new[b] tokens (0 <= n_new[b] <= T) to each sequence b: ids is
@@ -465,7 +465,7 @@ void swacl_session_reset(swacl_session *s);
  * output at its last new position ([B, V] logits or [B, D] hidden); the row
  * of a sequence with n_new[b] == 0 is unspecified.
  */
-swacl_status swacl_session_step(swacl_session *s, int T, const int *n_new, const int32_t *ids,
+SWACL_API swacl_status swacl_session_step(swacl_session *s, int T, const int *n_new, const int32_t *ids,
                                 const float *embeds, float *out);
 
 /**
@@ -473,7 +473,7 @@ swacl_status swacl_session_step(swacl_session *s, int T, const int *n_new, const
  * (0 = one chunk), so activation memory is bounded by the chunk size.
  * out as for swacl_session_step (output at the last prompt token).
  */
-swacl_status swacl_session_prefill(swacl_session *s, const swacl_input *in, int chunk,
+SWACL_API swacl_status swacl_session_prefill(swacl_session *s, const swacl_input *in, int chunk,
                                    float *out);
 
 /* ------------------------------------------------------------------------ */
@@ -490,12 +490,12 @@ swacl_status swacl_session_prefill(swacl_session *s, const swacl_input *in, int 
 
 /** Fills *cfg whole (struct_size included) and *out (the caller's: the
  * file mappings are released before return). */
-swacl_status swacl_load_hf(swacl_ctx *ctx, const char *dir, swacl_config *cfg,
+SWACL_API swacl_status swacl_load_hf(swacl_ctx *ctx, const char *dir, swacl_config *cfg,
                            swacl_weights **out);
 /** Write cfg + w to dir (created if needed): config.json with model_type
  * "swacl" and a swacl_layers array, model.safetensors in F32 with HF tensor
  * names. swacl_load_hf reads it back bit-exactly. */
-swacl_status swacl_save_hf(swacl_ctx *ctx, const char *dir, const swacl_config *cfg,
+SWACL_API swacl_status swacl_save_hf(swacl_ctx *ctx, const char *dir, const swacl_config *cfg,
                            const swacl_weights *w);
 
 /* ------------------------------------------------------------------------ */
@@ -535,14 +535,14 @@ typedef struct swacl_pipeline_session swacl_pipeline_session;
  *         SWACL_OUT_OF_MEMORY (a stage does not fit: the message names the
  *         device and the bytes), or a context/model creation error.
  */
-swacl_status swacl_pipeline_create(swacl_ctx *ctx, const char *devices, const char *placement,
+SWACL_API swacl_status swacl_pipeline_create(swacl_ctx *ctx, const char *devices, const char *placement,
                                    const swacl_config *cfg, const swacl_weights *weights,
                                    swacl_pipeline **out);
 /** Destroy its sessions first; before the context it was created on. */
-void swacl_pipeline_destroy(swacl_pipeline *p);
+SWACL_API void swacl_pipeline_destroy(swacl_pipeline *p);
 /** Micro-batches a forward / new session cuts the batch into (0 = auto:
  * one per stage, at most the batch). */
-void swacl_pipeline_set_micro_batches(swacl_pipeline *p, int n);
+SWACL_API void swacl_pipeline_set_micro_batches(swacl_pipeline *p, int n);
 
 typedef struct {
     int device;              /* index into the pipeline's device list       */
@@ -559,22 +559,22 @@ typedef struct {
 } swacl_pipeline_stage;
 
 /** Stages in layer order: at most max written to stages, *n = count. */
-swacl_status swacl_pipeline_describe(const swacl_pipeline *p, swacl_pipeline_stage *stages,
+SWACL_API swacl_status swacl_pipeline_describe(const swacl_pipeline *p, swacl_pipeline_stage *stages,
                                      int max, int *n);
 
 /** As swacl_model_forward, through the stages. */
-swacl_status swacl_pipeline_forward(swacl_pipeline *p, const swacl_input *in, int all_positions,
+SWACL_API swacl_status swacl_pipeline_forward(swacl_pipeline *p, const swacl_input *in, int all_positions,
                                     float *out);
 
 /** As swacl_session_*: each stage holds its own layers' KV cache. A
  * pipeline session borrows p (destroy it first); errors go to p's ctx. */
-swacl_status swacl_pipeline_session_create(swacl_pipeline *p, int batch, int max_ctx,
+SWACL_API swacl_status swacl_pipeline_session_create(swacl_pipeline *p, int batch, int max_ctx,
                                            swacl_pipeline_session **out);
-void swacl_pipeline_session_destroy(swacl_pipeline_session *s);
-int swacl_pipeline_session_pos(const swacl_pipeline_session *s, int b);
-swacl_status swacl_pipeline_session_step(swacl_pipeline_session *s, int T, const int *n_new,
+SWACL_API void swacl_pipeline_session_destroy(swacl_pipeline_session *s);
+SWACL_API int swacl_pipeline_session_pos(const swacl_pipeline_session *s, int b);
+SWACL_API swacl_status swacl_pipeline_session_step(swacl_pipeline_session *s, int T, const int *n_new,
                                          const int32_t *ids, const float *embeds, float *out);
-swacl_status swacl_pipeline_session_prefill(swacl_pipeline_session *s, const swacl_input *in,
+SWACL_API swacl_status swacl_pipeline_session_prefill(swacl_pipeline_session *s, const swacl_input *in,
                                             int chunk, float *out);
 
 /* ------------------------------------------------------------------------ */
@@ -794,6 +794,128 @@ SWACL_API swacl_status swacl_bench_pipeline(swacl_ctx *ctx,
  * that does not fit, fails fast; "auto" also fills the calibration cache. */
 SWACL_API swacl_status swacl_bench_pipeline_check(swacl_ctx *ctx,
                                                   const swacl_bench_pipeline_params *params);
+
+/* ------------------------------------------------------------------------ */
+/* Host helpers for programs that drive models (the swacl CLI is one).       */
+
+/** The layer pattern in one line, e.g. "W512+rope W512+rope G+temp" (span
+ * Global/Window/Chunk with its size, +rope, +temp per layer); "..." when
+ * it does not fit len. */
+SWACL_API void swacl_config_pattern(const swacl_config *cfg, char *buf, size_t len);
+
+/** Free memory the library allocated for the caller (ids, .npy data). */
+SWACL_API void swacl_free(void *p);
+
+/** Seeded host random numbers, the stream swacl's tools draw their inputs
+ * from: the same *state gives the same numbers; *state advances. Ids are
+ * uniform in [0, vocab), floats in [-1, 1). */
+SWACL_API void swacl_random_ids(uint64_t *state, int vocab, int32_t *ids, size_t n);
+SWACL_API void swacl_random_uniform(uint64_t *state, float *x, size_t n);
+
+/**
+ * Token ids as text: ids separated by whitespace or commas, one line per
+ * sequence, every line the same length, each id in [0, vocab). *ids
+ * [*batch, *seq] is the caller's (swacl_free). name labels messages
+ * ("name:line: ..."). SWACL_FORMAT for bad text; messages go to ctx.
+ */
+SWACL_API swacl_status swacl_ids_parse(swacl_ctx *ctx, const char *text, const char *name,
+                                       int vocab, int32_t **ids, int *batch, int *seq);
+/** swacl_ids_parse on the contents of a file (SWACL_IO when unreadable). */
+SWACL_API swacl_status swacl_ids_read(swacl_ctx *ctx, const char *path, int vocab, int32_t **ids,
+                                      int *batch, int *seq);
+
+/** float32 .npy files (C order, little-endian, 1..4 dimensions). *data is
+ * the caller's (swacl_free). */
+SWACL_API swacl_status swacl_npy_load(swacl_ctx *ctx, const char *path, float **data, int *ndim,
+                                      int64_t shape[4]);
+SWACL_API swacl_status swacl_npy_save(swacl_ctx *ctx, const char *path, const float *data,
+                                      int ndim, const int64_t *shape);
+
+/** Next-token sampling: temperature, then top-k, then top-p (nucleus). */
+typedef struct {
+    double temperature; /* 0: greedy (argmax), the RNG is not used          */
+    int top_k;          /* 0: off                                           */
+    double top_p;       /* 1: off; in (0, 1]                                */
+} swacl_sample_params;
+typedef struct swacl_sampler swacl_sampler;
+/** A sampler over vocab logits, its RNG starting at state (see
+ * swacl_random_ids). */
+SWACL_API swacl_status swacl_sampler_create(swacl_ctx *ctx, const swacl_sample_params *p,
+                                            int vocab, uint64_t state, swacl_sampler **out);
+SWACL_API void swacl_sampler_destroy(swacl_sampler *s);
+/** The sampled id for one row of vocab logits. */
+SWACL_API int32_t swacl_sampler_next(swacl_sampler *s, const float *logits);
+
+/* ------------------------------------------------------------------------ */
+/* GEMM tuning (host/tune/): search CLBlast SGEMM parameters (Xgemm,          */
+/* XgemmDirect and the direct/indirect switch) for a model's GEMM shapes on  */
+/* one OpenCL device. Every candidate is checked against the CPU reference's */
+/* GEMM before it is timed; the winner is stored in the swacl cache dir      */
+/* (gemm-tune-<device>-<hash>.json), which CL backends on that device apply. */
+
+typedef struct {
+    const char *device;        /* selector as swacl_ctx_params.device, not
+                                  "ref"; opened without any tune file, so
+                                  the "default" figures are CLBlast's own   */
+    const swacl_config *model; /* default shapes: its layer GEMMs (q, k/v,
+                                  o, FFN) at M = 1, 512, 1024, 2048, 4096
+                                  (searched at 1, 512, 2048); NULL: the
+                                  cohere2 preset                            */
+    const char *shapes;        /* or "M,N,K;M,N,K;..." (each 1..65536, all
+                                  searched): C[M,N] = A[M,K] W[N,K]^T       */
+    double budget_s;           /* seconds for the search phases (>= 0)      */
+    int save;                  /* write the tune file when the winner beats
+                                  the defaults                              */
+    const char *probe_exe;     /* compile + check each new set first in a
+                                  child process, `probe_exe tune --probe-set
+                                  SET [--device D]` (a swacl CLI; it exits 0
+                                  ok, 3 wrong result), so a compiler crash
+                                  rejects the set instead of killing the
+                                  caller; NULL: in this process             */
+    void (*progress)(void *user, const char *line); /* NULL: silent         */
+    void *user;
+} swacl_tune_gemm_params;
+
+SWACL_API swacl_tune_gemm_params swacl_tune_gemm_params_default(void);
+
+#define SWACL_TUNE_MAX_SHAPES 64
+typedef struct {
+    int M, N, K;
+    int direct;                /* the tuned switch sends it to XgemmDirect  */
+    double default_gflops;     /* 0 when CLBlast's defaults failed on it    */
+    double tuned_gflops, openblas_gflops;
+} swacl_tune_gemm_shape;
+
+typedef struct {
+    const char *name;          /* CLBlast's parameter name (static string)  */
+    size_t value;
+} swacl_tune_gemm_value;
+
+typedef struct {
+    char device[256], driver_version[128];
+    swacl_tune_gemm_value xgemm[32], direct[32]; /* the winner              */
+    int n_xgemm, n_direct;
+    size_t min_indirect_size;  /* direct when M*N*K < this^3               */
+    char xgemm_desc[512], direct_desc[256]; /* the winner, one line each    */
+    int n_shapes;
+    swacl_tune_gemm_shape shapes[SWACL_TUNE_MAX_SHAPES];
+    double default_gflops_geomean, tuned_gflops_geomean, openblas_gflops_geomean;
+    int tried, rejected, pruned;
+    double search_seconds, total_seconds;
+    int saved;
+    char tune_file[1200];      /* when saved                                */
+    char not_saved[256];       /* when not: why                             */
+} swacl_tune_gemm_result;
+
+/** Run the search (minutes; budget_s bounds it). ctx receives the message
+ * of a failure (its own device is not used). SWACL_INVALID_ARG: bad
+ * shapes or "ref"; SWACL_NO_DEVICE; SWACL_MISMATCH: no candidate (or the
+ * combined winner) gives correct results. */
+SWACL_API swacl_status swacl_tune_gemm(swacl_ctx *ctx, const swacl_tune_gemm_params *p,
+                                       swacl_tune_gemm_result *out);
+/** Compile one set (swacl_tune_gemm's SET text) on device and check it on
+ * an odd shape: what a probe_exe child does. SWACL_MISMATCH when wrong. */
+SWACL_API swacl_status swacl_tune_gemm_probe(swacl_ctx *ctx, const char *device, const char *set);
 
 #ifdef __cplusplus
 }

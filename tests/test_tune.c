@@ -1,5 +1,5 @@
 /*
- * test_tune.c - CLBlast GEMM tuning (host/cl/cl_tune.c, `swacl tune`):
+ * test_tune.c - CLBlast GEMM tuning (host/cl/cl_tune.c, host/tune/, `swacl tune`):
  *   - the result checker rejects wrong, NaN and never-written results;
  *   - the constraint checks accept CLBlast's defaults and reject bad sets;
  *   - corrupt / foreign / unknown tune files are ignored without a crash,
@@ -64,7 +64,7 @@ static void gemm_case(swacl_ctx *ectx, swacl_cl_dev *dev, int M, int N, int K, u
     cr_assert(A && W && C && R);
     fill_uniform(A, na, seed, 1.0f);
     fill_uniform(W, nw, seed + 1, 1.0f);
-    swacl_tune_ref_gemm(M, N, K, A, W, R);
+    swacl_ref_gemm(M, N, K, A, W, NULL, R, 0, 0);
     cl_int err;
     cl_mem a = clCreateBuffer(dev->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, na * 4, A, &err);
     cr_assert(err == CL_SUCCESS);
@@ -104,7 +104,7 @@ Test(tune, checker_rejects_wrong_results)
     cr_assert(A && W && R && G);
     fill_uniform(A, (size_t)M * K, 7, 1.0f);
     fill_uniform(W, (size_t)N * K, 8, 1.0f);
-    swacl_tune_ref_gemm(M, N, K, A, W, R);
+    swacl_ref_gemm(M, N, K, A, W, NULL, R, 0, 0);
     /* spot-check the reference itself */
     double s = 0;
     for (int k = 0; k < K; k++) s += (double)A[5 * K + k] * W[3 * K + k];

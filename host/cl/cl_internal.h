@@ -95,7 +95,7 @@ swacl_status swacl_cl_sgemm(swacl_ctx *ctx, swacl_cl_dev *dev, int b_trans, int 
                             size_t b_off, size_t ldb, float beta, cl_mem C, size_t c_off,
                             size_t ldc);
 
-/* ---- GEMM tuning (cl_tune.c; searched by `swacl tune`, cmd_tune.c) -------
+/* ---- GEMM tuning (cl_tune.c; searched by host/tune/tune_gemm.c) ---------
  * cl_tune.c also includes clblast_c.h (for CLBlastOverrideParameters).
  * A set: CLBlast "Xgemm" values in swacl_tune_xgemm_names order,
  * "XgemmDirect" values in swacl_tune_direct_names order, and "GemmRoutine"
@@ -115,8 +115,6 @@ int swacl_tune_xgemm_ok(const size_t *x, size_t max_wg, uint64_t local_mem);
 int swacl_tune_direct_ok(const size_t *d, size_t max_wg, uint64_t local_mem);
 /* CLBlastOverrideParameters for all three entries (next GEMM recompiles). */
 swacl_status swacl_tune_override(swacl_ctx *ctx, swacl_cl_dev *dev, const swacl_tune_params *t);
-/* Plain-C reference: C[M,N] = A[M,K] W[N,K]^T, double accumulation.       */
-void swacl_tune_ref_gemm(int M, int N, int K, const float *A, const float *W, float *C);
 /* 0 when got matches ref (n values, inner size K), -1 otherwise (NaN too);
  * max relative error and the first bad (or worst) index when non-NULL.    */
 int swacl_tune_check(const float *got, const float *ref, size_t n, int K, double *max_err,

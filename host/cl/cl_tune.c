@@ -1,8 +1,8 @@
 /* cl_tune.c - CLBlast SGEMM parameter sets: constraints, the result checker,
- * the plain-C reference GEMM, the per-device tune file (JSON in the swacl
+ * the per-device tune file (JSON in the swacl
  * cache dir) and the hook that applies it when a CL backend is created.
  *
- * The search itself lives in host/cli/cmd_tune.c (`swacl tune`).
+ * The search itself lives in host/tune/tune_gemm.c (swacl_tune_gemm).
  *
  * A parameter set covers three CLBlast database entries, all overridden
  * together with CLBlastOverrideParameters (each override makes CLBlast
@@ -116,21 +116,7 @@ swacl_status swacl_tune_override(swacl_ctx *ctx, swacl_cl_dev *dev, const swacl_
 }
 
 /* ------------------------------------------------------------------------ */
-/* Reference GEMM and result check                                          */
-
-void swacl_tune_ref_gemm(int M, int N, int K, const float *A, const float *W, float *C)
-{
-#pragma omp parallel for schedule(static)
-    for (int i = 0; i < M; i++) {
-        const float *a = A + (size_t)i * K;
-        for (int j = 0; j < N; j++) {
-            const float *w = W + (size_t)j * K;
-            double s = 0.0;
-            for (int k = 0; k < K; k++) s += (double)a[k] * (double)w[k];
-            C[(size_t)i * N + j] = (float)s;
-        }
-    }
-}
+/* Result check (against swacl_ref_gemm, the CPU reference's GEMM)          */
 
 int swacl_tune_check(const float *got, const float *ref, size_t n, int K, double *max_err,
                      size_t *bad_index)

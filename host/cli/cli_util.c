@@ -1,18 +1,20 @@
 /*
- * cli_util.c - see cli.h.
+ * cli_util.c - messages, output helpers and the option-table parser (see
+ * cli.h).
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
 /* ------------------------------------------------------------------------ */
 /* Messages                                                                  */
-
 
 /* One error line on stderr: "swacl: error: <message>". */
 void cli_die_msg(const char *fmt, ...)
@@ -51,83 +53,32 @@ int cli_emit_json(cJSON *obj)
     }
     puts(s);
     cJSON_free(s);
-    return 0;
+    return EXIT_OK;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Aligned tables                                                            */
-
-
-void cli_table_init(cli_table *t, int ncols, const char *const *head)
+double cli_now(void)
 {
-    memset(t, 0, sizeof *t);
-    t->ncols = ncols;
-    for (int c = 0; c < ncols; c++) t->head[c] = head[c];
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-char *cli_xstrdup(const char *s)
+int cli_exit(swacl_status st)
 {
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
-/* Append a row; vals holds ncols strings (copied). Returns 0 on OOM. */
-int cli_table_add(cli_table *t, const char *const *vals)
-{
-    if (t->nrows == t->cap) {
-        int cap = t->cap ? 2 * t->cap : 8;
-        char **c = realloc(t->cells, (size_t)cap * (size_t)t->ncols * sizeof *c);
-        if (!c) return 0;
-        t->cells = c;
-        t->cap = cap;
-    }
-    for (int c = 0; c < t->ncols; c++) {
-        char *s = cli_xstrdup(vals[c] ? vals[c] : "");
-        if (!s) return 0;
-        t->cells[t->nrows * t->ncols + c] = s;
-    }
-    t->nrows++;
-    return 1;
-}
-
-void cli_table_print(const cli_table *t, FILE *f)
-{
-    int w[TABLE_MAX_COLS];
-    for (int c = 0; c < t->ncols; c++) {
-        w[c] = (int)strlen(t->head[c]);
-        for (int r = 0; r < t->nrows; r++) {
-            int n = (int)strlen(t->cells[r * t->ncols + c]);
-            if (n > w[c]) w[c] = n;
-        }
-    }
-    for (int r = -1; r < t->nrows; r++) {
-        for (int c = 0; c < t->ncols; c++) {
-            const char *s = r < 0 ? t->head[c] : t->cells[r * t->ncols + c];
-            if (c == t->ncols - 1)
-                fputs(s, f); /* last column: no trailing padding */
-            else
-                fprintf(f, "%-*s  ", w[c], s);
-        }
-        fputc('\n', f);
+    switch (st) {
+    case SWACL_OK: return EXIT_OK;
+    case SWACL_INVALID_ARG:
+    case SWACL_FORMAT:
+    case SWACL_UNSUPPORTED: return EXIT_USAGE;
+    case SWACL_MISMATCH: return EXIT_VERIFY;
+    default: return EXIT_RUNTIME;
     }
 }
 
-void cli_table_free(cli_table *t)
+int cli_fail(swacl_ctx *ctx, swacl_status st, const char *what)
 {
-    for (int i = 0; i < t->nrows * t->ncols; i++) free(t->cells[i]);
-    free(t->cells);
-    memset(t, 0, sizeof *t);
-}
-
-
-void cli_print_kv(const cli_kv_line *l, int n)
-{
-    int w = 0;
-    for (int i = 0; i < n; i++)
-        if ((int)strlen(l[i].key) > w) w = (int)strlen(l[i].key);
-    for (int i = 0; i < n; i++) printf("%-*s  %s\n", w, l[i].key, l[i].val);
+    cli_die_detail(what, st, ctx ? swacl_ctx_errmsg(ctx) : NULL);
+    return cli_exit(st);
 }
 
 void cli_fmt_bytes(char *buf, size_t len, uint64_t b)
@@ -146,8 +97,132 @@ void cli_fmt_bytes(char *buf, size_t len, uint64_t b)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Option parsing                                                            */
+/* One output path: a command builds one cJSON object; --json prints it,    */
+/* text mode prints its scalars as aligned "key  value" lines and each array */
+/* of objects as a table, so the two never disagree.                         */
 
+/* Text of one value: bytes humanised, integers plain, yes/no for booleans,
+ * compact JSON for arrays and objects. */
+static void fmt_value(const cJSON *v, char *buf, size_t len)
+{
+    if (cJSON_IsBool(v)) {
+        snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "yes" : "no");
+    } else if (cJSON_IsString(v)) {
+        snprintf(buf, len, "%s", v->valuestring);
+    } else if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (v->string && strstr(v->string, "bytes") && d >= 0)
+            cli_fmt_bytes(buf, len, (uint64_t)d);
+        else if (d == floor(d) && fabs(d) < 1e15)
+            snprintf(buf, len, "%.0f", d);
+        else
+            snprintf(buf, len, "%.4g", d);
+    } else {
+        char *c = cJSON_PrintUnformatted(v);
+        snprintf(buf, len, "%s", c ? c : "?");
+        cJSON_free(c);
+    }
+}
+
+static int is_table(const cJSON *v)
+{
+    return cJSON_IsArray(v) && cJSON_IsObject(cJSON_GetArrayItem(v, 0));
+}
+
+static void put_cell(int last, int w, const char *s)
+{
+    if (last)
+        printf("%s\n", s); /* no trailing padding */
+    else
+        printf("%-*s  ", w, s);
+}
+
+/* An array of objects: one column per key (in first-seen order), one row
+ * per object, columns padded to their widest cell. */
+static void print_table(const cJSON *arr)
+{
+    const cJSON *k, *row;
+    const char *head[TABLE_MAX_COLS];
+    int nc = 0, w[TABLE_MAX_COLS];
+    char cell[256];
+    cJSON_ArrayForEach(row, arr) cJSON_ArrayForEach(k, row)
+    {
+        int c = 0;
+        while (c < nc && strcmp(head[c], k->string)) c++;
+        if (c == nc && nc < TABLE_MAX_COLS) w[nc] = (int)strlen(k->string), head[nc++] = k->string;
+    }
+    for (int pass = 0; pass < 2; pass++) { /* widths, then the rows */
+        if (pass) {
+            printf("%s:\n", arr->string);
+            for (int c = 0; c < nc; c++) put_cell(c == nc - 1, w[c], head[c]);
+        }
+        cJSON_ArrayForEach(row, arr)
+        {
+            for (int c = 0; c < nc; c++) {
+                const cJSON *x = cJSON_GetObjectItemCaseSensitive(row, head[c]);
+                cell[0] = '\0';
+                if (x && !cJSON_IsNull(x)) fmt_value(x, cell, sizeof cell);
+                if (!pass && (int)strlen(cell) > w[c]) w[c] = (int)strlen(cell);
+                if (pass) put_cell(c == nc - 1, w[c], cell);
+            }
+        }
+    }
+}
+
+static void print_text(const cJSON *j)
+{
+    int w = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, j) if (!is_table(v) && (int)strlen(v->string) > w) w = (int)strlen(v->string);
+    char val[1024];
+    cJSON_ArrayForEach(v, j)
+    {
+        if (cJSON_IsNull(v) || is_table(v)) continue;
+        fmt_value(v, val, sizeof val);
+        printf("%-*s  %s\n", w, v->string, val);
+    }
+    cJSON_ArrayForEach(v, j) if (is_table(v)) print_table(v);
+}
+
+void cli_json_add(cJSON *j, const char *spec, ...)
+{
+    va_list ap;
+    va_start(ap, spec);
+    for (const char *p = spec; *p;) {
+        while (*p == ' ') p++;
+        if (!*p || !p[1]) break;
+        char type = *p, key[64];
+        p += 2; /* "t:" */
+        size_t n = strcspn(p, " ");
+        snprintf(key, sizeof key, "%.*s", (int)n, p);
+        p += n;
+        switch (type) {
+        case 's': cJSON_AddStringToObject(j, key, va_arg(ap, const char *)); break;
+        case 'i': cJSON_AddNumberToObject(j, key, va_arg(ap, int)); break;
+        case 'd': cJSON_AddNumberToObject(j, key, va_arg(ap, double)); break;
+        case 'u': cJSON_AddNumberToObject(j, key, (double)va_arg(ap, uint64_t)); break;
+        case 'z': cJSON_AddNumberToObject(j, key, (double)va_arg(ap, size_t)); break;
+        case 'b': cJSON_AddBoolToObject(j, key, va_arg(ap, int)); break;
+        default: cJSON_AddNullToObject(j, key); break; /* "-:key": null, no value */
+        }
+    }
+    va_end(ap);
+}
+
+int cli_output(cJSON *obj, int json)
+{
+    if (!obj) {
+        cli_die_msg("out of memory while formatting the result");
+        return EXIT_RUNTIME;
+    }
+    if (json) return cli_emit_json(obj);
+    print_text(obj);
+    cJSON_Delete(obj);
+    return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Option parsing                                                            */
 
 /* If argv[i] is `name` or `name=...`, set *val to its value and return 1;
  * with no value left, report a usage error (returns -1). */
@@ -204,21 +279,6 @@ int cli_parse_u64(const char *opt, const char *v, uint64_t *out)
     return 1;
 }
 
-/* A finite double > 0 (allow_zero: >= 0). */
-int cli_parse_pos_double(const char *opt, const char *v, int allow_zero, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (!*v || *end || errno == ERANGE || !isfinite(x) || x < 0 || (!allow_zero && x == 0)) {
-        cli_die_msg("invalid value '%s' for %s: expected a %s number", v, opt,
-                allow_zero ? "non-negative" : "positive");
-        return 0;
-    }
-    *out = x;
-    return 1;
-}
-
 /* "swacl: error: <what>: <status>: <first line of detail>", then any further
  * lines of detail (an OpenCL build log) indented below it. */
 void cli_die_detail(const char *what, swacl_status st, const char *detail)
@@ -235,25 +295,138 @@ void cli_die_detail(const char *what, swacl_status st, const char *detail)
     }
 }
 
-/* A "ref" context that receives the messages of device-free calls (load,
- * save, validate, device list) and hosts pipelines, whose stages inherit
- * its parameters (base, device excepted; NULL: defaults). NULL only when
- * even that context cannot be made: the calls then report no message. */
-swacl_ctx *cli_msg_ctx(const swacl_ctx_params *base)
+/* ------------------------------------------------------------------------ */
+/* The option-table parser                                                   */
+
+/* Does word w (up to '=' when has_eq) name option o ("-q|--quiet")? */
+static int opt_matches(const cli_opt *o, const char *w, size_t wlen)
 {
-    swacl_ctx_params p = base ? *base : swacl_ctx_params_default();
-    p.device = "ref";
-    swacl_ctx *c = NULL;
-    if (swacl_ctx_create(&p, &c) != SWACL_OK) {
-        swacl_ctx_destroy(c);
-        return NULL;
+    for (const char *n = o->name; n && *n;) {
+        const char *bar = strchr(n, '|');
+        size_t len = bar ? (size_t)(bar - n) : strlen(n);
+        if (len == wlen && !strncmp(n, w, len)) return 1;
+        n = bar ? bar + 1 : n + len;
     }
-    return c;
+    return 0;
 }
 
-/* Copy c's message into buf ("" for a NULL c) and destroy c. */
-void cli_take_msg(swacl_ctx *c, char *buf, size_t len)
+/* The option's long name, for messages. */
+static const char *opt_long(const cli_opt *o)
 {
-    if (len) snprintf(buf, len, "%s", c ? swacl_ctx_errmsg(c) : "");
-    swacl_ctx_destroy(c);
+    const char *bar = strrchr(o->name, '|');
+    return bar ? bar + 1 : o->name;
+}
+
+static int set_value(const cli_opt *o, const char *v)
+{
+    const char *name = opt_long(o);
+    long x;
+    switch (o->kind) {
+    case CLI_INT:
+        if (!cli_parse_int(name, v, (long)o->lo, (long)o->hi, &x)) return 0;
+        *(int *)o->dest = (int)x;
+        return 1;
+    case CLI_U64: return cli_parse_u64(name, v, (uint64_t *)o->dest);
+    case CLI_DOUBLE: {
+        char *end = NULL;
+        errno = 0;
+        double d = strtod(v, &end);
+        if (!*v || *end || errno == ERANGE || !isfinite(d)) {
+            cli_die_msg("invalid value '%s' for %s: expected a number", v, name);
+            return 0;
+        }
+        if (d < o->lo || d > o->hi) {
+            if (isinf(o->hi))
+                cli_die_msg("invalid value '%s' for %s: must be >= %g", v, name, o->lo);
+            else
+                cli_die_msg("invalid value '%s' for %s: must be in [%g, %g]", v, name, o->lo, o->hi);
+            return 0;
+        }
+        *(double *)o->dest = d;
+        return 1;
+    }
+    case CLI_STR:
+        if (!*v) {
+            cli_die_msg("invalid value '' for %s", name);
+            return 0;
+        }
+        *(const char **)o->dest = v;
+        return 1;
+    default: return 0;
+    }
+}
+
+static void print_help(const cli_cmd *cmd)
+{
+    fputs(cmd->intro, stdout);
+    for (const cli_opt *o = cmd->opts; o->name; o++) {
+        if (!o->help) continue; /* hidden */
+        if (o->kind == CLI_SECTION) {
+            printf("%s\n", o->name);
+            continue;
+        }
+        char left[64];
+        const char *bar = strchr(o->name, '|'); /* "-q|--quiet" -> "-q, --quiet" */
+        snprintf(left, sizeof left, "%.*s%s%s%s%s", bar ? (int)(bar - o->name) : 0, o->name,
+                 bar ? ", " : "", bar ? bar + 1 : o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        const char *h = o->help;
+        for (int first = 1; first || *h; first = 0) {
+            const char *nl = strchr(h, '\n');
+            int n = nl ? (int)(nl - h) : (int)strlen(h);
+            if (first && strlen(left) > 16) /* too wide: the help starts below */
+                printf("  %s\n  %-16s %.*s\n", left, "", n, h);
+            else
+                printf("  %-16s %.*s\n", first ? left : "", n, h);
+            h += n + (nl != NULL);
+        }
+    }
+    puts("  -h, --help");
+    if (cmd->list_presets) {
+        fputs("presets:", stdout);
+        for (const char *const *n = swacl_preset_names(); *n; n++) printf(" %s", *n);
+        putchar('\n');
+    }
+}
+
+int cli_parse(const cli_cmd *cmd, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *w = argv[i];
+        if (!strcmp(w, "-h") || !strcmp(w, "--help")) {
+            print_help(cmd);
+            return EXIT_OK;
+        }
+        const char *eq = w[0] == '-' ? strchr(w, '=') : NULL;
+        size_t wlen = eq ? (size_t)(eq - w) : strlen(w);
+        const cli_opt *o = cmd->opts;
+        while (o->name && (o->kind == CLI_SECTION || !opt_matches(o, w, wlen))) o++;
+        if (!o->name) {
+            if (w[0] == '-')
+                cli_die_msg("%s: unknown option '%s' (see 'swacl %s --help')", cmd->name, w,
+                            cmd->name);
+            else
+                cli_die_msg("%s: unexpected argument '%s' (see 'swacl %s --help')", cmd->name, w,
+                            cmd->name);
+            return EXIT_USAGE;
+        }
+        if (o->kind == CLI_FLAG) {
+            if (eq) {
+                cli_die_msg("option %s takes no value", opt_long(o));
+                return EXIT_USAGE;
+            }
+            *(int *)o->dest = 1;
+            continue;
+        }
+        const char *v = eq ? eq + 1 : NULL;
+        if (!v) {
+            if (i + 1 >= argc) {
+                cli_die_msg("option %s needs a value (see 'swacl %s --help')", opt_long(o),
+                            cmd->name);
+                return EXIT_USAGE;
+            }
+            v = argv[++i];
+        }
+        if (!set_value(o, v)) return EXIT_USAGE;
+    }
+    return CLI_CONTINUE;
 }

@@ -2,6 +2,8 @@
  * matmul.c - reference matmul: y[M,N] (= or +=) x[M,K] w[N,K]^T + bias[N],
  * one double dot product per output (OpenMP over outputs).
  */
+#include <omp.h>
+
 #include "ref/ref_internal.h"
 
 /* matmul: y[M,N] (= or +=) x[M,K] w[N,K]^T + bias[N]                         */
@@ -19,10 +21,18 @@ swacl_status swacl_ref_matmul(swacl_backend *be, swacl_buf *y, const swacl_buf *
     SWACL_FAIL_IF(be->ctx, y == x || y == w, SWACL_INVALID_ARG,
                   "ref matmul: output must not alias an input");
 
-    float *Y = fdata(y);
-    const float *X = fdata(x), *Wt = fdata(w), *Bs = bias ? fdata(bias) : NULL;
+    swacl_ref_gemm(M, N, K, fdata(x), fdata(w), bias ? fdata(bias) : NULL, fdata(y), accumulate,
+                   nthreads(be));
+    return SWACL_OK;
+}
+
+/* The one reference GEMM (also the GEMM tuner's check, host/tune/). */
+void swacl_ref_gemm(int M, int N, int K, const float *X, const float *Wt, const float *Bs,
+                    float *Y, int accumulate, int threads)
+{
+    if (threads < 1) threads = omp_get_max_threads();
     /* every (m, n) output is one independent dot product over K */
-#pragma omp parallel for collapse(2) schedule(static) num_threads(nthreads(be))
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
     for (int m = 0; m < M; m++) {
         for (int n = 0; n < N; n++) {
             double acc = dot_f64(X + (size_t)m * K, Wt + (size_t)n * K, K);
@@ -31,5 +41,4 @@ swacl_status swacl_ref_matmul(swacl_backend *be, swacl_buf *y, const swacl_buf *
             *yo = accumulate ? (float)((double)*yo + acc) : (float)acc;
         }
     }
-    return SWACL_OK;
 }

@@ -1,0 +1,245 @@
+/*
+ * inputs.c - host-side helpers for programs that feed models (the swacl
+ * CLI among them): seeded random inputs, token-id text, float32 .npy files,
+ * sampling the next token from logits, a config's layer pattern (swacl.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "model/hf.h"
+
+void swacl_free(void *p) { free(p); }
+
+void swacl_random_ids(uint64_t *state, int vocab, int32_t *ids, size_t n)
+{
+    swacl_rng r = {*state};
+    for (size_t i = 0; i < n; i++)
+        ids[i] = vocab > 0 ? (int32_t)(swacl_rng_next(&r) % (uint64_t)vocab) : 0;
+    *state = r.s;
+}
+
+void swacl_random_uniform(uint64_t *state, float *x, size_t n)
+{
+    swacl_rng r = {*state};
+    for (size_t i = 0; i < n; i++) x[i] = swacl_rng_uniform(&r);
+    *state = r.s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Token ids as text                                                         */
+
+static int is_sep(char c) { return c == ' ' || c == '\t' || c == '\r' || c == ','; }
+
+swacl_status swacl_ids_parse(swacl_ctx *ctx, const char *text, const char *name, int vocab,
+                             int32_t **ids, int *batch, int *seq)
+{
+    if (!text || !ids || !batch || !seq)
+        return swacl_set_error(ctx, SWACL_INVALID_ARG, "swacl_ids_parse: NULL argument");
+    *ids = NULL;
+    if (!name) name = "ids";
+    if (vocab < 1)
+        return swacl_set_error(ctx, SWACL_INVALID_ARG,
+                               "%s: this model takes continuous inputs, not token ids", name);
+    /* every id takes at least two characters (digit + separator) but the last */
+    int32_t *v = malloc((strlen(text) / 2 + 1) * sizeof *v);
+    if (!v) return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "%s: out of host memory", name);
+    int rows = 0, cols = -1, n = 0, line = 0;
+    for (const char *p = text; *p;) {
+        const char *eol = strchr(p, '\n');
+        if (!eol) eol = p + strlen(p);
+        line++;
+        int c = 0;
+        for (const char *q = p;;) {
+            while (q < eol && is_sep(*q)) q++;
+            if (q >= eol) break;
+            const char *t = q;
+            while (q < eol && !is_sep(*q)) q++;
+            char *end = NULL;
+            errno = 0;
+            long x = strtol(t, &end, 10);
+            if (end != q || errno || x < 0 || x >= vocab) {
+                free(v);
+                return swacl_set_error(ctx, SWACL_FORMAT,
+                                       "%s:%d: token %d '%.*s' is not an id in [0, %d)", name,
+                                       line, c + 1, (int)(q - t > 40 ? 40 : q - t), t, vocab);
+            }
+            v[n++] = (int32_t)x;
+            c++;
+        }
+        if (c > 0) {
+            if (cols >= 0 && c != cols) {
+                free(v);
+                return swacl_set_error(ctx, SWACL_FORMAT,
+                                       "%s:%d: %d ids, but earlier lines have %d (all sequences "
+                                       "of a batch must have the same length)",
+                                       name, line, c, cols);
+            }
+            cols = c;
+            rows++;
+        }
+        p = *eol ? eol + 1 : eol;
+    }
+    if (rows == 0) {
+        free(v);
+        return swacl_set_error(ctx, SWACL_FORMAT, "%s: no token ids", name);
+    }
+    *ids = v;
+    *batch = rows;
+    *seq = cols;
+    return SWACL_OK;
+}
+
+swacl_status swacl_ids_read(swacl_ctx *ctx, const char *path, int vocab, int32_t **ids,
+                            int *batch, int *seq)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char err[1024];
+    if (ids) *ids = NULL;
+    swacl_status st = swacl_read_file(path, &buf, &len, err, sizeof err);
+    if (st != SWACL_OK) return swacl_set_error(ctx, st, "%s", err);
+    st = swacl_ids_parse(ctx, (const char *)buf, path, vocab, ids, batch, seq);
+    free(buf);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* .npy                                                                      */
+
+swacl_status swacl_npy_load(swacl_ctx *ctx, const char *path, float **data, int *ndim,
+                            int64_t shape[4])
+{
+    char err[1024];
+    swacl_status st = swacl_npy_read_f32(path, data, ndim, shape, err, sizeof err);
+    return st == SWACL_OK ? st : swacl_set_error(ctx, st, "%s", err);
+}
+
+swacl_status swacl_npy_save(swacl_ctx *ctx, const char *path, const float *data, int ndim,
+                            const int64_t *shape)
+{
+    char err[1024];
+    swacl_status st = swacl_npy_write_f32(path, data, ndim, shape, err, sizeof err);
+    return st == SWACL_OK ? st : swacl_set_error(ctx, st, "%s", err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sampling: temperature, then top-k, then top-p (nucleus), seeded.          */
+
+typedef struct {
+    float p;
+    int id;
+} cand;
+
+struct swacl_sampler {
+    swacl_sample_params p;
+    int vocab;
+    swacl_rng rng;
+    cand *buf; /* [vocab] scratch */
+};
+
+swacl_status swacl_sampler_create(swacl_ctx *ctx, const swacl_sample_params *p, int vocab,
+                                  uint64_t state, swacl_sampler **out)
+{
+    if (!out) return swacl_set_error(ctx, SWACL_INVALID_ARG, "swacl_sampler_create: out is NULL");
+    *out = NULL;
+    SWACL_FAIL_IF(ctx, !p || vocab < 1, SWACL_INVALID_ARG,
+                  "swacl_sampler_create: need parameters and vocab >= 1 (got %d)", vocab);
+    SWACL_FAIL_IF(ctx, !(p->temperature >= 0) || p->top_k < 0 || !(p->top_p > 0 && p->top_p <= 1),
+                  SWACL_INVALID_ARG,
+                  "sampling: temperature must be >= 0, top_k >= 0, top_p in (0, 1]");
+    swacl_sampler *s = calloc(1, sizeof *s);
+    if (s) s->buf = malloc((size_t)vocab * sizeof *s->buf);
+    if (!s || !s->buf) {
+        free(s);
+        return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "sampler: out of host memory");
+    }
+    s->p = *p;
+    s->vocab = vocab;
+    s->rng.s = state;
+    *out = s;
+    return SWACL_OK;
+}
+
+void swacl_sampler_destroy(swacl_sampler *s)
+{
+    if (!s) return;
+    free(s->buf);
+    free(s);
+}
+
+static int cand_desc(const void *a, const void *b)
+{
+    float x = ((const cand *)a)->p, y = ((const cand *)b)->p;
+    return x < y ? 1 : x > y ? -1 : ((const cand *)a)->id - ((const cand *)b)->id;
+}
+
+int32_t swacl_sampler_next(swacl_sampler *s, const float *logits)
+{
+    const int V = s->vocab;
+    if (s->p.temperature <= 0) { /* greedy */
+        int best = 0;
+        for (int i = 1; i < V; i++)
+            if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+    cand *buf = s->buf;
+    float mx = logits[0];
+    for (int i = 1; i < V; i++) mx = logits[i] > mx ? logits[i] : mx;
+    double sum = 0;
+    for (int i = 0; i < V; i++) {
+        buf[i].id = i;
+        buf[i].p = expf((float)((logits[i] - mx) / s->p.temperature));
+        sum += buf[i].p;
+    }
+    qsort(buf, (size_t)V, sizeof *buf, cand_desc);
+    int n = s->p.top_k > 0 && s->p.top_k < V ? s->p.top_k : V;
+    double keep = 0;
+    int m = 0;
+    for (; m < n; m++) { /* smallest prefix with mass >= top_p */
+        keep += buf[m].p / sum;
+        if (keep >= s->p.top_p) {
+            m++;
+            break;
+        }
+    }
+    if (m > n) m = n;
+    double tot = 0;
+    for (int i = 0; i < m; i++) tot += buf[i].p;
+    double r = (0.5 + 0.5 * (double)swacl_rng_uniform(&s->rng)) * tot, acc = 0;
+    for (int i = 0; i < m; i++) {
+        acc += buf[i].p;
+        if (r < acc) return buf[i].id;
+    }
+    return buf[m - 1].id;
+}
+
+/* The layer pattern, e.g. "W512+rope W512+rope W512+rope G+temp" (span
+ * letter Global/Window/Chunk and size per layer). Truncated with "...". */
+void swacl_config_pattern(const swacl_config *c, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = 0;
+    for (int i = 0; i < c->n_layers; i++) {
+        const swacl_layer_spec *l = &c->layers[i];
+        char one[32];
+        int n = snprintf(one, sizeof one, "%s%c", i ? " " : "",
+                         l->span == SWACL_SPAN_WINDOW  ? 'W'
+                         : l->span == SWACL_SPAN_CHUNK ? 'C'
+                                                       : 'G');
+        if (l->span != SWACL_SPAN_GLOBAL)
+            n += snprintf(one + n, sizeof one - (size_t)n, "%d", l->span_size);
+        if (l->pos != SWACL_POS_NONE) n += snprintf(one + n, sizeof one - (size_t)n, "+rope");
+        if (l->temp != SWACL_TEMP_NONE) snprintf(one + n, sizeof one - (size_t)n, "+temp");
+        if (off + strlen(one) + 4 >= len) {
+            snprintf(buf + off, len - off, " ...");
+            return;
+        }
+        off += (size_t)snprintf(buf + off, len - off, "%s", one);
+    }
+}
+
