@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bench/bench_internal.h"
+#include "common/env.h"
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -55,9 +56,8 @@ swacl_status swacl_bench_start(swacl_ctx *ctx, const char *device,
 {
     if (!out) return swacl_set_error(ctx, SWACL_INVALID_ARG, "bench start: NULL argument");
     memset(out, 0, sizeof *out);
-    const char *tmp = getenv("TMPDIR"); /* ENV */
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/swacl-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(dir, sizeof dir, "%s/swacl-bench-XXXXXX", swacl_env_tmpdir());
     if (!mkdtemp(dir))
         return swacl_set_error(ctx, SWACL_IO, "%s", strerror(errno));
     swacl_config cfg;

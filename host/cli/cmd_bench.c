@@ -506,17 +506,12 @@ static int write_plot(const char *png, cJSON *jdevs)
                         "no plot written\n");
         return 1;
     }
-    const char *tmp = getenv("TMPDIR"); /* ENV */
-    char path[1024], cmd[1200], (*data)[1024] = calloc(3 * 32, sizeof *data);
-    snprintf(path, sizeof path, "%s/swacl-plot-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    int fd = data ? mkstemp(path) : -1, nd = 0;
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    /* the script (with its data inline) goes down a pipe: no temp file */
+    char(*data)[1024] = calloc(3 * 32, sizeof *data);
+    int nd = 0;
+    FILE *f = data ? popen("gnuplot", "w") : NULL;
     if (!f) {
-        fprintf(stderr, "bench: --plot: cannot create a temp file: %s\n", strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            remove(path);
-        }
+        fprintf(stderr, "bench: --plot: cannot start gnuplot: %s\n", strerror(errno));
         free(data);
         return 1;
     }
@@ -552,22 +547,19 @@ static int write_plot(const char *png, cJSON *jdevs)
     }
     fputc('\n', f);
     for (int i = 0; i < nd; i++) fprintf(f, "%se\n", data[i]);
-    fclose(f);
     free(data);
-    int rc = 0;
     if (nd == 0) {
+        fputs("exit\n", f); /* no plot command was written */
+        pclose(f);
         fprintf(stderr, "bench: --plot: no prefill results to plot\n");
-        rc = 1;
-    } else {
-        snprintf(cmd, sizeof cmd, "gnuplot '%s'", path);
-        if (system(cmd) != 0) {
-            fprintf(stderr, "bench: --plot: gnuplot failed (script kept at %s)\n", path);
-            return 1;
-        }
-        fprintf(stderr, "bench: plot written to %s\n", png);
+        return 1;
     }
-    remove(path);
-    return rc;
+    if (pclose(f) != 0) {
+        fprintf(stderr, "bench: --plot: gnuplot failed\n");
+        return 1;
+    }
+    fprintf(stderr, "bench: plot written to %s\n", png);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */

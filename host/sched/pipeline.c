@@ -30,7 +30,7 @@ void sched_clear_error(swacl_pipeline *p)
     if (c) c->errmsg[0] = 0;
 }
 
-swacl_status sched_fail(swacl_pipeline *p, swacl_status st, const char *fmt, ...)
+swacl_status sched_fail(const swacl_pipeline *p, swacl_status st, const char *fmt, ...)
 {
     char msg[SWACL_ERRMSG_LEN];
     va_list ap;
@@ -255,7 +255,10 @@ void swacl_pipeline_set_micro_batches(swacl_pipeline *p, int n)
 swacl_status swacl_pipeline_describe(const swacl_pipeline *p, swacl_pipeline_stage *stages, int max,
                                      int *n)
 {
-    if (!p || !n || (max > 0 && !stages)) return SWACL_INVALID_ARG;
+    if (!p) return SWACL_INVALID_ARG;
+    if (!n || (max > 0 && !stages))
+        return sched_fail(p, SWACL_INVALID_ARG,
+                          "swacl_pipeline_describe: NULL stages or count");
     for (int i = 0; i < p->n_stages && i < max; i++) {
         const sched_stage *s = &p->st[i];
         swacl_pipeline_stage *o = &stages[i];

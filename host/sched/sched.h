@@ -107,7 +107,7 @@ swacl_status sched_pipeline_solo(swacl_model *m, swacl_pipeline **out);
  * goes to its model's context). sched_fail_stage records stage k's context
  * message, naming the stage when the pipeline has several. */
 void sched_clear_error(swacl_pipeline *p);
-swacl_status sched_fail(swacl_pipeline *p, swacl_status st, const char *fmt, ...)
+swacl_status sched_fail(const swacl_pipeline *p, swacl_status st, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
