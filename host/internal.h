@@ -74,7 +74,7 @@ typedef struct swacl_event swacl_event; /* a point in a backend's queue     */
 /* Attention over new queries, reading keys from the new K/V rows and, for
  * positions before pos0[b], from the cache. Query (b, t) for t < n_new[b]
  * sits at absolute position p = pos0[b] + t and sees the keys the span rule
- * allows (ARCH.md 1.5):
+ * allows (docs/MODEL.md 1.5):
  *   GLOBAL lo = 0; WINDOW lo = max(0, p - W + 1); CHUNK lo = floor(p/C)*C
  * and keys lo..p. A key at position j >= pos0[b] is the new row
  * b*T + (j - pos0[b]); a key j < pos0[b] is cache slot j % cap of sequence b.

@@ -3,7 +3,7 @@
  * flash style: one pass over the keys with an online softmax, no score
  * matrix in memory.
  *
- * Contract (host/internal.h, swacl_attn_args; ARCH.md 1.4-1.6):
+ * Contract (host/internal.h, swacl_attn_args; docs/MODEL.md 1.4-1.6):
  *   query (b, t), t < n_new[b], sits at absolute position p = pos0[b] + t and
  *   sees the keys j in [lo(p), p] with
  *     GLOBAL lo = 0; WINDOW lo = max(0, p - W + 1); CHUNK lo = floor(p/C)*C.
@@ -40,7 +40,7 @@
  *   v3  attn_fwd_row: for CPU runtimes (PoCL). One work-item per query, no
  *       local memory and no barriers: PoCL turns every barrier region into
  *       work-item loops with "context arrays" for live private data
- *       (PERF.md 3), which v3 avoids entirely. Here a work-group is ATTN_ROW_LX consecutive queries of
+ *       (docs/PERF.md 3), which v3 avoids entirely. Here a work-group is ATTN_ROW_LX consecutive queries of
  *       one (b, h) run back to back on one core, so the K/V rows of the
  *       window stay hot in L1/L2 and are reused through the cache instead
  *       of __local copies. Each query walks exactly its own keys [lo, p]

@@ -1,5 +1,5 @@
 /*
- * norm.cl - per-row RMSNorm and LayerNorm (ARCH.md 1.2), float accumulation.
+ * norm.cl - per-row RMSNorm and LayerNorm (docs/MODEL.md 1.2), float accumulation.
  *
  *   RMS    y = w * x / sqrt(mean(x^2) + eps)
  *   LAYER  y = w * (x - mu) / sqrt(mean((x - mu)^2) + eps) + b   (two passes)
@@ -11,7 +11,7 @@
  *   norm_row  one work-item per row, serial loops, no barriers. PoCL CPU:
  *             its work-item loops vectorize across rows and barrier-free
  *             kernels avoid PoCL's per-barrier context-array cost
- *             (PERF.md 3); NDRange (ceil(rows/NORM_ROW_LX)*NORM_ROW_LX).
+ *             (docs/PERF.md 3); NDRange (ceil(rows/NORM_ROW_LX)*NORM_ROW_LX).
  *   norm_wg   one work-group of NORM_WG items per row, strided partial sums
  *             and a local-memory tree reduction (GPUs); NDRange
  *             (rows*NORM_WG), local (NORM_WG).

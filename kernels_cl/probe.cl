@@ -1,4 +1,4 @@
-/* probe.cl - clpeak-style device peak probes for `swacl bench` (PERF.md 5).
+/* probe.cl - clpeak-style device peak probes for `swacl bench` (docs/PERF.md 5).
  *
  *   probe_fma4 / probe_fma8: four independent pairs of mad chains per
  *     work-item (x = y*x + y; y = x*y + x), 16 mads per loop trip, float4 /

@@ -1,5 +1,5 @@
 /*
- * rope.cl - rotary position embedding, in place (ARCH.md 1.3).
+ * rope.cl - rotary position embedding, in place (docs/MODEL.md 1.3).
  *
  * Layout: x [B*T, nh*d], row r = b*T + t at position p = pos0[b] + t;
  * head hh occupies x[r*nh*d + hh*d .. + d-1]. Pair i (0 <= i < d/2) is

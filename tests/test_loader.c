@@ -619,7 +619,7 @@ FIXTURE(llama)
 
 Test(fixture, config_mapping)
 {
-    /* the per-layer mapping ARCH.md section 7 prescribes, on the fixtures */
+    /* the per-layer mapping docs/MODEL.md section 7 prescribes, on the fixtures */
     char dir[512], err[1024];
     swacl_config c;
     swacl_weights *w = NULL;

@@ -98,7 +98,7 @@ static float *be_attn(swacl_backend *be, const acase *c)
     return out;
 }
 
-/* Mask predicate written the HF way (ARCH.md 1.5): causal AND overlay. */
+/* Mask predicate written the HF way (docs/MODEL.md 1.5): causal AND overlay. */
 static int visible(swacl_span span, int size, int qp, int kp)
 {
     if (kp > qp) return 0;                                          /* causal */
@@ -592,7 +592,7 @@ static void check_temp(swacl_temp temp, float p0, float p1)
     float *qs = malloc(sizeof(float) * T * H * d), *want = malloc(sizeof(float) * T * H * d);
     int any_above_one = 0;
     for (int t = 0; t < T; t++) {
-        /* the formulas written out here (ARCH.md 1.6), not via swacl_temp_factor */
+        /* the formulas written out here (docs/MODEL.md 1.6), not via swacl_temp_factor */
         double s = temp == SWACL_TEMP_LLAMA4 ? 1 + p1 * log(1 + floor((t + 1.0) / p0))
                                              : fmax(1.0, log(t + 1.0) / log(p0));
         any_above_one |= s > 1.01;

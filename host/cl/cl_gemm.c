@@ -4,7 +4,7 @@
  * are either OpenCL codes or its own (-1024.., -2050..), all named by
  * swacl_cl_error_name. No event is requested: the queue is in-order, so
  * later commands see the result; callers that time GEMMs use clFinish and
- * wall-clock (PERF.md 2.2: the returned event covers one kernel only).    */
+ * wall-clock (docs/PERF.md 2.2: the returned event covers one kernel only).    */
 #include "cl/cl_internal.h"
 
 #include <clblast_c.h>

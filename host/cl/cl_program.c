@@ -6,7 +6,7 @@
  * disk under dev->cache_dir, keyed by a hash of everything that can change
  * the binary (format version, full source, full options, device name,
  * device/driver/platform versions), in the spirit of ggml's cache
- * (PERF.md 1.2): write to a temp file, then rename. The disk cache is an
+ * (docs/PERF.md 1.2): write to a temp file, then rename. The disk cache is an
  * optimisation only: any failure there falls back to compiling from
  * source and is never reported as an error.
  *

@@ -11,7 +11,7 @@
 
 /* attention: the contract above swacl_attn_args in internal.h.              */
 
-/* First key a query at position p may see (ARCH.md 1.5); last is p. */
+/* First key a query at position p may see (docs/MODEL.md 1.5); last is p. */
 static int span_lo(swacl_span span, int size, int p)
 {
     switch (span) {

@@ -4,7 +4,7 @@
  * file (matmul.c, norm.c, rope.c, attn.c, act.c, add.c, scale.c, embed.c,
  * kv_store.c): plain C loops, double accumulation for every dot product and
  * every norm statistic. It is the oracle the OpenCL backend is checked against, so the
- * math is kept visible (ARCH.md 1.2-1.6) rather than clever.
+ * math is kept visible (docs/MODEL.md 1.2-1.6) rather than clever.
  *
  * Speed: OpenMP over output elements (matmul), rows (norm, rope) and
  * (sequence, head, tile of 16 queries) (attention, so each key row is read
