@@ -795,6 +795,43 @@ SWACL_API swacl_status swacl_bench_pipeline(swacl_ctx *ctx,
 SWACL_API swacl_status swacl_bench_pipeline_check(swacl_ctx *ctx,
                                                   const swacl_bench_pipeline_params *params);
 
+/** What swacl_bench_report runs (`swacl bench` options); zero = default. */
+typedef struct {
+    int quick;
+    int e2e_only;      /* skip start-up, peaks and kernels                   */
+    int pipeline_only; /* only the pipeline section (needs placement)        */
+    int max_seq;       /* as swacl_bench_e2e_params / _pipeline_params       */
+    int batch, micro_batches;  /* pipeline, as swacl_bench_pipeline_params   */
+    const char *devices;   /* as swacl_bench_devices (NULL: "all")           */
+    const char *placement; /* NULL: no pipeline section; else "auto" / SPEC  */
+    const char *model_dir; /* NULL: cohere2 vs baseline; else a Hugging Face
+                              checkpoint, loaded once (also its label)       */
+    swacl_bench_progress_fn progress; /* lines "[device] ..."; NULL: silent */
+    void *user;
+} swacl_bench_report_params;
+
+/**
+ * The whole `swacl bench` run: for each device of params->devices its own
+ * context with start-up, peaks, kernels and end to end (swacl_bench_* above),
+ * then with a placement the pipeline section; *json is the report (the
+ * object `swacl bench --json` writes: devices[], quick, model, e2e_only,
+ * pipeline_only, pipeline{}, total_s), the caller's (swacl_free).
+ * *failures counts failed cases / devices / checks (still SWACL_OK).
+ * Refused before any device runs (*json NULL): an empty device list, a
+ * --model that does not load or validate, a placement that cannot be built
+ * (SWACL_INVALID_ARG: a usage error such as a bad SPEC). A pipeline that
+ * cannot be built under pipeline_only returns its status with *json set
+ * (pipeline.error). ctx receives errors only (a reference ctx is fine).
+ */
+SWACL_API swacl_status swacl_bench_report(swacl_ctx *ctx, const swacl_bench_report_params *params,
+                                          char **json, int *failures);
+/** A gnuplot script (data inline) that draws prefill tokens/s vs sequence
+ * length, one series per (device, model), from a swacl_bench_report JSON
+ * into png; *script is the caller's (swacl_free). SWACL_INVALID_ARG when
+ * the report has no prefill results. */
+SWACL_API swacl_status swacl_bench_plot_script(swacl_ctx *ctx, const char *json,
+                                               const char *png, char **script);
+
 /* ------------------------------------------------------------------------ */
 /* Host helpers for programs that drive models (the swacl CLI is one).       */
 

@@ -6,10 +6,13 @@
  *     FLOP/byte count matches its shape formula (GEMMs follow cohere2);
  *   - end to end on a tiny model (prefill + decode) and on the preset pair;
  *   - cold vs warm start (the warm run hits the program cache);
- *   - device lists, and the pipeline over "DEV,ref" with its output check.
+ *   - device lists, and the pipeline over "DEV,ref" with its output check;
+ *   - the whole report (swacl_bench_report) on "ref": one JSON object with
+ *     the `swacl bench --json` keys, its plot script, and its refusals.
  * Only public calls. Device tests skip when no OpenCL device is present
  * (fail with SWACL_REQUIRE_DEVICE=1).
  */
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -213,5 +216,53 @@ Test(bench, pipeline_two_stages_checked)
     cr_expect(swacl_bench_pipeline_check(ctx, &pp) == SWACL_INVALID_ARG);
     cr_expect(strstr(swacl_ctx_errmsg(ctx), "not placed") != NULL, "%s", swacl_ctx_errmsg(ctx));
     free(r);
+    swacl_ctx_destroy(ctx);
+}
+
+Test(bench, report_quick_reference)
+{
+    swacl_ctx *ctx = test_ref_ctx();
+    int lines = 0, failures = -1;
+    swacl_bench_report_params p = {.quick = 1, .max_seq = 64, .devices = "ref",
+                                   .progress = count_line, .user = &lines};
+    char *json = NULL;
+    swacl_status st = swacl_bench_report(ctx, &p, &json, &failures);
+    cr_assert(st == SWACL_OK && json, "%s", swacl_ctx_errmsg(ctx));
+    cr_expect(failures == 0 && lines > 0, "%d failures, %d lines", failures, lines);
+    cJSON *root = cJSON_Parse(json);
+    cr_assert(cJSON_IsObject(root), "not one JSON object: %.200s", json);
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(root, "quick")));
+    cr_expect(cJSON_IsNumber(cJSON_GetObjectItem(root, "total_s")));
+    cr_expect(!cJSON_GetObjectItem(root, "pipeline") && !cJSON_GetObjectItem(root, "model"));
+    cJSON *devs = cJSON_GetObjectItem(root, "devices");
+    cr_assert(cJSON_IsArray(devs) && cJSON_GetArraySize(devs) == 1);
+    cJSON *d = cJSON_GetArrayItem(devs, 0);
+    cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(d, "selector")), "ref");
+    cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(d, "type")), "reference");
+    cr_expect(cJSON_IsObject(cJSON_GetObjectItem(d, "start")));
+    cr_expect(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "peaks"),
+                                                 "openblas_sgemm_gflops")));
+    cJSON *k = cJSON_GetObjectItem(d, "kernels"), *e;
+    cr_expect(cJSON_GetArraySize(k) > 0);
+    cJSON_ArrayForEach(e, k) cr_expect(cJSON_GetObjectItem(e, "op") &&
+                                       finite_pos(cJSON_GetNumberValue(
+                                           cJSON_GetObjectItem(e, "seconds"))));
+    int prefill = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(d, "e2e"))
+        prefill += !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind")), "prefill");
+    cr_expect(prefill == 2, "cohere2 and baseline at seq 64: %d prefill rows", prefill);
+    char *script = NULL;
+    cr_expect(swacl_bench_plot_script(ctx, json, "o'k.png", &script) == SWACL_OK && script);
+    cr_expect(script && strstr(script, "set output 'o''k.png'") && strstr(script, "plot  '-' using 1:2"),
+              "%s", script ? script : "");
+    swacl_free(script);
+    cJSON_Delete(root);
+    swacl_free(json);
+    /* refused before any device: an empty list, pipeline_only without placement */
+    p.devices = ",";
+    cr_expect(swacl_bench_report(ctx, &p, &json, &failures) == SWACL_INVALID_ARG && !json);
+    p.devices = "ref";
+    p.pipeline_only = 1;
+    cr_expect(swacl_bench_report(ctx, &p, &json, &failures) == SWACL_INVALID_ARG && !json);
     swacl_ctx_destroy(ctx);
 }

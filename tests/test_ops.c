@@ -10,7 +10,8 @@
  * in the message.
  *
  * Also here: the table's own consistency (labels, variants, the benchmark
- * rows against cmd_bench's list and the cohere2 preset) and swacl_compare.
+ * rows against the benchmark's historical list and the cohere2 preset) and
+ * swacl_compare.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -207,9 +208,11 @@ Test(op_cases, rows_are_well_formed)
     cr_assert_null(swacl_op_case_find("no such row"));
 }
 
-/* cmd_bench's kernel list (build_ops at 59e68bf), rebuilt here the way it
- * was built there: the table's BENCH / BENCH_QUICK rows must be exactly
- * these, in this order, so the benchmark's names and JSON stay the same. */
+/* The kernel benchmark's case list as it was before it read this table
+ * (cmd_bench.c's build_ops at 59e68bf), rebuilt the way it was built there:
+ * the BENCH / BENCH_QUICK rows that swacl_bench_ops (host/bench/bench_ops.c)
+ * now times must be exactly these, in this order, so the benchmark's names
+ * and JSON stay the same. */
 static size_t bench_labels(int quick, char out[][64], size_t cap)
 {
     size_t n = 0;
@@ -241,7 +244,7 @@ static size_t bench_labels(int quick, char out[][64], size_t cap)
     return n;
 }
 
-Test(op_cases, bench_rows_are_cmd_bench_list)
+Test(op_cases, bench_rows_are_the_benchmark_list)
 {
     swacl_config cfg;
     cr_assert(swacl_preset("cohere2", &cfg) == SWACL_OK);

@@ -3,10 +3,11 @@
  * (the public calls are in include/swacl.h, "Benchmarks and device probes").
  *
  *   probe.c          device facts, peak probes (kernels_cl/probe.cl), host sgemm
- *   bench_ops.c      the op case table and the timing of one case
+ *   bench_ops.c      the op benchmark: BENCH rows of host/ops/op_cases.c, timed
  *   bench_e2e.c      prefill / decode tokens/s
  *   bench_start.c    cold vs warm start
  *   bench_pipeline.c the layer pipeline vs each device alone; device lists
+ *   bench_report.c   the whole `swacl bench` run as one JSON report; its plot
  *   bench_common.c   these helpers
  */
 #ifndef SWACL_BENCH_INTERNAL_H
