@@ -195,11 +195,11 @@ swacl_cli_test(bench_pipeline_spec RC 0 ARGS bench --devices 0,ref --placement 0
                --quick --batch 3 --micro-batches 3 --max-seq 16
                OUT "layers 0-2 on dev 0 .*, 3-7 on dev ref .*nmse .* ok")
 # errors: a SPEC that leaves layers out (before any device section), an index
-# that does not exist; swacl's message, prefixed
+# that does not exist: the one error style, "swacl: error: bench: ..."
 swacl_cli_test(err_bench_placement_spec RC 2 ARGS bench --devices 0,ref --placement 0-0:0 --quick
-               ERR "swacl bench: placement '0-0:0': layers 1-7 are not placed")
+               ERR "swacl: error: bench: placement '0-0:0': layers 1-7 are not placed")
 swacl_cli_test(err_bench_placement_device RC 1 ARGS bench --devices 0,7 --placement auto --quick
-               ERR "swacl bench: device index (0|7) does not exist")
+               ERR "swacl: error: bench: device index (0|7) does not exist")
 
 # sub-devices: "N.K" = one-compute-unit parts of device N (PoCL's CPU device
 # has 2+ on CI): the pipeline over two of them copies on the device

@@ -148,8 +148,8 @@ int swacl_cmd_bench(int argc, char **argv)
     int failures = 0;
     double t0 = cli_now();
     swacl_status st = swacl_bench_report(ectx, &p, &json, &failures);
-    if (st != SWACL_OK) /* "swacl bench: ..." is what scripts grep for */
-        cli_die_msg("swacl bench: %s", swacl_ctx_errmsg(ectx));
+    if (st != SWACL_OK)
+        cli_die_msg("bench: %s", swacl_ctx_errmsg(ectx));
     rc = st == SWACL_OK ? (failures ? EXIT_RUNTIME : EXIT_OK)
                         : st == SWACL_INVALID_ARG ? EXIT_USAGE : EXIT_RUNTIME;
     cJSON *root = json ? cJSON_Parse(json) : NULL;
