@@ -601,6 +601,80 @@ SWACL_API swacl_compare_result swacl_compare(const float *a, const float *ref, s
                                              double atol, double rtol);
 
 /* ------------------------------------------------------------------------ */
+/* Checking a device against the CPU reference (host/common/verify.c)        */
+/*                                                                           */
+/* A verifier holds a reference model of the same config and weights on a   */
+/* CPU reference context of its own; each call runs the same forward /       */
+/* prefill / step there and compares the reference's output with the one    */
+/* the caller's device produced (swacl_compare), keeping the worst so far.   */
+/*                                                                           */
+/*   swacl_verifier *v;                                                      */
+/*   swacl_verifier_create(ctx, &cfg, w, NULL, 1, max_ctx, &v);              */
+/*   swacl_session_prefill(s, &in, 0, out);                                  */
+/*   swacl_verifier_prefill(v, &in, 0, out);       (then per decode step:)   */
+/*   swacl_verifier_step(v, 1, NULL, &id, NULL, out);                        */
+/*   swacl_verify_result r = swacl_verifier_result(v);    (r.ok)             */
+/*   swacl_verifier_destroy(v);                                              */
+
+/** What counts as a match. */
+typedef struct {
+    double nmse;       /* bound on sum (a-r)^2 / sum r^2 per output (1e-6)    */
+    double atol, rtol; /* elementwise |a-r| <= atol + rtol*|r|, checked when
+                          either is >= 0 (a negative one then counts as 0);
+                          both < 0 (the default): no elementwise check        */
+} swacl_tolerance;
+
+/** The defaults: nmse 1e-6, no elementwise check. */
+SWACL_API swacl_tolerance swacl_tolerance_default(void);
+
+/** Worst over every output compared so far. */
+typedef struct {
+    int checks;          /* outputs compared                                 */
+    double max_abs_err;  /* largest |a - ref| over finite pairs              */
+    double nmse;         /* largest per-output nmse                          */
+    size_t n_bad;        /* elements over atol + rtol*|ref| (0 when the
+                            elementwise check is off)                        */
+    size_t nonfinite;    /* pairs with a NaN/Inf on either side              */
+    int ok;              /* nonfinite == 0, every nmse within the bound and
+                            n_bad == 0 (1 before the first check)           */
+    double ref_seconds;  /* wall time of the reference's calls               */
+} swacl_verify_result;
+
+typedef struct swacl_verifier swacl_verifier;
+
+/**
+ * A verifier for outputs of cfg + weights (both copied). Its reference
+ * context takes ctx's creation parameters (threads...) with device "ref";
+ * with max_ctx > 0 it also holds a session of batch x max_ctx for
+ * swacl_verifier_prefill / _step. tol may be NULL (the defaults). Errors of
+ * every verifier call go to ctx, which must outlive the verifier.
+ */
+SWACL_API swacl_status swacl_verifier_create(swacl_ctx *ctx, const swacl_config *cfg,
+                                             const swacl_weights *weights,
+                                             const swacl_tolerance *tol, int batch, int max_ctx,
+                                             swacl_verifier **out);
+SWACL_API void swacl_verifier_destroy(swacl_verifier *v);
+/** Run the reference on the same arguments as swacl_model_forward /
+ * swacl_session_prefill / swacl_session_step and compare with out, the
+ * device's output of that call. A mismatch is not an error (SWACL_OK; see
+ * swacl_verifier_result); a failing reference call is. _step with n_new
+ * leaves out the rows of sequences with n_new[b] == 0 (unspecified). */
+SWACL_API swacl_status swacl_verifier_forward(swacl_verifier *v, const swacl_input *in,
+                                              int all_positions, const float *out);
+SWACL_API swacl_status swacl_verifier_prefill(swacl_verifier *v, const swacl_input *in, int chunk,
+                                              const float *out);
+SWACL_API swacl_status swacl_verifier_step(swacl_verifier *v, int T, const int *n_new,
+                                           const int32_t *ids, const float *embeds,
+                                           const float *out);
+SWACL_API swacl_verify_result swacl_verifier_result(const swacl_verifier *v);
+
+/** One forward checked: create, swacl_verifier_forward, result, destroy. */
+SWACL_API swacl_status swacl_verify_forward(swacl_ctx *ctx, const swacl_config *cfg,
+                                            const swacl_weights *weights, const swacl_input *in,
+                                            int all_positions, const float *out,
+                                            const swacl_tolerance *tol, swacl_verify_result *res);
+
+/* ------------------------------------------------------------------------ */
 /* Benchmarks and device probes (host/bench/): what `swacl bench` measures,  */
 /* returned as plain structs. Timing is wall clock around the work plus a    */
 /* backend finish, warm-up first, then the median (probes: the best) of      */

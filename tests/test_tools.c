@@ -1,11 +1,13 @@
 /*
  * test_tools.c - the library's helpers for tools (swacl.h "Host helpers"
  * and the tuner's argument checks): swacl_compare, token-id text, the
- * sampler, the seeded random stream, the layer pattern, swacl_tune_gemm's
+ * sampler, the seeded random stream, the layer pattern, the verifier against
+ * the CPU reference, swacl_tune_gemm's
  * usage errors. None needs an OpenCL device.
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "swacl.h"
@@ -116,5 +118,124 @@ Test(tools, tune_gemm_usage_errors)
     p.budget_s = -1;
     cr_expect(swacl_tune_gemm(ctx, &p, &r) == SWACL_INVALID_ARG);
     cr_expect(swacl_tune_gemm_probe(ctx, NULL, "1,2,x") == SWACL_INVALID_ARG);
+    swacl_ctx_destroy(ctx);
+}
+
+/* A small token model with random weights, for the verifier tests. */
+static void small_model(swacl_config *cfg, swacl_weights **w)
+{
+    swacl_preset_params pp = {.hidden_size = 64, .n_heads = 2, .n_kv_heads = 1, .n_layers = 2,
+                              .ffn_dim = 96, .vocab_size = 40, .window = 4};
+    cr_assert(swacl_preset_ex("cohere2", &pp, cfg) == SWACL_OK);
+    cr_assert(swacl_weights_create_random(cfg, 3, w) == SWACL_OK);
+}
+
+Test(tools, verify_forward)
+{
+    swacl_ctx *ctx = host_ctx();
+    swacl_config cfg;
+    swacl_weights *w = NULL;
+    small_model(&cfg, &w);
+    const int V = swacl_output_size(&cfg), B = 2, T = 6;
+    int32_t ids[12];
+    uint64_t rs = 11;
+    swacl_random_ids(&rs, cfg.vocab_size, ids, 12);
+    swacl_input in = {B, T, ids, NULL};
+    float *out = calloc((size_t)B * T * V, sizeof *out);
+    swacl_model *m = NULL;
+    cr_assert(swacl_model_create(ctx, &cfg, w, &m) == SWACL_OK);
+    cr_assert(swacl_model_forward(m, &in, 1, out) == SWACL_OK);
+
+    swacl_tolerance def = swacl_tolerance_default();
+    cr_expect(def.nmse == 1e-6 && def.atol < 0 && def.rtol < 0, "defaults: nmse 1e-6, no elementwise");
+    swacl_verify_result r;
+    cr_assert(swacl_verify_forward(ctx, &cfg, w, &in, 1, out, NULL, &r) == SWACL_OK, "%s",
+              swacl_ctx_errmsg(ctx));
+    cr_expect(r.ok && r.checks == 1 && r.nmse < 1e-12 && r.nonfinite == 0 && r.n_bad == 0,
+              "the reference against itself: nmse %g", r.nmse);
+    cr_expect(r.ref_seconds > 0);
+
+    /* one element off by 1: within a loose nmse, caught elementwise */
+    out[5] += 1.0f;
+    swacl_tolerance loose = {1.0, -1, -1}, ew = {1.0, 0.5, -1};
+    cr_assert(swacl_verify_forward(ctx, &cfg, w, &in, 1, out, &loose, &r) == SWACL_OK);
+    cr_expect(r.ok && r.n_bad == 0 && fabs(r.max_abs_err - 1.0) < 1e-3, "max %g", r.max_abs_err);
+    cr_assert(swacl_verify_forward(ctx, &cfg, w, &in, 1, out, &ew, &r) == SWACL_OK);
+    cr_expect(!r.ok && r.n_bad == 1, "atol 0.5: n_bad %zu", r.n_bad);
+    cr_assert(swacl_verify_forward(ctx, &cfg, w, &in, 1, out, NULL, &r) == SWACL_OK);
+    cr_expect(!r.ok && r.nmse > 1e-6, "default bound: nmse %g", r.nmse);
+    out[0] = NAN;
+    cr_assert(swacl_verify_forward(ctx, &cfg, w, &in, 1, out, &loose, &r) == SWACL_OK);
+    cr_expect(!r.ok && r.nonfinite == 1, "a NaN fails");
+
+    /* usage errors land on ctx */
+    swacl_input bad = {0, T, ids, NULL};
+    cr_expect(swacl_verify_forward(ctx, &cfg, w, &bad, 1, out, NULL, &r) == SWACL_INVALID_ARG);
+    cr_expect(strstr(swacl_ctx_errmsg(ctx), "swacl_verifier_forward") != NULL, "%s",
+              swacl_ctx_errmsg(ctx));
+    swacl_model_destroy(m);
+    swacl_weights_destroy(w);
+    free(out);
+    swacl_ctx_destroy(ctx);
+}
+
+Test(tools, verifier_session)
+{
+    swacl_ctx *ctx = host_ctx();
+    swacl_config cfg;
+    swacl_weights *w = NULL;
+    small_model(&cfg, &w);
+    const int V = swacl_output_size(&cfg), B = 2, P = 5, max_ctx = 12;
+    int32_t ids[2 * 5];
+    uint64_t rs = 4;
+    swacl_random_ids(&rs, cfg.vocab_size, ids, 10);
+    swacl_model *m = NULL;
+    swacl_session *s = NULL;
+    swacl_verifier *v = NULL;
+    float *out = calloc((size_t)B * V, sizeof *out);
+    cr_assert(swacl_model_create(ctx, &cfg, w, &m) == SWACL_OK);
+    cr_assert(swacl_session_create(m, B, max_ctx, &s) == SWACL_OK);
+    cr_assert(swacl_verifier_create(ctx, &cfg, w, NULL, B, max_ctx, &v) == SWACL_OK, "%s",
+              swacl_ctx_errmsg(ctx));
+    cr_expect(swacl_verifier_result(v).ok && swacl_verifier_result(v).checks == 0);
+
+    swacl_input in = {B, P, ids, NULL};
+    cr_assert(swacl_session_prefill(s, &in, 2, out) == SWACL_OK);
+    cr_assert(swacl_verifier_prefill(v, &in, 2, out) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+    int32_t next[2] = {1, 2};
+    for (int t = 0; t < 3; t++) {
+        cr_assert(swacl_session_step(s, 1, NULL, next, NULL, out) == SWACL_OK);
+        cr_assert(swacl_verifier_step(v, 1, NULL, next, NULL, out) == SWACL_OK);
+    }
+    /* sequence 0 takes no token: its (unspecified) row is left out */
+    const int n_new[2] = {0, 1};
+    cr_assert(swacl_session_step(s, 1, n_new, next, NULL, out) == SWACL_OK);
+    for (int i = 0; i < V; i++) out[i] = NAN;
+    cr_assert(swacl_verifier_step(v, 1, n_new, next, NULL, out) == SWACL_OK);
+    swacl_verify_result r = swacl_verifier_result(v);
+    cr_expect(r.ok && r.checks == 5 && r.nmse < 1e-12 && r.nonfinite == 0,
+              "lockstep: %d checks, nmse %g", r.checks, r.nmse);
+    /* a wrong step is remembered: the result is the worst so far */
+    out[V] += 10.0f;
+    cr_assert(swacl_session_step(s, 1, NULL, next, NULL, out) == SWACL_OK);
+    out[V] += 10.0f;
+    cr_assert(swacl_verifier_step(v, 1, NULL, next, NULL, out) == SWACL_OK);
+    cr_assert(swacl_session_step(s, 1, NULL, next, NULL, out) == SWACL_OK);
+    cr_assert(swacl_verifier_step(v, 1, NULL, next, NULL, out) == SWACL_OK);
+    r = swacl_verifier_result(v);
+    cr_expect(!r.ok && r.checks == 7 && r.max_abs_err > 9, "max %g", r.max_abs_err);
+    swacl_verifier_destroy(v);
+
+    /* no session: prefill / step are usage errors on ctx */
+    cr_assert(swacl_verifier_create(ctx, &cfg, w, NULL, B, 0, &v) == SWACL_OK);
+    cr_expect(swacl_verifier_step(v, 1, NULL, next, NULL, out) == SWACL_INVALID_ARG);
+    cr_expect(strstr(swacl_ctx_errmsg(ctx), "no session") != NULL, "%s", swacl_ctx_errmsg(ctx));
+    swacl_verifier_destroy(v);
+    swacl_verifier *v2 = (swacl_verifier *)1;
+    cr_expect(swacl_verifier_create(ctx, NULL, w, NULL, 1, 0, &v2) == SWACL_INVALID_ARG && !v2);
+    swacl_session_destroy(s);
+    swacl_model_destroy(m);
+    swacl_weights_destroy(w);
+    free(out);
     swacl_ctx_destroy(ctx);
 }

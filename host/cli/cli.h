@@ -78,18 +78,6 @@ typedef struct {
  * EXIT_USAGE after a message. Values: "--opt V" or "--opt=V". */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv);
 
-/* Single-option helpers, for hand-written loops: argv[a->i] is `name` or
- * `name=V` (1, *val set; -1 after a message when the value is missing). */
-typedef struct {
-    int argc;
-    char **argv;
-    int i;
-    const char *cmd;
-} cli_args;
-int cli_opt_value(cli_args *a, const char *name, const char **val);
-int cli_parse_int(const char *opt, const char *v, long lo, long hi, long *out);
-int cli_parse_u64(const char *opt, const char *v, uint64_t *out);
-
 /* ---- model setup: preset / --model DIR / size overrides / validation ----- */
 
 typedef struct {

@@ -198,8 +198,8 @@ static int cmd_run(int argc, char **argv)
     swacl_config cfg;
     swacl_weights *w = NULL;
     int32_t *ids = NULL;
-    float *embeds = NULL, *out = NULL, *ref = NULL;
-    cli_runner dev = {0}, rref = {0};
+    float *embeds = NULL, *out = NULL;
+    cli_runner dev = {0};
     swacl_ctx *host = NULL;
     if ((rc = cli_model_setup(&o.m, &cfg, &w)) != 0) return rc;
     if (!(host = cli_host_ctx())) { /* the error channel of ids / .npy files */
@@ -251,20 +251,19 @@ static int cmd_run(int argc, char **argv)
     rc = EXIT_RUNTIME;
 
     /* reference run and comparison */
-    double ref_seconds = 0;
-    swacl_compare_result cmp = {0, 0, 0, 0, 0};
+    swacl_verify_result vr = {0};
     size_t dev_nonfinite = 0;
     for (size_t i = 0; i < out_n; i++) dev_nonfinite += !isfinite(out[i]);
     int ok = dev_nonfinite == 0;
     if (verify) {
-        if (!(ref = calloc(out_n, sizeof *ref))) goto oom;
         cli_progress("running reference...");
-        cli_device rd = {.device = "ref", .threads = o.d.threads, .verbose = o.d.verbose};
-        if ((rc = cli_runner_open(&rref, &rd, &cfg, w, 0, 0)) != 0 ||
-            (rc = timed_forward(&rref, &in, o.all_positions, 0, 1, ref, &ref_seconds)) != 0)
+        swacl_tolerance tol = {o.tol, elementwise ? o.atol : -1, elementwise ? o.rtol : -1};
+        swacl_status st = swacl_verify_forward(dev.ctx, &cfg, w, &in, o.all_positions, out, &tol, &vr);
+        if (st != SWACL_OK) {
+            rc = cli_fail(dev.ctx, st, "verification");
             goto done;
-        cmp = swacl_compare(out, ref, out_n, o.atol, o.rtol);
-        ok = cmp.nonfinite == 0 && cmp.nmse <= o.tol && (!elementwise || cmp.n_bad == 0);
+        }
+        ok = vr.ok;
     }
     double tps = seconds > 0 ? (double)B * T / seconds : 0;
     if (o.logits_out) {
@@ -289,12 +288,12 @@ static int cmd_run(int argc, char **argv)
                  o.seed, o.iters, seconds, tps, compile_s, hits, misses, kv_total, kv_global,
                  kv_window, verify);
     if (verify)
-        cli_json_add(j, "d:ref_seconds d:max_abs_err d:nmse d:tol z:nonfinite", ref_seconds,
-                     cmp.max_abs_err, cmp.nmse, o.tol, cmp.nonfinite);
+        cli_json_add(j, "d:ref_seconds d:max_abs_err d:nmse d:tol z:nonfinite", vr.ref_seconds,
+                     vr.max_abs_err, vr.nmse, o.tol, vr.nonfinite);
     else
         cli_json_add(j, "-:max_abs_err -:nmse");
     if (verify && elementwise)
-        cli_json_add(j, "d:atol d:rtol z:n_over_tol", o.atol, o.rtol, cmp.n_bad);
+        cli_json_add(j, "d:atol d:rtol z:n_over_tol", o.atol, o.rtol, vr.n_bad);
     if (o.d.devices) {
         cJSON *pl = cJSON_AddArrayToObject(j, "placement");
         cJSON *busy = cJSON_AddArrayToObject(j, "busy_s");
@@ -315,8 +314,8 @@ static int cmd_run(int argc, char **argv)
     if (!ok) {
         if (verify)
             cli_die_msg("verification failed: nmse %.3e (tol %.1e), max_abs_err %.3e, %zu non-finite%s",
-                        cmp.nmse, o.tol, cmp.max_abs_err, cmp.nonfinite,
-                        elementwise && cmp.n_bad ? ", elements over atol/rtol" : "");
+                        vr.nmse, o.tol, vr.max_abs_err, vr.nonfinite,
+                        elementwise && vr.n_bad ? ", elements over atol/rtol" : "");
         else
             cli_die_msg("verification failed: %zu non-finite outputs", dev_nonfinite);
         rc = EXIT_VERIFY;
@@ -328,14 +327,12 @@ oom:
     cli_die_msg("out of memory");
     rc = EXIT_RUNTIME;
 done:
-    cli_runner_close(&rref);
     cli_runner_close(&dev);
     swacl_ctx_destroy(host);
     swacl_weights_destroy(w);
     swacl_free(ids);
     swacl_free(embeds);
     free(out);
-    free(ref);
     return rc;
 }
 
