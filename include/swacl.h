@@ -898,6 +898,22 @@ SWACL_API swacl_status swacl_ids_parse(swacl_ctx *ctx, const char *text, const c
 SWACL_API swacl_status swacl_ids_read(swacl_ctx *ctx, const char *path, int vocab, int32_t **ids,
                                       int *batch, int *seq);
 
+/**
+ * The input of a forward pass of cfg, as swacl's tools prepare it: token ids
+ * from the text file ids_path (swacl_ids_read), or a float32 .npy file
+ * [B, T, input_dim] at npy_path (continuous-input models); B and T are then
+ * the file's and batch / seq are ignored. With both paths NULL, batch x seq
+ * seeded random ids or input vectors (swacl_random_ids / _uniform from
+ * state). *in's arrays are the caller's: swacl_input_free. SWACL_INVALID_ARG
+ * for both paths, or a file of the wrong kind for cfg; SWACL_FORMAT for a
+ * bad file; messages go to ctx.
+ */
+SWACL_API swacl_status swacl_input_load(swacl_ctx *ctx, const swacl_config *cfg,
+                                        const char *ids_path, const char *npy_path, int batch,
+                                        int seq, uint64_t state, swacl_input *in);
+/** Free in's ids / embeds (from swacl_input_load) and set them NULL. */
+SWACL_API void swacl_input_free(swacl_input *in);
+
 /** float32 .npy files (C order, little-endian, 1..4 dimensions). *data is
  * the caller's (swacl_free). */
 SWACL_API swacl_status swacl_npy_load(swacl_ctx *ctx, const char *path, float **data, int *ndim,

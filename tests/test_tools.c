@@ -1,14 +1,17 @@
 /*
  * test_tools.c - the library's helpers for tools (swacl.h "Host helpers"
  * and the tuner's argument checks): swacl_compare, token-id text, the
- * sampler, the seeded random stream, the layer pattern, the verifier against
- * the CPU reference, swacl_tune_gemm's
- * usage errors. None needs an OpenCL device.
+ * sampler, the seeded random stream, a forward pass's input (file or
+ * random), the layer pattern, the verifier against the CPU reference,
+ * swacl_tune_gemm's usage errors. None needs an OpenCL device.
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "swacl.h"
 
@@ -237,5 +240,67 @@ Test(tools, verifier_session)
     swacl_model_destroy(m);
     swacl_weights_destroy(w);
     free(out);
+    swacl_ctx_destroy(ctx);
+}
+
+Test(tools, input_load)
+{
+    swacl_ctx *ctx = host_ctx();
+    swacl_config tok, cont;
+    cr_assert(swacl_preset("cohere2", &tok) == SWACL_OK);
+    cr_assert(swacl_preset("rnope-swa", &cont) == SWACL_OK);
+    swacl_input in, in2;
+    /* random: the seeded stream, same state same input */
+    cr_assert(swacl_input_load(ctx, &tok, NULL, NULL, 2, 3, 9, &in) == SWACL_OK);
+    cr_assert(swacl_input_load(ctx, &tok, NULL, NULL, 2, 3, 9, &in2) == SWACL_OK);
+    int32_t want[6];
+    uint64_t st = 9;
+    swacl_random_ids(&st, tok.vocab_size, want, 6);
+    cr_expect(in.batch == 2 && in.seq == 3 && in.ids && !in.embeds);
+    cr_expect(!memcmp(in.ids, want, sizeof want) && !memcmp(in.ids, in2.ids, sizeof want));
+    swacl_input_free(&in);
+    swacl_input_free(&in2);
+    cr_expect(in.ids == NULL && in.embeds == NULL);
+    cr_assert(swacl_input_load(ctx, &cont, NULL, NULL, 1, 4, 9, &in) == SWACL_OK);
+    cr_expect(in.embeds && !in.ids && in.embeds[4 * cont.input_dim - 1] >= -1.0f);
+    swacl_input_free(&in);
+    cr_expect(swacl_input_load(ctx, &tok, NULL, NULL, 0, 4, 9, &in) == SWACL_INVALID_ARG);
+
+    /* files: ids text and a .npy [B, T, input_dim]; B and T are the file's */
+    char dir[] = "/tmp/swacl_tools_XXXXXX", ids_path[64], npy_path[64];
+    cr_assert(mkdtemp(dir) != NULL);
+    snprintf(ids_path, sizeof ids_path, "%s/ids.txt", dir);
+    snprintf(npy_path, sizeof npy_path, "%s/x.npy", dir);
+    FILE *f = fopen(ids_path, "w");
+    cr_assert(f);
+    fputs("1 2 3 4\n5 6 7 8\n9 10 11 12\n", f);
+    fclose(f);
+    cr_assert(swacl_input_load(ctx, &tok, ids_path, NULL, 1, 1, 0, &in) == SWACL_OK, "%s",
+              swacl_ctx_errmsg(ctx));
+    cr_expect(in.batch == 3 && in.seq == 4 && in.ids[11] == 12);
+    swacl_input_free(&in);
+    const int D = cont.input_dim;
+    float *x = calloc((size_t)2 * 5 * D, sizeof *x);
+    x[7] = 0.5f;
+    int64_t shape[3] = {2, 5, D}, bad_shape[3] = {2, 5, D + 1};
+    cr_assert(swacl_npy_save(ctx, npy_path, x, 3, shape) == SWACL_OK);
+    cr_assert(swacl_input_load(ctx, &cont, NULL, npy_path, 1, 1, 0, &in) == SWACL_OK, "%s",
+              swacl_ctx_errmsg(ctx));
+    cr_expect(in.batch == 2 && in.seq == 5 && in.embeds[7] == 0.5f);
+    swacl_input_free(&in);
+
+    /* the wrong kind of file for the model, both files, a bad shape */
+    cr_expect(swacl_input_load(ctx, &cont, ids_path, NULL, 1, 1, 0, &in) == SWACL_INVALID_ARG);
+    cr_expect(strstr(swacl_ctx_errmsg(ctx), "continuous") != NULL, "%s", swacl_ctx_errmsg(ctx));
+    cr_expect(swacl_input_load(ctx, &tok, NULL, npy_path, 1, 1, 0, &in) == SWACL_INVALID_ARG);
+    cr_expect(swacl_input_load(ctx, &tok, ids_path, npy_path, 1, 1, 0, &in) == SWACL_INVALID_ARG);
+    cr_assert(swacl_npy_save(ctx, npy_path, x, 3, bad_shape) == SWACL_OK);
+    cr_expect(swacl_input_load(ctx, &cont, NULL, npy_path, 1, 1, 0, &in) == SWACL_FORMAT);
+    cr_expect(strstr(swacl_ctx_errmsg(ctx), "shape must be") != NULL, "%s", swacl_ctx_errmsg(ctx));
+    cr_expect(in.ids == NULL && in.embeds == NULL, "nothing to free after a failure");
+    free(x);
+    remove(ids_path);
+    remove(npy_path);
+    rmdir(dir);
     swacl_ctx_destroy(ctx);
 }

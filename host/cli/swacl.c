@@ -82,41 +82,6 @@ typedef struct {
     double tol, atol, rtol;
 } run_opts;
 
-/* --ids-file / --inputs-file into *ids / *embeds, setting B and T. */
-static int read_inputs(swacl_ctx *h, run_opts *o, const swacl_config *cfg, int32_t **ids,
-                       float **embeds)
-{
-    if (o->ids_file && o->inputs_file) {
-        cli_die_msg("give either --ids-file or --inputs-file, not both");
-        return EXIT_USAGE;
-    }
-    if (o->ids_file && cfg->vocab_size < 1) {
-        cli_die_msg("--ids-file: this model takes continuous inputs (use --inputs-file)");
-        return EXIT_USAGE;
-    }
-    if (o->inputs_file && cfg->vocab_size > 0) {
-        cli_die_msg("--inputs-file: this model takes token ids (use --ids-file)");
-        return EXIT_USAGE;
-    }
-    swacl_status st;
-    if (o->ids_file) {
-        st = swacl_ids_read(h, o->ids_file, cfg->vocab_size, ids, &o->batch, &o->seq);
-        return st == SWACL_OK ? EXIT_OK : cli_fail(h, st, "--ids-file");
-    }
-    int nd = 0;
-    int64_t sh[4];
-    if ((st = swacl_npy_load(h, o->inputs_file, embeds, &nd, sh)) != SWACL_OK)
-        return cli_fail(h, st, "--inputs-file");
-    if (nd != 3 || sh[0] < 1 || sh[1] < 1 || sh[2] != cfg->input_dim || sh[0] * sh[1] > INT_MAX) {
-        cli_die_msg("--inputs-file %s: shape must be [B, T, %d] with B, T >= 1", o->inputs_file,
-                    cfg->input_dim);
-        return EXIT_USAGE;
-    }
-    o->batch = (int)sh[0];
-    o->seq = (int)sh[1];
-    return EXIT_OK;
-}
-
 static int kv_report(const run_opts *o, int B, int T, uint64_t kv_total, uint64_t kv_global,
                      uint64_t kv_window)
 {
@@ -197,8 +162,8 @@ static int cmd_run(int argc, char **argv)
 
     swacl_config cfg;
     swacl_weights *w = NULL;
-    int32_t *ids = NULL;
-    float *embeds = NULL, *out = NULL;
+    swacl_input in = {0};
+    float *out = NULL;
     cli_runner dev = {0};
     swacl_ctx *host = NULL;
     if ((rc = cli_model_setup(&o.m, &cfg, &w)) != 0) return rc;
@@ -206,8 +171,13 @@ static int cmd_run(int argc, char **argv)
         rc = EXIT_RUNTIME;
         goto done;
     }
-    if ((o.ids_file || o.inputs_file) && (rc = read_inputs(host, &o, &cfg, &ids, &embeds)) != 0)
+    swacl_status st;
+    if ((o.ids_file || o.inputs_file) &&
+        (st = swacl_input_load(host, &cfg, o.ids_file, o.inputs_file, 0, 0, 0, &in)) != SWACL_OK) {
+        rc = cli_fail(host, st, o.ids_file && !o.inputs_file ? "--ids-file" : "--inputs-file");
         goto done;
+    }
+    if (in.batch) o.batch = in.batch, o.seq = in.seq; /* the file's */
     if (o.logits_out) o.all_positions = 1;
 
     const int B = o.batch, T = o.seq, width = swacl_output_size(&cfg);
@@ -222,15 +192,10 @@ static int cmd_run(int argc, char **argv)
                  cfg.hidden_size, T, B);
     if ((rc = cli_model_weights(&cfg, o.seed, &w)) != 0) goto done;
     rc = EXIT_RUNTIME;
-    swacl_input in = {B, T, ids, embeds};
-    uint64_t rs = o.seed ^ 0x5851F42D4C957F2Dull;
-    size_t n_in = (size_t)B * (size_t)T * (size_t)(cfg.vocab_size > 0 ? 1 : cfg.input_dim);
-    if (!ids && !embeds && cfg.vocab_size > 0) {
-        if (!(in.ids = ids = malloc(n_in * sizeof *ids))) goto oom;
-        swacl_random_ids(&rs, cfg.vocab_size, ids, n_in);
-    } else if (!ids && !embeds) {
-        if (!(in.embeds = embeds = malloc(n_in * sizeof *embeds))) goto oom;
-        swacl_random_uniform(&rs, embeds, n_in);
+    if (!in.batch && (st = swacl_input_load(host, &cfg, NULL, NULL, B, T,
+                                            o.seed ^ 0x5851F42D4C957F2Dull, &in)) != SWACL_OK) {
+        rc = cli_fail(host, st, "inputs");
+        goto done;
     }
     if (!(out = calloc(out_n, sizeof *out))) goto oom;
 
@@ -258,7 +223,7 @@ static int cmd_run(int argc, char **argv)
     if (verify) {
         cli_progress("running reference...");
         swacl_tolerance tol = {o.tol, elementwise ? o.atol : -1, elementwise ? o.rtol : -1};
-        swacl_status st = swacl_verify_forward(dev.ctx, &cfg, w, &in, o.all_positions, out, &tol, &vr);
+        st = swacl_verify_forward(dev.ctx, &cfg, w, &in, o.all_positions, out, &tol, &vr);
         if (st != SWACL_OK) {
             rc = cli_fail(dev.ctx, st, "verification");
             goto done;
@@ -268,7 +233,7 @@ static int cmd_run(int argc, char **argv)
     double tps = seconds > 0 ? (double)B * T / seconds : 0;
     if (o.logits_out) {
         int64_t shape[3] = {B, T, width};
-        swacl_status st = swacl_npy_save(host, o.logits_out, out, 3, shape);
+        st = swacl_npy_save(host, o.logits_out, out, 3, shape);
         if (st != SWACL_OK) {
             rc = cli_fail(host, st, "--logits-out");
             goto done;
@@ -330,8 +295,7 @@ done:
     cli_runner_close(&dev);
     swacl_ctx_destroy(host);
     swacl_weights_destroy(w);
-    swacl_free(ids);
-    swacl_free(embeds);
+    swacl_input_free(&in);
     free(out);
     return rc;
 }
