@@ -282,6 +282,20 @@ SWACL_API int swacl_weights_count(const swacl_weights *w);
 SWACL_API const char *swacl_weights_name(const swacl_weights *w, int i, int *ndim, int64_t shape[4],
                                const float **data);
 
+/**
+ * The config a tool runs: the Hugging Face checkpoint in dir (swacl_load_hf;
+ * *w its weights) when dir is not NULL, else the preset `preset` with the
+ * overrides pp (may be NULL; *w = NULL: make weights with
+ * swacl_weights_create_random); then swacl_config_validate. One message on
+ * ctx names the preset or dir: "unknown preset 'x' (valid: ...)", "preset
+ * 'x': invalid size override ...", "invalid configuration for preset 'x':
+ * ...", "cannot load DIR: ...". Load errors as swacl_load_hf; else
+ * SWACL_INVALID_ARG.
+ */
+SWACL_API swacl_status swacl_config_resolve(swacl_ctx *ctx, const char *preset,
+                                            const swacl_preset_params *pp, const char *dir,
+                                            swacl_config *cfg, swacl_weights **w);
+
 /* ------------------------------------------------------------------------ */
 /* Devices.                                                                  */
 

@@ -2,7 +2,7 @@
  * test_tools.c - the library's helpers for tools (swacl.h "Host helpers"
  * and the tuner's argument checks): swacl_compare, token-id text, the
  * sampler, the seeded random stream, a forward pass's input (file or
- * random), the layer pattern, the verifier against the CPU reference,
+ * random), a tool's config (preset or checkpoint), the layer pattern, the verifier against the CPU reference,
  * swacl_tune_gemm's usage errors. None needs an OpenCL device.
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
@@ -301,6 +301,52 @@ Test(tools, input_load)
     free(x);
     remove(ids_path);
     remove(npy_path);
+    rmdir(dir);
+    swacl_ctx_destroy(ctx);
+}
+
+Test(tools, config_resolve)
+{
+    swacl_ctx *ctx = host_ctx();
+    swacl_config cfg;
+    swacl_weights *w = (swacl_weights *)1;
+    swacl_preset_params pp = {.n_layers = 3, .window = 16};
+    cr_assert(swacl_config_resolve(ctx, "cohere2", &pp, NULL, &cfg, &w) == SWACL_OK, "%s",
+              swacl_ctx_errmsg(ctx));
+    cr_expect(w == NULL && cfg.n_layers == 3 && cfg.layers[0].span_size == 16, "preset + overrides");
+    cr_expect(swacl_config_resolve(ctx, "nosuch", NULL, NULL, &cfg, &w) == SWACL_INVALID_ARG);
+    cr_expect(strstr(swacl_ctx_errmsg(ctx), "unknown preset 'nosuch' (valid: rnope-swa,") != NULL,
+              "%s", swacl_ctx_errmsg(ctx));
+    pp.n_layers = SWACL_MAX_LAYERS + 1;
+    cr_expect(swacl_config_resolve(ctx, "cohere2", &pp, NULL, &cfg, &w) == SWACL_INVALID_ARG);
+    cr_expect(strstr(swacl_ctx_errmsg(ctx), "invalid size override") != NULL, "%s",
+              swacl_ctx_errmsg(ctx));
+    swacl_preset_params heads = {.n_heads = 3};
+    cr_expect(swacl_config_resolve(ctx, "rnope-swa", &heads, NULL, &cfg, &w) == SWACL_INVALID_ARG);
+    cr_expect(strstr(swacl_ctx_errmsg(ctx), "invalid configuration for preset 'rnope-swa'") != NULL,
+              "%s", swacl_ctx_errmsg(ctx));
+
+    /* a checkpoint directory: written by swacl_save_hf, read back with its weights */
+    char dir[] = "/tmp/swacl_resolve_XXXXXX", p[96];
+    cr_assert(mkdtemp(dir) != NULL);
+    swacl_config small;
+    swacl_weights *sw = NULL;
+    pp.n_layers = 2;
+    cr_assert(swacl_config_resolve(ctx, "cohere2", &pp, NULL, &small, &w) == SWACL_OK);
+    cr_assert(swacl_weights_create_random(&small, 5, &sw) == SWACL_OK);
+    cr_assert(swacl_save_hf(ctx, dir, &small, sw) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+    cr_assert(swacl_config_resolve(ctx, "ignored", NULL, dir, &cfg, &w) == SWACL_OK, "%s",
+              swacl_ctx_errmsg(ctx));
+    cr_expect(w != NULL && cfg.n_layers == 2 && swacl_weights_count(w) == swacl_weights_count(sw));
+    swacl_weights_destroy(w);
+    swacl_weights_destroy(sw);
+    cr_expect(swacl_config_resolve(ctx, NULL, NULL, "/nonexistent/model", &cfg, &w) == SWACL_IO);
+    cr_expect(strstr(swacl_ctx_errmsg(ctx), "cannot load /nonexistent/model: ") != NULL && !w,
+              "%s", swacl_ctx_errmsg(ctx));
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    remove(p);
+    snprintf(p, sizeof p, "%s/model.safetensors", dir);
+    remove(p);
     rmdir(dir);
     swacl_ctx_destroy(ctx);
 }

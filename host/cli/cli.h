@@ -113,8 +113,6 @@ typedef struct {
  * loaded weights (NULL for a preset). Returns 0 or an exit code (message
  * printed). After --model, m->preset names the directory (the label). */
 int cli_model_setup(cli_model *m, swacl_config *cfg, swacl_weights **w);
-/* The same, reporting load / validation errors through host. */
-int cli_model_setup_on(swacl_ctx *host, cli_model *m, swacl_config *cfg, swacl_weights **w);
 /* Seeded random weights when *w is still NULL. 0 or an exit code. */
 int cli_model_weights(const swacl_config *cfg, uint64_t seed, swacl_weights **w);
 

@@ -13,41 +13,11 @@ int cli_model_setup(cli_model *m, swacl_config *cfg, swacl_weights **w)
     *w = NULL;
     swacl_ctx *host = cli_host_ctx(); /* the error channel of load / validate */
     if (!host) return EXIT_RUNTIME;
-    int rc = cli_model_setup_on(host, m, cfg, w);
+    swacl_status st = swacl_config_resolve(host, m->preset, &m->pp, m->model_dir, cfg, w);
+    if (st != SWACL_OK) cli_die_msg("%s", swacl_ctx_errmsg(host));
     swacl_ctx_destroy(host);
-    return rc;
-}
-
-int cli_model_setup_on(swacl_ctx *host, cli_model *m, swacl_config *cfg, swacl_weights **w)
-{
-    *w = NULL;
-    if (m->model_dir) {
-        swacl_status st = swacl_load_hf(host, m->model_dir, cfg, w);
-        if (st != SWACL_OK) {
-            cli_die_msg("cannot load --model %s: %s", m->model_dir, swacl_ctx_errmsg(host));
-            return st == SWACL_OUT_OF_MEMORY || st == SWACL_IO ? EXIT_RUNTIME : EXIT_USAGE;
-        }
-        m->preset = m->model_dir; /* the label in reports */
-    } else if (swacl_preset_ex(m->preset, &m->pp, cfg) != SWACL_OK) {
-        char names[512];
-        size_t off = 0;
-        names[0] = '\0';
-        for (const char *const *n = swacl_preset_names(); *n && off < sizeof names; n++)
-            off += (size_t)snprintf(names + off, sizeof names - off, "%s%s", off ? ", " : "", *n);
-        if (swacl_preset(m->preset, cfg) != SWACL_OK)
-            cli_die_msg("unknown preset '%s' (valid: %s)", m->preset, names);
-        else
-            cli_die_msg("preset '%s': invalid size override (e.g. --layers must be 1..%d)",
-                        m->preset, SWACL_MAX_LAYERS);
-        return EXIT_USAGE;
-    }
-    if (swacl_config_validate(host, cfg) != SWACL_OK) {
-        cli_die_msg("invalid configuration for preset '%s': %s", m->preset, swacl_ctx_errmsg(host));
-        swacl_weights_destroy(*w);
-        *w = NULL;
-        return EXIT_USAGE;
-    }
-    return EXIT_OK;
+    if (m->model_dir) m->preset = m->model_dir; /* the label in reports */
+    return st == SWACL_OK ? EXIT_OK : cli_exit(st);
 }
 
 int cli_model_weights(const swacl_config *cfg, uint64_t seed, swacl_weights **w)
