@@ -554,6 +554,11 @@ SWACL_API swacl_status swacl_pipeline_create(swacl_ctx *ctx, const char *devices
                                    swacl_pipeline **out);
 /** Destroy its sessions first; before the context it was created on. */
 SWACL_API void swacl_pipeline_destroy(swacl_pipeline *p);
+/** The pipeline of one stage over model m (borrowed: destroy the pipeline
+ * first), what a swacl_session runs on: one code path then drives one
+ * device or several. Its errors go to m's context; describe gives one stage
+ * (selector "", busy_s 0). */
+SWACL_API swacl_status swacl_pipeline_solo(swacl_model *m, swacl_pipeline **out);
 /** Micro-batches a forward / new session cuts the batch into (0 = auto:
  * one per stage, at most the batch). */
 SWACL_API void swacl_pipeline_set_micro_batches(swacl_pipeline *p, int n);
@@ -586,6 +591,8 @@ SWACL_API swacl_status swacl_pipeline_session_create(swacl_pipeline *p, int batc
                                            swacl_pipeline_session **out);
 SWACL_API void swacl_pipeline_session_destroy(swacl_pipeline_session *s);
 SWACL_API int swacl_pipeline_session_pos(const swacl_pipeline_session *s, int b);
+/** Bytes held by the session's KV caches, over every stage. */
+SWACL_API uint64_t swacl_pipeline_session_kv_bytes(const swacl_pipeline_session *s);
 SWACL_API swacl_status swacl_pipeline_session_step(swacl_pipeline_session *s, int T, const int *n_new,
                                          const int32_t *ids, const float *embeds, float *out);
 SWACL_API swacl_status swacl_pipeline_session_prefill(swacl_pipeline_session *s, const swacl_input *in,

@@ -2,7 +2,8 @@
  * test_tools.c - the library's helpers for tools (swacl.h "Host helpers"
  * and the tuner's argument checks): swacl_compare, token-id text, the
  * sampler, the seeded random stream, a forward pass's input (file or
- * random), a tool's config (preset or checkpoint), the layer pattern, the verifier against the CPU reference,
+ * random), a tool's config (preset or checkpoint), the one-stage pipeline
+ * over a model, the layer pattern, the verifier against the CPU reference,
  * swacl_tune_gemm's usage errors. None needs an OpenCL device.
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
@@ -348,5 +349,58 @@ Test(tools, config_resolve)
     snprintf(p, sizeof p, "%s/model.safetensors", dir);
     remove(p);
     rmdir(dir);
+    swacl_ctx_destroy(ctx);
+}
+
+Test(tools, pipeline_solo)
+{
+    swacl_ctx *ctx = host_ctx();
+    swacl_config cfg;
+    swacl_weights *w = NULL;
+    small_model(&cfg, &w);
+    const int V = swacl_output_size(&cfg), B = 2, T = 5;
+    int32_t ids[10];
+    uint64_t rs = 8;
+    swacl_random_ids(&rs, cfg.vocab_size, ids, 10);
+    swacl_input in = {B, T, ids, NULL};
+    float *a = calloc((size_t)B * T * V, sizeof *a), *b = calloc((size_t)B * T * V, sizeof *b);
+    swacl_model *m = NULL;
+    swacl_pipeline *p = NULL;
+    cr_assert(swacl_model_create(ctx, &cfg, w, &m) == SWACL_OK);
+    cr_expect(swacl_pipeline_solo(NULL, &p) == SWACL_INVALID_ARG && p == NULL);
+    cr_assert(swacl_pipeline_solo(m, &p) == SWACL_OK);
+
+    /* the same forward as the model's, bit for bit */
+    cr_assert(swacl_model_forward(m, &in, 1, a) == SWACL_OK);
+    cr_assert(swacl_pipeline_forward(p, &in, 1, b) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+    cr_expect(!memcmp(a, b, (size_t)B * T * V * sizeof *a), "solo pipeline == model forward");
+    swacl_pipeline_stage st[2];
+    int n = 0;
+    cr_assert(swacl_pipeline_describe(p, st, 2, &n) == SWACL_OK);
+    cr_expect(n == 1 && st[0].layer_begin == 0 && st[0].layer_end == cfg.n_layers);
+    cr_expect(!strcmp(st[0].device_name, "cpu-reference"), "%s", st[0].device_name);
+
+    /* sessions: the same KV bytes and outputs as a swacl_session */
+    swacl_session *s = NULL;
+    swacl_pipeline_session *ps = NULL;
+    cr_assert(swacl_session_create(m, B, 16, &s) == SWACL_OK);
+    cr_assert(swacl_pipeline_session_create(p, B, 16, &ps) == SWACL_OK);
+    cr_expect(swacl_pipeline_session_kv_bytes(ps) == swacl_session_kv_bytes(s) &&
+              swacl_pipeline_session_kv_bytes(ps) > 0 && swacl_pipeline_session_kv_bytes(NULL) == 0);
+    cr_assert(swacl_session_prefill(s, &in, 2, a) == SWACL_OK);
+    cr_assert(swacl_pipeline_session_prefill(ps, &in, 2, b) == SWACL_OK);
+    cr_assert(swacl_session_step(s, 1, NULL, ids, NULL, a) == SWACL_OK);
+    cr_assert(swacl_pipeline_session_step(ps, 1, NULL, ids, NULL, b) == SWACL_OK);
+    cr_expect(!memcmp(a, b, (size_t)B * V * sizeof *a), "solo session == session");
+    /* errors go to the model's context */
+    cr_expect(swacl_pipeline_forward(p, &in, 0, NULL) == SWACL_INVALID_ARG);
+    cr_expect(strstr(swacl_ctx_errmsg(ctx), "NULL") != NULL, "%s", swacl_ctx_errmsg(ctx));
+    swacl_pipeline_session_destroy(ps);
+    swacl_session_destroy(s);
+    swacl_pipeline_destroy(p);
+    swacl_model_destroy(m);
+    swacl_weights_destroy(w);
+    free(a);
+    free(b);
     swacl_ctx_destroy(ctx);
 }

@@ -148,12 +148,13 @@ typedef struct {
  * --devices all. 0 or EXIT_USAGE. */
 int cli_device_check(cli_device *d);
 
+/* Both are driven through r.pipe / r.ps (swacl_pipeline_*): a pipeline
+ * over --devices on a host context, or one device's one-stage pipeline. */
 typedef struct {
-    swacl_ctx *ctx; /* one device ...                                       */
-    swacl_model *m;
-    swacl_session *s;
-    swacl_pipeline *pipe; /* ... or a pipeline                              */
-    swacl_pipeline_session *ps;
+    swacl_ctx *ctx; /* the device's context, or the pipeline's host one     */
+    swacl_model *m; /* one device: its model                                */
+    swacl_pipeline *pipe;
+    swacl_pipeline_session *ps; /* when opened with max_ctx > 0             */
     char name[200];
 } cli_runner;
 
@@ -162,9 +163,6 @@ typedef struct {
 int cli_runner_open(cli_runner *r, const cli_device *d, const swacl_config *cfg,
                     const swacl_weights *w, int batch, int max_ctx);
 void cli_runner_close(cli_runner *r);
-swacl_status cli_runner_forward(cli_runner *r, const swacl_input *in, int all_positions, float *out);
-swacl_status cli_runner_prefill(cli_runner *r, const swacl_input *in, int chunk, float *out);
-swacl_status cli_runner_step(cli_runner *r, const int32_t *ids, const float *embeds, float *out);
 /* "<what> failed on <runner>: <status>: <message>"; returns the exit code. */
 int cli_runner_fail(const cli_runner *r, swacl_status st, const char *what);
 

@@ -35,7 +35,7 @@ static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_con
     cli_json_add(j, "s:device s:preset i:prompt_tokens i:new_tokens d:prefill_tokens_per_s "
                  "d:decode_tokens_per_s u:kv_bytes u:kv_bytes_global u:kv_bytes_window "
                  "u:session_kv_bytes", dev->name, o->m.preset, P, o->max_new, pf_tps, dec_tps, kv,
-                 kvg, kvw, dev->s ? swacl_session_kv_bytes(dev->s) : kv);
+                 kvg, kvw, swacl_pipeline_session_kv_bytes(dev->ps));
     if (o->json) /* text mode streamed them already */
         cJSON_AddItemToObject(j, "tokens", toks);
     else
@@ -142,7 +142,7 @@ int swacl_cmd_generate(int argc, char **argv)
     cli_progress("prefill %d tokens on %s...", P, dev.name);
     swacl_input in = {.batch = 1, .seq = P, .ids = tokens_model ? ids : NULL, .embeds = emb};
     double t0 = cli_now();
-    st = cli_runner_prefill(&dev, &in, o.chunk, out);
+    st = swacl_pipeline_session_prefill(dev.ps, &in, o.chunk, out);
     double t_prefill = cli_now() - t0, t_decode = 0;
     if (st != SWACL_OK) {
         rc = cli_runner_fail(&dev, st, "prefill");
@@ -167,7 +167,7 @@ int swacl_cmd_generate(int argc, char **argv)
         const int32_t *pi = tokens_model ? &ids[t] : NULL;
         const float *pe = emb ? emb + (size_t)t * din : NULL;
         t0 = cli_now();
-        st = cli_runner_step(&dev, pi, pe, out);
+        st = swacl_pipeline_session_step(dev.ps, 1, NULL, pi, pe, out);
         t_decode += cli_now() - t0;
         if (st != SWACL_OK) {
             fputc('\n', stderr);

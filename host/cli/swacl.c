@@ -98,7 +98,7 @@ static int timed_forward(cli_runner *r, const swacl_input *in, int all, int warm
     double t0 = 0;
     for (int i = 0; i < warmup + iters; i++) {
         if (i == warmup) t0 = cli_now();
-        swacl_status st = cli_runner_forward(r, in, all, out);
+        swacl_status st = swacl_pipeline_forward(r->pipe, in, all, out);
         if (st != SWACL_OK) return cli_runner_fail(r, st, i < warmup ? "forward (warmup)" : "forward");
     }
     *seconds = (cli_now() - t0) / iters;
@@ -211,8 +211,8 @@ static int cmd_run(int argc, char **argv)
         cli_progress("running on %s...", dev.name);
     if ((rc = timed_forward(&dev, &in, o.all_positions, o.warmup, o.iters, out, &seconds)) != 0)
         goto done;
-    if (dev.pipe) swacl_pipeline_describe(dev.pipe, stages, SWACL_MAX_LAYERS, &n_stages);
-    if (dev.ctx) compile_s = swacl_ctx_compile_seconds(dev.ctx, &hits, &misses);
+    if (o.d.devices) swacl_pipeline_describe(dev.pipe, stages, SWACL_MAX_LAYERS, &n_stages);
+    compile_s = swacl_ctx_compile_seconds(dev.ctx, &hits, &misses);
     rc = EXIT_RUNTIME;
 
     /* reference run and comparison */
