@@ -637,15 +637,18 @@ SWACL_API swacl_compare_result swacl_compare(const float *a, const float *ref, s
 /*   swacl_verify_result r = swacl_verifier_result(v);    (r.ok)             */
 /*   swacl_verifier_destroy(v);                                              */
 
-/** What counts as a match. */
+/** What counts as a match. Start from swacl_tolerance_default(): fields
+ * added later go at the end and struct_size tells them apart (0 is read as
+ * this header's size). */
 typedef struct {
+    size_t struct_size; /* sizeof(swacl_tolerance) of the caller's header    */
     double nmse;       /* bound on sum (a-r)^2 / sum r^2 per output (1e-6)    */
     double atol, rtol; /* elementwise |a-r| <= atol + rtol*|r|, checked when
                           either is >= 0 (a negative one then counts as 0);
                           both < 0 (the default): no elementwise check        */
 } swacl_tolerance;
 
-/** The defaults: nmse 1e-6, no elementwise check. */
+/** The defaults: nmse 1e-6, no elementwise check, struct_size set. */
 SWACL_API swacl_tolerance swacl_tolerance_default(void);
 
 /** Worst over every output compared so far. */

@@ -151,7 +151,8 @@ Test(tools, verify_forward)
     cr_assert(swacl_model_forward(m, &in, 1, out) == SWACL_OK);
 
     swacl_tolerance def = swacl_tolerance_default();
-    cr_expect(def.nmse == 1e-6 && def.atol < 0 && def.rtol < 0, "defaults: nmse 1e-6, no elementwise");
+    cr_expect(def.struct_size == sizeof def && def.nmse == 1e-6 && def.atol < 0 && def.rtol < 0,
+              "defaults: nmse 1e-6, no elementwise");
     swacl_verify_result r;
     cr_assert(swacl_verify_forward(ctx, &cfg, w, &in, 1, out, NULL, &r) == SWACL_OK, "%s",
               swacl_ctx_errmsg(ctx));
@@ -161,9 +162,13 @@ Test(tools, verify_forward)
 
     /* one element off by 1: within a loose nmse, caught elementwise */
     out[5] += 1.0f;
-    swacl_tolerance loose = {1.0, -1, -1}, ew = {1.0, 0.5, -1};
+    swacl_tolerance loose = def, ew = def, old = {0, 1.0, -1, -1}; /* struct_size 0: this header's */
+    loose.nmse = ew.nmse = 1.0;
+    ew.atol = 0.5;
     cr_assert(swacl_verify_forward(ctx, &cfg, w, &in, 1, out, &loose, &r) == SWACL_OK);
     cr_expect(r.ok && r.n_bad == 0 && fabs(r.max_abs_err - 1.0) < 1e-3, "max %g", r.max_abs_err);
+    cr_assert(swacl_verify_forward(ctx, &cfg, w, &in, 1, out, &old, &r) == SWACL_OK);
+    cr_expect(r.ok, "struct_size 0 reads the whole struct");
     cr_assert(swacl_verify_forward(ctx, &cfg, w, &in, 1, out, &ew, &r) == SWACL_OK);
     cr_expect(!r.ok && r.n_bad == 1, "atol 0.5: n_bad %zu", r.n_bad);
     cr_assert(swacl_verify_forward(ctx, &cfg, w, &in, 1, out, NULL, &r) == SWACL_OK);

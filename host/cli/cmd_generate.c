@@ -132,7 +132,8 @@ int swacl_cmd_generate(int argc, char **argv)
     if ((rc = cli_model_weights(&cfg, 42, &w)) != 0 ||
         (rc = cli_runner_open(&dev, &o.d, &cfg, w, 1, total)) != 0)
         goto done;
-    swacl_tolerance tol = {o.tol, -1, -1};
+    swacl_tolerance tol = swacl_tolerance_default();
+    tol.nmse = o.tol;
     if (o.verify && (st = swacl_verifier_create(dev.ctx, &cfg, w, &tol, 1, total, &ver)) != SWACL_OK) {
         rc = cli_fail(dev.ctx, st, "verification");
         goto done;

@@ -222,7 +222,9 @@ static int cmd_run(int argc, char **argv)
     int ok = dev_nonfinite == 0;
     if (verify) {
         cli_progress("running reference...");
-        swacl_tolerance tol = {o.tol, elementwise ? o.atol : -1, elementwise ? o.rtol : -1};
+        swacl_tolerance tol = swacl_tolerance_default();
+        tol.nmse = o.tol;
+        if (elementwise) tol.atol = o.atol, tol.rtol = o.rtol;
         st = swacl_verify_forward(dev.ctx, &cfg, w, &in, o.all_positions, out, &tol, &vr);
         if (st != SWACL_OK) {
             rc = cli_fail(dev.ctx, st, "verification");

@@ -26,7 +26,7 @@ struct swacl_verifier {
 
 swacl_tolerance swacl_tolerance_default(void)
 {
-    swacl_tolerance t = {1e-6, -1.0, -1.0};
+    swacl_tolerance t = {sizeof t, 1e-6, -1.0, -1.0};
     return t;
 }
 
@@ -77,7 +77,12 @@ swacl_status swacl_verifier_create(swacl_ctx *ctx, const swacl_config *cfg,
     swacl_verifier *v = calloc(1, sizeof *v);
     if (!v) return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "swacl_verifier_create: out of memory");
     v->owner = ctx;
-    v->tol = tol ? *tol : swacl_tolerance_default();
+    v->tol = swacl_tolerance_default();
+    if (tol) { /* the fields the caller's header has; newer ones keep the defaults */
+        size_t n = tol->struct_size ? tol->struct_size : sizeof *tol;
+        memcpy(&v->tol, tol, n < sizeof *tol ? n : sizeof *tol);
+        v->tol.struct_size = sizeof v->tol;
+    }
     v->res.ok = 1;
     v->batch = batch;
     v->width = swacl_output_size(cfg);
