@@ -8,7 +8,6 @@
  * seeded random input vector and the checked output is the hidden state.
  */
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
