@@ -282,6 +282,20 @@ SWACL_API int swacl_weights_count(const swacl_weights *w);
 SWACL_API const char *swacl_weights_name(const swacl_weights *w, int i, int *ndim, int64_t shape[4],
                                const float **data);
 
+/**
+ * The config a tool runs: the Hugging Face checkpoint in dir (swacl_load_hf;
+ * *w its weights) when dir is not NULL, else the preset `preset` with the
+ * overrides pp (may be NULL; *w = NULL: make weights with
+ * swacl_weights_create_random); then swacl_config_validate. One message on
+ * ctx names the preset or dir: "unknown preset 'x' (valid: ...)", "preset
+ * 'x': invalid size override ...", "invalid configuration for preset 'x':
+ * ...", "cannot load DIR: ...". Load errors as swacl_load_hf; else
+ * SWACL_INVALID_ARG.
+ */
+SWACL_API swacl_status swacl_config_resolve(swacl_ctx *ctx, const char *preset,
+                                            const swacl_preset_params *pp, const char *dir,
+                                            swacl_config *cfg, swacl_weights **w);
+
 /* ------------------------------------------------------------------------ */
 /* Devices.                                                                  */
 
@@ -540,6 +554,11 @@ SWACL_API swacl_status swacl_pipeline_create(swacl_ctx *ctx, const char *devices
                                    swacl_pipeline **out);
 /** Destroy its sessions first; before the context it was created on. */
 SWACL_API void swacl_pipeline_destroy(swacl_pipeline *p);
+/** The pipeline of one stage over model m (borrowed: destroy the pipeline
+ * first), what a swacl_session runs on: one code path then drives one
+ * device or several. Its errors go to m's context; describe gives one stage
+ * (selector "", busy_s 0). */
+SWACL_API swacl_status swacl_pipeline_solo(swacl_model *m, swacl_pipeline **out);
 /** Micro-batches a forward / new session cuts the batch into (0 = auto:
  * one per stage, at most the batch). */
 SWACL_API void swacl_pipeline_set_micro_batches(swacl_pipeline *p, int n);
@@ -572,6 +591,8 @@ SWACL_API swacl_status swacl_pipeline_session_create(swacl_pipeline *p, int batc
                                            swacl_pipeline_session **out);
 SWACL_API void swacl_pipeline_session_destroy(swacl_pipeline_session *s);
 SWACL_API int swacl_pipeline_session_pos(const swacl_pipeline_session *s, int b);
+/** Bytes held by the session's KV caches, over every stage. */
+SWACL_API uint64_t swacl_pipeline_session_kv_bytes(const swacl_pipeline_session *s);
 SWACL_API swacl_status swacl_pipeline_session_step(swacl_pipeline_session *s, int T, const int *n_new,
                                          const int32_t *ids, const float *embeds, float *out);
 SWACL_API swacl_status swacl_pipeline_session_prefill(swacl_pipeline_session *s, const swacl_input *in,
@@ -599,6 +620,83 @@ typedef struct {
  *  nonfinite == 0 && n_bad == 0 && nmse <= bound. Pure; never fails. */
 SWACL_API swacl_compare_result swacl_compare(const float *a, const float *ref, size_t n,
                                              double atol, double rtol);
+
+/* ------------------------------------------------------------------------ */
+/* Checking a device against the CPU reference (host/common/verify.c)        */
+/*                                                                           */
+/* A verifier holds a reference model of the same config and weights on a   */
+/* CPU reference context of its own; each call runs the same forward /       */
+/* prefill / step there and compares the reference's output with the one    */
+/* the caller's device produced (swacl_compare), keeping the worst so far.   */
+/*                                                                           */
+/*   swacl_verifier *v;                                                      */
+/*   swacl_verifier_create(ctx, &cfg, w, NULL, 1, max_ctx, &v);              */
+/*   swacl_session_prefill(s, &in, 0, out);                                  */
+/*   swacl_verifier_prefill(v, &in, 0, out);       (then per decode step:)   */
+/*   swacl_verifier_step(v, 1, NULL, &id, NULL, out);                        */
+/*   swacl_verify_result r = swacl_verifier_result(v);    (r.ok)             */
+/*   swacl_verifier_destroy(v);                                              */
+
+/** What counts as a match. Start from swacl_tolerance_default(): fields
+ * added later go at the end and struct_size tells them apart (0 is read as
+ * this header's size). */
+typedef struct {
+    size_t struct_size; /* sizeof(swacl_tolerance) of the caller's header    */
+    double nmse;       /* bound on sum (a-r)^2 / sum r^2 per output (1e-6)    */
+    double atol, rtol; /* elementwise |a-r| <= atol + rtol*|r|, checked when
+                          either is >= 0 (a negative one then counts as 0);
+                          both < 0 (the default): no elementwise check        */
+} swacl_tolerance;
+
+/** The defaults: nmse 1e-6, no elementwise check, struct_size set. */
+SWACL_API swacl_tolerance swacl_tolerance_default(void);
+
+/** Worst over every output compared so far. */
+typedef struct {
+    int checks;          /* outputs compared                                 */
+    double max_abs_err;  /* largest |a - ref| over finite pairs              */
+    double nmse;         /* largest per-output nmse                          */
+    size_t n_bad;        /* elements over atol + rtol*|ref| (0 when the
+                            elementwise check is off)                        */
+    size_t nonfinite;    /* pairs with a NaN/Inf on either side              */
+    int ok;              /* nonfinite == 0, every nmse within the bound and
+                            n_bad == 0 (1 before the first check)           */
+    double ref_seconds;  /* wall time of the reference's calls               */
+} swacl_verify_result;
+
+typedef struct swacl_verifier swacl_verifier;
+
+/**
+ * A verifier for outputs of cfg + weights (both copied). Its reference
+ * context takes ctx's creation parameters (threads...) with device "ref";
+ * with max_ctx > 0 it also holds a session of batch x max_ctx for
+ * swacl_verifier_prefill / _step. tol may be NULL (the defaults). Errors of
+ * every verifier call go to ctx, which must outlive the verifier.
+ */
+SWACL_API swacl_status swacl_verifier_create(swacl_ctx *ctx, const swacl_config *cfg,
+                                             const swacl_weights *weights,
+                                             const swacl_tolerance *tol, int batch, int max_ctx,
+                                             swacl_verifier **out);
+SWACL_API void swacl_verifier_destroy(swacl_verifier *v);
+/** Run the reference on the same arguments as swacl_model_forward /
+ * swacl_session_prefill / swacl_session_step and compare with out, the
+ * device's output of that call. A mismatch is not an error (SWACL_OK; see
+ * swacl_verifier_result); a failing reference call is. _step with n_new
+ * leaves out the rows of sequences with n_new[b] == 0 (unspecified). */
+SWACL_API swacl_status swacl_verifier_forward(swacl_verifier *v, const swacl_input *in,
+                                              int all_positions, const float *out);
+SWACL_API swacl_status swacl_verifier_prefill(swacl_verifier *v, const swacl_input *in, int chunk,
+                                              const float *out);
+SWACL_API swacl_status swacl_verifier_step(swacl_verifier *v, int T, const int *n_new,
+                                           const int32_t *ids, const float *embeds,
+                                           const float *out);
+SWACL_API swacl_verify_result swacl_verifier_result(const swacl_verifier *v);
+
+/** One forward checked: create, swacl_verifier_forward, result, destroy. */
+SWACL_API swacl_status swacl_verify_forward(swacl_ctx *ctx, const swacl_config *cfg,
+                                            const swacl_weights *weights, const swacl_input *in,
+                                            int all_positions, const float *out,
+                                            const swacl_tolerance *tol, swacl_verify_result *res);
 
 /* ------------------------------------------------------------------------ */
 /* Benchmarks and device probes (host/bench/): what `swacl bench` measures,  */
@@ -860,6 +958,22 @@ SWACL_API swacl_status swacl_ids_parse(swacl_ctx *ctx, const char *text, const c
 /** swacl_ids_parse on the contents of a file (SWACL_IO when unreadable). */
 SWACL_API swacl_status swacl_ids_read(swacl_ctx *ctx, const char *path, int vocab, int32_t **ids,
                                       int *batch, int *seq);
+
+/**
+ * The input of a forward pass of cfg, as swacl's tools prepare it: token ids
+ * from the text file ids_path (swacl_ids_read), or a float32 .npy file
+ * [B, T, input_dim] at npy_path (continuous-input models); B and T are then
+ * the file's and batch / seq are ignored. With both paths NULL, batch x seq
+ * seeded random ids or input vectors (swacl_random_ids / _uniform from
+ * state). *in's arrays are the caller's: swacl_input_free. SWACL_INVALID_ARG
+ * for both paths, or a file of the wrong kind for cfg; SWACL_FORMAT for a
+ * bad file; messages go to ctx.
+ */
+SWACL_API swacl_status swacl_input_load(swacl_ctx *ctx, const swacl_config *cfg,
+                                        const char *ids_path, const char *npy_path, int batch,
+                                        int seq, uint64_t state, swacl_input *in);
+/** Free in's ids / embeds (from swacl_input_load) and set them NULL. */
+SWACL_API void swacl_input_free(swacl_input *in);
 
 /** float32 .npy files (C order, little-endian, 1..4 dimensions). *data is
  * the caller's (swacl_free). */

@@ -78,18 +78,6 @@ typedef struct {
  * EXIT_USAGE after a message. Values: "--opt V" or "--opt=V". */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv);
 
-/* Single-option helpers, for hand-written loops: argv[a->i] is `name` or
- * `name=V` (1, *val set; -1 after a message when the value is missing). */
-typedef struct {
-    int argc;
-    char **argv;
-    int i;
-    const char *cmd;
-} cli_args;
-int cli_opt_value(cli_args *a, const char *name, const char **val);
-int cli_parse_int(const char *opt, const char *v, long lo, long hi, long *out);
-int cli_parse_u64(const char *opt, const char *v, uint64_t *out);
-
 /* ---- model setup: preset / --model DIR / size overrides / validation ----- */
 
 typedef struct {
@@ -125,8 +113,6 @@ typedef struct {
  * loaded weights (NULL for a preset). Returns 0 or an exit code (message
  * printed). After --model, m->preset names the directory (the label). */
 int cli_model_setup(cli_model *m, swacl_config *cfg, swacl_weights **w);
-/* The same, reporting load / validation errors through host. */
-int cli_model_setup_on(swacl_ctx *host, cli_model *m, swacl_config *cfg, swacl_weights **w);
 /* Seeded random weights when *w is still NULL. 0 or an exit code. */
 int cli_model_weights(const swacl_config *cfg, uint64_t seed, swacl_weights **w);
 
@@ -162,12 +148,13 @@ typedef struct {
  * --devices all. 0 or EXIT_USAGE. */
 int cli_device_check(cli_device *d);
 
+/* Both are driven through r.pipe / r.ps (swacl_pipeline_*): a pipeline
+ * over --devices on a host context, or one device's one-stage pipeline. */
 typedef struct {
-    swacl_ctx *ctx; /* one device ...                                       */
-    swacl_model *m;
-    swacl_session *s;
-    swacl_pipeline *pipe; /* ... or a pipeline                              */
-    swacl_pipeline_session *ps;
+    swacl_ctx *ctx; /* the device's context, or the pipeline's host one     */
+    swacl_model *m; /* one device: its model                                */
+    swacl_pipeline *pipe;
+    swacl_pipeline_session *ps; /* when opened with max_ctx > 0             */
     char name[200];
 } cli_runner;
 
@@ -176,9 +163,6 @@ typedef struct {
 int cli_runner_open(cli_runner *r, const cli_device *d, const swacl_config *cfg,
                     const swacl_weights *w, int batch, int max_ctx);
 void cli_runner_close(cli_runner *r);
-swacl_status cli_runner_forward(cli_runner *r, const swacl_input *in, int all_positions, float *out);
-swacl_status cli_runner_prefill(cli_runner *r, const swacl_input *in, int chunk, float *out);
-swacl_status cli_runner_step(cli_runner *r, const int32_t *ids, const float *embeds, float *out);
 /* "<what> failed on <runner>: <status>: <message>"; returns the exit code. */
 int cli_runner_fail(const cli_runner *r, swacl_status st, const char *what);
 

@@ -1,7 +1,7 @@
 /*
  * cli_setup.c - the one model setup (preset / --model / size overrides /
- * validation) and the one runner (a device or a layer pipeline) that every
- * command uses (see cli.h).
+ * validation) and the one runner (a layer pipeline over --devices, or the
+ * one-stage pipeline of a single device) that every command uses (cli.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,41 +13,11 @@ int cli_model_setup(cli_model *m, swacl_config *cfg, swacl_weights **w)
     *w = NULL;
     swacl_ctx *host = cli_host_ctx(); /* the error channel of load / validate */
     if (!host) return EXIT_RUNTIME;
-    int rc = cli_model_setup_on(host, m, cfg, w);
+    swacl_status st = swacl_config_resolve(host, m->preset, &m->pp, m->model_dir, cfg, w);
+    if (st != SWACL_OK) cli_die_msg("%s", swacl_ctx_errmsg(host));
     swacl_ctx_destroy(host);
-    return rc;
-}
-
-int cli_model_setup_on(swacl_ctx *host, cli_model *m, swacl_config *cfg, swacl_weights **w)
-{
-    *w = NULL;
-    if (m->model_dir) {
-        swacl_status st = swacl_load_hf(host, m->model_dir, cfg, w);
-        if (st != SWACL_OK) {
-            cli_die_msg("cannot load --model %s: %s", m->model_dir, swacl_ctx_errmsg(host));
-            return st == SWACL_OUT_OF_MEMORY || st == SWACL_IO ? EXIT_RUNTIME : EXIT_USAGE;
-        }
-        m->preset = m->model_dir; /* the label in reports */
-    } else if (swacl_preset_ex(m->preset, &m->pp, cfg) != SWACL_OK) {
-        char names[512];
-        size_t off = 0;
-        names[0] = '\0';
-        for (const char *const *n = swacl_preset_names(); *n && off < sizeof names; n++)
-            off += (size_t)snprintf(names + off, sizeof names - off, "%s%s", off ? ", " : "", *n);
-        if (swacl_preset(m->preset, cfg) != SWACL_OK)
-            cli_die_msg("unknown preset '%s' (valid: %s)", m->preset, names);
-        else
-            cli_die_msg("preset '%s': invalid size override (e.g. --layers must be 1..%d)",
-                        m->preset, SWACL_MAX_LAYERS);
-        return EXIT_USAGE;
-    }
-    if (swacl_config_validate(host, cfg) != SWACL_OK) {
-        cli_die_msg("invalid configuration for preset '%s': %s", m->preset, swacl_ctx_errmsg(host));
-        swacl_weights_destroy(*w);
-        *w = NULL;
-        return EXIT_USAGE;
-    }
-    return EXIT_OK;
+    if (m->model_dir) m->preset = m->model_dir; /* the label in reports */
+    return st == SWACL_OK ? EXIT_OK : cli_exit(st);
 }
 
 int cli_model_weights(const swacl_config *cfg, uint64_t seed, swacl_weights **w)
@@ -88,36 +58,32 @@ int cli_runner_open(cli_runner *r, const cli_device *d, const swacl_config *cfg,
     swacl_ctx_params p = swacl_ctx_params_default();
     p.threads = d->threads;
     p.verbose = d->verbose;
-    swacl_status st;
+    p.device = d->devices ? "ref" : d->device;
+    swacl_status st = swacl_ctx_create(&p, &r->ctx);
+    if (st != SWACL_OK) {
+        char what[320];
+        snprintf(what, sizeof what, "cannot open device '%s'", d->device ? d->device : "(default)");
+        return cli_fail(r->ctx, st, d->devices ? "cannot create a host context" : what);
+    }
     if (d->devices) {
         /* the pipeline's stages inherit this host context's parameters, and
          * it carries the pipeline's errors */
         snprintf(r->name, sizeof r->name, "pipeline %.180s", d->devices);
-        p.device = "ref";
-        if ((st = swacl_ctx_create(&p, &r->ctx)) != SWACL_OK)
-            return cli_fail(r->ctx, st, "cannot create a host context");
         st = swacl_pipeline_create(r->ctx, d->devices, d->placement ? d->placement : "auto", cfg, w,
                                    &r->pipe);
         if (st != SWACL_OK) {
             cli_die_detail("cannot build the pipeline", st, swacl_ctx_errmsg(r->ctx));
             return cli_exit(st);
         }
-        if (max_ctx > 0 &&
-            (st = swacl_pipeline_session_create(r->pipe, batch, max_ctx, &r->ps)) != SWACL_OK)
-            return cli_runner_fail(r, st, "session_create");
-        return EXIT_OK;
+    } else {
+        /* one device: the one-stage pipeline over its model */
+        snprintf(r->name, sizeof r->name, "%s", swacl_ctx_device_name(r->ctx));
+        if ((st = swacl_model_create(r->ctx, cfg, w, &r->m)) != SWACL_OK)
+            return cli_runner_fail(r, st, "model_create");
+        if ((st = swacl_pipeline_solo(r->m, &r->pipe)) != SWACL_OK)
+            return cli_runner_fail(r, st, "pipeline_solo");
     }
-    p.device = d->device;
-    st = swacl_ctx_create(&p, &r->ctx);
-    if (st != SWACL_OK) {
-        char what[320];
-        snprintf(what, sizeof what, "cannot open device '%s'", d->device ? d->device : "(default)");
-        return cli_fail(r->ctx, st, what);
-    }
-    snprintf(r->name, sizeof r->name, "%s", swacl_ctx_device_name(r->ctx));
-    if ((st = swacl_model_create(r->ctx, cfg, w, &r->m)) != SWACL_OK)
-        return cli_runner_fail(r, st, "model_create");
-    if (max_ctx > 0 && (st = swacl_session_create(r->m, batch, max_ctx, &r->s)) != SWACL_OK)
+    if (max_ctx > 0 && (st = swacl_pipeline_session_create(r->pipe, batch, max_ctx, &r->ps)) != SWACL_OK)
         return cli_runner_fail(r, st, "session_create");
     return EXIT_OK;
 }
@@ -126,28 +92,9 @@ void cli_runner_close(cli_runner *r)
 {
     swacl_pipeline_session_destroy(r->ps);
     swacl_pipeline_destroy(r->pipe);
-    swacl_session_destroy(r->s);
     swacl_model_destroy(r->m);
     swacl_ctx_destroy(r->ctx);
     memset(r, 0, sizeof *r);
-}
-
-swacl_status cli_runner_forward(cli_runner *r, const swacl_input *in, int all_positions, float *out)
-{
-    return r->pipe ? swacl_pipeline_forward(r->pipe, in, all_positions, out)
-                   : swacl_model_forward(r->m, in, all_positions, out);
-}
-
-swacl_status cli_runner_prefill(cli_runner *r, const swacl_input *in, int chunk, float *out)
-{
-    return r->pipe ? swacl_pipeline_session_prefill(r->ps, in, chunk, out)
-                   : swacl_session_prefill(r->s, in, chunk, out);
-}
-
-swacl_status cli_runner_step(cli_runner *r, const int32_t *ids, const float *embeds, float *out)
-{
-    return r->pipe ? swacl_pipeline_session_step(r->ps, 1, NULL, ids, embeds, out)
-                   : swacl_session_step(r->s, 1, NULL, ids, embeds, out);
 }
 
 int cli_runner_fail(const cli_runner *r, swacl_status st, const char *what)

@@ -224,28 +224,8 @@ int cli_output(cJSON *obj, int json)
 /* ------------------------------------------------------------------------ */
 /* Option parsing                                                            */
 
-/* If argv[i] is `name` or `name=...`, set *val to its value and return 1;
- * with no value left, report a usage error (returns -1). */
-int cli_opt_value(cli_args *a, const char *name, const char **val)
-{
-    const char *s = a->argv[a->i];
-    size_t n = strlen(name);
-    if (strncmp(s, name, n) != 0) return 0;
-    if (s[n] == '=') {
-        *val = s + n + 1;
-        return 1;
-    }
-    if (s[n] != 0) return 0;
-    if (a->i + 1 >= a->argc) {
-        cli_die_msg("option %s needs a value (see 'swacl %s --help')", name, a->cmd);
-        return -1;
-    }
-    *val = a->argv[++a->i];
-    return 1;
-}
-
 /* Parse an integer in [lo, hi]; usage error naming the option otherwise. */
-int cli_parse_int(const char *opt, const char *v, long lo, long hi, long *out)
+static int parse_int(const char *opt, const char *v, long lo, long hi, long *out)
 {
     char *end = NULL;
     errno = 0;
@@ -262,7 +242,7 @@ int cli_parse_int(const char *opt, const char *v, long lo, long hi, long *out)
     return 1;
 }
 
-int cli_parse_u64(const char *opt, const char *v, uint64_t *out)
+static int parse_u64(const char *opt, const char *v, uint64_t *out)
 {
     char *end = NULL;
     errno = 0;
@@ -323,10 +303,10 @@ static int set_value(const cli_opt *o, const char *v)
     long x;
     switch (o->kind) {
     case CLI_INT:
-        if (!cli_parse_int(name, v, (long)o->lo, (long)o->hi, &x)) return 0;
+        if (!parse_int(name, v, (long)o->lo, (long)o->hi, &x)) return 0;
         *(int *)o->dest = (int)x;
         return 1;
-    case CLI_U64: return cli_parse_u64(name, v, (uint64_t *)o->dest);
+    case CLI_U64: return parse_u64(name, v, (uint64_t *)o->dest);
     case CLI_DOUBLE: {
         char *end = NULL;
         errno = 0;

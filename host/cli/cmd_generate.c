@@ -8,7 +8,6 @@
  * seeded random input vector and the checked output is the hidden state.
  */
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,22 +23,8 @@ typedef struct {
     double tol;
 } gen_opts;
 
-/* Worst-so-far comparison of one step's output. */
-typedef struct {
-    double max_abs, nmse;
-    int finite;
-} gen_check;
-
-static void check_step(gen_check *c, const float *out, const float *ref, int n)
-{
-    swacl_compare_result r = swacl_compare(out, ref, (size_t)n, 0, 0);
-    c->max_abs = fmax(c->max_abs, r.max_abs_err);
-    c->nmse = fmax(c->nmse, r.nmse);
-    c->finite &= r.nonfinite == 0;
-}
-
 static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_config *cfg, int P,
-                       double t_prefill, double t_decode, const gen_check *c, int ok,
+                       double t_prefill, double t_decode, const swacl_verify_result *c, int ok,
                        cJSON *toks)
 {
     uint64_t kvg = 0, kvw = 0;
@@ -49,14 +34,14 @@ static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_con
     cli_json_add(j, "s:device s:preset i:prompt_tokens i:new_tokens d:prefill_tokens_per_s "
                  "d:decode_tokens_per_s u:kv_bytes u:kv_bytes_global u:kv_bytes_window "
                  "u:session_kv_bytes", dev->name, o->m.preset, P, o->max_new, pf_tps, dec_tps, kv,
-                 kvg, kvw, dev->s ? swacl_session_kv_bytes(dev->s) : kv);
+                 kvg, kvw, swacl_pipeline_session_kv_bytes(dev->ps));
     if (o->json) /* text mode streamed them already */
         cJSON_AddItemToObject(j, "tokens", toks);
     else
         cJSON_Delete(toks);
     cli_json_add(j, "b:verified", o->verify);
     if (o->verify)
-        cli_json_add(j, "d:max_abs_err d:nmse", c->max_abs, c->nmse);
+        cli_json_add(j, "d:max_abs_err d:nmse", c->max_abs_err, c->nmse);
     else
         cli_json_add(j, "-:max_abs_err -:nmse");
     cli_json_add(j, "b:ok", ok);
@@ -104,8 +89,9 @@ int swacl_cmd_generate(int argc, char **argv)
     const int V = swacl_output_size(&cfg), din = cfg.input_dim;
     swacl_ctx *host = cli_host_ctx();
     int32_t *prompt = NULL, *ids = NULL;
-    float *emb = NULL, *out = NULL, *ref_out = NULL;
-    cli_runner dev = {0}, ref = {0};
+    float *emb = NULL, *out = NULL;
+    cli_runner dev = {0};
+    swacl_verifier *ver = NULL; /* --verify: the CPU reference in lockstep */
     swacl_sampler *smp = NULL;
     cJSON *toks = NULL;
     int P = o.prompt_len, B1 = 1;
@@ -126,9 +112,8 @@ int swacl_cmd_generate(int argc, char **argv)
     ids = calloc((size_t)total, sizeof *ids);
     emb = tokens_model ? NULL : malloc((size_t)total * din * sizeof *emb);
     out = malloc((size_t)V * sizeof *out);
-    ref_out = malloc((size_t)V * sizeof *ref_out);
     toks = cJSON_CreateArray();
-    if (!ids || (!tokens_model && !emb) || !out || !ref_out || !toks) {
+    if (!ids || (!tokens_model && !emb) || !out || !toks) {
         cli_die_msg("out of host memory");
         goto done;
     }
@@ -143,29 +128,29 @@ int swacl_cmd_generate(int argc, char **argv)
         rc = cli_fail(host, st, "generate");
         goto done;
     }
-    cli_device rd = {.device = "ref", .threads = o.d.threads};
     if ((rc = cli_model_weights(&cfg, 42, &w)) != 0 ||
-        (rc = cli_runner_open(&dev, &o.d, &cfg, w, 1, total)) != 0 ||
-        (o.verify && (rc = cli_runner_open(&ref, &rd, &cfg, w, 1, total)) != 0))
+        (rc = cli_runner_open(&dev, &o.d, &cfg, w, 1, total)) != 0)
         goto done;
+    swacl_tolerance tol = swacl_tolerance_default();
+    tol.nmse = o.tol;
+    if (o.verify && (st = swacl_verifier_create(dev.ctx, &cfg, w, &tol, 1, total, &ver)) != SWACL_OK) {
+        rc = cli_fail(dev.ctx, st, "verification");
+        goto done;
+    }
 
     /* prefill */
     cli_progress("prefill %d tokens on %s...", P, dev.name);
     swacl_input in = {.batch = 1, .seq = P, .ids = tokens_model ? ids : NULL, .embeds = emb};
     double t0 = cli_now();
-    st = cli_runner_prefill(&dev, &in, o.chunk, out);
+    st = swacl_pipeline_session_prefill(dev.ps, &in, o.chunk, out);
     double t_prefill = cli_now() - t0, t_decode = 0;
-    gen_check chk = {0, 0, 1};
     if (st != SWACL_OK) {
         rc = cli_runner_fail(&dev, st, "prefill");
         goto done;
     }
-    if (o.verify) {
-        if ((st = cli_runner_prefill(&ref, &in, o.chunk, ref_out)) != SWACL_OK) {
-            rc = cli_runner_fail(&ref, st, "reference prefill");
-            goto done;
-        }
-        check_step(&chk, out, ref_out, V);
+    if (ver && (st = swacl_verifier_prefill(ver, &in, o.chunk, out)) != SWACL_OK) {
+        rc = cli_fail(dev.ctx, st, "verification");
+        goto done;
     }
 
     /* decode */
@@ -182,24 +167,22 @@ int swacl_cmd_generate(int argc, char **argv)
         const int32_t *pi = tokens_model ? &ids[t] : NULL;
         const float *pe = emb ? emb + (size_t)t * din : NULL;
         t0 = cli_now();
-        st = cli_runner_step(&dev, pi, pe, out);
+        st = swacl_pipeline_session_step(dev.ps, 1, NULL, pi, pe, out);
         t_decode += cli_now() - t0;
         if (st != SWACL_OK) {
             fputc('\n', stderr);
             rc = cli_runner_fail(&dev, st, "decode step");
             goto done;
         }
-        if (o.verify) {
-            if ((st = cli_runner_step(&ref, pi, pe, ref_out)) != SWACL_OK) {
-                rc = cli_runner_fail(&ref, st, "reference step");
-                goto done;
-            }
-            check_step(&chk, out, ref_out, V);
+        if (ver && (st = swacl_verifier_step(ver, 1, NULL, pi, pe, out)) != SWACL_OK) {
+            rc = cli_fail(dev.ctx, st, "verification");
+            goto done;
         }
     }
     if (!o.json && tokens_model) printf("\n");
 
-    int ok = !o.verify || (chk.finite && chk.nmse <= o.tol);
+    swacl_verify_result chk = swacl_verifier_result(ver);
+    int ok = !o.verify || chk.ok;
     gen_report(&o, &dev, &cfg, P, t_prefill, t_decode, &chk, ok, toks);
     toks = NULL;
     rc = ok ? EXIT_OK : EXIT_VERIFY;
@@ -207,11 +190,11 @@ int swacl_cmd_generate(int argc, char **argv)
 done:
     cJSON_Delete(toks);
     swacl_sampler_destroy(smp);
+    swacl_verifier_destroy(ver);
     cli_runner_close(&dev);
-    cli_runner_close(&ref);
     swacl_ctx_destroy(host);
     swacl_weights_destroy(w);
     swacl_free(prompt);
-    free(ids), free(emb), free(out), free(ref_out);
+    free(ids), free(emb), free(out);
     return rc;
 }

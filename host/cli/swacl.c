@@ -82,41 +82,6 @@ typedef struct {
     double tol, atol, rtol;
 } run_opts;
 
-/* --ids-file / --inputs-file into *ids / *embeds, setting B and T. */
-static int read_inputs(swacl_ctx *h, run_opts *o, const swacl_config *cfg, int32_t **ids,
-                       float **embeds)
-{
-    if (o->ids_file && o->inputs_file) {
-        cli_die_msg("give either --ids-file or --inputs-file, not both");
-        return EXIT_USAGE;
-    }
-    if (o->ids_file && cfg->vocab_size < 1) {
-        cli_die_msg("--ids-file: this model takes continuous inputs (use --inputs-file)");
-        return EXIT_USAGE;
-    }
-    if (o->inputs_file && cfg->vocab_size > 0) {
-        cli_die_msg("--inputs-file: this model takes token ids (use --ids-file)");
-        return EXIT_USAGE;
-    }
-    swacl_status st;
-    if (o->ids_file) {
-        st = swacl_ids_read(h, o->ids_file, cfg->vocab_size, ids, &o->batch, &o->seq);
-        return st == SWACL_OK ? EXIT_OK : cli_fail(h, st, "--ids-file");
-    }
-    int nd = 0;
-    int64_t sh[4];
-    if ((st = swacl_npy_load(h, o->inputs_file, embeds, &nd, sh)) != SWACL_OK)
-        return cli_fail(h, st, "--inputs-file");
-    if (nd != 3 || sh[0] < 1 || sh[1] < 1 || sh[2] != cfg->input_dim || sh[0] * sh[1] > INT_MAX) {
-        cli_die_msg("--inputs-file %s: shape must be [B, T, %d] with B, T >= 1", o->inputs_file,
-                    cfg->input_dim);
-        return EXIT_USAGE;
-    }
-    o->batch = (int)sh[0];
-    o->seq = (int)sh[1];
-    return EXIT_OK;
-}
-
 static int kv_report(const run_opts *o, int B, int T, uint64_t kv_total, uint64_t kv_global,
                      uint64_t kv_window)
 {
@@ -133,7 +98,7 @@ static int timed_forward(cli_runner *r, const swacl_input *in, int all, int warm
     double t0 = 0;
     for (int i = 0; i < warmup + iters; i++) {
         if (i == warmup) t0 = cli_now();
-        swacl_status st = cli_runner_forward(r, in, all, out);
+        swacl_status st = swacl_pipeline_forward(r->pipe, in, all, out);
         if (st != SWACL_OK) return cli_runner_fail(r, st, i < warmup ? "forward (warmup)" : "forward");
     }
     *seconds = (cli_now() - t0) / iters;
@@ -197,17 +162,22 @@ static int cmd_run(int argc, char **argv)
 
     swacl_config cfg;
     swacl_weights *w = NULL;
-    int32_t *ids = NULL;
-    float *embeds = NULL, *out = NULL, *ref = NULL;
-    cli_runner dev = {0}, rref = {0};
+    swacl_input in = {0};
+    float *out = NULL;
+    cli_runner dev = {0};
     swacl_ctx *host = NULL;
     if ((rc = cli_model_setup(&o.m, &cfg, &w)) != 0) return rc;
     if (!(host = cli_host_ctx())) { /* the error channel of ids / .npy files */
         rc = EXIT_RUNTIME;
         goto done;
     }
-    if ((o.ids_file || o.inputs_file) && (rc = read_inputs(host, &o, &cfg, &ids, &embeds)) != 0)
+    swacl_status st;
+    if ((o.ids_file || o.inputs_file) &&
+        (st = swacl_input_load(host, &cfg, o.ids_file, o.inputs_file, 0, 0, 0, &in)) != SWACL_OK) {
+        rc = cli_fail(host, st, o.ids_file && !o.inputs_file ? "--ids-file" : "--inputs-file");
         goto done;
+    }
+    if (in.batch) o.batch = in.batch, o.seq = in.seq; /* the file's */
     if (o.logits_out) o.all_positions = 1;
 
     const int B = o.batch, T = o.seq, width = swacl_output_size(&cfg);
@@ -222,15 +192,10 @@ static int cmd_run(int argc, char **argv)
                  cfg.hidden_size, T, B);
     if ((rc = cli_model_weights(&cfg, o.seed, &w)) != 0) goto done;
     rc = EXIT_RUNTIME;
-    swacl_input in = {B, T, ids, embeds};
-    uint64_t rs = o.seed ^ 0x5851F42D4C957F2Dull;
-    size_t n_in = (size_t)B * (size_t)T * (size_t)(cfg.vocab_size > 0 ? 1 : cfg.input_dim);
-    if (!ids && !embeds && cfg.vocab_size > 0) {
-        if (!(in.ids = ids = malloc(n_in * sizeof *ids))) goto oom;
-        swacl_random_ids(&rs, cfg.vocab_size, ids, n_in);
-    } else if (!ids && !embeds) {
-        if (!(in.embeds = embeds = malloc(n_in * sizeof *embeds))) goto oom;
-        swacl_random_uniform(&rs, embeds, n_in);
+    if (!in.batch && (st = swacl_input_load(host, &cfg, NULL, NULL, B, T,
+                                            o.seed ^ 0x5851F42D4C957F2Dull, &in)) != SWACL_OK) {
+        rc = cli_fail(host, st, "inputs");
+        goto done;
     }
     if (!(out = calloc(out_n, sizeof *out))) goto oom;
 
@@ -246,30 +211,31 @@ static int cmd_run(int argc, char **argv)
         cli_progress("running on %s...", dev.name);
     if ((rc = timed_forward(&dev, &in, o.all_positions, o.warmup, o.iters, out, &seconds)) != 0)
         goto done;
-    if (dev.pipe) swacl_pipeline_describe(dev.pipe, stages, SWACL_MAX_LAYERS, &n_stages);
-    if (dev.ctx) compile_s = swacl_ctx_compile_seconds(dev.ctx, &hits, &misses);
+    if (o.d.devices) swacl_pipeline_describe(dev.pipe, stages, SWACL_MAX_LAYERS, &n_stages);
+    compile_s = swacl_ctx_compile_seconds(dev.ctx, &hits, &misses);
     rc = EXIT_RUNTIME;
 
     /* reference run and comparison */
-    double ref_seconds = 0;
-    swacl_compare_result cmp = {0, 0, 0, 0, 0};
+    swacl_verify_result vr = {0};
     size_t dev_nonfinite = 0;
     for (size_t i = 0; i < out_n; i++) dev_nonfinite += !isfinite(out[i]);
     int ok = dev_nonfinite == 0;
     if (verify) {
-        if (!(ref = calloc(out_n, sizeof *ref))) goto oom;
         cli_progress("running reference...");
-        cli_device rd = {.device = "ref", .threads = o.d.threads, .verbose = o.d.verbose};
-        if ((rc = cli_runner_open(&rref, &rd, &cfg, w, 0, 0)) != 0 ||
-            (rc = timed_forward(&rref, &in, o.all_positions, 0, 1, ref, &ref_seconds)) != 0)
+        swacl_tolerance tol = swacl_tolerance_default();
+        tol.nmse = o.tol;
+        if (elementwise) tol.atol = o.atol, tol.rtol = o.rtol;
+        st = swacl_verify_forward(dev.ctx, &cfg, w, &in, o.all_positions, out, &tol, &vr);
+        if (st != SWACL_OK) {
+            rc = cli_fail(dev.ctx, st, "verification");
             goto done;
-        cmp = swacl_compare(out, ref, out_n, o.atol, o.rtol);
-        ok = cmp.nonfinite == 0 && cmp.nmse <= o.tol && (!elementwise || cmp.n_bad == 0);
+        }
+        ok = vr.ok;
     }
     double tps = seconds > 0 ? (double)B * T / seconds : 0;
     if (o.logits_out) {
         int64_t shape[3] = {B, T, width};
-        swacl_status st = swacl_npy_save(host, o.logits_out, out, 3, shape);
+        st = swacl_npy_save(host, o.logits_out, out, 3, shape);
         if (st != SWACL_OK) {
             rc = cli_fail(host, st, "--logits-out");
             goto done;
@@ -289,12 +255,12 @@ static int cmd_run(int argc, char **argv)
                  o.seed, o.iters, seconds, tps, compile_s, hits, misses, kv_total, kv_global,
                  kv_window, verify);
     if (verify)
-        cli_json_add(j, "d:ref_seconds d:max_abs_err d:nmse d:tol z:nonfinite", ref_seconds,
-                     cmp.max_abs_err, cmp.nmse, o.tol, cmp.nonfinite);
+        cli_json_add(j, "d:ref_seconds d:max_abs_err d:nmse d:tol z:nonfinite", vr.ref_seconds,
+                     vr.max_abs_err, vr.nmse, o.tol, vr.nonfinite);
     else
         cli_json_add(j, "-:max_abs_err -:nmse");
     if (verify && elementwise)
-        cli_json_add(j, "d:atol d:rtol z:n_over_tol", o.atol, o.rtol, cmp.n_bad);
+        cli_json_add(j, "d:atol d:rtol z:n_over_tol", o.atol, o.rtol, vr.n_bad);
     if (o.d.devices) {
         cJSON *pl = cJSON_AddArrayToObject(j, "placement");
         cJSON *busy = cJSON_AddArrayToObject(j, "busy_s");
@@ -315,8 +281,8 @@ static int cmd_run(int argc, char **argv)
     if (!ok) {
         if (verify)
             cli_die_msg("verification failed: nmse %.3e (tol %.1e), max_abs_err %.3e, %zu non-finite%s",
-                        cmp.nmse, o.tol, cmp.max_abs_err, cmp.nonfinite,
-                        elementwise && cmp.n_bad ? ", elements over atol/rtol" : "");
+                        vr.nmse, o.tol, vr.max_abs_err, vr.nonfinite,
+                        elementwise && vr.n_bad ? ", elements over atol/rtol" : "");
         else
             cli_die_msg("verification failed: %zu non-finite outputs", dev_nonfinite);
         rc = EXIT_VERIFY;
@@ -328,14 +294,11 @@ oom:
     cli_die_msg("out of memory");
     rc = EXIT_RUNTIME;
 done:
-    cli_runner_close(&rref);
     cli_runner_close(&dev);
     swacl_ctx_destroy(host);
     swacl_weights_destroy(w);
-    swacl_free(ids);
-    swacl_free(embeds);
+    swacl_input_free(&in);
     free(out);
-    free(ref);
     return rc;
 }
 

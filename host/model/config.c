@@ -189,6 +189,40 @@ swacl_status swacl_preset(const char *name, swacl_config *cfg)
     return swacl_preset_ex(name, NULL, cfg);
 }
 
+swacl_status swacl_config_resolve(swacl_ctx *ctx, const char *preset,
+                                  const swacl_preset_params *pp, const char *dir,
+                                  swacl_config *cfg, swacl_weights **w)
+{
+    SWACL_FAIL_IF(ctx, !cfg || !w || (!dir && !preset), SWACL_INVALID_ARG,
+                  "swacl_config_resolve: a preset or dir, cfg and w are required");
+    *w = NULL;
+    const char *label = dir ? dir : preset; /* names the model in messages */
+    if (dir) {
+        swacl_status st = swacl_load_hf(ctx, dir, cfg, w);
+        if (st != SWACL_OK)
+            return swacl_set_error(ctx, st, "cannot load %s: %s", dir, swacl_ctx_errmsg(ctx));
+    } else if (swacl_preset_ex(preset, pp, cfg) != SWACL_OK) {
+        char names[512];
+        size_t off = 0;
+        names[0] = '\0';
+        for (const char *const *n = k_preset_names; *n && off < sizeof names; n++)
+            off += (size_t)snprintf(names + off, sizeof names - off, "%s%s", off ? ", " : "", *n);
+        if (swacl_preset(preset, cfg) != SWACL_OK)
+            return swacl_set_error(ctx, SWACL_INVALID_ARG, "unknown preset '%s' (valid: %s)", preset,
+                                   names);
+        return swacl_set_error(ctx, SWACL_INVALID_ARG,
+                               "preset '%s': invalid size override (e.g. the layer count must "
+                               "be 1..%d)", preset, SWACL_MAX_LAYERS);
+    }
+    if (swacl_config_validate(ctx, cfg) != SWACL_OK) {
+        swacl_weights_destroy(*w);
+        *w = NULL;
+        return swacl_set_error(ctx, SWACL_INVALID_ARG, "invalid configuration for %s '%s': %s",
+                               dir ? "model" : "preset", label, swacl_ctx_errmsg(ctx));
+    }
+    return SWACL_OK;
+}
+
 swacl_config swacl_recommended_defaults(void)
 {
     swacl_config c;

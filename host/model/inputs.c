@@ -1,10 +1,12 @@
 /*
  * inputs.c - host-side helpers for programs that feed models (the swacl
  * CLI among them): seeded random inputs, token-id text, float32 .npy files,
- * sampling the next token from logits, a config's layer pattern (swacl.h).
+ * a forward pass's input from those or at random, sampling the next token
+ * from logits, a config's layer pattern (swacl.h).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +127,68 @@ swacl_status swacl_npy_save(swacl_ctx *ctx, const char *path, const float *data,
     char err[1024];
     swacl_status st = swacl_npy_write_f32(path, data, ndim, shape, err, sizeof err);
     return st == SWACL_OK ? st : swacl_set_error(ctx, st, "%s", err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* A forward pass's input, from a file or seeded random                      */
+
+swacl_status swacl_input_load(swacl_ctx *ctx, const swacl_config *cfg, const char *ids_path,
+                              const char *npy_path, int batch, int seq, uint64_t state,
+                              swacl_input *in)
+{
+    SWACL_FAIL_IF(ctx, !in || !cfg, SWACL_INVALID_ARG, "swacl_input_load: cfg and in are required");
+    memset(in, 0, sizeof *in);
+    SWACL_FAIL_IF(ctx, ids_path && npy_path, SWACL_INVALID_ARG,
+                  "give token ids or a .npy file of inputs, not both");
+    const int tokens = cfg->vocab_size > 0;
+    SWACL_FAIL_IF(ctx, ids_path && !tokens, SWACL_INVALID_ARG,
+                  "this model takes continuous inputs (a .npy file), not token ids");
+    SWACL_FAIL_IF(ctx, npy_path && tokens, SWACL_INVALID_ARG,
+                  "this model takes token ids, not a .npy file of inputs");
+    int32_t *ids = NULL;
+    float *x = NULL;
+    if (ids_path) {
+        SWACL_TRY(swacl_ids_read(ctx, ids_path, cfg->vocab_size, &ids, &in->batch, &in->seq));
+        in->ids = ids;
+        return SWACL_OK;
+    }
+    if (npy_path) {
+        int nd = 0;
+        int64_t sh[4];
+        SWACL_TRY(swacl_npy_load(ctx, npy_path, &x, &nd, sh));
+        if (nd != 3 || sh[0] < 1 || sh[1] < 1 || sh[2] != cfg->input_dim ||
+            sh[0] * sh[1] > INT_MAX) {
+            free(x);
+            return swacl_set_error(ctx, SWACL_FORMAT, "%s: shape must be [B, T, %d] with B, T >= 1",
+                                   npy_path, cfg->input_dim);
+        }
+        in->batch = (int)sh[0];
+        in->seq = (int)sh[1];
+        in->embeds = x;
+        return SWACL_OK;
+    }
+    SWACL_FAIL_IF(ctx, batch < 1 || seq < 1 || (int64_t)batch * seq > INT_MAX, SWACL_INVALID_ARG,
+                  "swacl_input_load: batch %d x seq %d", batch, seq);
+    size_t n = (size_t)batch * (size_t)seq;
+    if (tokens ? !(ids = malloc(n * sizeof *ids))
+               : !(x = malloc(n * (size_t)cfg->input_dim * sizeof *x)))
+        return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "inputs of %d x %d: out of memory", batch,
+                               seq);
+    if (tokens)
+        swacl_random_ids(&state, cfg->vocab_size, ids, n);
+    else
+        swacl_random_uniform(&state, x, n * (size_t)cfg->input_dim);
+    *in = (swacl_input){batch, seq, ids, x};
+    return SWACL_OK;
+}
+
+void swacl_input_free(swacl_input *in)
+{
+    if (!in) return;
+    free((void *)in->ids);
+    free((void *)in->embeds);
+    in->ids = NULL;
+    in->embeds = NULL;
 }
 
 /* ------------------------------------------------------------------------ */

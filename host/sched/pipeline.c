@@ -233,6 +233,13 @@ swacl_status sched_pipeline_solo(swacl_model *m, swacl_pipeline **out)
     return SWACL_OK;
 }
 
+swacl_status swacl_pipeline_solo(swacl_model *m, swacl_pipeline **out)
+{
+    if (!out) return SWACL_INVALID_ARG;
+    *out = NULL;
+    return m ? sched_pipeline_solo(m, out) : SWACL_INVALID_ARG;
+}
+
 swacl_status sched_session_fits(swacl_pipeline *p, int batch, int max_ctx)
 {
     for (int k = 0; k < p->n_stages; k++) {

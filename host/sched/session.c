@@ -307,6 +307,7 @@ void swacl_session_destroy(swacl_session *s)
 int swacl_session_pos(const swacl_session *s, int b) { return s ? swacl_pipeline_session_pos(&s->s, b) : -1; }
 
 uint64_t swacl_session_kv_bytes(const swacl_session *s) { return s ? s->s.kv_bytes : 0; }
+uint64_t swacl_pipeline_session_kv_bytes(const swacl_pipeline_session *s) { return s ? s->kv_bytes : 0; }
 
 void swacl_session_reset(swacl_session *s)
 {
