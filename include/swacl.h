@@ -49,19 +49,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* Marks the functions libswacl exports (it is built with -fvisibility=hidden). */
-#ifndef SWACL_API
-#define SWACL_API __attribute__((visibility("default")))
-#endif
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-/* Marks the library's exported functions (built with -fvisibility=hidden). */
-#ifndef SWACL_API
-#define SWACL_API __attribute__((visibility("default")))
 #endif
 
 #define SWACL_VERSION_MAJOR 0
@@ -71,8 +62,8 @@ extern "C" {
     (SWACL_VERSION_MAJOR * 10000 + SWACL_VERSION_MINOR * 100 + SWACL_VERSION_PATCH)
 #define SWACL_VERSION_STRING "0.1.0"
 
-/* Marks the library's exported symbols (the library is built with hidden
- * visibility). */
+/* Marks the functions libswacl exports (it is built with -fvisibility=hidden;
+ * define SWACL_API empty before including this header to drop the attribute). */
 #ifndef SWACL_API
 #if defined(__GNUC__)
 #define SWACL_API __attribute__((visibility("default")))
@@ -940,6 +931,12 @@ SWACL_API void swacl_config_pattern(const swacl_config *cfg, char *buf, size_t l
 
 /** Free memory the library allocated for the caller (ids, .npy data). */
 SWACL_API void swacl_free(void *p);
+
+/** Print a report (one JSON object, e.g. swacl_bench_report's or what
+ * `swacl ... --json` prints) for people: scalars as aligned "key  value"
+ * lines (byte counts humanised, booleans yes/no), each array of objects as
+ * a table. SWACL_FORMAT when json is not one object. ctx may be NULL. */
+SWACL_API swacl_status swacl_report_print(swacl_ctx *ctx, const char *json, FILE *out);
 
 /** Seeded host random numbers, the stream swacl's tools draw their inputs
  * from: the same *state gives the same numbers; *state advances. Ids are

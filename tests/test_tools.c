@@ -409,3 +409,33 @@ Test(tools, pipeline_solo)
     free(b);
     swacl_ctx_destroy(ctx);
 }
+
+/* swacl_report_print: scalars as aligned key/value lines, arrays of objects
+ * as tables, bytes humanised; anything but one JSON object is refused. */
+Test(tools, report_print)
+{
+    const char *json = "{\"device\":\"x\",\"kv_bytes\":2048,\"ok\":true,\"n\":3,"
+                       "\"rows\":[{\"a\":1,\"b\":\"long-cell\"},{\"a\":22,\"b\":\"z\"}]}";
+    FILE *f = tmpfile();
+    cr_assert(f != NULL);
+    cr_assert_eq(swacl_report_print(NULL, json, f), SWACL_OK);
+    char buf[1024];
+    size_t n = (size_t)ftell(f);
+    rewind(f);
+    cr_assert(n < sizeof buf && fread(buf, 1, n, f) == n);
+    buf[n] = 0;
+    fclose(f);
+    cr_expect(strstr(buf, "device    x\n") != NULL, "%s", buf);
+    cr_expect(strstr(buf, "kv_bytes  2.0 KiB\n") != NULL, "%s", buf);
+    cr_expect(strstr(buf, "ok        yes\n") != NULL, "%s", buf);
+    cr_expect(strstr(buf, "rows:\na   b\n1   long-cell\n22  z\n") != NULL, "%s", buf);
+    swacl_ctx_params p = swacl_ctx_params_default();
+    p.device = "ref";
+    swacl_ctx *ctx = NULL;
+    cr_assert_eq(swacl_ctx_create(&p, &ctx), SWACL_OK);
+    cr_expect_eq(swacl_report_print(ctx, "[1,2]", stdout), SWACL_FORMAT);
+    cr_expect(strstr(swacl_ctx_errmsg(ctx), "object") != NULL, "%s", swacl_ctx_errmsg(ctx));
+    cr_expect_eq(swacl_report_print(ctx, "{\"a\":", stdout), SWACL_FORMAT);
+    cr_expect_eq(swacl_report_print(ctx, NULL, stdout), SWACL_INVALID_ARG);
+    swacl_ctx_destroy(ctx);
+}

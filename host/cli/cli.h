@@ -42,8 +42,6 @@ int cli_output(cJSON *obj, int json);
 void cli_json_add(cJSON *j, const char *spec, ...);
 double cli_now(void);          /* monotonic seconds */
 
-#define TABLE_MAX_COLS 16 /* text tables (cli_output) */
-void cli_fmt_bytes(char *buf, size_t len, uint64_t b);
 
 /* ---- options -------------------------------------------------------------- */
 
@@ -170,5 +168,6 @@ int cli_runner_fail(const cli_runner *r, swacl_status st, const char *what);
 
 int swacl_cmd_generate(int argc, char **argv);
 int swacl_cmd_tune(int argc, char **argv);
+int swacl_cmd_bench(int argc, char **argv);
 
 #endif /* SWACL_CLI_H */

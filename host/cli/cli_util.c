@@ -81,109 +81,6 @@ int cli_fail(swacl_ctx *ctx, swacl_status st, const char *what)
     return cli_exit(st);
 }
 
-void cli_fmt_bytes(char *buf, size_t len, uint64_t b)
-{
-    static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)b;
-    int u = 0;
-    while (v >= 1024.0 && u < 4) {
-        v /= 1024.0;
-        u++;
-    }
-    if (u == 0)
-        snprintf(buf, len, "%llu B", (unsigned long long)b);
-    else
-        snprintf(buf, len, "%.1f %s", v, unit[u]);
-}
-
-/* ------------------------------------------------------------------------ */
-/* One output path: a command builds one cJSON object; --json prints it,    */
-/* text mode prints its scalars as aligned "key  value" lines and each array */
-/* of objects as a table, so the two never disagree.                         */
-
-/* Text of one value: bytes humanised, integers plain, yes/no for booleans,
- * compact JSON for arrays and objects. */
-static void fmt_value(const cJSON *v, char *buf, size_t len)
-{
-    if (cJSON_IsBool(v)) {
-        snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "yes" : "no");
-    } else if (cJSON_IsString(v)) {
-        snprintf(buf, len, "%s", v->valuestring);
-    } else if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
-        if (v->string && strstr(v->string, "bytes") && d >= 0)
-            cli_fmt_bytes(buf, len, (uint64_t)d);
-        else if (d == floor(d) && fabs(d) < 1e15)
-            snprintf(buf, len, "%.0f", d);
-        else
-            snprintf(buf, len, "%.4g", d);
-    } else {
-        char *c = cJSON_PrintUnformatted(v);
-        snprintf(buf, len, "%s", c ? c : "?");
-        cJSON_free(c);
-    }
-}
-
-static int is_table(const cJSON *v)
-{
-    return cJSON_IsArray(v) && cJSON_IsObject(cJSON_GetArrayItem(v, 0));
-}
-
-static void put_cell(int last, int w, const char *s)
-{
-    if (last)
-        printf("%s\n", s); /* no trailing padding */
-    else
-        printf("%-*s  ", w, s);
-}
-
-/* An array of objects: one column per key (in first-seen order), one row
- * per object, columns padded to their widest cell. */
-static void print_table(const cJSON *arr)
-{
-    const cJSON *k, *row;
-    const char *head[TABLE_MAX_COLS];
-    int nc = 0, w[TABLE_MAX_COLS];
-    char cell[256];
-    cJSON_ArrayForEach(row, arr) cJSON_ArrayForEach(k, row)
-    {
-        int c = 0;
-        while (c < nc && strcmp(head[c], k->string)) c++;
-        if (c == nc && nc < TABLE_MAX_COLS) w[nc] = (int)strlen(k->string), head[nc++] = k->string;
-    }
-    for (int pass = 0; pass < 2; pass++) { /* widths, then the rows */
-        if (pass) {
-            printf("%s:\n", arr->string);
-            for (int c = 0; c < nc; c++) put_cell(c == nc - 1, w[c], head[c]);
-        }
-        cJSON_ArrayForEach(row, arr)
-        {
-            for (int c = 0; c < nc; c++) {
-                const cJSON *x = cJSON_GetObjectItemCaseSensitive(row, head[c]);
-                cell[0] = '\0';
-                if (x && !cJSON_IsNull(x)) fmt_value(x, cell, sizeof cell);
-                if (!pass && (int)strlen(cell) > w[c]) w[c] = (int)strlen(cell);
-                if (pass) put_cell(c == nc - 1, w[c], cell);
-            }
-        }
-    }
-}
-
-static void print_text(const cJSON *j)
-{
-    int w = 0;
-    const cJSON *v;
-    cJSON_ArrayForEach(v, j) if (!is_table(v) && (int)strlen(v->string) > w) w = (int)strlen(v->string);
-    char val[1024];
-    cJSON_ArrayForEach(v, j)
-    {
-        if (cJSON_IsNull(v) || is_table(v)) continue;
-        fmt_value(v, val, sizeof val);
-        printf("%-*s  %s\n", w, v->string, val);
-    }
-    cJSON_ArrayForEach(v, j) if (is_table(v)) print_table(v);
-}
-
 void cli_json_add(cJSON *j, const char *spec, ...)
 {
     va_list ap;
@@ -216,9 +113,12 @@ int cli_output(cJSON *obj, int json)
         return EXIT_RUNTIME;
     }
     if (json) return cli_emit_json(obj);
-    print_text(obj);
+    char *s = cJSON_PrintUnformatted(obj); /* the library renders reports */
     cJSON_Delete(obj);
-    return EXIT_OK;
+    swacl_status st = s ? swacl_report_print(NULL, s, stdout) : SWACL_OUT_OF_MEMORY;
+    cJSON_free(s);
+    if (st != SWACL_OK) cli_die_msg("cannot print the result: %s", swacl_status_string(st));
+    return cli_exit(st);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cmd_bench.h"
 
 static void say(const char *line, void *user)
 {

@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cmd_bench.h"
 
 /* ------------------------------------------------------------------------ */
 /* swacl devices                                                             */
