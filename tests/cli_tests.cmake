@@ -182,13 +182,16 @@ swacl_cli_test(tune_smoke RC 0 ARGS tune --budget-s 0 --shapes 300,64,256 --json
                OUT "\"winner\"" JSON_OK)
 
 # bench --model: end to end on a loaded HF checkpoint (one model, no speedup)
-swacl_cli_test(bench_model RC 0 ARGS bench --devices 0 --quick --e2e-only --max-seq 64 --model ${CMAKE_SOURCE_DIR}/tests/fixtures/llama --json ${CMAKE_BINARY_DIR}/test-cache/bench-model.json)
+swacl_cli_test(bench_model RC 0 ARGS bench --devices 0 --quick --e2e-only --max-seq 64 --model ${CMAKE_SOURCE_DIR}/tests/fixtures/llama --out ${CMAKE_BINARY_DIR}/test-cache/bench-model.json)
+# --json as in every command: one JSON object on stdout (--out FILE also writes it)
+swacl_cli_test(bench_json RC 0 ARGS bench --devices ref --quick --e2e-only --max-seq 16 --json
+               JSON_KEY devices)
 
 # bench --placement: the layer pipeline over a device list vs each device
 # alone (works with one PoCL device; "auto" may leave the slow "ref" without
 # layers, the SPEC case forces two stages); tiny sizes
 swacl_cli_test(bench_pipeline RC 0 ARGS bench --devices 0,ref --placement auto --pipeline-only --quick
-               --batch 2 --max-seq 16 --json ${CMAKE_BINARY_DIR}/test-cache/bench-pipeline.json
+               --batch 2 --max-seq 16 --out ${CMAKE_BINARY_DIR}/test-cache/bench-pipeline.json
                OUT "placement: layers 0-.* on dev 0 .*dev ref .*check: pipeline vs dev 0 alone: nmse .* ok"
                ERR "bench: done in .* 0 failure")
 swacl_cli_test(bench_pipeline_spec RC 0 ARGS bench --devices 0,ref --placement 0-2:0,3-7:1 --pipeline-only

@@ -93,12 +93,12 @@ int swacl_cmd_bench(int argc, char **argv)
 {
     swacl_bench_report_params p = {.devices = "all", .progress = say};
     const char *json_path = NULL, *plot_path = NULL;
+    int json_out = 0;
     const cli_opt opts[] = {
         {"--devices", CLI_STR, &p.devices, 0, 0, "all|LIST",
          "'all' = every OpenCL device (default; the CPU reference\nonly when there is none); "
          "LIST = comma-separated selectors\n(index, name substring, 'gpu', 'cpu', 'ref')"},
-        {"--json", CLI_STR, &json_path, 0, 0, "FILE",
-         "write every figure as one JSON object ('-': on stdout,\ninstead of the text)"},
+        {"--out", CLI_STR, &json_path, 0, 0, "FILE", "also write the JSON object to FILE"},
         {"--plot", CLI_STR, &plot_path, 0, 0, "FILE.png",
          "prefill tokens/s vs sequence length (needs gnuplot)"},
         {"--quick", CLI_FLAG, &p.quick, 0, 0, NULL, "small sizes: the whole run takes under a minute"},
@@ -118,11 +118,11 @@ int swacl_cmd_bench(int argc, char **argv)
         {"--batch", CLI_INT, &p.batch, 1, 4096, "N", "pipeline batch (default 8)"},
         {"--micro-batches", CLI_INT, &p.micro_batches, 1, 4096, "N",
          "micro-batches per pipeline forward (default: one per stage)"},
-        {"-q|--quiet", CLI_FLAG, &cli_g_quiet, 0, 0, NULL, "no progress lines on stderr"},
+        CLI_OUTPUT_OPTS(&json_out),
         {NULL}};
     const cli_cmd cmd = {
         "bench",
-        "usage: swacl bench [--devices all|LIST] [--json FILE] [--plot FILE.png] [--quick]\n"
+        "usage: swacl bench [--devices all|LIST] [--json] [--out FILE] [--plot FILE.png] [--quick]\n"
         "                   [--max-seq N] [--model DIR] [--e2e-only]\n"
         "                   [--placement auto|SPEC [--pipeline-only] [--batch N] "
         "[--micro-batches N]]\n\n"
@@ -152,12 +152,12 @@ int swacl_cmd_bench(int argc, char **argv)
     rc = st == SWACL_OK ? (failures ? EXIT_RUNTIME : EXIT_OK)
                         : st == SWACL_INVALID_ARG ? EXIT_USAGE : EXIT_RUNTIME;
     cJSON *root = json ? cJSON_Parse(json) : NULL;
-    if (root && json_path && !strcmp(json_path, "-"))
-        cJSON_Delete(root), puts(json); /* --json -: the one object on stdout */
+    if (root && json_out)
+        cli_emit_json(root); /* --json: the one object on stdout, as every command */
     else if (root)
         print_text(root);
     if (json) cli_progress("bench: done in %.1f s, %d failure(s)", cli_now() - t0, failures);
-    if (json && json_path && strcmp(json_path, "-") && write_file(json_path, json, "--json") != EXIT_OK) rc = EXIT_RUNTIME;
+    if (json && json_path && write_file(json_path, json, "--out") != EXIT_OK) rc = EXIT_RUNTIME;
     if (json && plot_path && plot(ectx, json, plot_path) != EXIT_OK) rc = EXIT_RUNTIME;
     swacl_free(json);
     swacl_ctx_destroy(ectx);
