@@ -493,7 +493,7 @@ Test(hostile, stale_cache_temp_files_swept, .timeout = 120)
     snprintf(f[4].name, sizeof f[4].name, "sched-calib.json.tmp.%ld", me);
     const size_t nf = sizeof f / sizeof f[0];
     for (size_t i = 0; i < nf; i++) {
-        char p[1200];
+        char p[2048];
         snprintf(p, sizeof p, "%s/%s", root, f[i].name);
         touch_age(p, f[i].age);
     }
@@ -507,7 +507,7 @@ Test(hostile, stale_cache_temp_files_swept, .timeout = 120)
     swacl_cl_dev_close(&dev);
     swacl_ctx_destroy(ctx);
     for (size_t i = 0; i < nf; i++) {
-        char p[1200];
+        char p[2048];
         snprintf(p, sizeof p, "%s/%s", root, f[i].name);
         int exists = access(p, F_OK) == 0;
         cr_expect_eq(exists, f[i].kept, "%s: %s", f[i].name,
