@@ -29,7 +29,7 @@ CJSON_LIBS="$(pkg-config --libs libcjson 2>/dev/null || echo -lcjson)"
     $CJSON_LIBS -lm -o "$OUT/fuzz_safetensors"
 "$CC" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -Wall -Wextra -I"$ROOT/host" \
-    "$ROOT/tests/fuzz/fuzz_pcache.c" "$ROOT/host/cl/program_cache.c" -o "$OUT/fuzz_pcache"
+    "$ROOT/tests/fuzz/fuzz_pcache.c" "$ROOT/host/cl/cl_pcache.c" -o "$OUT/fuzz_pcache"
 SECS_PC=$(( SECS / 4 > 0 ? SECS / 4 : 1 ))
 SECS_ST=$(( SECS - SECS_PC > 0 ? SECS - SECS_PC : 1 ))
 rm -rf "$OUT/corpus" "$OUT/corpus_pcache"

@@ -10,7 +10,7 @@
  * optimisation only: any failure there falls back to compiling from
  * source and is never reported as an error.
  *
- * Cache entry layout: program_cache.h. The file name is only where to
+ * Cache entry layout: cl_pcache.h. The file name is only where to
  * look: the full key stored in the header is compared on load, sizes and
  * checksums are checked and the driver's binary format is walked before
  * the driver sees a byte; any mismatch deletes the entry, which the build
@@ -32,7 +32,7 @@
 
 #include "cl/cl_embedded.h"
 #include "cl/cl_internal.h"
-#include "cl/program_cache.h"
+#include "cl/cl_pcache.h"
 #include "common/env.h"
 
 #define CACHE_FORMAT "swacl-program-cache-v1"

@@ -1,6 +1,6 @@
 /*
  * fuzz_pcache.c - libFuzzer target for the program-binary cache entry
- * parser (host/cl/program_cache.c): the header/key/checksum validator, the
+ * parser (host/cl/cl_pcache.c): the header/key/checksum validator, the
  * PoCL binary walk that runs before any driver sees a payload, and a
  * write/re-parse round trip of what they accept. Build and run: tools/fuzz.sh.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl/program_cache.h"
+#include "cl/cl_pcache.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,7 +1,7 @@
-/* program_cache.c - encode / validate program-cache entries (format in
- * program_cache.h). Pure byte handling: every read is bounds-checked
+/* cl_pcache.c - encode / validate program-cache entries (format in
+ * cl_pcache.h). Pure byte handling: every read is bounds-checked
  * against the buffer, so a hostile file can only be rejected.            */
-#include "cl/program_cache.h"
+#include "cl/cl_pcache.h"
 
 #include <stdarg.h>
 #include <stdio.h>

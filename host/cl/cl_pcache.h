@@ -1,4 +1,4 @@
-/* program_cache.h - the on-disk program-binary cache entry format, with no
+/* cl_pcache.h - the on-disk program-binary cache entry format, with no
  * OpenCL dependency (so the fuzz harness can link it alone).
  *
  * An entry carries its full key inside the file and is checked field by
@@ -14,8 +14,8 @@
  *
  * Integers are little-endian. The payload itself is checked before any
  * driver sees it (swacl_pocl_binary_check for PoCL's format).            */
-#ifndef SWACL_CL_PROGRAM_CACHE_H
-#define SWACL_CL_PROGRAM_CACHE_H
+#ifndef SWACL_CL_PCACHE_H
+#define SWACL_CL_PCACHE_H
 
 #include <stddef.h>
 #include <stdint.h>
