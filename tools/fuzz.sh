@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# tools/fuzz.sh - build and run the libFuzzer target for the safetensors /
-# config.json / .npy parsers (tests/fuzz/fuzz_safetensors.c) with clang,
-# -fsanitize=fuzzer,address,undefined.
+# tools/fuzz.sh - build and run the libFuzzer targets with clang,
+# -fsanitize=fuzzer,address,undefined:
+#   fuzz_safetensors  safetensors / config.json / .npy parsers (3/4 of the time)
+#   fuzz_pcache       program-cache entry header + PoCL binary walk (1/4)
 #
-#   tools/fuzz.sh [SECONDS] [extra libFuzzer args...]   (default 60 s)
+#   tools/fuzz.sh [SECONDS] [extra libFuzzer args...]   (default 60 s in all)
 #
-# Builds into build-fuzz/, copies the seed corpus tests/fuzz/corpus/ to a
-# scratch corpus (so runs do not grow the checked-in one) and exits non-zero
-# on any crash, leak or sanitizer report. Needs clang (apt-get install clang)
+# Builds into build-fuzz/, copies the seed corpora tests/fuzz/corpus/ and
+# tests/fuzz/corpus_pcache/ to scratch corpora (so runs do not grow the
+# checked-in ones) and exits non-zero on any crash, leak or sanitizer report. Needs clang (apt-get install clang)
 # and libcjson-dev.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,8 +27,16 @@ CJSON_LIBS="$(pkg-config --libs libcjson 2>/dev/null || echo -lcjson)"
     "$ROOT/host/model/hf_load.c" "$ROOT/host/model/npy.c" \
     "$ROOT/host/model/config.c" "$ROOT/host/model/weights.c" "$ROOT/host/common/common.c" \
     $CJSON_LIBS -lm -o "$OUT/fuzz_safetensors"
-rm -rf "$OUT/corpus"
-mkdir -p "$OUT/corpus" "$OUT/artifacts"
+"$CC" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -Wall -Wextra -I"$ROOT/host" \
+    "$ROOT/tests/fuzz/fuzz_pcache.c" "$ROOT/host/cl/cl_pcache.c" -o "$OUT/fuzz_pcache"
+SECS_PC=$(( SECS / 4 > 0 ? SECS / 4 : 1 ))
+SECS_ST=$(( SECS - SECS_PC > 0 ? SECS - SECS_PC : 1 ))
+rm -rf "$OUT/corpus" "$OUT/corpus_pcache"
+mkdir -p "$OUT/corpus" "$OUT/corpus_pcache" "$OUT/artifacts"
 cp "$ROOT"/tests/fuzz/corpus/* "$OUT/corpus/"
-exec "$OUT/fuzz_safetensors" "$OUT/corpus" -max_total_time="$SECS" -max_len=16384 \
+cp "$ROOT"/tests/fuzz/corpus_pcache/* "$OUT/corpus_pcache/"
+"$OUT/fuzz_safetensors" "$OUT/corpus" -max_total_time="$SECS_ST" -max_len=16384 \
     -artifact_prefix="$OUT/artifacts/" -print_final_stats=1 "$@"
+exec "$OUT/fuzz_pcache" "$OUT/corpus_pcache" -max_total_time="$SECS_PC" -max_len=16384 \
+    -artifact_prefix="$OUT/artifacts/pcache-" -print_final_stats=1 "$@"

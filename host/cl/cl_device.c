@@ -507,6 +507,8 @@ swacl_status swacl_cl_dev_open_shared(swacl_ctx *ctx, const swacl_ctx_params *p,
                                sizeof dev->kernel_dir - 1, kd);
     swacl_env_cache_dir(p->cache_dir, dev->cache_dir, sizeof dev->cache_dir);
     dev->verbose = p->verbose;
+    /* writers killed mid-write leave temp files that nothing else removes */
+    swacl_cl_cache_sweep(dev->cache_dir, SWACL_CACHE_TMP_MAX_AGE_S, dev->verbose);
 
     char err[512];
     dev_entry *list = NULL;

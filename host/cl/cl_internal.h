@@ -76,6 +76,11 @@ swacl_status swacl_cl_dev_open(swacl_ctx *ctx, const swacl_ctx_params *p, swacl_
 swacl_status swacl_cl_dev_open_shared(swacl_ctx *ctx, const swacl_ctx_params *p,
                                       const swacl_share *share, swacl_cl_dev *dev);
 void swacl_cl_dev_close(swacl_cl_dev *dev);
+/* Remove stale temp files of killed cache writers in dir ("*.bin.tmp.<pid>[.x]",
+ * "*.json.tmp.<pid>"): the writer's pid is gone, or older than max_age_s.
+ * Called when a device opens its cache dir; returns the number removed. */
+int swacl_cl_cache_sweep(const char *dir, double max_age_s, int verbose);
+#define SWACL_CACHE_TMP_MAX_AGE_S 600.0
 
 /* Get (build or load) the program for kernels_cl/<file>.cl with extra build
  * options (e.g. "-DHEAD_DIM=64"). The source is a generated header of

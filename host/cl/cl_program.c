@@ -10,25 +10,32 @@
  * optimisation only: any failure there falls back to compiling from
  * source and is never reported as an error.
  *
- * Cache file layout: "SWACLBN1" magic, u64 payload length, u64 FNV-1a of
- * the payload (little-endian host order), then the CL_PROGRAM_BINARIES
- * payload. A truncated or corrupt file is ignored (and overwritten).      */
+ * Cache entry layout: cl_pcache.h. The file name is only where to
+ * look: the full key stored in the header is compared on load, sizes and
+ * checksums are checked and the driver's binary format is walked before
+ * the driver sees a byte; any mismatch deletes the entry, which the build
+ * from source then rewrites (self-repairing). Stale temp files of killed
+ * writers are swept when a device opens its cache (swacl_cl_cache_sweep). */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cl/cl_embedded.h"
 #include "cl/cl_internal.h"
+#include "cl/cl_pcache.h"
 #include "common/env.h"
 
 #define CACHE_FORMAT "swacl-program-cache-v1"
-#define CACHE_MAGIC "SWACLBN1"
 #define BASE_OPTIONS "-cl-std=CL1.2 -cl-mad-enable"
 
 /* ------------------------------------------------------------------------ */
@@ -55,13 +62,6 @@ static void fnv_field(hash128 *h, const char *s, size_t n)
     fnv_bytes(h, s, n);
 }
 
-static uint64_t fnv64(const void *data, size_t n)
-{
-    hash128 h = {0xcbf29ce484222325ull, 0};
-    fnv_bytes(&h, data, n);
-    return h.a;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Sources.                                                                  */
 
@@ -73,37 +73,41 @@ static int valid_name(const char *s)
     return 1;
 }
 
-/* Read a whole file into a malloc'd, NUL-terminated buffer. */
+/* Read a whole kernel source into a malloc'd, NUL-terminated buffer:
+ * regular files only (a FIFO would block open, /dev/zero never ends) and at
+ * most MAX_SOURCE bytes. errno says why on failure. */
+#define MAX_SOURCE (16u << 20)
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            size_t ncap = cap ? cap * 2 : 16384;
-            char *nb = realloc(buf, ncap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (r == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    struct stat sb;
+    int e = fstat(fd, &sb) != 0                               ? errno
+            : !S_ISREG(sb.st_mode)                             ? EINVAL
+            : sb.st_size < 0 || (uint64_t)sb.st_size > MAX_SOURCE ? EFBIG
+                                                               : 0;
+    if (e) {
+        close(fd);
+        errno = e;
         return NULL;
     }
-    buf[n] = '\0';
-    *len = n;
+    size_t n = (size_t)sb.st_size, got = 0;
+    char *buf = malloc(n + 1);
+    while (buf && got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    e = errno;
+    close(fd);
+    if (!buf) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    buf[got] = '\0'; /* a file that shrank while read: what was there */
+    *len = got;
+    errno = e;
     return buf;
 }
 
@@ -193,60 +197,110 @@ static swacl_status compose_source(swacl_ctx *ctx, const swacl_cl_dev *dev, cons
 /* ------------------------------------------------------------------------ */
 /* Disk cache.                                                               */
 
-/* Cache path for this build, or -1 when caching is off / impossible. */
-static int cache_path(const swacl_cl_dev *dev, const char *file, const char *src,
-                      size_t src_len, const char *opts, char *path, size_t len)
+/* The entry's full key (stored in its header and compared on load). */
+typedef struct {
+    char plat_ver[256];
+    char src_hash[40];
+    swacl_pcache_key k;
+} cache_key;
+
+static void make_key(const swacl_cl_dev *dev, const char *file, const char *src, size_t src_len,
+                     const char *opts, cache_key *ck)
+{
+    ck->plat_ver[0] = '\0';
+    if (clGetPlatformInfo(dev->platform, CL_PLATFORM_VERSION, sizeof ck->plat_ver - 1,
+                          ck->plat_ver, NULL) != CL_SUCCESS)
+        ck->plat_ver[0] = '\0';
+    ck->plat_ver[sizeof ck->plat_ver - 1] = '\0';
+    hash128 h = {0xcbf29ce484222325ull, 0x84222325cbf29ce4ull};
+    fnv_field(&h, src, src_len);
+    snprintf(ck->src_hash, sizeof ck->src_hash, "%016llx%016llx", (unsigned long long)h.a,
+             (unsigned long long)h.b);
+    const char *f[SWACL_PCACHE_NFIELDS] = {file,
+                                           opts,
+                                           dev->info.name,
+                                           dev->info.driver_version,
+                                           dev->info.device_version,
+                                           ck->plat_ver,
+                                           ck->src_hash};
+    memcpy(ck->k.field, f, sizeof f);
+}
+
+/* Cache path for this build, or -1 when caching is off / impossible. The
+ * name is only where to look: the header holds the key that is checked. */
+static int cache_path(const swacl_cl_dev *dev, const cache_key *ck, char *path, size_t len)
 {
     if (!dev->cache_dir[0]) return -1;
-    char plat_ver[256];
-    size_t need = 0;
-    plat_ver[0] = '\0';
-    if (clGetPlatformInfo(dev->platform, CL_PLATFORM_VERSION, sizeof plat_ver - 1, plat_ver,
-                          &need) != CL_SUCCESS)
-        plat_ver[0] = '\0';
-    plat_ver[sizeof plat_ver - 1] = '\0';
     hash128 h = {0xcbf29ce484222325ull, 0x84222325cbf29ce4ull};
     fnv_field(&h, CACHE_FORMAT, strlen(CACHE_FORMAT));
-    fnv_field(&h, src, src_len);
-    fnv_field(&h, opts, strlen(opts));
-    fnv_field(&h, dev->info.name, strlen(dev->info.name));
-    fnv_field(&h, dev->info.device_version, strlen(dev->info.device_version));
-    fnv_field(&h, dev->info.driver_version, strlen(dev->info.driver_version));
-    fnv_field(&h, plat_ver, strlen(plat_ver));
-    int w = snprintf(path, len, "%s/%s-%016llx%016llx.bin", dev->cache_dir, file,
+    for (int i = 0; i < SWACL_PCACHE_NFIELDS; i++)
+        fnv_field(&h, ck->k.field[i], strlen(ck->k.field[i]));
+    int w = snprintf(path, len, "%s/%s-%016llx%016llx.bin", dev->cache_dir, ck->k.field[0],
                      (unsigned long long)h.a, (unsigned long long)h.b);
     return (w > 0 && (size_t)w < len) ? 0 : -1;
 }
 
-/* Load a cache file's payload (malloc'd), or NULL. */
-static unsigned char *cache_load(const char *path, size_t *len)
+/* Load and validate a cache entry's payload (malloc'd, *len bytes).
+ * NULL when absent (*why = "") or rejected (*why = the reason): the key
+ * differs, the header/payload sizes or checksums do not match, the file
+ * is not a regular file or over the size bound, or the driver's binary
+ * format does not parse. No byte of a rejected file reaches the driver. */
+static unsigned char *cache_load(const swacl_cl_dev *dev, const char *path, const cache_key *ck,
+                                 size_t *len, char *why, size_t why_len)
 {
-    size_t n = 0;
-    char *raw = read_file(path, &n);
-    if (!raw) return NULL;
-    const size_t hdr = 8 + 8 + 8;
-    uint64_t plen = 0, sum = 0;
-    if (n < hdr || memcmp(raw, CACHE_MAGIC, 8) != 0) goto bad;
-    memcpy(&plen, raw + 8, 8);
-    memcpy(&sum, raw + 16, 8);
-    if (plen == 0 || plen != n - hdr || fnv64(raw + hdr, (size_t)plen) != sum) goto bad;
-    memmove(raw, raw + hdr, (size_t)plen);
-    *len = (size_t)plen;
-    return (unsigned char *)raw;
-bad:
-    free(raw);
-    return NULL;
+    why[0] = '\0';
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT) snprintf(why, why_len, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        snprintf(why, why_len, "not a regular file");
+        close(fd);
+        return NULL;
+    }
+    if (sb.st_size <= 0 || (uint64_t)sb.st_size > SWACL_PCACHE_MAX_FILE) {
+        snprintf(why, why_len, "size %lld out of range", (long long)sb.st_size);
+        close(fd);
+        return NULL;
+    }
+    size_t n = (size_t)sb.st_size, got = 0;
+    unsigned char *raw = malloc(n);
+    while (raw && got < n) {
+        ssize_t r = read(fd, raw + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (!raw || got != n) {
+        snprintf(why, why_len, raw ? "short read" : "out of memory");
+        free(raw);
+        return NULL;
+    }
+    size_t off = 0, plen = 0;
+    if (swacl_pcache_parse(raw, n, &ck->k, &off, &plen, why, why_len) != 0 ||
+        (strstr(dev->info.platform_name, "Portable Computing Language") &&
+         swacl_pocl_binary_check(raw + off, plen, why, why_len) != 0)) {
+        free(raw);
+        return NULL;
+    }
+    memmove(raw, raw + off, plen);
+    *len = plen;
+    return raw;
 }
 
 /* Save the program's binary: write "<path>.tmp.<pid>.<dev>" (exclusive
  * create, so two contexts of one process never share a temp file), then
  * rename over <path>. Returns 0, or -1 with nothing left behind. */
-static int cache_save(const swacl_cl_dev *dev, cl_program prog, const char *path)
+static int cache_save(const swacl_cl_dev *dev, cl_program prog, const char *path,
+                      const cache_key *ck)
 {
     size_t bin_len = 0;
     if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof bin_len, &bin_len, NULL) !=
             CL_SUCCESS ||
-        bin_len == 0)
+        bin_len == 0 || bin_len > SWACL_PCACHE_MAX_PAYLOAD)
         return -1;
     unsigned char *bin = malloc(bin_len);
     if (!bin) return -1;
@@ -256,17 +310,17 @@ static int cache_save(const swacl_cl_dev *dev, cl_program prog, const char *path
         free(bin);
         return -1;
     }
+    unsigned char hdr[SWACL_PCACHE_MAX_HEADER];
+    size_t hl = swacl_pcache_write_header(&ck->k, bin, bin_len, hdr, sizeof hdr);
     char tmp[1300];
     int w = snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%lx", path, (long)getpid(),
                      (unsigned long)(uintptr_t)dev);
-    FILE *f = (w > 0 && (size_t)w < sizeof tmp) ? fopen(tmp, "wbx") : NULL;
+    FILE *f = (hl && w > 0 && (size_t)w < sizeof tmp) ? fopen(tmp, "wbx") : NULL;
     if (!f) {
         free(bin);
         return -1;
     }
-    uint64_t plen = bin_len, sum = fnv64(bin, bin_len);
-    int ok = fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&plen, 8, 1, f) == 1 &&
-             fwrite(&sum, 8, 1, f) == 1 && fwrite(bin, 1, bin_len, f) == bin_len;
+    int ok = fwrite(hdr, 1, hl, f) == hl && fwrite(bin, 1, bin_len, f) == bin_len;
     ok = (fclose(f) == 0) && ok;
     free(bin);
     if (!ok || rename(tmp, path) != 0) {
@@ -274,6 +328,63 @@ static int cache_save(const swacl_cl_dev *dev, cl_program prog, const char *path
         return -1;
     }
     return 0;
+}
+
+/* A cache temp file: "<name>.bin.tmp.<pid>[.<hex>]" or
+ * "<name>.json.tmp.<pid>[.<hex>]" (program binaries, tune and calibration
+ * files). Returns the writer's pid, or 0 when name is not one. */
+static long tmp_writer(const char *name)
+{
+    const char *t = strstr(name, ".tmp.");
+    if (!t) return 0;
+    size_t stem = (size_t)(t - name);
+    if (!((stem > 4 && !strncmp(t - 4, ".bin", 4)) || (stem > 5 && !strncmp(t - 5, ".json", 5))))
+        return 0;
+    const char *s = t + 5;
+    char *e = NULL;
+    errno = 0;
+    long pid = strtol(s, &e, 10);
+    if (errno || e == s || pid <= 0 || !isdigit((unsigned char)*s)) return 0;
+    if (*e == '.') {
+        const char *h = e + 1;
+        if (!*h) return 0;
+        for (; *h; h++)
+            if (!isxdigit((unsigned char)*h)) return 0;
+    } else if (*e) {
+        return 0;
+    }
+    return pid;
+}
+
+int swacl_cl_cache_sweep(const char *dir, double max_age_s, int verbose)
+{
+    if (!dir || !*dir) return 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long pid = tmp_writer(e->d_name);
+        if (!pid) continue;
+        char path[1400];
+        int w = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (w <= 0 || (size_t)w >= sizeof path || lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+            continue;
+        /* a writer that is gone never renames its file; a live one (or a
+         * recycled pid) gets max_age_s to finish */
+        int dead = (pid_t)pid == pid && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+        int old = difftime(now, sb.st_mtime) > max_age_s;
+        if ((dead || old) && unlink(path) == 0) {
+            removed++;
+            if (verbose)
+                fprintf(stderr, "swacl: removed stale cache temp file %s (%s)\n", path,
+                        dead ? "writer gone" : "too old");
+        }
+    }
+    closedir(d);
+    return removed;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -342,24 +453,40 @@ static swacl_status build_from_source(swacl_ctx *ctx, swacl_cl_dev *dev, const c
     return SWACL_OK;
 }
 
-/* Try a cached binary; NULL when absent, corrupt or rejected. */
-static cl_program build_from_binary(swacl_cl_dev *dev, const char *path, const char *opts)
+/* Try a cached binary; NULL when absent, rejected or refused by the
+ * driver. A rejected or refused entry is deleted (and rebuilt from source
+ * by the caller, which rewrites it), with a verbose line saying why. */
+static cl_program build_from_binary(swacl_cl_dev *dev, const char *path, const cache_key *ck,
+                                    const char *opts)
 {
     size_t len = 0;
-    unsigned char *bin = cache_load(path, &len);
-    if (!bin) return NULL;
-    cl_int rc = CL_SUCCESS, bst = CL_SUCCESS;
-    const unsigned char *bins[1] = {bin};
-    cl_program prog =
-        clCreateProgramWithBinary(dev->context, 1, &dev->device, &len, bins, &bst, &rc);
-    free(bin);
-    if (rc != CL_SUCCESS || bst != CL_SUCCESS || !prog) {
-        if (prog) clReleaseProgram(prog);
-        return NULL;
+    char why[256];
+    unsigned char *bin = cache_load(dev, path, ck, &len, why, sizeof why);
+    cl_program prog = NULL;
+    if (bin) {
+        cl_int rc = CL_SUCCESS, bst = CL_SUCCESS;
+        const unsigned char *bins[1] = {bin};
+        prog = clCreateProgramWithBinary(dev->context, 1, &dev->device, &len, bins, &bst, &rc);
+        free(bin);
+        if (rc != CL_SUCCESS || bst != CL_SUCCESS || !prog) {
+            snprintf(why, sizeof why, "driver refused the binary: %s",
+                     swacl_cl_error_name(rc != CL_SUCCESS ? rc : bst));
+            if (prog) clReleaseProgram(prog);
+            prog = NULL;
+        } else if ((rc = clBuildProgram(prog, 1, &dev->device, opts, NULL, NULL)) != CL_SUCCESS) {
+            snprintf(why, sizeof why, "driver could not build the binary: %s",
+                     swacl_cl_error_name(rc));
+            clReleaseProgram(prog);
+            prog = NULL;
+        }
     }
-    if (clBuildProgram(prog, 1, &dev->device, opts, NULL, NULL) != CL_SUCCESS) {
-        clReleaseProgram(prog);
-        return NULL;
+    if (!prog && why[0]) {
+        /* lstat: never follow a planted link when deleting */
+        struct stat sb;
+        if (lstat(path, &sb) == 0 && !S_ISDIR(sb.st_mode)) unlink(path);
+        if (dev->verbose)
+            fprintf(stderr, "swacl: discarded program cache entry %s: %s; rebuilding\n", path,
+                    why);
     }
     return prog;
 }
@@ -408,13 +535,15 @@ swacl_status swacl_cl_program(swacl_ctx *ctx, swacl_cl_dev *dev, const char *fil
              (extra && *extra) ? " " : "", (extra && *extra) ? extra : "");
 
     char path[1200];
-    int cacheable = cache_path(dev, file, src, src_len, opts, path, sizeof path) == 0;
-    cl_program prog = cacheable ? build_from_binary(dev, path, opts) : NULL;
+    cache_key ck;
+    make_key(dev, file, src, src_len, opts, &ck);
+    int cacheable = cache_path(dev, &ck, path, sizeof path) == 0;
+    cl_program prog = cacheable ? build_from_binary(dev, path, &ck, opts) : NULL;
     int hit = prog != NULL;
     swacl_status st = SWACL_OK;
     if (!prog) {
         st = build_from_source(ctx, dev, file, src, src_len, opts, &prog);
-        if (st == SWACL_OK && cacheable && cache_save(dev, prog, path) != 0 && dev->verbose)
+        if (st == SWACL_OK && cacheable && cache_save(dev, prog, path, &ck) != 0 && dev->verbose)
             fprintf(stderr, "swacl: cannot write program cache %s (continuing without)\n",
                     path);
     }

@@ -13,12 +13,14 @@
  *   "GemmRoutine"  XGEMM_MIN_INDIRECT_SIZE: CLBlast takes the direct path
  *                  when m*n*k < size^3 (0: always indirect)
  * No global mutable state here: CLBlast keeps the override (per device). */
+#define _POSIX_C_SOURCE 200809L
 #include "cl/cl_internal.h"
 #include "common/env.h"
 
 #include <cjson/cJSON.h>
 #include <clblast_c.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +30,7 @@
 #include <unistd.h>
 
 #define TUNE_FORMAT "swacl-gemm-tune-1"
+#define TUNE_FILE_MAX (1 << 20) /* a tune file is ~1 KiB, with measurements a few */
 
 const char *const swacl_tune_xgemm_names[SWACL_TUNE_NX] = {
     "GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG",  "NDIMB",
@@ -41,10 +44,57 @@ enum { D_KWID, D_MDIMAD, D_MDIMCD, D_NDIMBD, D_NDIMCD, D_PADA, D_PADB, D_VWMD, D
 
 static int pow2_le(size_t v, size_t max) { return v >= 1 && v <= max && (v & (v - 1)) == 0; }
 
+/* The range of every parameter: the union of what CLBlast's own tuners
+ * search (xgemm.hpp / xgemm_direct.hpp, all their variants) and swacl
+ * tune's candidate sets (host/tune/tune_gemm.c). Anything outside is not a
+ * tuning result: MWG = NWG = 4096 passes the divisibility rules but makes
+ * every GEMM compile for minutes. */
+typedef struct {
+    size_t lo, hi;
+} tune_range;
+static const tune_range k_xrange[SWACL_TUNE_NX] = {
+    {0, 1},   /* GEMMK */ {1, 16}, /* KREG  */ {1, 64}, /* KWG */ {1, 8},  /* KWI */
+    {2, 32},  /* MDIMA */ {2, 32}, /* MDIMC */ {8, 256}, /* MWG */ {2, 32}, /* NDIMB */
+    {2, 32},  /* NDIMC */ {8, 256}, /* NWG  */ {0, 1},  /* SA  */ {0, 1},  /* SB */
+    {0, 1},   /* STRM */ {0, 1},   /* STRN  */ {1, 8},  /* VWM */ {1, 8},  /* VWN */
+};
+static const tune_range k_drange[SWACL_TUNE_ND] = {
+    {1, 16}, /* KWID */ {2, 32}, /* MDIMAD */ {2, 32}, /* MDIMCD */ {2, 32}, /* NDIMBD */
+    {2, 32}, /* NDIMCD */ {0, 1}, /* PADA */ {0, 1},  /* PADB */   {1, 8},  /* VWMD */
+    {1, 8},  /* VWND */ {8, 64}, /* WGD */
+};
+#define TUNE_MIN_INDIRECT_MAX 100000 /* swacl tune's "always direct" switch */
+
+/* 0 when every value is in range; else -1 naming the first one outside. */
+static int tune_in_range(const swacl_tune_params *t, char *why, size_t why_len)
+{
+    for (int i = 0; i < SWACL_TUNE_NX; i++)
+        if (t->x[i] < k_xrange[i].lo || t->x[i] > k_xrange[i].hi) {
+            if (why && why_len)
+                snprintf(why, why_len, "xgemm.%s = %zu outside the tuner range [%zu, %zu]",
+                         swacl_tune_xgemm_names[i], t->x[i], k_xrange[i].lo, k_xrange[i].hi);
+            return -1;
+        }
+    for (int i = 0; i < SWACL_TUNE_ND; i++)
+        if (t->d[i] < k_drange[i].lo || t->d[i] > k_drange[i].hi) {
+            if (why && why_len)
+                snprintf(why, why_len, "xgemm_direct.%s = %zu outside the tuner range [%zu, %zu]",
+                         swacl_tune_direct_names[i], t->d[i], k_drange[i].lo, k_drange[i].hi);
+            return -1;
+        }
+    if (t->min_indirect > TUNE_MIN_INDIRECT_MAX) {
+        if (why && why_len)
+            snprintf(why, why_len, "min_indirect_size = %zu outside [0, %d]", t->min_indirect,
+                     TUNE_MIN_INDIRECT_MAX);
+        return -1;
+    }
+    return 0;
+}
+
 int swacl_tune_xgemm_ok(const size_t *x, size_t max_wg, uint64_t local_mem)
 {
     for (int i = 0; i < SWACL_TUNE_NX; i++)
-        if (x[i] > 4096) return 0;
+        if (x[i] < k_xrange[i].lo || x[i] > k_xrange[i].hi) return 0;
     if (x[X_GEMMK] > 1 || x[X_SA] > 1 || x[X_SB] > 1 || x[X_STRM] > 1 || x[X_STRN] > 1) return 0;
     if (!pow2_le(x[X_VWM], 16) || !pow2_le(x[X_VWN], 16)) return 0;
     size_t kwg = x[X_KWG], kwi = x[X_KWI], mdima = x[X_MDIMA], mdimc = x[X_MDIMC];
@@ -74,7 +124,7 @@ int swacl_tune_xgemm_ok(const size_t *x, size_t max_wg, uint64_t local_mem)
 int swacl_tune_direct_ok(const size_t *d, size_t max_wg, uint64_t local_mem)
 {
     for (int i = 0; i < SWACL_TUNE_ND; i++)
-        if (d[i] > 4096) return 0;
+        if (d[i] < k_drange[i].lo || d[i] > k_drange[i].hi) return 0;
     size_t wgd = d[D_WGD], kwid = d[D_KWID], ma = d[D_MDIMAD], mc = d[D_MDIMCD];
     size_t nb = d[D_NDIMBD], nc = d[D_NDIMCD], vm = d[D_VWMD], vn = d[D_VWND];
     if (!wgd || !kwid || !ma || !mc || !nb || !nc) return 0;
@@ -230,10 +280,22 @@ int swacl_tune_parse(const swacl_cl_dev *dev, const char *text, swacl_tune_param
             TUNE_BAD("xgemm_direct.%s missing or invalid", swacl_tune_direct_names[i]);
     if (read_size(root, "min_indirect_size", &p.min_indirect) != 0)
         TUNE_BAD("min_indirect_size missing or invalid");
+    if (tune_in_range(&p, why, why_len) != 0) {
+        cJSON_Delete(root);
+        return -1;
+    }
     size_t wg = dev ? dev->info.max_work_group_size : 0;
     uint64_t lm = dev ? dev->info.local_mem_bytes : 0;
-    if (!swacl_tune_xgemm_ok(p.x, wg, lm)) TUNE_BAD("xgemm parameters violate constraints");
-    if (!swacl_tune_direct_ok(p.d, wg, lm)) TUNE_BAD("xgemm_direct parameters violate constraints");
+    size_t xwg = p.x[X_MDIMC] * p.x[X_NDIMC], dwg = p.d[D_MDIMCD] * p.d[D_NDIMCD];
+    if (wg && xwg > wg)
+        TUNE_BAD("xgemm.MDIMC x NDIMC = %zu work-items > device limit %zu", xwg, wg);
+    if (wg && dwg > wg)
+        TUNE_BAD("xgemm_direct.MDIMCD x NDIMCD = %zu work-items > device limit %zu", dwg, wg);
+    if (!swacl_tune_xgemm_ok(p.x, wg, lm))
+        TUNE_BAD("xgemm parameters violate CLBlast's constraints (divisibility or local memory)");
+    if (!swacl_tune_direct_ok(p.d, wg, lm))
+        TUNE_BAD("xgemm_direct parameters violate CLBlast's constraints (divisibility or local "
+                 "memory)");
     cJSON_Delete(root);
     *out = p;
     return 0;
@@ -244,22 +306,38 @@ int swacl_tune_load(const swacl_cl_dev *dev, const char *path, swacl_tune_params
                     size_t why_len)
 {
     if (why && why_len) why[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* O_NONBLOCK + fstat: a FIFO or device under the name must not block or
+     * stream forever; the size is bounded before anything is allocated */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         if (why && why_len) snprintf(why, why_len, "cannot open: %s", strerror(errno));
         return -1;
     }
-    char *buf = NULL;
-    long n = -1;
-    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
-    if (n >= 0 && n <= (1L << 20) && fseek(f, 0, SEEK_SET) == 0) buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        if (why && why_len) snprintf(why, why_len, "not a regular file");
+        return -1;
     }
-    fclose(f);
-    if (!buf) {
-        if (why && why_len) snprintf(why, why_len, "unreadable or larger than 1 MiB");
+    if (sb.st_size < 0 || sb.st_size > TUNE_FILE_MAX) {
+        close(fd);
+        if (why && why_len)
+            snprintf(why, why_len, "%lld bytes, larger than %d", (long long)sb.st_size,
+                     TUNE_FILE_MAX);
+        return -1;
+    }
+    size_t n = (size_t)sb.st_size, got = 0;
+    char *buf = malloc(n + 1);
+    while (buf && got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (!buf || got != n) {
+        free(buf);
+        if (why && why_len) snprintf(why, why_len, "unreadable");
         return -1;
     }
     buf[n] = '\0';
