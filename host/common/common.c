@@ -34,6 +34,9 @@ void swacl_format_msg(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The one error channel: the last message a call left on ctx. */
+const char *swacl_ctx_errmsg(const swacl_ctx *ctx) { return ctx ? ctx->errmsg : "no context"; }
+
 swacl_status swacl_set_error(swacl_ctx *ctx, swacl_status st, const char *fmt, ...)
 {
     if (!ctx) return st;

@@ -125,8 +125,6 @@ swacl_status swacl_ctx_kernel_params(swacl_ctx *ctx, swacl_kernel_params *out)
     return SWACL_OK;
 }
 
-const char *swacl_ctx_errmsg(const swacl_ctx *ctx) { return ctx ? ctx->errmsg : "no context"; }
-
 const char *swacl_ctx_device_name(const swacl_ctx *ctx) { return ctx ? ctx->device_name : ""; }
 
 int swacl_ctx_is_reference(const swacl_ctx *ctx) { return ctx ? ctx->is_ref : 0; }
