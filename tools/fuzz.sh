@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tools/fuzz.sh - build and run the libFuzzer target for the safetensors /
-# config.json / .npy parsers (tests/fuzz/fuzz_safetensors.c) with clang,
+# config.json / .npy / token-id text parsers (tests/fuzz/fuzz_safetensors.c) with clang,
 # -fsanitize=fuzzer,address,undefined.
 #
 #   tools/fuzz.sh [SECONDS] [extra libFuzzer args...]   (default 60 s)
@@ -25,6 +25,7 @@ CJSON_LIBS="$(pkg-config --libs libcjson 2>/dev/null || echo -lcjson)"
     "$ROOT/host/model/safetensors.c" "$ROOT/host/model/hf_config.c" \
     "$ROOT/host/model/hf_load.c" "$ROOT/host/model/npy.c" \
     "$ROOT/host/model/config.c" "$ROOT/host/model/weights.c" "$ROOT/host/common/common.c" \
+    "$ROOT/host/model/inputs.c" "$ROOT/host/common/file.c" \
     $CJSON_LIBS -lm -o "$OUT/fuzz_safetensors"
 rm -rf "$OUT/corpus"
 mkdir -p "$OUT/corpus" "$OUT/artifacts"
