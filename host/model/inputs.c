@@ -100,10 +100,9 @@ swacl_status swacl_ids_read(swacl_ctx *ctx, const char *path, int vocab, int32_t
 {
     uint8_t *buf = NULL;
     size_t len = 0;
-    char err[1024];
     if (ids) *ids = NULL;
-    swacl_status st = swacl_file_read_msg(path, SWACL_FILE_MAX_IDS, &buf, &len, err, sizeof err);
-    if (st != SWACL_OK) return swacl_set_error(ctx, st, "%s", err);
+    if (!path) return swacl_set_error(ctx, SWACL_INVALID_ARG, "swacl_ids_read: NULL path");
+    SWACL_TRY(swacl_file_read(ctx, path, SWACL_FILE_MAX_IDS, &buf, &len));
     /* the parser reads a C string: a NUL would silently end the file early */
     const uint8_t *nul = memchr(buf, 0, len);
     if (nul) {
@@ -112,7 +111,7 @@ swacl_status swacl_ids_read(swacl_ctx *ctx, const char *path, int vocab, int32_t
         return swacl_set_error(ctx, SWACL_FORMAT,
                                "%s: NUL byte at offset %zu (token ids must be text)", path, at);
     }
-    st = swacl_ids_parse(ctx, (const char *)buf, path, vocab, ids, batch, seq);
+    swacl_status st = swacl_ids_parse(ctx, (const char *)buf, path, vocab, ids, batch, seq);
     free(buf);
     return st;
 }
