@@ -499,7 +499,10 @@ SWACL_API swacl_status swacl_load_hf(swacl_ctx *ctx, const char *dir, swacl_conf
                            swacl_weights **out);
 /** Write cfg + w to dir (created if needed): config.json with model_type
  * "swacl" and a swacl_layers array, model.safetensors in F32 with HF tensor
- * names. swacl_load_hf reads it back bit-exactly. */
+ * names. swacl_load_hf reads it back bit-exactly. Atomic: written into a
+ * new directory beside dir, fsync'd, then swapped into place, so a kill or a
+ * write error (SWACL_IO, errno text) leaves the old model or the new one,
+ * never a mix; other files of an existing dir are kept (hard links). */
 SWACL_API swacl_status swacl_save_hf(swacl_ctx *ctx, const char *dir, const swacl_config *cfg,
                            const swacl_weights *w);
 
@@ -952,7 +955,8 @@ SWACL_API void swacl_random_uniform(uint64_t *state, float *x, size_t n);
  */
 SWACL_API swacl_status swacl_ids_parse(swacl_ctx *ctx, const char *text, const char *name,
                                        int vocab, int32_t **ids, int *batch, int *seq);
-/** swacl_ids_parse on the contents of a file (SWACL_IO when unreadable). */
+/** swacl_ids_parse on the contents of a file (SWACL_IO when unreadable, not
+ * a regular file or over 64 MiB; SWACL_FORMAT for a NUL byte in it). */
 SWACL_API swacl_status swacl_ids_read(swacl_ctx *ctx, const char *path, int vocab, int32_t **ids,
                                       int *batch, int *seq);
 

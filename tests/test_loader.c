@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "common/file.h"
 #include "model/hf.h"
 
 #define FIX_RTOL 1e-4
@@ -515,7 +516,8 @@ static int32_t *read_ids(const char *path, int *B, int *T)
     uint8_t *buf;
     size_t len;
     char err[256];
-    cr_assert(swacl_read_file(path, &buf, &len, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_assert(swacl_file_read_msg(path, SWACL_FILE_MAX_IDS, &buf, &len, err, sizeof err) == SWACL_OK,
+              "%s", err);
     int32_t *ids = malloc(len * sizeof *ids + 4);
     int n = 0, rows = 0, cols = -1, c = 0;
     char *save = NULL;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/fuzz.sh - build and run the libFuzzer targets with clang,
 # -fsanitize=fuzzer,address,undefined:
-#   fuzz_safetensors  safetensors / config.json / .npy parsers (3/4 of the time)
+#   fuzz_safetensors  safetensors / config.json / .npy / token-id text parsers
+#                     (3/4 of the time)
 #   fuzz_pcache       program-cache entry header + PoCL binary walk (1/4)
 #
 #   tools/fuzz.sh [SECONDS] [extra libFuzzer args...]   (default 60 s in all)
@@ -26,6 +27,7 @@ CJSON_LIBS="$(pkg-config --libs libcjson 2>/dev/null || echo -lcjson)"
     "$ROOT/host/model/safetensors.c" "$ROOT/host/model/hf_config.c" \
     "$ROOT/host/model/hf_load.c" "$ROOT/host/model/npy.c" \
     "$ROOT/host/model/config.c" "$ROOT/host/model/weights.c" "$ROOT/host/common/common.c" \
+    "$ROOT/host/model/inputs.c" "$ROOT/host/common/file.c" \
     $CJSON_LIBS -lm -o "$OUT/fuzz_safetensors"
 "$CC" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -Wall -Wextra -I"$ROOT/host" \

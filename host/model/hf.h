@@ -98,8 +98,19 @@ swacl_status swacl_npy_read_f32(const char *path, float **data, int *ndim,
 swacl_status swacl_npy_write_f32(const char *path, const float *data, int ndim,
                                  const int64_t *shape, char *err, size_t err_len);
 
-/* Read a whole file into a malloc'd buffer (+1 NUL byte, not counted). */
-swacl_status swacl_read_file(const char *path, uint8_t **buf, size_t *len, char *err,
-                             size_t err_len);
+/* ------------------------------------------------------------------------ */
+/* the tensors a config needs (swacl_config_tensors), shared by load and save */
+
+typedef struct {
+    int n, cap;
+    struct swacl_hf_need_t {
+        char name[96];
+        int ndim;
+        int64_t shape[2];
+    } *t;
+    int oom;
+} swacl_hf_need;
+/* swacl_config_tensors callback appending to a swacl_hf_need (sets oom). */
+void swacl_hf_collect(const char *name, int ndim, const int64_t *shape, void *user);
 
 #endif /* SWACL_MODEL_HF_H */

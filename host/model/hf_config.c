@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/file.h"
 #include "model/hf.h"
 
 #define FAIL(st, ...)                                                        \
@@ -580,6 +581,11 @@ swacl_status swacl_hf_config_parse(const char *json, size_t len, swacl_config *c
     swacl_config_init(cfg);
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root) FAIL(SWACL_FORMAT, "config.json: not valid JSON");
+    /* a repeated key: the last one counts, as in Python's json / transformers */
+    if (swacl_json_last_wins(root) != 0) {
+        cJSON_Delete(root);
+        FAIL(SWACL_OUT_OF_MEMORY, "config.json: out of memory");
+    }
     swacl_status st = SWACL_OK;
     const cJSON *o = root;
     if (!cJSON_IsObject(o)) {

@@ -22,57 +22,15 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/file.h"
 #include "model/hf.h"
 
 #define MAX_SHARDS 1024
 
-swacl_status swacl_read_file(const char *path, uint8_t **buf, size_t *len, char *err,
-                             size_t err_len)
-{
-    *buf = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        swacl_format_msg(err, err_len, "cannot open %s: %s", path, strerror(errno));
-        return SWACL_IO;
-    }
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *b = malloc(cap + 1);
-    while (b) {
-        size_t r = fread(b + n, 1, cap - n, f);
-        n += r;
-        if (n < cap) break;
-        uint8_t *nb = realloc(b, 2 * cap + 1);
-        if (!nb) {
-            free(b);
-            b = NULL;
-            break;
-        }
-        b = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!b) {
-        swacl_format_msg(err, err_len, "%s: out of memory", path);
-        return SWACL_OUT_OF_MEMORY;
-    }
-    if (bad) {
-        free(b);
-        swacl_format_msg(err, err_len, "%s: read error", path);
-        return SWACL_IO;
-    }
-    b[n] = 0;
-    *buf = b;
-    *len = n;
-    return SWACL_OK;
-}
-
 typedef struct {
     char path[4096];
     const char *fname; /* basename inside path */
-    void *map;
-    size_t len;
+    swacl_file_map m;
     swacl_st_file st;
 } shard;
 
@@ -86,37 +44,15 @@ static swacl_status shard_open(shard *s, const char *dir, const char *file, char
         return SWACL_INVALID_ARG;
     }
     s->fname = s->path;
-    int fd = open(s->path, O_RDONLY);
-    if (fd < 0) {
-        swacl_format_msg(err, err_len, "cannot open %s: %s", s->path, strerror(errno));
-        return SWACL_IO;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        swacl_format_msg(err, err_len, "%s: not a regular file", s->path);
-        return SWACL_IO;
-    }
-    s->len = (size_t)sb.st_size;
-    if (s->len > 0) {
-        s->map = mmap(NULL, s->len, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (s->map == MAP_FAILED) {
-            s->map = NULL;
-            close(fd);
-            swacl_format_msg(err, err_len, "cannot mmap %s: %s", s->path, strerror(errno));
-            return SWACL_IO;
-        }
-    }
-    close(fd);
+    SWACL_TRY(swacl_file_map_open(s->path, &s->m, err, err_len));
     static const uint8_t empty[1] = {0};
-    return swacl_st_parse(s->map ? s->map : empty, s->len, s->path, &s->st, err, err_len);
+    return swacl_st_parse(s->m.map ? s->m.map : empty, s->m.len, s->path, &s->st, err, err_len);
 }
 
 static void shard_close(shard *s)
 {
     swacl_st_free(&s->st);
-    if (s->map) munmap(s->map, s->len);
-    s->map = NULL;
+    swacl_file_map_close(&s->m);
 }
 
 /* Shard file names from model.safetensors.index.json (deduplicated). */
@@ -126,9 +62,14 @@ static swacl_status index_shards(const char *dir, char ***names, int *n, char *e
     snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
     uint8_t *buf;
     size_t len;
-    SWACL_TRY(swacl_read_file(path, &buf, &len, err, err_len));
+    SWACL_TRY(swacl_file_read_msg(path, SWACL_FILE_MAX_JSON, &buf, &len, err, err_len));
     cJSON *root = cJSON_ParseWithLength((const char *)buf, len);
     free(buf);
+    if (root && swacl_json_last_wins(root) != 0) {
+        cJSON_Delete(root);
+        swacl_format_msg(err, err_len, "%s: out of memory", path);
+        return SWACL_OUT_OF_MEMORY;
+    }
     swacl_status st = SWACL_OK;
     char **list = NULL;
     int cnt = 0;
@@ -184,24 +125,13 @@ out:
     return st;
 }
 
-/* Collected canonical tensor list. */
-typedef struct {
-    int n, cap;
-    struct need {
-        char name[96];
-        int ndim;
-        int64_t shape[2];
-    } *t;
-    int oom;
-} need_list;
-
-static void collect(const char *name, int ndim, const int64_t *shape, void *user)
+void swacl_hf_collect(const char *name, int ndim, const int64_t *shape, void *user)
 {
-    need_list *l = user;
+    swacl_hf_need *l = user;
     if (l->oom) return;
     if (l->n == l->cap) {
         int cap = l->cap ? 2 * l->cap : 64;
-        struct need *t = realloc(l->t, (size_t)cap * sizeof *t);
+        struct swacl_hf_need_t *t = realloc(l->t, (size_t)cap * sizeof *t);
         if (!t) {
             l->oom = 1;
             return;
@@ -209,7 +139,7 @@ static void collect(const char *name, int ndim, const int64_t *shape, void *user
         l->t = t;
         l->cap = cap;
     }
-    struct need *e = &l->t[l->n++];
+    struct swacl_hf_need_t *e = &l->t[l->n++];
     snprintf(e->name, sizeof e->name, "%s", name);
     e->ndim = ndim;
     e->shape[0] = shape[0];
@@ -242,13 +172,14 @@ static swacl_status load_hf(const char *dir, swacl_config *cfg, swacl_weights **
     int n_names = 0;
     shard *sh = NULL;
     int n_sh = 0;
-    need_list need = {0, 0, NULL, 0};
+    swacl_hf_need need = {0, 0, NULL, 0};
     swacl_weights *w = NULL;
     swacl_hf_map map;
     swacl_config c;
 
     snprintf(path, sizeof path, "%s/config.json", dir);
-    SWACL_TRY_GOTO(st, swacl_read_file(path, &cj, &cj_len, err, err_len), done);
+    SWACL_TRY_GOTO(st, swacl_file_read_msg(path, SWACL_FILE_MAX_JSON, &cj, &cj_len, err, err_len),
+                   done);
     {
         char e2[768];
         st = swacl_hf_config_parse((const char *)cj, cj_len, &c, &map, e2, sizeof e2);
@@ -260,11 +191,11 @@ static swacl_status load_hf(const char *dir, swacl_config *cfg, swacl_weights **
 
     /* shards */
     snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
-    if (access(path, F_OK) == 0) {
+    if (swacl_file_present(path)) {
         SWACL_TRY_GOTO(st, index_shards(dir, &names, &n_names, err, err_len), done);
     } else {
         snprintf(path, sizeof path, "%s/model.safetensors", dir);
-        if (access(path, F_OK) != 0) {
+        if (!swacl_file_present(path)) {
             swacl_format_msg(err, err_len,
                              "%s: no model.safetensors or model.safetensors.index.json", dir);
             st = SWACL_IO;
@@ -292,7 +223,7 @@ static swacl_status load_hf(const char *dir, swacl_config *cfg, swacl_weights **
     }
 
     /* tensors */
-    swacl_config_tensors(&c, collect, &need);
+    swacl_config_tensors(&c, swacl_hf_collect, &need);
     if (need.oom) {
         st = SWACL_OUT_OF_MEMORY;
         goto done;
@@ -303,7 +234,7 @@ static swacl_status load_hf(const char *dir, swacl_config *cfg, swacl_weights **
         goto done;
     }
     for (int i = 0; i < need.n; i++) {
-        const struct need *nd = &need.t[i];
+        const struct swacl_hf_need_t *nd = &need.t[i];
         char cand[8][192];
         int nc = swacl_hf_name_candidates(&map, nd->name, cand, 8);
         const swacl_st_entry *e = NULL;
@@ -353,180 +284,11 @@ done:
     return st;
 }
 
-/* ------------------------------------------------------------------------ */
-
-static swacl_status write_all(FILE *f, const void *p, size_t n, const char *path, char *err,
-                              size_t err_len)
-{
-    if (n && fwrite(p, 1, n, f) != n) {
-        swacl_format_msg(err, err_len, "write error on %s: %s", path, strerror(errno));
-        return SWACL_IO;
-    }
-    return SWACL_OK;
-}
-
-static swacl_status save_hf(const char *dir, const swacl_config *cfg, const swacl_weights *w,
-                           char *err, size_t err_len)
-{
-    if (err && err_len) err[0] = 0;
-    if (!dir || !cfg || !w) {
-        swacl_format_msg(err, err_len, "swacl_save_hf: NULL argument");
-        return SWACL_INVALID_ARG;
-    }
-    char msg[256];
-    if (swacl_config_check(cfg, msg, sizeof msg) != SWACL_OK) {
-        swacl_format_msg(err, err_len, "swacl_save_hf: invalid configuration: %s", msg);
-        return SWACL_INVALID_ARG;
-    }
-    need_list need = {0, 0, NULL, 0};
-    swacl_config_tensors(cfg, collect, &need);
-    if (need.oom) {
-        free(need.t);
-        return SWACL_OUT_OF_MEMORY;
-    }
-    swacl_status st = SWACL_OK;
-    const swacl_tensor **ts = calloc((size_t)(need.n ? need.n : 1), sizeof *ts);
-    char *cfg_json = NULL, *hdr = NULL;
-    cJSON *h = NULL;
-    FILE *f = NULL;
-    char path[4096];
-    if (!ts) {
-        st = SWACL_OUT_OF_MEMORY;
-        goto done;
-    }
-    for (int i = 0; i < need.n; i++) {
-        ts[i] = swacl_weights_find(w, need.t[i].name);
-        if (!ts[i] || ts[i]->ndim != need.t[i].ndim || ts[i]->shape[0] != need.t[i].shape[0] ||
-            (ts[i]->ndim > 1 && ts[i]->shape[1] != need.t[i].shape[1])) {
-            swacl_format_msg(err, err_len, "swacl_save_hf: weights lack tensor '%s' of the config's shape",
-                             need.t[i].name);
-            st = SWACL_INVALID_ARG;
-            goto done;
-        }
-    }
-    if (swacl_mkdir_p(dir) != 0) {
-        swacl_format_msg(err, err_len, "cannot create directory %s: %s", dir, strerror(errno));
-        st = SWACL_IO;
-        goto done;
-    }
-
-    /* config.json */
-    cfg_json = swacl_hf_config_write(cfg);
-    if (!cfg_json) {
-        st = SWACL_OUT_OF_MEMORY;
-        goto done;
-    }
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if (!(f = fopen(path, "wb"))) {
-        swacl_format_msg(err, err_len, "cannot create %s: %s", path, strerror(errno));
-        st = SWACL_IO;
-        goto done;
-    }
-    SWACL_TRY_GOTO(st, write_all(f, cfg_json, strlen(cfg_json), path, err, err_len), done);
-    SWACL_TRY_GOTO(st, write_all(f, "\n", 1, path, err, err_len), done);
-    if (fclose(f) != 0) {
-        f = NULL;
-        swacl_format_msg(err, err_len, "write error on %s", path);
-        st = SWACL_IO;
-        goto done;
-    }
-    f = NULL;
-
-    /* model.safetensors: F32, tensors back to back in config order */
-    h = cJSON_CreateObject();
-    cJSON *meta = h ? cJSON_AddObjectToObject(h, "__metadata__") : NULL;
-    if (!meta) {
-        st = SWACL_OUT_OF_MEMORY;
-        goto done;
-    }
-    cJSON_AddStringToObject(meta, "format", "pt");
-    uint64_t off = 0;
-    for (int i = 0; i < need.n; i++) {
-        cJSON *e = cJSON_CreateObject();
-        if (!e) {
-            st = SWACL_OUT_OF_MEMORY;
-            goto done;
-        }
-        cJSON_AddItemToObject(h, ts[i]->name, e);
-        cJSON_AddStringToObject(e, "dtype", "F32");
-        cJSON *s = cJSON_AddArrayToObject(e, "shape");
-        for (int d = 0; s && d < ts[i]->ndim; d++)
-            cJSON_AddItemToArray(s, cJSON_CreateNumber((double)ts[i]->shape[d]));
-        cJSON *o = cJSON_AddArrayToObject(e, "data_offsets");
-        uint64_t bytes = (uint64_t)ts[i]->numel * 4;
-        if (o) {
-            cJSON_AddItemToArray(o, cJSON_CreateNumber((double)off));
-            cJSON_AddItemToArray(o, cJSON_CreateNumber((double)(off + bytes)));
-        }
-        off += bytes;
-    }
-    hdr = cJSON_PrintUnformatted(h);
-    if (!hdr) {
-        st = SWACL_OUT_OF_MEMORY;
-        goto done;
-    }
-    size_t hl = strlen(hdr), padded = (hl + 7) / 8 * 8;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (!(f = fopen(path, "wb"))) {
-        swacl_format_msg(err, err_len, "cannot create %s: %s", path, strerror(errno));
-        st = SWACL_IO;
-        goto done;
-    }
-    uint8_t len8[8];
-    for (int i = 0; i < 8; i++) len8[i] = (uint8_t)((uint64_t)padded >> (8 * i));
-    SWACL_TRY_GOTO(st, write_all(f, len8, 8, path, err, err_len), done);
-    SWACL_TRY_GOTO(st, write_all(f, hdr, hl, path, err, err_len), done);
-    SWACL_TRY_GOTO(st, write_all(f, "        ", padded - hl, path, err, err_len), done);
-    for (int i = 0; i < need.n; i++) {
-        /* little-endian float32, byte by byte in blocks */
-        uint8_t blk[4096];
-        const float *x = ts[i]->data;
-        int64_t n = ts[i]->numel;
-        for (int64_t j = 0; j < n;) {
-            size_t k = 0;
-            for (; k + 4 <= sizeof blk && j < n; k += 4, j++) {
-                uint32_t u;
-                memcpy(&u, &x[j], 4);
-                blk[k] = (uint8_t)u;
-                blk[k + 1] = (uint8_t)(u >> 8);
-                blk[k + 2] = (uint8_t)(u >> 16);
-                blk[k + 3] = (uint8_t)(u >> 24);
-            }
-            SWACL_TRY_GOTO(st, write_all(f, blk, k, path, err, err_len), done);
-        }
-    }
-    if (fclose(f) != 0) {
-        f = NULL;
-        swacl_format_msg(err, err_len, "write error on %s", path);
-        st = SWACL_IO;
-        goto done;
-    }
-    f = NULL;
-done:
-    if (f) fclose(f);
-    if (st == SWACL_OUT_OF_MEMORY && err && err_len && !err[0])
-        swacl_format_msg(err, err_len, "swacl_save_hf: out of memory");
-    cJSON_Delete(h);
-    free(hdr);
-    free(cfg_json);
-    free(ts);
-    free(need.t);
-    return st;
-}
-
 /* Public entry points: the parsers above write into a buffer (they also run
  * under the fuzzer, without a context); the message ends up on ctx. */
 swacl_status swacl_load_hf(swacl_ctx *ctx, const char *dir, swacl_config *cfg, swacl_weights **out)
 {
     char err[2048] = "";
     swacl_status st = load_hf(dir, cfg, out, err, sizeof err);
-    return st == SWACL_OK ? SWACL_OK : swacl_copy_error(ctx, st, err);
-}
-
-swacl_status swacl_save_hf(swacl_ctx *ctx, const char *dir, const swacl_config *cfg,
-                           const swacl_weights *w)
-{
-    char err[2048] = "";
-    swacl_status st = save_hf(dir, cfg, w, err, sizeof err);
     return st == SWACL_OK ? SWACL_OK : swacl_copy_error(ctx, st, err);
 }

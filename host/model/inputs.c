@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "common/file.h"
 #include "model/hf.h"
 
 void swacl_free(void *p) { free(p); }
@@ -101,11 +102,18 @@ swacl_status swacl_ids_read(swacl_ctx *ctx, const char *path, int vocab, int32_t
 {
     uint8_t *buf = NULL;
     size_t len = 0;
-    char err[1024];
     if (ids) *ids = NULL;
-    swacl_status st = swacl_read_file(path, &buf, &len, err, sizeof err);
-    if (st != SWACL_OK) return swacl_set_error(ctx, st, "%s", err);
-    st = swacl_ids_parse(ctx, (const char *)buf, path, vocab, ids, batch, seq);
+    if (!path) return swacl_set_error(ctx, SWACL_INVALID_ARG, "swacl_ids_read: NULL path");
+    SWACL_TRY(swacl_file_read(ctx, path, SWACL_FILE_MAX_IDS, &buf, &len));
+    /* the parser reads a C string: a NUL would silently end the file early */
+    const uint8_t *nul = memchr(buf, 0, len);
+    if (nul) {
+        size_t at = (size_t)(nul - buf);
+        free(buf);
+        return swacl_set_error(ctx, SWACL_FORMAT,
+                               "%s: NUL byte at offset %zu (token ids must be text)", path, at);
+    }
+    swacl_status st = swacl_ids_parse(ctx, (const char *)buf, path, vocab, ids, batch, seq);
     free(buf);
     return st;
 }

@@ -1,8 +1,10 @@
 /*
  * npy.c - minimal NumPy .npy reader/writer for float32 C-order arrays
  * (format versions 1.0, 2.0, 3.0 read; 1.0 written). The header dict is
- * checked strictly: descr '<f4', fortran_order False, a shape tuple of 1..4
- * non-negative integers, and the data size must equal numel * 4.
+ * parsed as numpy does (a Python literal with exactly the keys descr,
+ * fortran_order and shape, each once): descr '<f4', fortran_order False, a
+ * shape tuple of 1..4 non-negative integers, and the data size must equal
+ * numel * 4.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/file.h"
 #include "model/hf.h"
 
 #define FAIL(st, ...)                                                        \
@@ -18,23 +21,61 @@
         return (st);                                                         \
     } while (0)
 
-/* Find 'key': in the dict text; returns pointer after the colon. */
-static const char *dict_value(const char *h, size_t n, const char *key)
+/* The header is a Python dict literal; numpy reads it with ast.literal_eval
+ * and wants exactly the keys descr, fortran_order and shape. It is parsed
+ * here as tokens (no substring search: a key name inside a string value is
+ * not a key), each key once, nothing else. */
+typedef struct {
+    const char *p, *e;
+} lex;
+
+static void skip_ws(lex *L)
 {
-    size_t kl = strlen(key);
-    for (size_t i = 0; i + kl + 2 < n; i++) {
-        if ((h[i] == '\'' || h[i] == '"') && memcmp(h + i + 1, key, kl) == 0 &&
-            h[i + 1 + kl] == h[i]) {
-            const char *p = h + i + kl + 2;
-            while (p < h + n && *p == ' ') p++;
-            if (p < h + n && *p == ':') {
-                p++;
-                while (p < h + n && *p == ' ') p++;
-                return p;
-            }
-        }
+    while (L->p < L->e && (*L->p == ' ' || *L->p == '\t' || *L->p == '\n' || *L->p == '\r'))
+        L->p++;
+}
+
+static int take(lex *L, char c)
+{
+    skip_ws(L);
+    if (L->p < L->e && *L->p == c) {
+        L->p++;
+        return 1;
     }
-    return NULL;
+    return 0;
+}
+
+/* A quoted string without escapes (numpy never writes any). */
+static int str_lit(lex *L, const char **s, size_t *n)
+{
+    skip_ws(L);
+    if (L->p >= L->e || (*L->p != '\'' && *L->p != '"')) return 0;
+    char q = *L->p++;
+    const char *b = L->p;
+    while (L->p < L->e && *L->p != q) {
+        if (*L->p == '\\' || *L->p == '\n') return 0;
+        L->p++;
+    }
+    if (L->p >= L->e) return 0;
+    *s = b;
+    *n = (size_t)(L->p - b);
+    L->p++;
+    return 1;
+}
+
+static int word(lex *L, const char *w)
+{
+    skip_ws(L);
+    size_t n = strlen(w);
+    if ((size_t)(L->e - L->p) < n || memcmp(L->p, w, n) != 0) return 0;
+    if (L->p + n < L->e && (isalnum((unsigned char)L->p[n]) || L->p[n] == '_')) return 0;
+    L->p += n;
+    return 1;
+}
+
+static int is_key(const char *s, size_t n, const char *k)
+{
+    return n == strlen(k) && memcmp(s, k, n) == 0;
 }
 
 swacl_status swacl_npy_parse_f32(const uint8_t *buf, size_t len, const char *fname, float **data,
@@ -59,38 +100,73 @@ swacl_status swacl_npy_parse_f32(const uint8_t *buf, size_t len, const char *fna
         FAIL(SWACL_FORMAT, "%s: unsupported .npy version %d", fname, major);
     }
     if (hl > len - hoff) FAIL(SWACL_FORMAT, "%s: truncated .npy header", fname);
-    const char *h = (const char *)buf + hoff;
-    const char *v = dict_value(h, hl, "descr");
-    if (!v || (size_t)(h + hl - v) < 5 || (memcmp(v, "'<f4'", 5) && memcmp(v, "\"<f4\"", 5)))
-        FAIL(SWACL_FORMAT, "%s: .npy dtype must be float32 little-endian ('<f4')", fname);
-    v = dict_value(h, hl, "fortran_order");
-    if (!v || (size_t)(h + hl - v) < 5 || memcmp(v, "False", 5))
-        FAIL(SWACL_FORMAT, "%s: .npy must be C order (fortran_order False)", fname);
-    v = dict_value(h, hl, "shape");
-    if (!v || v >= h + hl || *v != '(') FAIL(SWACL_FORMAT, "%s: .npy header has no shape tuple", fname);
-    v++;
-    int nd = 0;
+    lex L = {(const char *)buf + hoff, (const char *)buf + hoff + hl};
+    int seen_descr = 0, seen_fo = 0, seen_shape = 0, nd = 0;
     uint64_t numel = 1;
-    for (;;) {
-        while (v < h + hl && *v == ' ') v++;
-        if (v >= h + hl) FAIL(SWACL_FORMAT, "%s: .npy shape tuple not closed", fname);
-        if (*v == ')') break;
-        if (!isdigit((unsigned char)*v)) FAIL(SWACL_FORMAT, "%s: bad .npy shape entry", fname);
-        uint64_t x = 0;
-        while (v < h + hl && isdigit((unsigned char)*v)) {
-            if (x > (UINT64_MAX - 9) / 10) FAIL(SWACL_FORMAT, "%s: .npy dimension too large", fname);
-            x = x * 10 + (uint64_t)(*v - '0');
-            v++;
+    if (!take(&L, '{')) FAIL(SWACL_FORMAT, "%s: .npy header is not a dict", fname);
+    while (!take(&L, '}')) {
+        const char *k;
+        size_t kn;
+        if (!str_lit(&L, &k, &kn)) FAIL(SWACL_FORMAT, "%s: .npy header: expected a quoted key", fname);
+        if (!take(&L, ':')) FAIL(SWACL_FORMAT, "%s: .npy header: expected ':' after a key", fname);
+        if (is_key(k, kn, "descr")) {
+            const char *v;
+            size_t vn;
+            if (seen_descr++) FAIL(SWACL_FORMAT, "%s: .npy header repeats 'descr'", fname);
+            if (!str_lit(&L, &v, &vn) || !is_key(v, vn, "<f4"))
+                FAIL(SWACL_FORMAT, "%s: .npy dtype must be float32 little-endian ('<f4')", fname);
+        } else if (is_key(k, kn, "fortran_order")) {
+            if (seen_fo++) FAIL(SWACL_FORMAT, "%s: .npy header repeats 'fortran_order'", fname);
+            if (!word(&L, "False"))
+                FAIL(SWACL_FORMAT, "%s: .npy must be C order (fortran_order False)", fname);
+        } else if (is_key(k, kn, "shape")) {
+            if (seen_shape++) FAIL(SWACL_FORMAT, "%s: .npy header repeats 'shape'", fname);
+            if (!take(&L, '(')) FAIL(SWACL_FORMAT, "%s: .npy header has no shape tuple", fname);
+            int comma = 0;
+            while (!take(&L, ')')) {
+                if (nd > 0 && !comma)
+                    FAIL(SWACL_FORMAT, "%s: .npy shape entries must be separated by commas", fname);
+                skip_ws(&L);
+                if (L.p >= L.e || !isdigit((unsigned char)*L.p))
+                    FAIL(SWACL_FORMAT, "%s: bad .npy shape entry", fname);
+                if (*L.p == '0' && L.p + 1 < L.e && isdigit((unsigned char)L.p[1]))
+                    FAIL(SWACL_FORMAT, "%s: bad .npy shape entry (leading zero)", fname);
+                uint64_t x = 0;
+                while (L.p < L.e && isdigit((unsigned char)*L.p)) {
+                    if (x > (UINT64_MAX - 9) / 10)
+                        FAIL(SWACL_FORMAT, "%s: .npy dimension too large", fname);
+                    x = x * 10 + (uint64_t)(*L.p - '0');
+                    L.p++;
+                }
+                if (L.p < L.e && (isalpha((unsigned char)*L.p) || *L.p == '_' || *L.p == '.'))
+                    FAIL(SWACL_FORMAT, "%s: bad .npy shape entry", fname);
+                if (nd == SWACL_NPY_MAX_DIMS)
+                    FAIL(SWACL_FORMAT, "%s: .npy has more than %d dimensions", fname,
+                         SWACL_NPY_MAX_DIMS);
+                if (x > (uint64_t)INT32_MAX || (x && numel > (UINT64_MAX / 4) / x))
+                    FAIL(SWACL_FORMAT, "%s: .npy shape too large", fname);
+                numel *= x;
+                shape[nd++] = (int64_t)x;
+                comma = take(&L, ',');
+            }
+            /* "(3)" is the integer 3 in Python, not a tuple: numpy refuses it */
+            if (nd == 1 && !comma)
+                FAIL(SWACL_FORMAT, "%s: .npy shape (%lld) is not a tuple (a 1-D shape is written "
+                     "(%lld,))", fname, (long long)shape[0], (long long)shape[0]);
+        } else {
+            FAIL(SWACL_FORMAT, "%s: .npy header has an unexpected key '%.*s'", fname,
+                 (int)(kn > 40 ? 40 : kn), k);
         }
-        if (nd == SWACL_NPY_MAX_DIMS)
-            FAIL(SWACL_FORMAT, "%s: .npy has more than %d dimensions", fname, SWACL_NPY_MAX_DIMS);
-        if (x > (uint64_t)INT32_MAX || (x && numel > (UINT64_MAX / 4) / x))
-            FAIL(SWACL_FORMAT, "%s: .npy shape too large", fname);
-        numel *= x;
-        shape[nd++] = (int64_t)x;
-        while (v < h + hl && *v == ' ') v++;
-        if (v < h + hl && *v == ',') v++;
+        if (take(&L, ',')) continue;
+        if (!take(&L, '}')) FAIL(SWACL_FORMAT, "%s: .npy header: expected ',' or '}'", fname);
+        break;
     }
+    skip_ws(&L);
+    if (L.p != L.e) FAIL(SWACL_FORMAT, "%s: .npy header: bytes after the dict", fname);
+    if (!seen_descr)
+        FAIL(SWACL_FORMAT, "%s: .npy dtype must be float32 little-endian ('<f4')", fname);
+    if (!seen_fo) FAIL(SWACL_FORMAT, "%s: .npy must be C order (fortran_order False)", fname);
+    if (!seen_shape) FAIL(SWACL_FORMAT, "%s: .npy header has no shape tuple", fname);
     if (nd == 0) FAIL(SWACL_FORMAT, "%s: .npy scalar arrays are not supported", fname);
     size_t doff = hoff + hl;
     if ((uint64_t)(len - doff) != numel * 4)
@@ -115,7 +191,7 @@ swacl_status swacl_npy_read_f32(const char *path, float **data, int *ndim,
     uint8_t *buf;
     size_t len;
     *data = NULL;
-    SWACL_TRY(swacl_read_file(path, &buf, &len, err, err_len));
+    SWACL_TRY(swacl_file_read_msg(path, SWACL_FILE_MAX_NPY, &buf, &len, err, err_len));
     swacl_status st = swacl_npy_parse_f32(buf, len, path, data, ndim, shape, err, err_len);
     free(buf);
     return st;

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "common/env.h"
 #include "sched/sched.h"
 
@@ -236,18 +237,16 @@ void sched_cache_dir(const swacl_ctx_params *p, char *dst, size_t len)
 
 static cJSON *read_json(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    long n = -1;
-    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
-    if (n > 0 && n < (1L << 24) && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1))) {
-        if (fread(buf, 1, (size_t)n, f) != (size_t)n) n = -1;
-        buf[n > 0 ? n : 0] = 0;
-    }
-    fclose(f);
-    cJSON *j = buf && n > 0 ? cJSON_Parse(buf) : NULL;
+    /* through the one bounded reader: a FIFO or a /dev/zero link here must
+     * not hang or fill memory; any failure only costs a re-calibration */
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    char err[256];
+    if (swacl_file_read_msg(path, SWACL_FILE_MAX_CALIB, &buf, &n, err, sizeof err) != SWACL_OK)
+        return NULL;
+    cJSON *j = n > 0 ? cJSON_ParseWithLength((const char *)buf, n) : NULL;
     free(buf);
+    if (j) swacl_json_last_wins(j);
     if (j && !cJSON_IsObject(j)) {
         cJSON_Delete(j);
         j = NULL;

@@ -2,7 +2,8 @@
  * fuzz_safetensors.c - libFuzzer target for swacl's untrusted-input parsers:
  * the safetensors header validator (+ F32/F16/BF16 conversion of every
  * tensor it accepts), the config.json mapper (+ a write/re-parse round trip
- * of what it accepts) and the .npy reader. Build and run: tools/fuzz.sh.
+ * of what it accepts; repeated keys resolved last-wins), the .npy header
+ * dict parser and the token-id text parser. Build and run: tools/fuzz.sh.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -61,5 +62,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int64_t shape[SWACL_NPY_MAX_DIMS];
     if (swacl_npy_parse_f32(data, size, "fuzz.npy", &x, &nd, shape, err, sizeof err) == SWACL_OK)
         free(x);
+
+    /* token ids as text (swacl_ids_read refuses a NUL byte: parse up to it) */
+    char *txt = malloc(size + 1);
+    if (txt) {
+        memcpy(txt, data, size);
+        txt[size] = 0;
+        int32_t *ids = NULL;
+        int B = 0, T = 0;
+        if (swacl_ids_parse(NULL, txt, "fuzz.ids", 1000, &ids, &B, &T) == SWACL_OK) {
+            for (int i = 0; i < B * T; i++)
+                if (ids[i] < 0 || ids[i] >= 1000) abort();
+            swacl_free(ids);
+        }
+        free(txt);
+    }
     return 0;
 }
