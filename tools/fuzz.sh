@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# tools/fuzz.sh - build and run the libFuzzer targets with clang,
-# -fsanitize=fuzzer,address,undefined:
-#   fuzz_safetensors  safetensors / config.json / .npy / token-id text parsers
-#                     (3/4 of the time)
-#   fuzz_pcache       program-cache entry header + PoCL binary walk (1/4)
+# tools/fuzz.sh - build and run every libFuzzer target with clang,
+# -fsanitize=fuzzer,address,undefined; each gets a share of the time:
+#   fuzz_safetensors  safetensors / config.json / .npy / token-id text
+#                     parsers (4/8; seeds tests/fuzz/corpus/)
+#   fuzz_pcache       program-cache entry header + PoCL binary walk
+#                     (2/8; tests/fuzz/corpus_pcache/)
+#   fuzz_tune         GEMM tune file (1/8; tests/fuzz/corpus_tune/)
+#   fuzz_calib        placement calibration cache sched-calib.json
+#                     (1/8; tests/fuzz/corpus_calib/)
 #
 #   tools/fuzz.sh [SECONDS] [extra libFuzzer args...]   (default 60 s in all)
 #
-# Builds into build-fuzz/, copies the seed corpora tests/fuzz/corpus/ and
-# tests/fuzz/corpus_pcache/ to scratch corpora (so runs do not grow the
-# checked-in ones) and exits non-zero on any crash, leak or sanitizer report. Needs clang (apt-get install clang)
-# and libcjson-dev.
+# Builds into build-fuzz/, copies each seed corpus to a scratch corpus (so
+# runs do not grow the checked-in ones), runs every target even after one
+# fails, prints one summary line per target and exits non-zero if any
+# target found a crash, leak or sanitizer report (its reproducer is under
+# build-fuzz/artifacts/). Needs clang (apt-get install clang) and libcjson-dev.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SECS="${1:-60}"
@@ -21,24 +26,46 @@ OUT="$ROOT/build-fuzz"
 mkdir -p "$OUT"
 CJSON_CFLAGS="$(pkg-config --cflags libcjson 2>/dev/null || true)"
 CJSON_LIBS="$(pkg-config --libs libcjson 2>/dev/null || echo -lcjson)"
-"$CC" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -Wall -Wextra -I"$ROOT/include" -I"$ROOT/host" $CJSON_CFLAGS \
-    "$ROOT/tests/fuzz/fuzz_safetensors.c" \
-    "$ROOT/host/model/safetensors.c" "$ROOT/host/model/hf_config.c" \
-    "$ROOT/host/model/hf_load.c" "$ROOT/host/model/npy.c" \
-    "$ROOT/host/model/config.c" "$ROOT/host/model/weights.c" "$ROOT/host/common/common.c" \
-    "$ROOT/host/model/inputs.c" "$ROOT/host/common/file.c" \
-    $CJSON_LIBS -lm -o "$OUT/fuzz_safetensors"
-"$CC" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -Wall -Wextra -I"$ROOT/host" \
-    "$ROOT/tests/fuzz/fuzz_pcache.c" "$ROOT/host/cl/cl_pcache.c" -o "$OUT/fuzz_pcache"
-SECS_PC=$(( SECS / 4 > 0 ? SECS / 4 : 1 ))
-SECS_ST=$(( SECS - SECS_PC > 0 ? SECS - SECS_PC : 1 ))
-rm -rf "$OUT/corpus" "$OUT/corpus_pcache"
-mkdir -p "$OUT/corpus" "$OUT/corpus_pcache" "$OUT/artifacts"
-cp "$ROOT"/tests/fuzz/corpus/* "$OUT/corpus/"
-cp "$ROOT"/tests/fuzz/corpus_pcache/* "$OUT/corpus_pcache/"
-"$OUT/fuzz_safetensors" "$OUT/corpus" -max_total_time="$SECS_ST" -max_len=16384 \
-    -artifact_prefix="$OUT/artifacts/" -print_final_stats=1 "$@"
-exec "$OUT/fuzz_pcache" "$OUT/corpus_pcache" -max_total_time="$SECS_PC" -max_len=16384 \
-    -artifact_prefix="$OUT/artifacts/pcache-" -print_final_stats=1 "$@"
+H="$ROOT/host"
+
+build() { # name, sources... (each target links only the parser files it needs)
+    local name="$1"
+    shift
+    # shellcheck disable=SC2086
+    "$CC" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+        -Wall -Wextra -I"$ROOT/include" -I"$H" $CJSON_CFLAGS "$@" $CJSON_LIBS -lm -o "$OUT/$name"
+}
+build fuzz_safetensors "$ROOT/tests/fuzz/fuzz_safetensors.c" \
+    "$H/model/safetensors.c" "$H/model/hf_config.c" "$H/model/hf_load.c" "$H/model/npy.c" \
+    "$H/model/config.c" "$H/model/weights.c" "$H/common/common.c" "$H/model/inputs.c" \
+    "$H/common/file.c"
+build fuzz_pcache "$ROOT/tests/fuzz/fuzz_pcache.c" "$H/cl/cl_pcache.c"
+build fuzz_tune "$ROOT/tests/fuzz/fuzz_tune.c" "$H/cl/cl_tune_file.c"
+build fuzz_calib "$ROOT/tests/fuzz/fuzz_calib.c" "$H/sched/calib_file.c" "$H/common/file.c" \
+    "$H/common/common.c"
+
+# target:corpus:share (eighths of SECONDS)
+TARGETS="fuzz_safetensors:corpus:4 fuzz_pcache:corpus_pcache:2 fuzz_tune:corpus_tune:1 fuzz_calib:corpus_calib:1"
+rm -rf "$OUT/artifacts"
+mkdir -p "$OUT/artifacts"
+fail=0
+summary=""
+for t in $TARGETS; do
+    IFS=: read -r name corpus share <<<"$t"
+    secs=$(( SECS * share / 8 > 0 ? SECS * share / 8 : 1 ))
+    rm -rf "${OUT:?}/$corpus"
+    mkdir -p "$OUT/$corpus"
+    cp "$ROOT/tests/fuzz/$corpus"/* "$OUT/$corpus/"
+    echo "fuzz.sh: $name for ${secs}s on $corpus" >&2
+    rc=0
+    "$OUT/$name" "$OUT/$corpus" -max_total_time="$secs" -max_len=16384 \
+        -artifact_prefix="$OUT/artifacts/$name-" -print_final_stats=1 "$@" \
+        2> >(tee "$OUT/$name.log" >&2) || rc=$?
+    wait # the tee of this target's log
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/$name.log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]*' "$OUT/$name.log" | tail -1 || true)
+    summary+="$name: ${secs}s, ${runs:-?} runs, ${cov:-cov: ?}, rc=$rc"$'\n'
+    [ "$rc" -eq 0 ] || fail=1
+done
+printf 'fuzz.sh summary:\n%s' "$summary" >&2
+exit "$fail"

@@ -102,22 +102,10 @@ swacl_status swacl_cl_sgemm(swacl_ctx *ctx, swacl_cl_dev *dev, int b_trans, int 
 
 /* ---- GEMM tuning (cl_tune.c; searched by host/tune/tune_gemm.c) ---------
  * cl_tune.c also includes clblast_c.h (for CLBlastOverrideParameters).
- * A set: CLBlast "Xgemm" values in swacl_tune_xgemm_names order,
- * "XgemmDirect" values in swacl_tune_direct_names order, and "GemmRoutine"
- * XGEMM_MIN_INDIRECT_SIZE (direct path when m*n*k < size^3; 0 = never).   */
-#define SWACL_TUNE_NX 16
-#define SWACL_TUNE_ND 10
-extern const char *const swacl_tune_xgemm_names[SWACL_TUNE_NX];
-extern const char *const swacl_tune_direct_names[SWACL_TUNE_ND];
-typedef struct {
-    size_t x[SWACL_TUNE_NX];
-    size_t d[SWACL_TUNE_ND];
-    size_t min_indirect;
-} swacl_tune_params;
+ * The parameter set, its constraints and the tune file parser live in
+ * cl_tune_file.h/.c, free of OpenCL (the fuzzer links them alone).       */
+#include "cl/cl_tune_file.h"
 struct cJSON;
-/* CLBlast's constraints (1 = valid); 0 limits mean "no limit". */
-int swacl_tune_xgemm_ok(const size_t *x, size_t max_wg, uint64_t local_mem);
-int swacl_tune_direct_ok(const size_t *d, size_t max_wg, uint64_t local_mem);
 /* CLBlastOverrideParameters for all three entries (next GEMM recompiles). */
 swacl_status swacl_tune_override(swacl_ctx *ctx, swacl_cl_dev *dev, const swacl_tune_params *t);
 /* 0 when got matches ref (n values, inner size K), -1 otherwise (NaN too);

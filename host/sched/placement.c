@@ -244,13 +244,8 @@ static cJSON *read_json(const char *path)
     char err[256];
     if (swacl_file_read_msg(path, SWACL_FILE_MAX_CALIB, &buf, &n, err, sizeof err) != SWACL_OK)
         return NULL;
-    cJSON *j = n > 0 ? cJSON_ParseWithLength((const char *)buf, n) : NULL;
+    cJSON *j = sched_calib_parse((const char *)buf, n);
     free(buf);
-    if (j) swacl_json_last_wins(j);
-    if (j && !cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        j = NULL;
-    }
     return j;
 }
 
@@ -336,17 +331,9 @@ swacl_status sched_calibrate(swacl_ctx *ctx, const swacl_config *cfg, const char
     if (cache_dir && *cache_dir) {
         snprintf(path, sizeof path, "%s/sched-calib.json", cache_dir);
         cJSON *j = read_json(path);
-        cJSON *e = j ? cJSON_GetObjectItemCaseSensitive(j, key) : NULL;
-        cJSON *a = e ? cJSON_GetObjectItemCaseSensitive(e, "window_s") : NULL;
-        cJSON *b = e ? cJSON_GetObjectItemCaseSensitive(e, "global_s") : NULL;
-        cJSON *xh = e ? cJSON_GetObjectItemCaseSensitive(e, "xfer_host_s") : NULL;
-        cJSON *xc = e ? cJSON_GetObjectItemCaseSensitive(e, "xfer_copy_s") : NULL;
-        if (cJSON_IsNumber(a) && cJSON_IsNumber(b) && a->valuedouble > 0 && b->valuedouble > 0 &&
-            cJSON_IsNumber(xh) && cJSON_IsNumber(xc) && xh->valuedouble >= 0 && xc->valuedouble >= 0) {
-            *t_window = a->valuedouble;
-            *t_global = b->valuedouble;
-            cal->xfer_host_s = xh->valuedouble;
-            cal->xfer_copy_s = xc->valuedouble;
+        sched_calib got;
+        if (sched_calib_entry(j, key, &got) == 0) {
+            *cal = got;
             *cached = 1;
         }
         cJSON_Delete(j);

@@ -189,6 +189,14 @@ typedef struct {
     double xfer_copy_s;        /* x copied on the device (0: cannot)         */
 } sched_calib;
 
+/* The cache file as text (calib_file.c, no backend needed, fuzzed by
+ * tests/fuzz/fuzz_calib.c): sched_calib_parse gives its JSON object (last
+ * duplicate key wins; NULL when not an object); sched_calib_entry fills
+ * *cal from the entry under key, 0 when present and valid, else -1.      */
+struct cJSON;
+struct cJSON *sched_calib_parse(const char *text, size_t n);
+int sched_calib_entry(const struct cJSON *j, const char *key, sched_calib *cal);
+
 /* Measured once on a small forward (one window and one global layer of
  * cfg's shapes) and cached in cache_dir/sched-calib.json under a key of
  * device + shapes ("" = no cache). *cached = 1 when read from the cache. */

@@ -1,0 +1,37 @@
+/* calib_file.c - the calibration cache (sched-calib.json) as text: parse and
+ * per-key lookup with its validation, apart from placement.c so that
+ * tests/fuzz/fuzz_calib.c links it without the model, graph or backends.
+ * Any rejection only costs a re-calibration. */
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "common/file.h"
+#include "sched/sched.h"
+
+cJSON *sched_calib_parse(const char *text, size_t n)
+{
+    cJSON *j = text && n > 0 ? cJSON_ParseWithLength(text, n) : NULL;
+    if (j && (swacl_json_last_wins(j) != 0 || !cJSON_IsObject(j))) {
+        cJSON_Delete(j);
+        j = NULL;
+    }
+    return j;
+}
+
+int sched_calib_entry(const cJSON *j, const char *key, sched_calib *cal)
+{
+    const cJSON *e = j && key ? cJSON_GetObjectItemCaseSensitive(j, key) : NULL;
+    const cJSON *a = e ? cJSON_GetObjectItemCaseSensitive(e, "window_s") : NULL;
+    const cJSON *b = e ? cJSON_GetObjectItemCaseSensitive(e, "global_s") : NULL;
+    const cJSON *xh = e ? cJSON_GetObjectItemCaseSensitive(e, "xfer_host_s") : NULL;
+    const cJSON *xc = e ? cJSON_GetObjectItemCaseSensitive(e, "xfer_copy_s") : NULL;
+    if (!(cJSON_IsNumber(a) && cJSON_IsNumber(b) && a->valuedouble > 0 && b->valuedouble > 0 &&
+          cJSON_IsNumber(xh) && cJSON_IsNumber(xc) && xh->valuedouble >= 0 &&
+          xc->valuedouble >= 0))
+        return -1;
+    cal->window_s = a->valuedouble;
+    cal->global_s = b->valuedouble;
+    cal->xfer_host_s = xh->valuedouble;
+    cal->xfer_copy_s = xc->valuedouble;
+    return 0;
+}
