@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,16 @@ static cJSON *read_json(const char *path)
     return j;
 }
 
+/* A cached time is usable when finite, positive (>= 0 for transfers, 0 =
+ * no device copy) and under a day; anything else (hand edits, 1e300, -1)
+ * is measured again instead of feeding absurd costs to the placement. */
+static int calib_time_ok(const cJSON *v, int zero_ok)
+{
+    if (!cJSON_IsNumber(v)) return 0;
+    double t = v->valuedouble;
+    return isfinite(t) && (zero_ok ? t >= 0 : t > 0) && t < 86400.0;
+}
+
 /* The calibration model: two layers of cfg's shapes (its first window-like
  * layer, then its first global layer), continuous input of width D so the
  * input and output layers cost nothing worth measuring. */
@@ -341,8 +352,8 @@ swacl_status sched_calibrate(swacl_ctx *ctx, const swacl_config *cfg, const char
         cJSON *b = e ? cJSON_GetObjectItemCaseSensitive(e, "global_s") : NULL;
         cJSON *xh = e ? cJSON_GetObjectItemCaseSensitive(e, "xfer_host_s") : NULL;
         cJSON *xc = e ? cJSON_GetObjectItemCaseSensitive(e, "xfer_copy_s") : NULL;
-        if (cJSON_IsNumber(a) && cJSON_IsNumber(b) && a->valuedouble > 0 && b->valuedouble > 0 &&
-            cJSON_IsNumber(xh) && cJSON_IsNumber(xc) && xh->valuedouble >= 0 && xc->valuedouble >= 0) {
+        if (calib_time_ok(a, 0) && calib_time_ok(b, 0) && calib_time_ok(xh, 1) &&
+            calib_time_ok(xc, 1)) {
             *t_window = a->valuedouble;
             *t_global = b->valuedouble;
             cal->xfer_host_s = xh->valuedouble;
