@@ -118,6 +118,13 @@ SWACL_API const char *swacl_status_string(swacl_status s);
 /* swacl_config_init)". Per-layer specs live in layers[0..n_layers).         */
 
 #define SWACL_MAX_LAYERS 128
+/** Most CPU reference threads a context takes (swacl_ctx_params.threads). */
+#define SWACL_MAX_THREADS 1024
+/** Most tokens (batch x seq) of one forward pass or session. */
+#define SWACL_MAX_TOKENS (2147483647 / 4)
+/** Most float elements of one input (tokens x input_dim) or output
+ * (rows x width) buffer: 2^32, 16 GiB of float32. */
+#define SWACL_MAX_ELEMS 4294967296ULL
 
 typedef enum {
     SWACL_SPAN_GLOBAL = 0, /* causal: keys 0..p                              */
@@ -373,7 +380,8 @@ typedef struct {
     const char *cache_dir;  /* program binary cache (NULL: $SWACL_CACHE_DIR,
                                else $XDG_CACHE_HOME/swacl, else ~/.cache/swacl;
                                "off" disables)                               */
-    int threads;            /* CPU reference threads (0 = all cores)         */
+    int threads;            /* CPU reference threads (0 = all cores), at most
+                               SWACL_MAX_THREADS                             */
     int verbose;            /* log compile/cache events to stderr            */
     swacl_kernel_params kernels; /* OpenCL kernel variants and launch shapes
                                     (all zero: the device class's choice)  */
@@ -959,6 +967,17 @@ SWACL_API swacl_status swacl_ids_parse(swacl_ctx *ctx, const char *text, const c
  * a regular file or over 64 MiB; SWACL_FORMAT for a NUL byte in it). */
 SWACL_API swacl_status swacl_ids_read(swacl_ctx *ctx, const char *path, int vocab, int32_t **ids,
                                       int *batch, int *seq);
+
+/**
+ * Check the sizes of a forward pass or session of cfg from outside (files,
+ * options) before anything is allocated, in 64-bit: batch, seq >= 1,
+ * batch x seq <= SWACL_MAX_TOKENS, the input (tokens x input_dim) and the
+ * output (batch, or batch x seq with all_positions, x output width) at most
+ * SWACL_MAX_ELEMS elements. SWACL_INVALID_ARG with a message naming the
+ * sizes and the limit. swacl_input_load calls it.
+ */
+SWACL_API swacl_status swacl_input_check(swacl_ctx *ctx, const swacl_config *cfg, int64_t batch,
+                                         int64_t seq, int all_positions);
 
 /**
  * The input of a forward pass of cfg, as swacl's tools prepare it: token ids

@@ -7,13 +7,17 @@
 #      check either the exit code or a regex, not both; this does both.
 #
 # Script variables: EXE, ARGS (';'-list), EXPECT_RC, OUT_REGEX, ERR_REGEX,
-# JSON_OK (1: stdout must be one JSON object whose "ok" is true).
+# JSON_OK (1: stdout must be one JSON object whose "ok" is true), VMEM_KB
+# (run under `ulimit -v`: fails an allocation made before a size check).
 # A command expected to succeed that fails only because no OpenCL device is
 # present prints SWACL_SKIP (the test is skipped), unless
 # SWACL_REQUIRE_DEVICE=1.
 
 if(CMAKE_SCRIPT_MODE_FILE)
   # ---- script mode: run one command -------------------------------------
+  if(DEFINED VMEM_KB) # a memory cap: a size check must come before the allocation
+    set(EXE sh -c "ulimit -v ${VMEM_KB} && exec \"\$0\" \"\$@\"" ${EXE})
+  endif()
   execute_process(COMMAND ${EXE} ${ARGS}
                   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   # Sanitizer builds: LeakSanitizer's own tracer sometimes crashes while
@@ -80,7 +84,7 @@ set(SWACL_CLI_ENV
 # Regexes must not contain an unbalanced "[" (it breaks CMake list splitting).
 # swacl_cli_test(NAME RC <code> ARGS <args...> [OUT regex] [ERR regex] [JSON_OK] [JSON_KEY key])
 function(swacl_cli_test name)
-  cmake_parse_arguments(T "JSON_OK" "RC;OUT;ERR;JSON_KEY;TIMEOUT" "ARGS" ${ARGN})
+  cmake_parse_arguments(T "JSON_OK" "RC;OUT;ERR;JSON_KEY;TIMEOUT;VMEM_KB" "ARGS" ${ARGN})
   string(REPLACE ";" "\\;" args "${T_ARGS}")
   set(cmd ${CMAKE_COMMAND} "-DEXE=$<TARGET_FILE:swacl>" "-DARGS=${args}" "-DEXPECT_RC=${T_RC}")
   if(DEFINED T_OUT)
@@ -94,6 +98,9 @@ function(swacl_cli_test name)
   endif()
   if(DEFINED T_JSON_KEY)
     list(APPEND cmd "-DJSON_KEY=${T_JSON_KEY}")
+  endif()
+  if(DEFINED T_VMEM_KB)
+    list(APPEND cmd "-DVMEM_KB=${T_VMEM_KB}")
   endif()
   list(APPEND cmd -P ${SWACL_CLI_SCRIPT})
   add_test(NAME cli_${name} COMMAND ${cmd})
@@ -210,3 +217,37 @@ swacl_cli_test(run_subdevices RC 0 ARGS run --devices 0.0,0.1 --placement auto -
                JSON_OK OUT "\\[sub 1, 1 CU\\].*\"transfer_in\":\"device-copy\"")
 swacl_cli_test(err_subdevice RC 1 ARGS run --device 0.99 --seq 8
                ERR "sub-device 0.99 does not exist: device 0 .* splits into [0-9]+ one-compute-unit sub-devices")
+
+# issue 14, bounds: sizes and counts from outside are checked where they enter
+# the library, in 64-bit, before anything is allocated; the memory cap (1 GB)
+# fails any allocation of the 8.6 GB these sizes ask for, and the timeout
+# catches a slow fill
+swacl_cli_test(err_threads_huge RC 2 ARGS run --threads 100000 --device ref --seq 8 TIMEOUT 60
+               ERR "swacl: error: .*threads = 100000: must be in 0\\.\\.1024")
+swacl_cli_test(err_threads_int_max RC 2 ARGS run --threads 2147483647 --seq 8 TIMEOUT 60
+               ERR "swacl: error: .*threads = 2147483647: must be in 0\\.\\.1024")
+swacl_cli_test(err_generate_overflow RC 2 ARGS generate --prompt-len 1073741824 --max-new 1073741824
+               VMEM_KB 1000000 TIMEOUT 60
+               ERR "swacl: error: generate: .*seq 2147483648 = 2147483648 tokens: the limit is 536870911")
+swacl_cli_test(err_batch_seq_huge RC 2 ARGS run --batch 2 --seq 1073741823 VMEM_KB 1000000 TIMEOUT 60
+               ERR "swacl: error: inputs: .*batch 2 x seq 1073741823 = 2147483646 tokens: the limit is 536870911")
+swacl_cli_test(err_output_huge RC 2 ARGS run --preset cohere2 --seq 536870911 --all-positions
+               VMEM_KB 1000000 TIMEOUT 60
+               ERR "swacl: error: inputs: .*output of 536870911 rows x 2048 = 1099511625728 elements")
+# messages: a missing value names the command; save takes only its options;
+# size overrides with --model are refused; integers are decimal only
+swacl_cli_test(err_save_out_missing RC 2 ARGS save --out
+               ERR "swacl: error: save: --out needs a value")
+swacl_cli_test(err_save_seq RC 2 ARGS save --out ${CMAKE_BINARY_DIR}/test-cache/save-seq --seq 4
+               ERR "swacl: error: save: unknown option '--seq'")
+swacl_cli_test(err_save_device RC 2 ARGS save --out ${CMAKE_BINARY_DIR}/test-cache/save-dev --device ref
+               ERR "swacl: error: save: unknown option '--device'")
+swacl_cli_test(save_json RC 0 ARGS save --out ${CMAKE_BINARY_DIR}/test-cache/save-json --layers 1 --json -q
+               OUT "^{\"dir\":.*\"seed\":1,.*\"ok\":true}[\r\n]*$" JSON_OK)
+swacl_cli_test(err_model_overrides RC 2
+               ARGS run --model ${CMAKE_SOURCE_DIR}/tests/fixtures/llama --preset cohere2 --layers 3 --window 8
+               ERR "swacl: error: .*size overrides .* apply to presets only")
+swacl_cli_test(err_seed_hex RC 2 ARGS run --seed 0x10 --kv-only
+               ERR "swacl: error: invalid value '0x10' for --seed")
+swacl_cli_test(seed_decimal RC 0 ARGS run --seed 010 --device ref --seq 8 --layers 1 --no-verify --json -q
+               OUT "\"seed\":10," JSON_OK)

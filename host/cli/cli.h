@@ -42,7 +42,6 @@ int cli_output(cJSON *obj, int json);
 void cli_json_add(cJSON *j, const char *spec, ...);
 double cli_now(void);          /* monotonic seconds */
 
-
 /* ---- options -------------------------------------------------------------- */
 
 /* One option: name ("--seq", or "-q|--quiet"), kind, where the value goes
@@ -73,7 +72,8 @@ typedef struct {
 
 /* Parse argv[1..] (argv[0] is the command name) into the table's
  * destinations. CLI_CONTINUE, else an exit code: EXIT_OK after --help,
- * EXIT_USAGE after a message. Values: "--opt V" or "--opt=V". */
+ * EXIT_USAGE after a message. Values: "--opt V" or "--opt=V"; integers are
+ * decimal (010 is 10, 0x10 is refused). */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv);
 
 /* ---- model setup: preset / --model DIR / size overrides / validation ----- */
@@ -139,7 +139,7 @@ typedef struct {
      "index in LIST); --json\nthen reports placement [{device, layers:[first,last],\n"        \
      "busy_s, transfer_in}] per stage"},                                                      \
     {"--threads", CLI_INT, &(d)->threads, 0, CLI_INT_MAX, "T",                                \
-     "CPU reference threads (default 0 = all cores)"},                                        \
+     "CPU reference threads, at most 1024 (default 0 = all cores)"},                                        \
     {"-v|--verbose", CLI_FLAG, &(d)->verbose, 0, 0, NULL, "log kernel compiles and cache events"}
 
 /* --device and --devices exclude each other; --placement alone means

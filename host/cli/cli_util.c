@@ -150,7 +150,7 @@ static int parse_u64(const char *opt, const char *v, uint64_t *out)
         cli_die_msg("invalid value '%s' for %s: expected a non-negative integer", v, opt);
         return 0;
     }
-    unsigned long long x = strtoull(v, &end, 0);
+    unsigned long long x = strtoull(v, &end, 10); /* decimal only, as INT: 010 is 10 */
     if (*end || errno == ERANGE) {
         cli_die_msg("invalid value '%s' for %s: expected a non-negative integer", v, opt);
         return 0;
@@ -300,8 +300,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv)
         const char *v = eq ? eq + 1 : NULL;
         if (!v) {
             if (i + 1 >= argc) {
-                cli_die_msg("option %s needs a value (see 'swacl %s --help')", opt_long(o),
-                            cmd->name);
+                cli_die_msg("%s: %s needs a value (see 'swacl %s --help')", cmd->name,
+                            opt_long(o), cmd->name);
                 return EXIT_USAGE;
             }
             v = argv[++i];

@@ -98,9 +98,10 @@ int swacl_cmd_generate(int argc, char **argv)
     rc = EXIT_USAGE;
     if (!host) goto done;
     swacl_status st;
-    if (o.prompt_ids &&
-        (st = swacl_ids_parse(host, o.prompt_ids, "--prompt-ids", cfg.vocab_size, &prompt, &B1, &P)) != SWACL_OK) {
-        rc = cli_fail(host, st, "generate");
+    if ((o.prompt_ids && (st = swacl_ids_parse(host, o.prompt_ids, "--prompt-ids", cfg.vocab_size,
+                                               &prompt, &B1, &P)) != SWACL_OK) ||
+        (st = swacl_input_check(host, &cfg, 1, (int64_t)P + o.max_new, 0)) != SWACL_OK) {
+        rc = cli_fail(host, st, "generate"); /* prompt + new tokens: bounded in 64-bit */
         goto done;
     }
     if (B1 != 1) {

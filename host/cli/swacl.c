@@ -189,13 +189,15 @@ static int cmd_run(int argc, char **argv)
     }
     cli_progress("preset %s: %d layers, hidden %d, seq %d, batch %d", o.m.preset, cfg.n_layers,
                  cfg.hidden_size, T, B);
-    if ((rc = cli_model_weights(&cfg, o.seed, &w)) != 0) goto done;
-    rc = EXIT_RUNTIME;
-    if (!in.batch && (st = swacl_input_load(host, &cfg, NULL, NULL, B, T,
-                                            o.seed ^ 0x5851F42D4C957F2Dull, &in)) != SWACL_OK) {
+    /* sizes (inputs and output) checked in 64-bit before anything is allocated */
+    if ((st = swacl_input_check(host, &cfg, B, T, o.all_positions)) != SWACL_OK ||
+        (!in.batch && (st = swacl_input_load(host, &cfg, NULL, NULL, B, T,
+                                             o.seed ^ 0x5851F42D4C957F2Dull, &in)) != SWACL_OK)) {
         rc = cli_fail(host, st, "inputs");
         goto done;
     }
+    if ((rc = cli_model_weights(&cfg, o.seed, &w)) != 0) goto done;
+    rc = EXIT_RUNTIME;
     if (!(out = calloc(out_n, sizeof *out))) goto oom;
 
     /* device run (or a pipeline over --devices) */
@@ -340,12 +342,9 @@ static int cmd_save(int argc, char **argv)
     swacl_ctx *host = cli_host_ctx();
     swacl_status st = host ? swacl_save_hf(host, dir, &cfg, w) : SWACL_OUT_OF_MEMORY;
     swacl_weights_destroy(w);
-    if (st != SWACL_OK) {
-        if (host) cli_die_msg("save: %s", swacl_ctx_errmsg(host));
-        swacl_ctx_destroy(host);
-        return host ? cli_exit(st) : EXIT_RUNTIME;
-    }
+    if (st != SWACL_OK && host) cli_die_msg("save: %s", swacl_ctx_errmsg(host));
     swacl_ctx_destroy(host);
+    if (st != SWACL_OK) return cli_exit(st); /* no host: out of memory, EXIT_RUNTIME */
     cli_progress("wrote %s/config.json and %s/model.safetensors (preset %s, seed %llu)", dir, dir,
                  m.preset, (unsigned long long)seed);
     if (!json) return EXIT_OK;

@@ -80,7 +80,11 @@ swacl_status swacl_ctx_create_shared(const swacl_ctx_params *params, const swacl
         return SWACL_OUT_OF_MEMORY;
     }
     p = ctx->params;
-    if (p.threads < 0) return swacl_set_error(ctx, SWACL_INVALID_ARG, "threads must be >= 0 (got %d)", p.threads);
+    /* a fixed bound, not the core count: libgomp crashes (100000) or aborts
+     * with its own out-of-memory message (INT_MAX) on absurd team sizes */
+    if (p.threads < 0 || p.threads > SWACL_MAX_THREADS)
+        return swacl_set_error(ctx, SWACL_INVALID_ARG, "threads = %d: must be in 0..%d (0 = all cores)",
+                               p.threads, SWACL_MAX_THREADS);
     swacl_status st;
     if (p.device && strcasecmp(p.device, "ref") == 0) {
         ctx->is_ref = 1;

@@ -389,7 +389,7 @@ swacl_status swacl_graph_check_input(swacl_model *m, const swacl_input *in)
     if (!in) return swacl_set_error(m->ctx, SWACL_INVALID_ARG, "input is NULL");
     if (in->batch < 1) return swacl_set_error(m->ctx, SWACL_INVALID_ARG, "batch must be >= 1 (got %d)", in->batch);
     if (in->seq < 1) return swacl_set_error(m->ctx, SWACL_INVALID_ARG, "seq must be >= 1 (got %d)", in->seq);
-    if ((int64_t)in->batch * in->seq > INT32_MAX / 4)
+    if ((int64_t)in->batch * in->seq > SWACL_MAX_TOKENS)
         return swacl_set_error(m->ctx, SWACL_INVALID_ARG, "batch*seq = %lld is too large",
                                (long long)in->batch * in->seq);
     if (c->vocab_size > 0) {

@@ -197,6 +197,12 @@ swacl_status swacl_config_resolve(swacl_ctx *ctx, const char *preset,
                   "swacl_config_resolve: a preset or dir, cfg and w are required");
     *w = NULL;
     const char *label = dir ? dir : preset; /* names the model in messages */
+    static const swacl_preset_params none;
+    /* a loaded model has its own sizes: overriding some would need weights
+     * of other shapes, so refuse rather than ignore them */
+    SWACL_FAIL_IF(ctx, dir && pp && memcmp(pp, &none, sizeof none) != 0, SWACL_INVALID_ARG,
+                  "%s: size overrides (layers, window, hidden, heads...) apply to presets only, "
+                  "not to a loaded model", dir);
     if (dir) {
         swacl_status st = swacl_load_hf(ctx, dir, cfg, w);
         if (st != SWACL_OK)

@@ -140,6 +140,35 @@ swacl_status swacl_npy_save(swacl_ctx *ctx, const char *path, const float *data,
 /* ------------------------------------------------------------------------ */
 /* A forward pass's input, from a file or seeded random                      */
 
+swacl_status swacl_input_check(swacl_ctx *ctx, const swacl_config *cfg, int64_t batch,
+                               int64_t seq, int all_positions)
+{
+    SWACL_FAIL_IF(ctx, !cfg, SWACL_INVALID_ARG, "swacl_input_check: cfg is required");
+    SWACL_FAIL_IF(ctx, batch < 1 || seq < 1, SWACL_INVALID_ARG,
+                  "batch %lld x seq %lld: both must be >= 1", (long long)batch, (long long)seq);
+    /* each factor first, so the products below cannot overflow int64 */
+    if (batch > SWACL_MAX_TOKENS || seq > SWACL_MAX_TOKENS || batch * seq > SWACL_MAX_TOKENS)
+        return swacl_set_error(ctx, SWACL_INVALID_ARG,
+                               "batch %lld x seq %lld = %lld tokens: the limit is %d tokens",
+                               (long long)batch, (long long)seq, (long long)(batch * seq),
+                               SWACL_MAX_TOKENS);
+    const uint64_t tokens = (uint64_t)(batch * seq);
+    const uint64_t in_w = cfg->vocab_size > 0 ? 1 : (uint64_t)(cfg->input_dim > 0 ? cfg->input_dim : 0);
+    const uint64_t rows = all_positions ? tokens : (uint64_t)batch;
+    const uint64_t out_w = (uint64_t)(swacl_output_size(cfg) > 0 ? swacl_output_size(cfg) : 0);
+    if (tokens * in_w > SWACL_MAX_ELEMS)
+        return swacl_set_error(ctx, SWACL_INVALID_ARG,
+                               "inputs of %llu tokens x %llu = %llu elements: the limit is %llu",
+                               (unsigned long long)tokens, (unsigned long long)in_w,
+                               (unsigned long long)(tokens * in_w), SWACL_MAX_ELEMS);
+    if (rows * out_w > SWACL_MAX_ELEMS)
+        return swacl_set_error(ctx, SWACL_INVALID_ARG,
+                               "output of %llu rows x %llu = %llu elements: the limit is %llu",
+                               (unsigned long long)rows, (unsigned long long)out_w,
+                               (unsigned long long)(rows * out_w), SWACL_MAX_ELEMS);
+    return SWACL_OK;
+}
+
 swacl_status swacl_input_load(swacl_ctx *ctx, const swacl_config *cfg, const char *ids_path,
                               const char *npy_path, int batch, int seq, uint64_t state,
                               swacl_input *in)
@@ -158,7 +187,9 @@ swacl_status swacl_input_load(swacl_ctx *ctx, const swacl_config *cfg, const cha
     if (ids_path) {
         SWACL_TRY(swacl_ids_read(ctx, ids_path, cfg->vocab_size, &ids, &in->batch, &in->seq));
         in->ids = ids;
-        return SWACL_OK;
+        swacl_status st = swacl_input_check(ctx, cfg, in->batch, in->seq, 0);
+        if (st != SWACL_OK) swacl_input_free(in), in->batch = in->seq = 0;
+        return st;
     }
     if (npy_path) {
         int nd = 0;
@@ -173,10 +204,12 @@ swacl_status swacl_input_load(swacl_ctx *ctx, const swacl_config *cfg, const cha
         in->batch = (int)sh[0];
         in->seq = (int)sh[1];
         in->embeds = x;
-        return SWACL_OK;
+        swacl_status st = swacl_input_check(ctx, cfg, in->batch, in->seq, 0);
+        if (st != SWACL_OK) swacl_input_free(in), in->batch = in->seq = 0;
+        return st;
     }
-    SWACL_FAIL_IF(ctx, batch < 1 || seq < 1 || (int64_t)batch * seq > INT_MAX, SWACL_INVALID_ARG,
-                  "swacl_input_load: batch %d x seq %d", batch, seq);
+    /* bounded before anything is allocated */
+    SWACL_TRY(swacl_input_check(ctx, cfg, batch, seq, 0));
     size_t n = (size_t)batch * (size_t)seq;
     if (tokens ? !(ids = malloc(n * sizeof *ids))
                : !(x = malloc(n * (size_t)cfg->input_dim * sizeof *x)))
