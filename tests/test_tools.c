@@ -286,7 +286,7 @@ Test(tools, input_load)
     cr_expect(in.batch == 3 && in.seq == 4 && in.ids[11] == 12);
     swacl_input_free(&in);
     const int D = cont.input_dim;
-    float *x = calloc((size_t)2 * 5 * D, sizeof *x);
+    float *x = calloc((size_t)2 * 5 * (D + 1), sizeof *x); /* room for bad_shape too */
     x[7] = 0.5f;
     int64_t shape[3] = {2, 5, D}, bad_shape[3] = {2, 5, D + 1};
     cr_assert(swacl_npy_save(ctx, npy_path, x, 3, shape) == SWACL_OK);
