@@ -30,6 +30,7 @@
  * (POCL_CPU_MAX_CU_COUNT is ignored by 3.1).
  */
 #define _DEFAULT_SOURCE
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,13 +211,8 @@ int main(int argc, char **argv)
         s2[k] = best;
         if (best < s2best) s2best = best, mbest = micro[k];
     }
-    double num = 0, den = 0;
-    for (size_t i = 0; i < (size_t)B * V; i++) {
-        double d = (double)o2[i] - o1[i];
-        num += d * d;
-        den += (double)o1[i] * o1[i];
-    }
-    double nmse = den > 0 ? num / den : num;
+    swacl_compare_result cmp = swacl_compare(o2, o1, (size_t)B * V, 0.0, 0.0);
+    double nmse = cmp.nonfinite ? NAN : cmp.nmse; /* NaN never passes */
     swacl_pipeline_stage stg[4];
     int ns = 0;
     swacl_pipeline_describe(p, stg, 4, &ns);
