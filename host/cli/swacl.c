@@ -133,10 +133,9 @@ static int cmd_run(int argc, char **argv)
         {"--tol", CLI_DOUBLE, &o.tol, 0, INFINITY, "NMSE",
          "max normalised MSE, sum (a-r)^2 / sum r^2 (default 1e-6)"},
         {"--atol", CLI_DOUBLE, &o.atol, 0, INFINITY, "A",
-         "elementwise |a-r| <= atol + rtol*|r| (default: the bound\n"
-         "calibrated to float32 rounding, docs/VERIFY.md)"},
+         "elementwise |a-r| <= atol + rtol*|r| (default, float32\nrounding: rtol = 8*2^-24*sqrt(depth), atol = rtol*RMS(r))"},
         {"--rtol", CLI_DOUBLE, &o.rtol, 0, INFINITY, "R",
-         "(either replaces the calibrated bound; 0 0: exact)"},
+         "(either replaces that bound; docs/VERIFY.md)"},
         {"output", CLI_SECTION, NULL, 0, 0, NULL, ""},
         {"--logits-out", CLI_STR, &o.logits_out, 0, 0, "F",
          "write the device output at every position as float32\n"
