@@ -385,6 +385,8 @@ typedef struct {
     int verbose;            /* log compile/cache events to stderr            */
     swacl_kernel_params kernels; /* OpenCL kernel variants and launch shapes
                                     (all zero: the device class's choice)  */
+    int allow_nonfinite;    /* swacl_load_hf on this context accepts NaN/Inf
+                               weights (0: SWACL_FORMAT naming the tensor) */
     /* New fields go here, at the end (struct_size tells them apart); the
      * layout of swacl_kernel_params stays as released.                    */
 } swacl_ctx_params;
@@ -499,7 +501,8 @@ SWACL_API swacl_status swacl_session_prefill(swacl_session *s, const swacl_input
  * tensor, on ctx; ctx may be NULL): SWACL_IO (missing file), SWACL_FORMAT
  * (malformed safetensors/JSON, missing tensor, wrong shape),
  * SWACL_UNSUPPORTED (model_type, MoE, rope_scaling, dtype swacl does not
- * implement).                                                             */
+ * implement). A NaN or Inf in any weight is SWACL_FORMAT naming the tensor
+ * and the first bad index, unless ctx was created with allow_nonfinite.  */
 
 /** Fills *cfg whole (struct_size included) and *out (the caller's: the
  * file mappings are released before return). */
@@ -646,11 +649,15 @@ typedef struct {
     size_t struct_size; /* sizeof(swacl_tolerance) of the caller's header    */
     double nmse;       /* bound on sum (a-r)^2 / sum r^2 per output (1e-6)    */
     double atol, rtol; /* elementwise |a-r| <= atol + rtol*|r|, checked when
-                          either is >= 0 (a negative one then counts as 0);
-                          both < 0 (the default): no elementwise check        */
+                          either is >= 0 (a negative one then counts as 0)    */
+    double calibrated; /* with atol and rtol both < 0 (the default): the
+                          elementwise bound calibrated to float32 rounding
+                          for the model and length (docs/VERIFY.md), times
+                          this factor (default 1); 0: no elementwise check  */
 } swacl_tolerance;
 
-/** The defaults: nmse 1e-6, no elementwise check, struct_size set. */
+/** The defaults: nmse 1e-6 plus the calibrated elementwise bound
+ *  (atol = rtol = -1, calibrated 1), struct_size set. */
 SWACL_API swacl_tolerance swacl_tolerance_default(void);
 
 /** Worst over every output compared so far. */
@@ -664,6 +671,10 @@ typedef struct {
     int ok;              /* nonfinite == 0, every nmse within the bound and
                             n_bad == 0 (1 before the first check)           */
     double ref_seconds;  /* wall time of the reference's calls               */
+    size_t nonfinite_out; /* of those, NaN/Inf values in the device output    */
+    double atol, rtol;   /* the elementwise bound of the last check (both 0
+                            when it is off)                                   */
+    double bound_ratio;  /* largest |a-r| / (atol + rtol*|r|): < 1 passes     */
 } swacl_verify_result;
 
 typedef struct swacl_verifier swacl_verifier;
@@ -693,6 +704,12 @@ SWACL_API swacl_status swacl_verifier_step(swacl_verifier *v, int T, const int *
                                            const int32_t *ids, const float *embeds,
                                            const float *out);
 SWACL_API swacl_verify_result swacl_verifier_result(const swacl_verifier *v);
+
+/** The verdict of r in one line for messages, e.g. "3 non-finite values in
+ *  the device output" or "12 values over the elementwise bound (worst 4.1x
+ *  of it), nmse 2.0e-07 (tol 1.0e-06)"; "ok" when r->ok. Returns buf. */
+SWACL_API const char *swacl_verify_describe(const swacl_verify_result *r, double nmse_tol,
+                                            char *buf, size_t len);
 
 /** One forward checked: create, swacl_verifier_forward, result, destroy. */
 SWACL_API swacl_status swacl_verify_forward(swacl_ctx *ctx, const swacl_config *cfg,

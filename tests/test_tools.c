@@ -151,8 +151,9 @@ Test(tools, verify_forward)
     cr_assert(swacl_model_forward(m, &in, 1, out) == SWACL_OK);
 
     swacl_tolerance def = swacl_tolerance_default();
-    cr_expect(def.struct_size == sizeof def && def.nmse == 1e-6 && def.atol < 0 && def.rtol < 0,
-              "defaults: nmse 1e-6, no elementwise");
+    cr_expect(def.struct_size == sizeof def && def.nmse == 1e-6 && def.atol < 0 && def.rtol < 0 &&
+                  def.calibrated == 1.0,
+              "defaults: nmse 1e-6, the calibrated elementwise bound");
     swacl_verify_result r;
     cr_assert(swacl_verify_forward(ctx, &cfg, w, &in, 1, out, NULL, &r) == SWACL_OK, "%s",
               swacl_ctx_errmsg(ctx));
@@ -162,8 +163,9 @@ Test(tools, verify_forward)
 
     /* one element off by 1: within a loose nmse, caught elementwise */
     out[5] += 1.0f;
-    swacl_tolerance loose = def, ew = def, old = {0, 1.0, -1, -1}; /* struct_size 0: this header's */
+    swacl_tolerance loose = def, ew = def, old = {0, 1.0, -1, -1, 0}; /* struct_size 0: this header's */
     loose.nmse = ew.nmse = 1.0;
+    loose.calibrated = 0; /* nmse only */
     ew.atol = 0.5;
     cr_assert(swacl_verify_forward(ctx, &cfg, w, &in, 1, out, &loose, &r) == SWACL_OK);
     cr_expect(r.ok && r.n_bad == 0 && fabs(r.max_abs_err - 1.0) < 1e-3, "max %g", r.max_abs_err);
@@ -173,9 +175,15 @@ Test(tools, verify_forward)
     cr_expect(!r.ok && r.n_bad == 1, "atol 0.5: n_bad %zu", r.n_bad);
     cr_assert(swacl_verify_forward(ctx, &cfg, w, &in, 1, out, NULL, &r) == SWACL_OK);
     cr_expect(!r.ok && r.nmse > 1e-6, "default bound: nmse %g", r.nmse);
+    cr_expect(r.n_bad >= 1 && r.rtol > 0 && r.rtol < 1e-3 && r.atol > 0 && r.bound_ratio > 1,
+              "the calibrated bound catches it: n_bad %zu rtol %g", r.n_bad, r.rtol);
     out[0] = NAN;
     cr_assert(swacl_verify_forward(ctx, &cfg, w, &in, 1, out, &loose, &r) == SWACL_OK);
     cr_expect(!r.ok && r.nonfinite == 1, "a NaN fails");
+    char msg[256];
+    cr_expect(r.nonfinite_out == 1 &&
+                  strstr(swacl_verify_describe(&r, 1.0, msg, sizeof msg), "1 non-finite values in the device output"),
+              "%s", msg);
 
     /* usage errors land on ctx */
     swacl_input bad = {0, T, ids, NULL};

@@ -80,6 +80,7 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv);
 
 typedef struct {
     const char *preset, *model_dir;
+    int allow_nonfinite;
     swacl_preset_params pp;
 } cli_model;
 
@@ -91,6 +92,7 @@ typedef struct {
     {"--model", CLI_STR, &(m)->model_dir, 0, 0, "DIR",                                        \
      "load a Hugging Face checkpoint instead (config.json +\nmodel.safetensors or shards; "   \
      "cohere2, smollm3,\nllama4_text, mistral, llama, swacl)"},                               \
+    {"--allow-nonfinite", CLI_FLAG, &(m)->allow_nonfinite, 0, 0, NULL, "load NaN/Inf weights"}, \
     {"--window", CLI_INT, &(m)->pp.window, 1, CLI_INT_MAX, "W", "W of every sliding-window layer"}, \
     {"--chunk", CLI_INT, &(m)->pp.chunk, 1, CLI_INT_MAX, "C",                                 \
      "C of every chunked layer (irope-llama4)"},                                              \
@@ -116,7 +118,8 @@ int cli_model_weights(const swacl_config *cfg, uint64_t seed, swacl_weights **w)
 
 /* A host-only context ("ref"): the error channel of library calls that
  * need no device (ids, .npy, sampling, tuning). NULL after a message. */
-swacl_ctx *cli_host_ctx(void);
+swacl_ctx *cli_host_ctx_ex(int allow_nonfinite); /* loads accept NaN/Inf weights */
+#define cli_host_ctx() cli_host_ctx_ex(0)
 
 /* ---- runner: one device, or a layer pipeline over --devices ------------- */
 

@@ -11,7 +11,7 @@
 int cli_model_setup(cli_model *m, swacl_config *cfg, swacl_weights **w)
 {
     *w = NULL;
-    swacl_ctx *host = cli_host_ctx(); /* the error channel of load / validate */
+    swacl_ctx *host = cli_host_ctx_ex(m->allow_nonfinite); /* the error channel of load */
     if (!host) return EXIT_RUNTIME;
     swacl_status st = swacl_config_resolve(host, m->preset, &m->pp, m->model_dir, cfg, w);
     if (st != SWACL_OK) cli_die_msg("%s", swacl_ctx_errmsg(host));
@@ -29,10 +29,11 @@ int cli_model_weights(const swacl_config *cfg, uint64_t seed, swacl_weights **w)
     return EXIT_RUNTIME;
 }
 
-swacl_ctx *cli_host_ctx(void)
+swacl_ctx *cli_host_ctx_ex(int allow_nonfinite)
 {
     swacl_ctx_params p = swacl_ctx_params_default();
     p.device = "ref";
+    p.allow_nonfinite = allow_nonfinite;
     swacl_ctx *ctx = NULL;
     swacl_status st = swacl_ctx_create(&p, &ctx);
     if (st == SWACL_OK) return ctx;

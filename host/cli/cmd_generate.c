@@ -187,7 +187,8 @@ int swacl_cmd_generate(int argc, char **argv)
     gen_report(&o, &dev, &cfg, P, t_prefill, t_decode, &chk, ok, toks);
     toks = NULL;
     rc = ok ? EXIT_OK : EXIT_VERIFY;
-    if (!ok) cli_die_msg("verification failed (nmse %.3e > %.1e)", chk.nmse, o.tol);
+    char msg[320];
+    if (!ok) cli_die_msg("verification failed: %s", swacl_verify_describe(&chk, o.tol, msg, sizeof msg));
 done:
     cJSON_Delete(toks);
     swacl_sampler_destroy(smp);

@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,8 +156,16 @@ static void shape_str(char *buf, size_t len, int ndim, const int64_t *shape)
     if (off < len) snprintf(buf + off, len - off, "]");
 }
 
-static swacl_status load_hf(const char *dir, swacl_config *cfg, swacl_weights **out, char *err,
-                           size_t err_len)
+/* Index of the first NaN/Inf in x[0..n), n when there is none. */
+static size_t first_nonfinite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return i;
+    return n;
+}
+
+static swacl_status load_hf(const char *dir, int allow_nonfinite, swacl_config *cfg,
+                            swacl_weights **out, char *err, size_t err_len)
 {
     if (err && err_len) err[0] = 0;
     if (!dir || !cfg || !out) {
@@ -266,6 +275,16 @@ static swacl_status load_hf(const char *dir, swacl_config *cfg, swacl_weights **
             goto done;
         }
         SWACL_TRY_GOTO(st, swacl_st_to_f32(&s->st, e, t->data, s->fname, err, err_len), done);
+        size_t bad = allow_nonfinite ? (size_t)t->numel : first_nonfinite(t->data, (size_t)t->numel);
+        if (bad < (size_t)t->numel) { /* would run and "pass" as a constant output (issue 14) */
+            swacl_format_msg(err, err_len,
+                             "%s: tensor '%s' has a non-finite value (%s) at index %zu "
+                             "(allow_nonfinite / --allow-nonfinite loads it anyway)",
+                             s->fname, e->name,
+                             isnan(t->data[bad]) ? "NaN" : t->data[bad] > 0 ? "+Inf" : "-Inf", bad);
+            st = SWACL_FORMAT;
+            goto done;
+        }
     }
     *cfg = c;
     *out = w;
@@ -289,6 +308,7 @@ done:
 swacl_status swacl_load_hf(swacl_ctx *ctx, const char *dir, swacl_config *cfg, swacl_weights **out)
 {
     char err[2048] = "";
-    swacl_status st = load_hf(dir, cfg, out, err, sizeof err);
+    const swacl_ctx_params *p = ctx ? swacl_ctx_params_of(ctx) : NULL;
+    swacl_status st = load_hf(dir, p && p->allow_nonfinite, cfg, out, err, sizeof err);
     return st == SWACL_OK ? SWACL_OK : swacl_copy_error(ctx, st, err);
 }
