@@ -403,7 +403,7 @@ Test(hostile, cache_entry_garbage_empty_overlong_rejected, .timeout = 300)
     cr_assert(fd >= 0);
     cr_assert_eq(ftruncate(fd, (off_t)SWACL_PCACHE_MAX_FILE + (1 << 20)), 0); /* sparse */
     close(fd);
-    expect_rebuild(&fx, "file over the size bound", "out of range");
+    expect_rebuild(&fx, "file over the size bound", "over the limit");
 
     unlink(fx.entry);
     cr_assert_eq(mkfifo(fx.entry, 0644), 0);
@@ -583,7 +583,7 @@ Test(hostile, tune_file_with_huge_tiles_rejected, .timeout = 120)
     cr_assert_eq(ftruncate(fd, 64 << 20), 0);
     close(fd);
     cr_expect_eq(swacl_tune_load(dev, path, &t, why, sizeof why), -1);
-    cr_expect(strstr(why, "larger") != NULL, "%s", why);
+    cr_expect(strstr(why, "over the limit") != NULL, "%s", why);
     swacl_cl_dev_close(dev);
     free(dev);
     swacl_ctx_destroy(ctx);

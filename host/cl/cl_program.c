@@ -32,6 +32,7 @@
 
 #include "cl/cl_embedded.h"
 #include "cl/cl_internal.h"
+#include "common/file.h"
 #include "cl/cl_pcache.h"
 #include "common/env.h"
 
@@ -249,36 +250,12 @@ static unsigned char *cache_load(const swacl_cl_dev *dev, const char *path, cons
                                  size_t *len, char *why, size_t why_len)
 {
     why[0] = '\0';
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno != ENOENT) snprintf(why, why_len, "cannot open: %s", strerror(errno));
+    if (access(path, F_OK) != 0 && errno == ENOENT) return NULL; /* absent: not a rejection */
+    /* the one bounded reader: regular files only, size capped before reading */
+    uint8_t *raw = NULL;
+    size_t n = 0;
+    if (swacl_file_read_msg(path, SWACL_PCACHE_MAX_FILE, &raw, &n, why, why_len) != SWACL_OK)
         return NULL;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        snprintf(why, why_len, "not a regular file");
-        close(fd);
-        return NULL;
-    }
-    if (sb.st_size <= 0 || (uint64_t)sb.st_size > SWACL_PCACHE_MAX_FILE) {
-        snprintf(why, why_len, "size %lld out of range", (long long)sb.st_size);
-        close(fd);
-        return NULL;
-    }
-    size_t n = (size_t)sb.st_size, got = 0;
-    unsigned char *raw = malloc(n);
-    while (raw && got < n) {
-        ssize_t r = read(fd, raw + got, n - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (!raw || got != n) {
-        snprintf(why, why_len, raw ? "short read" : "out of memory");
-        free(raw);
-        return NULL;
-    }
     size_t off = 0, plen = 0;
     if (swacl_pcache_parse(raw, n, &ck->k, &off, &plen, why, why_len) != 0 ||
         (strstr(dev->info.platform_name, "Portable Computing Language") &&

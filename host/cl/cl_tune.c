@@ -16,6 +16,7 @@
  * No global mutable state here: CLBlast keeps the override (per device). */
 #define _POSIX_C_SOURCE 200809L
 #include "cl/cl_internal.h"
+#include "common/file.h"
 #include "common/env.h"
 
 #include <cjson/cJSON.h>
@@ -147,41 +148,15 @@ int swacl_tune_load(const swacl_cl_dev *dev, const char *path, swacl_tune_params
                     size_t why_len)
 {
     if (why && why_len) why[0] = '\0';
-    /* O_NONBLOCK + fstat: a FIFO or device under the name must not block or
-     * stream forever; the size is bounded before anything is allocated */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        if (why && why_len) snprintf(why, why_len, "cannot open: %s", strerror(errno));
+    /* the one bounded reader: a FIFO or device under the name must not block
+     * or stream forever; the size is bounded before anything is allocated */
+    uint8_t *raw = NULL;
+    size_t n = 0;
+    char err[8];
+    if (swacl_file_read_msg(path, TUNE_FILE_MAX, &raw, &n, why && why_len ? why : err,
+                            why && why_len ? why_len : sizeof err) != SWACL_OK)
         return -1;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        if (why && why_len) snprintf(why, why_len, "not a regular file");
-        return -1;
-    }
-    if (sb.st_size < 0 || sb.st_size > TUNE_FILE_MAX) {
-        close(fd);
-        if (why && why_len)
-            snprintf(why, why_len, "%lld bytes, larger than %d", (long long)sb.st_size,
-                     TUNE_FILE_MAX);
-        return -1;
-    }
-    size_t n = (size_t)sb.st_size, got = 0;
-    char *buf = malloc(n + 1);
-    while (buf && got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (!buf || got != n) {
-        free(buf);
-        if (why && why_len) snprintf(why, why_len, "unreadable");
-        return -1;
-    }
-    buf[n] = '\0';
+    char *buf = (char *)raw; /* NUL-terminated by the reader */
     int rc = swacl_tune_parse(dev, buf, out, why, why_len);
     free(buf);
     return rc;
