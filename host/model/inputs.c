@@ -148,9 +148,11 @@ swacl_status swacl_input_check(swacl_ctx *ctx, const swacl_config *cfg, int64_t 
                   "batch %lld x seq %lld: both must be >= 1", (long long)batch, (long long)seq);
     /* each factor first, so the products below cannot overflow int64 */
     if (batch > SWACL_MAX_TOKENS || seq > SWACL_MAX_TOKENS || batch * seq > SWACL_MAX_TOKENS)
+        /* the product is computed only when both factors are in range; the
+         * message's is a double, exact up to 2^53 and never overflowing */
         return swacl_set_error(ctx, SWACL_INVALID_ARG,
-                               "batch %lld x seq %lld = %lld tokens: the limit is %d tokens",
-                               (long long)batch, (long long)seq, (long long)(batch * seq),
+                               "batch %lld x seq %lld = %.0f tokens: the limit is %d tokens",
+                               (long long)batch, (long long)seq, (double)batch * (double)seq,
                                SWACL_MAX_TOKENS);
     const uint64_t tokens = (uint64_t)(batch * seq);
     const uint64_t in_w = cfg->vocab_size > 0 ? 1 : (uint64_t)(cfg->input_dim > 0 ? cfg->input_dim : 0);
