@@ -34,6 +34,12 @@ void swacl_format_msg(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The parameters ctx was created with (loaders read their flags here). */
+const swacl_ctx_params *swacl_ctx_params_of(const swacl_ctx *ctx)
+{
+    return ctx ? &ctx->params : NULL;
+}
+
 /* The one error channel: the last message a call left on ctx. */
 const char *swacl_ctx_errmsg(const swacl_ctx *ctx) { return ctx ? ctx->errmsg : "no context"; }
 

@@ -42,11 +42,6 @@ static swacl_status remember_params(swacl_ctx *ctx, const swacl_ctx_params *para
     return SWACL_OK;
 }
 
-const swacl_ctx_params *swacl_ctx_params_of(const swacl_ctx *ctx)
-{
-    return ctx ? &ctx->params : NULL;
-}
-
 swacl_status swacl_ctx_create(const swacl_ctx_params *params, swacl_ctx **out)
 {
     return swacl_ctx_create_shared(params, NULL, out);
