@@ -98,8 +98,29 @@ typedef struct {
     float scale;            /* logit multiplier, usually 1/sqrt(d)           */
     swacl_temp temp;
     float temp_p0, temp_p1;
+    float softcap;          /* > 0: s -> softcap * tanh(s / softcap), s the
+                               scaled score, before the mask (Gemma 2)       */
     swacl_buf *out;         /* [B*T, H*d]                                    */
 } swacl_attn_args;
+
+/* One RoPE application. Pair i < rot/2 of each head rotates by angle
+ * a = p * inv_freq[i]:  PAIR (x[2i], x[2i+1]), HALF (x[i], x[i + rot/2]);
+ * lanes >= rot pass through (partial RoPE). Every backend gets the same
+ * inv_freq (swacl_rope_freqs, host/model/rope_freq.c), so scaling rules
+ * live in one place. */
+typedef struct {
+    swacl_pos layout;       /* PAIR or HALF (NONE: nothing to do)            */
+    int rot;                /* rotated lanes per head, even, 2..d            */
+    const double *inv_freq; /* [rot/2]                                       */
+    float mscale;           /* cos and sin are multiplied by it (YaRN), 1    */
+} swacl_rope_args;
+
+/* Inverse frequencies of a layer's RoPE at context length ctx_len (the
+ * largest position + 1 of the step: DYNAMIC depends on it), into
+ * inv_freq[rot/2]; *mscale gets the cos/sin multiplier. rot = the
+ * layer's rotated lanes (rotary_dim, or head_dim when 0). */
+void swacl_rope_freqs(const swacl_rope_scaling *r, float theta, int rot, long ctx_len,
+                      double *inv_freq, float *mscale);
 
 struct swacl_backend_i {
     const char *name;
@@ -124,16 +145,20 @@ struct swacl_backend_i {
                          const swacl_buf *w, const swacl_buf *b, int rows, int n, float eps);
     /* In-place RoPE on x [B*T, nh*d]: row b*T+t is at position pos0[b]+t.   */
     swacl_status (*rope)(swacl_backend *be, swacl_buf *x, int B, int T, int nh, int d,
-                         const int *pos0, swacl_pos layout, float theta);
+                         const int *pos0, const swacl_rope_args *r);
     swacl_status (*attention)(swacl_backend *be, const swacl_attn_args *a);
     /* SWIGLU: out = silu(gate) * up; GELU (exact erf): out = gelu(gate),
-     * up unused. n elements; out may alias gate.                           */
+     * up unused; GEGLU_TANH: out = gelu_tanh(gate) * up with gelu_tanh(x) =
+     * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). n elements; out may
+     * alias gate.                                                           */
     swacl_status (*act)(swacl_backend *be, swacl_ffn kind, swacl_buf *out, const swacl_buf *gate,
                         const swacl_buf *up, size_t n);
     /* y[i] += x[i] for n elements.                                          */
     swacl_status (*add)(swacl_backend *be, swacl_buf *y, const swacl_buf *x, size_t n);
     /* y[n] *= s                                                             */
     swacl_status (*scale)(swacl_backend *be, swacl_buf *y, float s, size_t n);
+    /* y[n] = cap * tanh(y / cap), cap > 0 (Gemma 2 final logits)            */
+    swacl_status (*softcap)(swacl_backend *be, swacl_buf *y, float cap, size_t n);
     /* out[r, :] = table[ids[r], :] for r < n; ids host, already validated.  */
     swacl_status (*embed)(swacl_backend *be, swacl_buf *out, const swacl_buf *table,
                           const int32_t *ids, int n, int D);

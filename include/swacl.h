@@ -150,7 +150,13 @@ typedef enum {
 
 typedef enum {
     SWACL_QKNORM_NONE = 0,
-    SWACL_QKNORM_RMS_AFTER_ROPE = 1 /* Llama 4: weightless RMS per head      */
+    SWACL_QKNORM_RMS_AFTER_ROPE = 1, /* Llama 4: weightless RMS per head     */
+    /* Qwen 3, Gemma 3: RMS per head with a learned weight [d]
+     * (self_attn.q_norm / k_norm), before RoPE                              */
+    SWACL_QKNORM_RMS_HEAD = 2,
+    /* OLMo 2/3: RMS over the whole projection with a weight [H*d] / [Hkv*d],
+     * before RoPE                                                           */
+    SWACL_QKNORM_RMS_FULL = 3
 } swacl_qknorm;
 
 typedef struct {
@@ -164,7 +170,11 @@ typedef struct {
     swacl_qknorm qk_norm;
 } swacl_layer_spec;
 
-typedef enum { SWACL_FFN_SWIGLU = 0, SWACL_FFN_GELU = 1 } swacl_ffn;
+typedef enum {
+    SWACL_FFN_SWIGLU = 0,     /* silu(x Wg^T) * (x Wu^T)                       */
+    SWACL_FFN_GELU = 1,       /* gelu_erf(x Wu^T), no gate                     */
+    SWACL_FFN_GEGLU_TANH = 2  /* Gemma: gelu_tanh(x Wg^T) * (x Wu^T)           */
+} swacl_ffn;
 typedef enum {
     SWACL_NORM_RMS = 0,       /* w * x / sqrt(mean(x^2) + eps)               */
     SWACL_NORM_LAYER = 1,     /* w * (x - mu) / sqrt(var + eps) + b          */
@@ -174,6 +184,43 @@ typedef enum {
     SWACL_BLOCK_SEQUENTIAL = 0, /* x += attn(n1(x)); x += ffn(n2(x))         */
     SWACL_BLOCK_PARALLEL = 1    /* Cohere: h = n(x); x += attn(h) + ffn(h)   */
 } swacl_block;
+/* Where a sequential block's norms sit (ignored by the parallel block). */
+typedef enum {
+    SWACL_NORMS_PRE = 0,      /* x += attn(n1(x)); x += ffn(n2(x))           */
+    /* Gemma 2/3: x += n2(attn(n1(x))); x += n4(ffn(n3(x)))                  */
+    SWACL_NORMS_SANDWICH = 1,
+    /* OLMo 2/3: x += n2(attn(x)); x += n4(ffn(x))                           */
+    SWACL_NORMS_POST = 2
+} swacl_norm_place;
+
+/* RoPE frequency scaling (docs/MODEL.md "RoPE scaling"). */
+typedef enum {
+    SWACL_ROPE_DEFAULT = 0, /* inv_freq_i = theta^(-2i/rot)                  */
+    SWACL_ROPE_LINEAR = 1,  /* inv_freq / factor                             */
+    /* NTK-aware: once the context L = max position + 1 of a step exceeds
+     * original_max_pos, theta' = theta * (factor*L/orig - (factor-1))^(rot/(rot-2)) */
+    SWACL_ROPE_DYNAMIC = 2,
+    SWACL_ROPE_LLAMA3 = 3,  /* wavelength bands: low_freq_factor, high_freq_factor */
+    SWACL_ROPE_YARN = 4     /* ramp between beta_fast and beta_slow, cos/sin x attention_factor */
+} swacl_rope_type;
+
+/* Per-layer RoPE extent and scaling; used by layers whose pos is a RoPE
+ * layout. swacl_config_init leaves every layer at {0, DEFAULT}: full-width
+ * RoPE, no scaling. */
+typedef struct {
+    int rotary_dim;          /* rotated lanes per head, even, <= head_dim;
+                                0 = head_dim (partial RoPE: Phi-3, NeoX)     */
+    swacl_rope_type type;
+    float factor;            /* LINEAR, DYNAMIC, LLAMA3, YARN (> 0)          */
+    int original_max_pos;    /* DYNAMIC, LLAMA3, YARN                        */
+    float low_freq_factor;   /* LLAMA3 (1 in Llama 3.1)                      */
+    float high_freq_factor;  /* LLAMA3 (4 in Llama 3.1)                      */
+    float beta_fast;         /* YARN (32)                                    */
+    float beta_slow;         /* YARN (1)                                     */
+    float attention_factor;  /* YARN: cos and sin are multiplied by it       */
+    int truncate;            /* YARN: floor/ceil the correction range (1)    */
+} swacl_rope_scaling;
+
 typedef enum {
     SWACL_OUTPUT_LOGITS = 0,     /* logits = (final_norm(x) W_lm^T) * scale  */
     SWACL_OUTPUT_LAST_HIDDEN = 1 /* final_norm(x) at the last position       */
@@ -189,7 +236,7 @@ typedef struct {
     int hidden_size;    /* D                                                 */
     int n_heads;        /* H                                                 */
     int n_kv_heads;     /* Hkv, divides H (GQA)                              */
-    int head_dim;       /* d (32, 64 or 128 on the OpenCL path)              */
+    int head_dim;       /* d; H*d need not equal D (Gemma, Qwen 3)           */
     int ffn_dim;        /* F                                                 */
     swacl_ffn ffn;
     int attn_bias;      /* q/k/v/o projections carry biases                  */
@@ -205,6 +252,18 @@ typedef struct {
     float dropout;      /* accepted for API parity, ignored (inference)      */
     int n_layers;
     swacl_layer_spec layers[SWACL_MAX_LAYERS];
+
+    /* ---- appended in 0.2 (model families). A caller compiled against the
+     * 0.1 layout (struct_size ends above) gets the swacl_config_init
+     * defaults for everything below. ---- */
+    swacl_norm_place norm_place; /* sequential block: PRE (default)          */
+    int norm_unit_offset;  /* RMS norm weights act as (1 + w) (Gemma)        */
+    float embed_scale;     /* token embeddings x this (Gemma: sqrt(D)); 1    */
+    float attn_softcap;    /* > 0: scores s -> c tanh(s / c) (Gemma 2); 0    */
+    float final_softcap;   /* > 0: logits -> c tanh(logits / c) (Gemma 2); 0 */
+    int attn_out_bias;     /* o_proj bias: -1 (default) as attn_bias, 0, 1
+                              (Qwen 2: q/k/v biases, no o bias)              */
+    swacl_rope_scaling rope[SWACL_MAX_LAYERS]; /* per layer, with layers[]   */
 } swacl_config;
 
 /**
@@ -256,6 +315,14 @@ SWACL_API int swacl_output_size(const swacl_config *cfg);
  * may be NULL) and @return SWACL_INVALID_ARG.
  */
 SWACL_API swacl_status swacl_config_validate(swacl_ctx *ctx, const swacl_config *cfg);
+
+/** Number of config.json model_type values swacl_load_hf accepts. */
+SWACL_API int swacl_model_type_count(void);
+/** The i-th supported model_type, what it maps onto and what it refuses
+ * (static strings; any pointer may be NULL). @return SWACL_INVALID_ARG
+ * when i is out of range. */
+SWACL_API swacl_status swacl_model_type_info(int i, const char **model_type, const char **maps,
+                                             const char **refuses);
 
 /** Bytes of KV cache a decode at context length n_ctx holds for batch B
  * (global layers keep n_ctx positions, window layers min(W, n_ctx); 0 for

@@ -2,10 +2,12 @@
  * rope.cl - rotary position embedding, in place (docs/MODEL.md 1.3).
  *
  * Layout: x [B*T, nh*d], row r = b*T + t at position p = pos0[b] + t;
- * head hh occupies x[r*nh*d + hh*d .. + d-1]. Pair i (0 <= i < d/2) is
- *   PAIR: (x[2i], x[2i+1])        HALF: (x[i], x[i + d/2])
- * rotated by angle a = p * inv_freq_i, inv_freq_i = theta^(-2i/d):
+ * head hh occupies x[r*nh*d + hh*d .. + d-1]. Pair i (0 <= i < rot/2) is
+ *   PAIR: (x[2i], x[2i+1])        HALF: (x[i], x[i + rot/2])
+ * rotated by angle a = p * inv_freq_i (the host's table, every scaling
+ * rule applied), cos and sin scaled by mscale (YaRN; 1 otherwise):
  *   x0' = x0*cos a - x1*sin a;  x1' = x1*cos a + x0*sin a.
+ * Lanes rot..d-1 are left as they are (partial RoPE).
  *
  * Precision: at p ~ 32768 the angle is ~3e4 rad, where one float ulp is
  * ~4e-3 rad, so a plain float angle cannot match the double reference to
@@ -54,15 +56,18 @@ inline void rope_cos_sin(int p, float2 inv, float *c, float *s)
 
 __kernel __attribute__((reqd_work_group_size(ROPE_LX, 1, 1)))
 void rope_apply(__global float *restrict x, __global const int *restrict pos0,
-                __global const float2 *restrict inv_freq, int T, int nh, int d, int half_layout)
+                __global const float2 *restrict inv_freq, int T, int nh, int d, int half_layout,
+                int rot, float mscale)
 {
     const int i = (int)get_global_id(0);
     const int r = (int)get_global_id(2);
-    const int nhalf = d / 2;
+    const int nhalf = rot / 2; /* lanes >= rot pass through (partial RoPE) */
     if (i >= nhalf) return;
     const int b = r / T, t = r % T;
     float c, s;
     rope_cos_sin(pos0[b] + t, inv_freq[i], &c, &s);
+    c *= mscale; /* YaRN attention factor; 1 otherwise */
+    s *= mscale;
     const int i0 = half_layout ? i : 2 * i;
     const int i1 = half_layout ? i + nhalf : 2 * i + 1;
     __global float *row = x + (size_t)r * nh * d;

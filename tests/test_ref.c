@@ -307,6 +307,17 @@ Test(ref_ops, add_scale_embed_gather)
 /* ------------------------------------------------------------------------ */
 /* RoPE.                                                                     */
 
+/* Full-width RoPE with the default inverse frequencies of theta. */
+static swacl_status rope_theta(swacl_backend *be, swacl_buf *x, int B, int T, int nh, int d,
+                               const int *pos0, swacl_pos layout, float theta)
+{
+    double inv[256];
+    float ms;
+    swacl_rope_freqs(NULL, theta, d, 0, inv, &ms);
+    swacl_rope_args r = {layout, d, inv, ms};
+    return be->iface->rope(be, x, B, T, nh, d, pos0, &r);
+}
+
 Test(ref_rope, position_zero_is_identity)
 {
     swacl_backend *be = ref_be();
@@ -315,7 +326,7 @@ Test(ref_rope, position_zero_is_identity)
     int pos0[1] = {0};
     swacl_buf *X = up(be, x, nh * d);
     for (int layout = SWACL_POS_ROPE_PAIR; layout <= SWACL_POS_ROPE_HALF; layout++) {
-        cr_assert_eq(be->iface->rope(be, X, 1, 1, nh, d, pos0, (swacl_pos)layout, 10000.f),
+        cr_assert_eq(rope_theta(be, X, 1, 1, nh, d, pos0, (swacl_pos)layout, 10000.f),
                      SWACL_OK);
         float *y = test_download(be, X, nh * d);
         expect_close("rope p=0", y, x, nh * d, 0, 0, 0);
@@ -346,21 +357,21 @@ Test(ref_rope, pair_vs_half_hand)
     int pos0[2] = {0, 1};
 
     swacl_buf *X = up(be, xx, 16);
-    cr_assert_eq(be->iface->rope(be, X, 2, 1, 2, 4, pos0, SWACL_POS_ROPE_PAIR, 10000.f), SWACL_OK);
+    cr_assert_eq(rope_theta(be, X, 2, 1, 2, 4, pos0, SWACL_POS_ROPE_PAIR, 10000.f), SWACL_OK);
     float *y = test_download(be, X, 16);
     expect_close("rope pair, p=0 row", y, x, 8, 0, 0, 0);
     expect_close("rope pair, p=1 row", y + 8, want_pair, 8, 1e-6, 1e-6, 1e-12);
     free(y);
 
     cr_assert_eq(be->iface->buf_write(be, X, 0, xx, sizeof xx), SWACL_OK);
-    cr_assert_eq(be->iface->rope(be, X, 2, 1, 2, 4, pos0, SWACL_POS_ROPE_HALF, 10000.f), SWACL_OK);
+    cr_assert_eq(rope_theta(be, X, 2, 1, 2, 4, pos0, SWACL_POS_ROPE_HALF, 10000.f), SWACL_OK);
     y = test_download(be, X, 16);
     expect_close("rope half, p=1 row", y + 8, want_half, 8, 1e-6, 1e-6, 1e-12);
     free(y);
 
     /* POS_NONE is a no-op */
     cr_assert_eq(be->iface->buf_write(be, X, 0, xx, sizeof xx), SWACL_OK);
-    cr_assert_eq(be->iface->rope(be, X, 2, 1, 2, 4, pos0, SWACL_POS_NONE, 10000.f), SWACL_OK);
+    cr_assert_eq(rope_theta(be, X, 2, 1, 2, 4, pos0, SWACL_POS_NONE, 10000.f), SWACL_OK);
     y = test_download(be, X, 16);
     expect_close("rope none", y, xx, 16, 0, 0, 0);
     free(y);
@@ -377,8 +388,8 @@ Test(ref_rope, rotation_preserves_dot_of_relative_position)
         for (int c = 0; c < 2; c++) {
             int pq[1] = {c == 0 ? 3 : 40}, pk[1] = {pq[0] + 5};
             swacl_buf *Q = up(be, q, d), *K = up(be, k, d);
-            cr_assert_eq(be->iface->rope(be, Q, 1, 1, 1, d, pq, (swacl_pos)layout, 100.f), SWACL_OK);
-            cr_assert_eq(be->iface->rope(be, K, 1, 1, 1, d, pk, (swacl_pos)layout, 100.f), SWACL_OK);
+            cr_assert_eq(rope_theta(be, Q, 1, 1, 1, d, pq, (swacl_pos)layout, 100.f), SWACL_OK);
+            cr_assert_eq(rope_theta(be, K, 1, 1, 1, d, pk, (swacl_pos)layout, 100.f), SWACL_OK);
             float *a = test_download(be, Q, d), *b = test_download(be, K, d);
             dots[c] = 0;
             for (int i = 0; i < d; i++) dots[c] += (double)a[i] * b[i];

@@ -86,6 +86,9 @@ swacl_status swacl_cl_op_attention(swacl_backend *base, const swacl_attn_args *a
     SWACL_FAIL_IF(ctx, a->d != 32 && a->d != 64 && a->d != 128, SWACL_UNSUPPORTED,
                   "attention: head_dim %d is not supported by the OpenCL backend (32, 64 or 128)",
                   a->d);
+    /* soft-capped scores: the kernels gain it with the any-head_dim work */
+    SWACL_FAIL_IF(ctx, a->softcap != 0.0f, SWACL_UNSUPPORTED,
+                  "attention: score soft-capping is not implemented on OpenCL yet");
     SWACL_FAIL_IF(
         ctx, a->B < 0 || a->T < 0 || a->H <= 0 || a->Hkv <= 0 || a->H % a->Hkv, SWACL_INVALID_ARG,
         "attention: bad shape B=%d T=%d H=%d Hkv=%d (Hkv must divide H)", a->B, a->T, a->H, a->Hkv);

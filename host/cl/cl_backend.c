@@ -366,6 +366,7 @@ static const struct swacl_backend_i cl_iface = {
     .act = swacl_cl_op_act,
     .add = swacl_cl_op_add,
     .scale = swacl_cl_op_scale,
+    .softcap = swacl_cl_op_softcap,
     .embed = swacl_cl_op_embed,
     .gather_rows = swacl_cl_op_gather_rows,
     .kv_store = swacl_cl_op_kv_store,

@@ -101,7 +101,7 @@ swacl_status swacl_cl_op_norm(swacl_backend *base, swacl_norm kind, swacl_buf *y
                               int n, float eps);
 /* rope.c */
 swacl_status swacl_cl_op_rope(swacl_backend *base, swacl_buf *x, int B, int T, int nh, int d,
-                              const int *pos0, swacl_pos layout, float theta);
+                              const int *pos0, const swacl_rope_args *r);
 /* attn.c */
 swacl_status swacl_cl_op_attention(swacl_backend *base, const swacl_attn_args *a);
 /* act.c */
@@ -111,6 +111,8 @@ swacl_status swacl_cl_op_act(swacl_backend *base, swacl_ffn kind, swacl_buf *out
 swacl_status swacl_cl_op_add(swacl_backend *base, swacl_buf *y, const swacl_buf *x, size_t n);
 /* scale.c */
 swacl_status swacl_cl_op_scale(swacl_backend *base, swacl_buf *y, float s, size_t n);
+/* softcap.c */
+swacl_status swacl_cl_op_softcap(swacl_backend *base, swacl_buf *y, float cap, size_t n);
 /* embed.c: embedding lookup and row gather share gather_rows */
 swacl_status swacl_cl_op_embed(swacl_backend *base, swacl_buf *out, const swacl_buf *table,
                                const int32_t *ids, int n, int D);

@@ -16,8 +16,12 @@ typedef struct {
     swacl_buf *ln1_w, *ln1_b;           /* [D]                               */
     swacl_buf *wq, *bq, *wk, *bk;       /* [H*d, D], [Hkv*d, D]              */
     swacl_buf *wv, *bv, *wo, *bo;       /* [Hkv*d, D], [D, H*d]              */
-    swacl_buf *ln2_w, *ln2_b;           /* [D] (sequential block only)       */
-    swacl_buf *wg, *bg, *wu, *bu;       /* [F, D] (gate: SwiGLU only)        */
+    swacl_buf *ln2_w, *ln2_b;           /* [D] pre-FFN (sequential PRE and
+                                           SANDWICH blocks)                  */
+    swacl_buf *lnpa_w, *lnpf_w;         /* [D] post-attention / post-FFN
+                                           (SANDWICH, POST)                  */
+    swacl_buf *qn_w, *kn_w;             /* [d] or [H*d], [Hkv*d] QK-norm     */
+    swacl_buf *wg, *bg, *wu, *bu;       /* [F, D] (gate: gated FFNs only)    */
     swacl_buf *wd, *bd;                 /* [D, F]                            */
 } swacl_layer_bufs;
 
@@ -37,6 +41,7 @@ struct swacl_model {
     swacl_buf *norm_w, *norm_b;         /* [D]                               */
     swacl_buf *lm_head, *head;          /* head = lm_head or embed (tied)    */
     swacl_layer_bufs *layers;           /* [n_layers]                        */
+    double *rope_inv;                   /* [head_dim/2] one layer's RoPE table */
     /* scratch, for scratch_rows rows */
     int scratch_rows, out_rows;
     swacl_buf *x, *h;                   /* [R, D] residual, normed           */

@@ -6,18 +6,23 @@
  *
  * One step processes T new rows for each of B sequences (rows r = b*T + t):
  *
- *   x = embed(ids) | input_proj(embeds)                          [B*T, D]
+ *   x = embed(ids) * embed_scale | input_proj(embeds)              [B*T, D]
  *   for each layer l:
- *     h = norm1(x)
+ *     h = n1(x)                                      (x itself for POST norms)
  *     q, k, v = h Wq^T (+bq), h Wk^T, h Wv^T                   (GQA: Hkv <= H)
- *     RoPE(q, k) at p = pos0[b] + t          (RoPE layers only, pair or half)
+ *     q, k = rms(q) wq_n, rms(k) wk_n     (QK-norm HEAD / FULL: Qwen 3, OLMo)
+ *     RoPE(q, k) at p = pos0[b] + t   (RoPE layers: pair or half, the layer's
+ *                                       scaled inv_freq, first rot lanes)
  *     q, k = rms(q), rms(k) per head          (Llama 4 QK-norm layers only)
- *     a = attention(q, k, v, cache, span, temperature)
+ *     a = attention(q, k, v, cache, span, temperature, softcap)
  *     cache <- k, v                           (when a KV cache is attached)
- *     sequential: x += a Wo^T; x += ffn(norm2(x))
- *     parallel:   x += a Wo^T + ffn(h)        (Cohere: one norm, same input)
+ *     PRE:       x += a Wo^T;     x += ffn(n2(x))
+ *     SANDWICH:  x += n2'(a Wo^T); x += n4(ffn(n3(x)))       (Gemma 2 / 3)
+ *     POST:      x += n2'(a Wo^T); x += n4(ffn(x))           (OLMo 2 / 3)
+ *     parallel:  x += a Wo^T + ffn(h)        (Cohere: one norm, same input)
  *   y = final_norm(x) [at the last row of each sequence unless all rows]
- *   logits = (y W_lm^T) * logit_scale         (or y itself for LAST_HIDDEN)
+ *   logits = softcap((y W_lm^T) * logit_scale)   (or y itself for LAST_HIDDEN)
+ * Norm weights are uploaded as 1 + w when norm_unit_offset is set (Gemma).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -53,6 +58,10 @@ static const layer_slot k_layer_slots[] = {
     SLOT("model.layers.%d.mlp.up_proj.bias", bu),
     SLOT("model.layers.%d.mlp.down_proj.weight", wd),
     SLOT("model.layers.%d.mlp.down_proj.bias", bd),
+    SLOT("model.layers.%d.pre_feedforward_layernorm.weight", ln2_w),
+    SLOT("model.layers.%d.post_feedforward_layernorm.weight", lnpf_w),
+    SLOT("model.layers.%d.self_attn.q_norm.weight", qn_w),
+    SLOT("model.layers.%d.self_attn.k_norm.weight", kn_w),
 };
 #undef SLOT
 
@@ -77,14 +86,37 @@ static int tensor_in_range(const swacl_config *c, const char *name, int l0, int 
     return last; /* model.norm.*, lm_head.weight */
 }
 
-static swacl_status upload(swacl_model *m, const swacl_tensor *t, swacl_buf **out)
+/* A norm's weight vector (every *norm.weight name: layer norms, QK-norms,
+ * the final norm)? */
+static int is_norm_weight(const char *name)
+{
+    size_t n = strlen(name);
+    return n >= 11 && strcmp(name + n - 11, "norm.weight") == 0;
+}
+
+static swacl_status upload(swacl_model *m, const char *name, const swacl_tensor *t,
+                           swacl_buf **out)
 {
     swacl_backend *be = m->be;
     size_t bytes = (size_t)t->numel * sizeof(float);
     swacl_buf *b = NULL;
     SWACL_TRY(be->iface->buf_alloc(be, bytes ? bytes : sizeof(float), &b));
     m->owned[m->n_owned++] = b;
-    if (bytes) SWACL_TRY(be->iface->buf_write(be, b, 0, t->data, bytes));
+    if (!bytes) {
+        *out = b;
+        return SWACL_OK;
+    }
+    if (m->cfg.norm_unit_offset && is_norm_weight(name)) {
+        /* Gemma's RMSNorm scales by (1 + w), computed in float32 as here */
+        float *w1 = malloc(bytes);
+        if (!w1) return swacl_set_error(m->ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
+        for (int64_t i = 0; i < t->numel; i++) w1[i] = 1.0f + t->data[i];
+        swacl_status st = be->iface->buf_write(be, b, 0, w1, bytes);
+        free(w1);
+        SWACL_TRY(st);
+    } else {
+        SWACL_TRY(be->iface->buf_write(be, b, 0, t->data, bytes));
+    }
     *out = b;
     return SWACL_OK;
 }
@@ -112,7 +144,7 @@ static void need(const char *name, int ndim, const int64_t *shape, void *user)
         return;
     }
     swacl_buf *b = NULL;
-    us->st = upload(m, t, &b);
+    us->st = upload(m, name, t, &b);
     if (us->st != SWACL_OK) return;
 
     /* route the buffer to its slot */
@@ -122,7 +154,13 @@ static void need(const char *name, int ndim, const int64_t *shape, void *user)
             char want[96];
             snprintf(want, sizeof want, k_layer_slots[s].fmt, layer);
             if (strcmp(want, name) == 0) {
-                *(swacl_buf **)((char *)&m->layers[layer] + k_layer_slots[s].field) = b;
+                size_t field = k_layer_slots[s].field;
+                /* Gemma / OLMo: post_attention_layernorm normalises the
+                 * attention output, not the FFN input */
+                if (field == offsetof(swacl_layer_bufs, ln2_w) && strstr(name, "post_attention") &&
+                    m->cfg.norm_place != SWACL_NORMS_PRE)
+                    field = offsetof(swacl_layer_bufs, lnpa_w);
+                *(swacl_buf **)((char *)&m->layers[layer] + field) = b;
                 return;
             }
         }
@@ -174,7 +212,8 @@ swacl_status swacl_model_create_range(swacl_ctx *ctx, const swacl_config *cfg,
     swacl_config_tensors(cfg, count_tensor, &n);
     m->owned = calloc((size_t)n + 1, sizeof *m->owned);
     m->layers = calloc((size_t)cfg->n_layers, sizeof *m->layers);
-    if (!m->owned || !m->layers) {
+    m->rope_inv = calloc((size_t)cfg->head_dim / 2 + 1, sizeof *m->rope_inv);
+    if (!m->owned || !m->layers || !m->rope_inv) {
         swacl_model_destroy(m);
         return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
     }
@@ -210,6 +249,7 @@ void swacl_model_destroy(swacl_model *m)
     }
     free(m->owned);
     free(m->layers);
+    free(m->rope_inv);
     free(m);
 }
 
@@ -264,22 +304,46 @@ static swacl_norm norm_kind(const swacl_config *c)
     return c->norm == SWACL_NORM_RMS ? SWACL_NORM_RMS : SWACL_NORM_LAYER;
 }
 
-/* x += ffn(h) */
-static swacl_status ffn(swacl_model *m, const swacl_layer_bufs *L, int rows)
+/* x += ffn(in), or x += n4(ffn(in)) with a post-FFN norm (in is h, or x
+ * itself for POST norms; h is free once the gate and up products exist) */
+static swacl_status ffn(swacl_model *m, const swacl_layer_bufs *L, const swacl_buf *in, int rows)
 {
     const swacl_config *c = &m->cfg;
     swacl_backend *be = m->be;
     const struct swacl_backend_i *f = be->iface;
     const int D = c->hidden_size, F = c->ffn_dim;
-    if (c->ffn == SWACL_FFN_SWIGLU) {
-        SWACL_TRY(f->matmul(be, m->g, m->h, L->wg, L->bg, rows, F, D, 0));
-        SWACL_TRY(f->matmul(be, m->u, m->h, L->wu, L->bu, rows, F, D, 0));
-        SWACL_TRY(f->act(be, SWACL_FFN_SWIGLU, m->g, m->g, m->u, (size_t)rows * F));
+    if (c->ffn != SWACL_FFN_GELU) {
+        SWACL_TRY(f->matmul(be, m->g, in, L->wg, L->bg, rows, F, D, 0));
+        SWACL_TRY(f->matmul(be, m->u, in, L->wu, L->bu, rows, F, D, 0));
+        SWACL_TRY(f->act(be, c->ffn, m->g, m->g, m->u, (size_t)rows * F));
     } else {
-        SWACL_TRY(f->matmul(be, m->g, m->h, L->wu, L->bu, rows, F, D, 0));
+        SWACL_TRY(f->matmul(be, m->g, in, L->wu, L->bu, rows, F, D, 0));
         SWACL_TRY(f->act(be, SWACL_FFN_GELU, m->g, m->g, NULL, (size_t)rows * F));
     }
-    return f->matmul(be, m->x, m->g, L->wd, L->bd, rows, D, F, 1);
+    if (!L->lnpf_w) return f->matmul(be, m->x, m->g, L->wd, L->bd, rows, D, F, 1);
+    SWACL_TRY(f->matmul(be, m->h, m->g, L->wd, L->bd, rows, D, F, 0));
+    SWACL_TRY(f->norm(be, SWACL_NORM_RMS, m->h, m->h, L->lnpf_w, NULL, rows, D, c->norm_eps));
+    return f->add(be, m->x, m->h, (size_t)rows * D);
+}
+
+/* RoPE of layer l on q and k: the layer's inverse frequencies at the step's
+ * context length (the largest position + 1; DYNAMIC scaling grows with it). */
+static swacl_status rope_qk(swacl_model *m, const swacl_step *s, int l)
+{
+    const swacl_config *c = &m->cfg;
+    const swacl_layer_spec *ls = &c->layers[l];
+    const swacl_rope_scaling *rs = &c->rope[l];
+    const int d = c->head_dim, rot = rs->rotary_dim > 0 ? rs->rotary_dim : d;
+    long ctx_len = 0;
+    for (int b = 0; b < s->B; b++) {
+        long e = (long)s->pos0[b] + (s->n_new ? s->n_new[b] : s->T);
+        if (e > ctx_len) ctx_len = e;
+    }
+    swacl_rope_args r = {ls->pos, rot, m->rope_inv, 1.0f};
+    swacl_rope_freqs(rs, ls->rope_theta, rot, ctx_len, m->rope_inv, &r.mscale);
+    swacl_backend *be = m->be;
+    SWACL_TRY(be->iface->rope(be, m->q, s->B, s->T, c->n_heads, d, s->pos0, &r));
+    return be->iface->rope(be, m->k, s->B, s->T, c->n_kv_heads, d, s->pos0, &r);
 }
 
 swacl_status swacl_graph_step(swacl_model *m, const swacl_step *s, float *out)
@@ -307,6 +371,7 @@ swacl_status swacl_graph_step(swacl_model *m, const swacl_step *s, float *out)
         /* x already holds the previous stage's residual */
     } else if (c->vocab_size > 0) {
         SWACL_TRY(f->embed(be, m->x, m->embed, s->ids, rows, D));
+        if (c->embed_scale != 1.0f) SWACL_TRY(f->scale(be, m->x, c->embed_scale, (size_t)rows * D));
     } else if (c->input_dim != D) {
         SWACL_TRY(f->buf_write(be, m->inp, 0, s->embeds, (size_t)rows * c->input_dim * sizeof(float)));
         SWACL_TRY(f->matmul(be, m->x, m->inp, m->in_w, m->in_b, rows, D, c->input_dim, 0));
@@ -319,14 +384,24 @@ swacl_status swacl_graph_step(swacl_model *m, const swacl_step *s, float *out)
         const swacl_layer_bufs *L = &m->layers[l];
         swacl_kv_layer *kv = s->kv ? &s->kv[l] : NULL;
 
-        SWACL_TRY(f->norm(be, norm_kind(c), m->h, m->x, L->ln1_w, L->ln1_b, rows, D, c->norm_eps));
-        SWACL_TRY(f->matmul(be, m->q, m->h, L->wq, L->bq, rows, Q, D, 0));
-        SWACL_TRY(f->matmul(be, m->k, m->h, L->wk, L->bk, rows, KV, D, 0));
-        SWACL_TRY(f->matmul(be, m->v, m->h, L->wv, L->bv, rows, KV, D, 0));
-        if (ls->pos != SWACL_POS_NONE) {
-            SWACL_TRY(f->rope(be, m->q, B, T, H, d, s->pos0, ls->pos, ls->rope_theta));
-            SWACL_TRY(f->rope(be, m->k, B, T, Hkv, d, s->pos0, ls->pos, ls->rope_theta));
+        const swacl_buf *hin = m->h; /* the projections' input */
+        if (c->norm_place == SWACL_NORMS_POST)
+            hin = m->x; /* OLMo: no pre-norm, the residual itself */
+        else
+            SWACL_TRY(f->norm(be, norm_kind(c), m->h, m->x, L->ln1_w, L->ln1_b, rows, D, c->norm_eps));
+        SWACL_TRY(f->matmul(be, m->q, hin, L->wq, L->bq, rows, Q, D, 0));
+        SWACL_TRY(f->matmul(be, m->k, hin, L->wk, L->bk, rows, KV, D, 0));
+        SWACL_TRY(f->matmul(be, m->v, hin, L->wv, L->bv, rows, KV, D, 0));
+        if (ls->qk_norm == SWACL_QKNORM_RMS_HEAD) {
+            /* Qwen 3 / Gemma 3: learned [d] weight per head, before RoPE */
+            SWACL_TRY(f->norm(be, SWACL_NORM_RMS, m->q, m->q, L->qn_w, NULL, rows * H, d, c->norm_eps));
+            SWACL_TRY(f->norm(be, SWACL_NORM_RMS, m->k, m->k, L->kn_w, NULL, rows * Hkv, d, c->norm_eps));
+        } else if (ls->qk_norm == SWACL_QKNORM_RMS_FULL) {
+            /* OLMo: over the whole projection, before the heads split */
+            SWACL_TRY(f->norm(be, SWACL_NORM_RMS, m->q, m->q, L->qn_w, NULL, rows, Q, c->norm_eps));
+            SWACL_TRY(f->norm(be, SWACL_NORM_RMS, m->k, m->k, L->kn_w, NULL, rows, KV, c->norm_eps));
         }
+        if (ls->pos != SWACL_POS_NONE) SWACL_TRY(rope_qk(m, s, l));
         if (ls->qk_norm == SWACL_QKNORM_RMS_AFTER_ROPE) {
             /* Llama 4 "L2Norm": weightless RMS over each head's d values */
             SWACL_TRY(f->norm(be, SWACL_NORM_RMS, m->q, m->q, NULL, NULL, rows * H, d, c->norm_eps));
@@ -339,18 +414,28 @@ swacl_status swacl_graph_step(swacl_model *m, const swacl_step *s, float *out)
             .pos0 = s->pos0, .n_new = s->n_new,
             .span = ls->span, .span_size = ls->span_size, .scale = scale,
             .temp = ls->temp, .temp_p0 = ls->temp_p0, .temp_p1 = ls->temp_p1,
-            .out = m->a,
+            .softcap = c->attn_softcap, .out = m->a,
         };
         SWACL_TRY(f->attention(be, &a));
         if (kv) {
             SWACL_TRY(f->kv_store(be, kv->k, m->k, B, T, kv->cap, KV, s->pos0, s->n_new));
             SWACL_TRY(f->kv_store(be, kv->v, m->v, B, T, kv->cap, KV, s->pos0, s->n_new));
         }
-        /* x += a Wo^T + bo; the parallel block then adds ffn(h) of the same h */
-        SWACL_TRY(f->matmul(be, m->x, m->a, L->wo, L->bo, rows, D, Q, 1));
-        if (c->block == SWACL_BLOCK_SEQUENTIAL)
+        /* x += a Wo^T + bo (through the post-attention norm when there is
+         * one); the parallel block then adds ffn(h) of the same h */
+        if (L->lnpa_w) {
+            SWACL_TRY(f->matmul(be, m->h, m->a, L->wo, L->bo, rows, D, Q, 0));
+            SWACL_TRY(f->norm(be, SWACL_NORM_RMS, m->h, m->h, L->lnpa_w, NULL, rows, D, c->norm_eps));
+            SWACL_TRY(f->add(be, m->x, m->h, (size_t)rows * D));
+        } else {
+            SWACL_TRY(f->matmul(be, m->x, m->a, L->wo, L->bo, rows, D, Q, 1));
+        }
+        const swacl_buf *fin = m->h;
+        if (c->block == SWACL_BLOCK_SEQUENTIAL && c->norm_place == SWACL_NORMS_POST)
+            fin = m->x;
+        else if (c->block == SWACL_BLOCK_SEQUENTIAL)
             SWACL_TRY(f->norm(be, norm_kind(c), m->h, m->x, L->ln2_w, L->ln2_b, rows, D, c->norm_eps));
-        SWACL_TRY(ffn(m, L, rows));
+        SWACL_TRY(ffn(m, L, fin, rows));
     }
 
     if (!out) return s->no_wait ? SWACL_OK : f->finish(be); /* a pipeline stage: x stays on device */
@@ -375,6 +460,8 @@ swacl_status swacl_graph_step(swacl_model *m, const swacl_step *s, float *out)
         SWACL_TRY(f->matmul(be, m->logits, y, m->head, NULL, out_rows, c->vocab_size, D, 0));
         if (c->logit_scale != 1.0f)
             SWACL_TRY(f->scale(be, m->logits, c->logit_scale, (size_t)out_rows * c->vocab_size));
+        if (c->final_softcap > 0)
+            SWACL_TRY(f->softcap(be, m->logits, c->final_softcap, (size_t)out_rows * c->vocab_size));
         SWACL_TRY(f->buf_read(be, m->logits, 0, out, (size_t)out_rows * c->vocab_size * sizeof(float)));
     } else {
         SWACL_TRY(f->buf_read(be, y, 0, out, (size_t)out_rows * D * sizeof(float)));

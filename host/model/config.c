@@ -6,6 +6,7 @@
  * UNVERIFIED there (SWAN-GPT's ratio, window, L_train) are parameters here.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,19 +54,35 @@ void swacl_config_init(swacl_config *c)
     c->norm_eps = 1e-5f;
     c->logit_scale = 1.0f;
     /* layers stay all-zero: GLOBAL, NoPE, no temperature, no QK-norm */
+    c->norm_place = SWACL_NORMS_PRE;
+    c->embed_scale = 1.0f;
+    c->attn_out_bias = -1;
+    for (int i = 0; i < SWACL_MAX_LAYERS; i++) {
+        swacl_rope_scaling *r = &c->rope[i];
+        r->type = SWACL_ROPE_DEFAULT;
+        r->factor = 1.0f;
+        r->low_freq_factor = 1.0f;
+        r->high_freq_factor = 4.0f;
+        r->beta_fast = 32.0f;
+        r->beta_slow = 1.0f;
+        r->attention_factor = 1.0f;
+        r->truncate = 1;
+    }
 }
+
+/* The 0.1 layout ended at layers[]: such callers are read with the 0.2
+ * fields defaulted (swacl_config_read). */
+#define SWACL_CONFIG_SIZE_0_1 ((uint32_t)offsetof(swacl_config, norm_place))
 
 int swacl_config_size_ok(const swacl_config *c)
 {
-    /* One layout so far (0.1). When fields are appended, older callers'
-     * smaller sizes join here and swacl_config_read defaults the rest. */
     return c && c->struct_size == (uint32_t)sizeof *c;
 }
 
 swacl_status swacl_config_read(swacl_ctx *ctx, const swacl_config *src, swacl_config *dst)
 {
     if (!src || !dst) return swacl_set_error(ctx, SWACL_INVALID_ARG, "config is NULL");
-    if (!swacl_config_size_ok(src))
+    if (!swacl_config_size_ok(src) && src->struct_size != SWACL_CONFIG_SIZE_0_1)
         return swacl_set_error(ctx, SWACL_INVALID_ARG,
                                "swacl_config not initialised (call swacl_config_init)");
     swacl_config_init(dst);
@@ -220,6 +237,11 @@ swacl_status swacl_config_resolve(swacl_ctx *ctx, const char *preset,
                                "preset '%s': invalid size override (e.g. the layer count must "
                                "be 1..%d)", preset, SWACL_MAX_LAYERS);
     }
+    if (!dir && cfg->hidden_size % cfg->n_heads != 0)
+        return swacl_set_error(ctx, SWACL_INVALID_ARG,
+                               "invalid configuration for preset '%s': hidden_size %d is not "
+                               "divisible by n_heads %d (a preset's head_dim is hidden / heads)",
+                               preset, cfg->hidden_size, cfg->n_heads);
     if (swacl_config_validate(ctx, cfg) != SWACL_OK) {
         swacl_weights_destroy(*w);
         *w = NULL;
@@ -267,8 +289,6 @@ swacl_status swacl_config_check(const swacl_config *c, char *msg, size_t msg_len
         BAD("n_layers must be in 1..%d (got %d)", SWACL_MAX_LAYERS, c->n_layers);
     if (c->hidden_size < 1) BAD("hidden_size must be positive (got %d)", c->hidden_size);
     if (c->n_heads < 1) BAD("n_heads must be positive (got %d)", c->n_heads);
-    if (c->hidden_size % c->n_heads != 0)
-        BAD("hidden_size %d is not divisible by n_heads %d", c->hidden_size, c->n_heads);
     if (c->n_kv_heads < 1 || c->n_heads % c->n_kv_heads != 0)
         BAD("n_heads %d is not divisible by n_kv_heads %d", c->n_heads, c->n_kv_heads);
     if (c->head_dim < 1) BAD("head_dim must be positive (got %d)", c->head_dim);
@@ -280,15 +300,43 @@ swacl_status swacl_config_check(const swacl_config *c, char *msg, size_t msg_len
         BAD("set only one of vocab_size (%d) and input_dim (%d)", c->vocab_size, c->input_dim);
     if (c->output == SWACL_OUTPUT_LOGITS && c->vocab_size < 1)
         BAD("LOGITS output needs vocab_size > 0");
-    if ((unsigned)c->ffn > SWACL_FFN_GELU) BAD("unknown ffn kind %d", (int)c->ffn);
+    if ((unsigned)c->ffn > SWACL_FFN_GEGLU_TANH) BAD("unknown ffn kind %d", (int)c->ffn);
     if ((unsigned)c->norm > SWACL_NORM_LAYER_NOBIAS) BAD("unknown norm kind %d", (int)c->norm);
     if ((unsigned)c->block > SWACL_BLOCK_PARALLEL) BAD("unknown block kind %d", (int)c->block);
     if ((unsigned)c->output > SWACL_OUTPUT_LAST_HIDDEN) BAD("unknown output kind %d", (int)c->output);
     if (!(c->norm_eps > 0) || !isfinite(c->norm_eps)) BAD("norm_eps must be positive (got %g)", (double)c->norm_eps);
     if (!isfinite(c->logit_scale) || !isfinite(c->attn_scale) || c->attn_scale < 0)
         BAD("logit_scale / attn_scale must be finite (attn_scale >= 0)");
+    if ((unsigned)c->norm_place > SWACL_NORMS_POST) BAD("unknown norm placement %d", (int)c->norm_place);
+    if (c->norm_place != SWACL_NORMS_PRE && (c->block != SWACL_BLOCK_SEQUENTIAL || c->norm != SWACL_NORM_RMS))
+        BAD("sandwich / post norms need the sequential block with RMS norms");
+    if (c->norm_unit_offset && c->norm != SWACL_NORM_RMS) BAD("norm_unit_offset (1 + w) needs RMS norms");
+    if (!(c->embed_scale > 0) || !isfinite(c->embed_scale))
+        BAD("embed_scale must be positive and finite (got %g)", (double)c->embed_scale);
+    if (!(c->attn_softcap >= 0) || !isfinite(c->attn_softcap) || !(c->final_softcap >= 0) ||
+        !isfinite(c->final_softcap))
+        BAD("attn_softcap / final_softcap must be >= 0 and finite (0 = off)");
+    if (c->attn_out_bias < -1 || c->attn_out_bias > 1) BAD("attn_out_bias must be -1, 0 or 1 (got %d)", c->attn_out_bias);
     for (int i = 0; i < c->n_layers; i++) {
         const swacl_layer_spec *l = &c->layers[i];
+        const swacl_rope_scaling *r = &c->rope[i];
+        if (l->pos != SWACL_POS_NONE) {
+            if (r->rotary_dim < 0 || r->rotary_dim > c->head_dim || r->rotary_dim % 2 ||
+                (r->rotary_dim > 0 && r->rotary_dim < 2))
+                BAD("layer %d: rotary_dim must be even and in 2..head_dim %d, or 0 (got %d)", i,
+                    c->head_dim, r->rotary_dim);
+            if ((unsigned)r->type > SWACL_ROPE_YARN) BAD("layer %d: unknown RoPE scaling type %d", i, (int)r->type);
+            if (r->type != SWACL_ROPE_DEFAULT && (!(r->factor > 0) || !isfinite(r->factor)))
+                BAD("layer %d: RoPE scaling factor must be positive (got %g)", i, (double)r->factor);
+            if ((r->type == SWACL_ROPE_DYNAMIC || r->type == SWACL_ROPE_LLAMA3 || r->type == SWACL_ROPE_YARN) &&
+                r->original_max_pos < 1)
+                BAD("layer %d: RoPE scaling needs original_max_pos >= 1 (got %d)", i, r->original_max_pos);
+            if (r->type == SWACL_ROPE_LLAMA3 && !(r->high_freq_factor > r->low_freq_factor && r->low_freq_factor > 0))
+                BAD("layer %d: llama3 RoPE needs 0 < low_freq_factor < high_freq_factor", i);
+            if (r->type == SWACL_ROPE_YARN && (!(r->attention_factor > 0) || !isfinite(r->attention_factor) ||
+                                               !isfinite(r->beta_fast) || !isfinite(r->beta_slow)))
+                BAD("layer %d: yarn RoPE needs a positive attention_factor and finite betas", i);
+        }
         if ((unsigned)l->span > SWACL_SPAN_CHUNK) BAD("layer %d: unknown span %d", i, (int)l->span);
         if (l->span == SWACL_SPAN_WINDOW && l->span_size < 1)
             BAD("layer %d: window must be >= 1 (got %d)", i, l->span_size);
@@ -304,7 +352,7 @@ swacl_status swacl_config_check(const swacl_config *c, char *msg, size_t msg_len
             BAD("layer %d: Llama 4 floor_scale must be >= 1 (got %g)", i, (double)l->temp_p0);
         if (l->temp == SWACL_TEMP_LOG_RATIO && !(l->temp_p0 > 1))
             BAD("layer %d: log-ratio training length must be > 1 (got %g)", i, (double)l->temp_p0);
-        if ((unsigned)l->qk_norm > SWACL_QKNORM_RMS_AFTER_ROPE) BAD("layer %d: unknown qk_norm %d", i, (int)l->qk_norm);
+        if ((unsigned)l->qk_norm > SWACL_QKNORM_RMS_FULL) BAD("layer %d: unknown qk_norm %d", i, (int)l->qk_norm);
     }
     return SWACL_OK;
 }
@@ -332,9 +380,14 @@ void swacl_config_tensors(const swacl_config *c, swacl_tensor_fn fn, void *user)
         emit(fn, user, D, c->input_dim, "model.input_proj.weight", 0);
         emit(fn, user, D, 0, "model.input_proj.bias", 0);
     }
+    const int gated = c->ffn != SWACL_FFN_GELU;
+    const int o_bias = c->attn_out_bias < 0 ? c->attn_bias : c->attn_out_bias;
     for (int i = 0; i < c->n_layers; i++) {
-        emit(fn, user, D, 0, "model.layers.%d.input_layernorm.weight", i);
-        if (nb) emit(fn, user, D, 0, "model.layers.%d.input_layernorm.bias", i);
+        const swacl_qknorm qkn = c->layers[i].qk_norm;
+        if (c->norm_place != SWACL_NORMS_POST) {
+            emit(fn, user, D, 0, "model.layers.%d.input_layernorm.weight", i);
+            if (nb) emit(fn, user, D, 0, "model.layers.%d.input_layernorm.bias", i);
+        }
         emit(fn, user, Q, D, "model.layers.%d.self_attn.q_proj.weight", i);
         emit(fn, user, KV, D, "model.layers.%d.self_attn.k_proj.weight", i);
         emit(fn, user, KV, D, "model.layers.%d.self_attn.v_proj.weight", i);
@@ -343,17 +396,28 @@ void swacl_config_tensors(const swacl_config *c, swacl_tensor_fn fn, void *user)
             emit(fn, user, Q, 0, "model.layers.%d.self_attn.q_proj.bias", i);
             emit(fn, user, KV, 0, "model.layers.%d.self_attn.k_proj.bias", i);
             emit(fn, user, KV, 0, "model.layers.%d.self_attn.v_proj.bias", i);
-            emit(fn, user, D, 0, "model.layers.%d.self_attn.o_proj.bias", i);
         }
+        if (o_bias) emit(fn, user, D, 0, "model.layers.%d.self_attn.o_proj.bias", i);
+        if (qkn == SWACL_QKNORM_RMS_HEAD || qkn == SWACL_QKNORM_RMS_FULL) {
+            const int full = qkn == SWACL_QKNORM_RMS_FULL;
+            emit(fn, user, full ? Q : c->head_dim, 0, "model.layers.%d.self_attn.q_norm.weight", i);
+            emit(fn, user, full ? KV : c->head_dim, 0, "model.layers.%d.self_attn.k_norm.weight", i);
+        }
+        /* post_attention_layernorm: the pre-FFN norm of a PRE block, the
+         * norm of the attention output otherwise (Gemma, OLMo) */
         if (c->block == SWACL_BLOCK_SEQUENTIAL) {
             emit(fn, user, D, 0, "model.layers.%d.post_attention_layernorm.weight", i);
             if (nb) emit(fn, user, D, 0, "model.layers.%d.post_attention_layernorm.bias", i);
         }
-        if (c->ffn == SWACL_FFN_SWIGLU) emit(fn, user, F, D, "model.layers.%d.mlp.gate_proj.weight", i);
+        if (c->norm_place == SWACL_NORMS_SANDWICH)
+            emit(fn, user, D, 0, "model.layers.%d.pre_feedforward_layernorm.weight", i);
+        if (c->norm_place != SWACL_NORMS_PRE)
+            emit(fn, user, D, 0, "model.layers.%d.post_feedforward_layernorm.weight", i);
+        if (gated) emit(fn, user, F, D, "model.layers.%d.mlp.gate_proj.weight", i);
         emit(fn, user, F, D, "model.layers.%d.mlp.up_proj.weight", i);
         emit(fn, user, D, F, "model.layers.%d.mlp.down_proj.weight", i);
         if (c->ffn_bias) {
-            if (c->ffn == SWACL_FFN_SWIGLU) emit(fn, user, F, 0, "model.layers.%d.mlp.gate_proj.bias", i);
+            if (gated) emit(fn, user, F, 0, "model.layers.%d.mlp.gate_proj.bias", i);
             emit(fn, user, F, 0, "model.layers.%d.mlp.up_proj.bias", i);
             emit(fn, user, D, 0, "model.layers.%d.mlp.down_proj.bias", i);
         }

@@ -67,6 +67,7 @@ const char *swacl_op_variant_name(swacl_op_variant v);
 int swacl_op_variant_kind(swacl_op_variant v);
 
 #define SWACL_OPC_MAXB 4 /* sequences per case (pos0 / n_new arrays)         */
+#define SWACL_OPC_MAXD 512 /* largest rope head_dim of a case                 */
 
 /* Shapes, one struct per op kind (the row's union member). */
 typedef struct { /* swacl_attn_args; scale = 1/sqrt(d)                      */
@@ -95,6 +96,8 @@ typedef struct { /* in place on x [B*T, nh*d]                               */
     int B, T, nh, d;
     float theta;
     int pos0[SWACL_OPC_MAXB];
+    int rot;                     /* rotated lanes; 0 = d (full)             */
+    float mscale;                /* cos/sin multiplier; 0 = 1               */
 } swacl_opc_rope;
 
 typedef struct { /* act / add / scale over rows*n elements                   */

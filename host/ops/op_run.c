@@ -162,7 +162,7 @@ swacl_status swacl_op_bufs_create(swacl_ctx *ctx, const swacl_op_case *c, swacl_
     case SWACL_OP_ADD:
     case SWACL_OP_SCALE:
         SWACL_TRY_GOTO(st, slot(b, 0, nout, 51, 6.0f, 0.0f), fail);
-        if (c->op == SWACL_OP_ADD || (c->op == SWACL_OP_ACT && c->elt.ffn == SWACL_FFN_SWIGLU))
+        if (c->op == SWACL_OP_ADD || (c->op == SWACL_OP_ACT && c->elt.ffn != SWACL_FFN_GELU))
             SWACL_TRY_GOTO(st, slot(b, 1, nout, 52, 2.0f, 0.0f), fail);
         if (c->op == SWACL_OP_ACT && !c->elt.in_place)
             SWACL_TRY_GOTO(st, slot(b, 2, nout, 0, 0.0f, 0.0f), fail);
@@ -234,9 +234,16 @@ swacl_status swacl_op_launch(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bu
     case SWACL_OP_NORM:
         return f->norm(be, c->norm.kind, s[b->out], s[0], s[1], s[2], c->norm.rows, c->norm.n,
                        c->norm.eps);
-    case SWACL_OP_ROPE:
-        return f->rope(be, s[0], c->rope.B, c->rope.T, c->rope.nh, c->rope.d, c->rope.pos0,
-                       c->rope.layout, c->rope.theta);
+    case SWACL_OP_ROPE: {
+        /* the default-rule table of theta over the rotated lanes */
+        const int rot = c->rope.rot ? c->rope.rot : c->rope.d;
+        double inv[SWACL_OPC_MAXD / 2];
+        float ms;
+        if (rot < 2 || rot > SWACL_OPC_MAXD) return SWACL_INVALID_ARG;
+        swacl_rope_freqs(NULL, c->rope.theta, rot, 0, inv, &ms);
+        swacl_rope_args r = {c->rope.layout, rot, inv, c->rope.mscale != 0 ? c->rope.mscale : 1.0f};
+        return f->rope(be, s[0], c->rope.B, c->rope.T, c->rope.nh, c->rope.d, c->rope.pos0, &r);
+    }
     case SWACL_OP_ACT:
         return f->act(be, c->elt.ffn, s[b->out], s[0], s[1], swacl_op_output_size(c));
     case SWACL_OP_ADD: return f->add(be, s[0], s[1], swacl_op_output_size(c));
@@ -301,7 +308,7 @@ void swacl_op_work(const swacl_op_case *c, double *flops, double *bytes)
         by = 4.0 * (2.0 * n + c->norm.n * (c->norm.weight + c->norm.bias));
         break;
     case SWACL_OP_ROPE: by = 2.0 * 4.0 * n; break;
-    case SWACL_OP_ACT: by = (c->elt.ffn == SWACL_FFN_SWIGLU ? 3.0 : 2.0) * 4.0 * n; break;
+    case SWACL_OP_ACT: by = (c->elt.ffn != SWACL_FFN_GELU ? 3.0 : 2.0) * 4.0 * n; break;
     case SWACL_OP_ADD: by = 3.0 * 4.0 * n; break;
     case SWACL_OP_SCALE: by = 2.0 * 4.0 * n; break;
     case SWACL_OP_EMBED:

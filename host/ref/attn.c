@@ -155,12 +155,16 @@ swacl_status swacl_ref_attention(swacl_backend *be, const swacl_attn_args *a)
                 /* keys any query of the tile sees: jlo .. jhi; S[i][j - jlo] */
                 const int jlo = lo[0], jhi = pos[nv - 1];
 
-                /* scores: s_ij = qs_i * <q_i, k_j> for lo_i <= j <= p_i */
+                /* scores: s_ij = qs_i * <q_i, k_j> for lo_i <= j <= p_i,
+                 * soft-capped to c tanh(s / c) when softcap c > 0 */
+                const double cap = a->softcap;
                 for (int j = jlo; j <= jhi; j++) {
                     const float *kj = kv_row(a, K, KC, b, kvh, j);
                     for (int i = 0; i < nv; i++)
-                        if (j >= lo[i] && j <= pos[i])
-                            S[i * stride + (size_t)(j - jlo)] = qs[i] * dot_f64(q[i], kj, d);
+                        if (j >= lo[i] && j <= pos[i]) {
+                            double sij = qs[i] * dot_f64(q[i], kj, d);
+                            S[i * stride + (size_t)(j - jlo)] = cap > 0 ? cap * tanh(sij / cap) : sij;
+                        }
                 }
                 /* softmax per query, max subtracted, normalised in place */
                 for (int i = 0; i < nv; i++) {

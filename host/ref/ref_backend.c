@@ -142,6 +142,7 @@ static const struct swacl_backend_i ref_iface = {
     /* .act         = */ swacl_ref_act,
     /* .add         = */ swacl_ref_add,
     /* .scale       = */ swacl_ref_scale,
+    /* .softcap     = */ swacl_ref_softcap,
     /* .embed       = */ swacl_ref_embed,
     /* .gather_rows = */ swacl_ref_gather_rows,
     /* .kv_store    = */ swacl_ref_kv_store,

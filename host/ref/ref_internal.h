@@ -54,7 +54,7 @@ swacl_status swacl_ref_norm(swacl_backend *be, swacl_norm kind, swacl_buf *y, co
                             const swacl_buf *w, const swacl_buf *b, int rows, int n, float eps);
 /* rope.c */
 swacl_status swacl_ref_rope(swacl_backend *be, swacl_buf *x, int B, int T, int nh, int d,
-                            const int *pos0, swacl_pos layout, float theta);
+                            const int *pos0, const swacl_rope_args *r);
 /* attn.c */
 swacl_status swacl_ref_attention(swacl_backend *be, const swacl_attn_args *a);
 /* act.c */
@@ -64,6 +64,8 @@ swacl_status swacl_ref_act(swacl_backend *be, swacl_ffn kind, swacl_buf *out, co
 swacl_status swacl_ref_add(swacl_backend *be, swacl_buf *y, const swacl_buf *x, size_t n);
 /* scale.c */
 swacl_status swacl_ref_scale(swacl_backend *be, swacl_buf *y, float s, size_t n);
+/* softcap.c */
+swacl_status swacl_ref_softcap(swacl_backend *be, swacl_buf *y, float cap, size_t n);
 /* embed.c: embedding lookup and row gather (one kernel on the device) */
 swacl_status swacl_ref_embed(swacl_backend *be, swacl_buf *out, const swacl_buf *table,
                              const int32_t *ids, int n, int D);

@@ -1,0 +1,206 @@
+/*
+ * hf_json.c - bounded config.json getters and the settings several model
+ * families share (layer_types, no_rope_layers, RoPE theta, common sizes).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/hf_json.h"
+
+/* Bounded getters. Absent or null keys give the default; a present key of
+ * the wrong type or out of range is a FORMAT error naming the key. */
+swacl_status hf_get_int(const cJSON *o, const char *key, long dflt, long lo, long hi, long *out,
+                            char *err, size_t err_len)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!j || cJSON_IsNull(j)) {
+        *out = dflt;
+        return SWACL_OK;
+    }
+    double d = cJSON_IsNumber(j) ? j->valuedouble : NAN;
+    if (!(d >= (double)lo && d <= (double)hi) || floor(d) != d)
+        FAIL(SWACL_FORMAT, "config.json: '%s' must be an integer in [%ld, %ld]", key, lo, hi);
+    *out = (long)d;
+    return SWACL_OK;
+}
+
+swacl_status hf_get_req_int(const cJSON *o, const char *key, long lo, long hi, int *out,
+                                char *err, size_t err_len)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!j || cJSON_IsNull(j)) FAIL(SWACL_FORMAT, "config.json: missing required key '%s'", key);
+    long v;
+    SWACL_TRY(hf_get_int(o, key, 0, lo, hi, &v, err, err_len));
+    *out = (int)v;
+    return SWACL_OK;
+}
+
+swacl_status hf_get_float(const cJSON *o, const char *key, double dflt, float *out, char *err,
+                              size_t err_len)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!j || cJSON_IsNull(j)) {
+        *out = (float)dflt;
+        return SWACL_OK;
+    }
+    if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble) || fabs(j->valuedouble) > 3.0e38)
+        FAIL(SWACL_FORMAT, "config.json: '%s' must be a finite number", key);
+    *out = (float)j->valuedouble;
+    return SWACL_OK;
+}
+
+swacl_status hf_get_bool(const cJSON *o, const char *key, int dflt, int *out, char *err,
+                             size_t err_len)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!j || cJSON_IsNull(j)) {
+        *out = dflt;
+        return SWACL_OK;
+    }
+    if (!cJSON_IsBool(j)) FAIL(SWACL_FORMAT, "config.json: '%s' must be true or false", key);
+    *out = cJSON_IsTrue(j);
+    return SWACL_OK;
+}
+
+const char *hf_get_str(const cJSON *o, const char *key)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(j) && j->valuestring ? j->valuestring : NULL;
+}
+
+/* rope_scaling / rope_parameters must be the default rope type. */
+swacl_status hf_check_rope_type(const cJSON *r, const char *key, char *err, size_t err_len)
+{
+    if (!r || cJSON_IsNull(r)) return SWACL_OK;
+    if (!cJSON_IsObject(r)) FAIL(SWACL_FORMAT, "config.json: '%s' must be an object or null", key);
+    const char *t = hf_get_str(r, "rope_type");
+    if (!t) t = hf_get_str(r, "type");
+    if (t && strcmp(t, "default") != 0)
+        FAIL(SWACL_UNSUPPORTED, "config.json: %s type '%.40s' is not supported (only default RoPE)",
+             key, t);
+    float f;
+    SWACL_TRY(hf_get_float(r, "partial_rotary_factor", 1.0, &f, err, err_len));
+    if (f != 1.0f)
+        FAIL(SWACL_UNSUPPORTED, "config.json: %s partial_rotary_factor %g is not supported", key,
+             (double)f);
+    if (!t && cJSON_GetObjectItemCaseSensitive(r, "factor"))
+        FAIL(SWACL_UNSUPPORTED, "config.json: %s with a scaling factor is not supported", key);
+    return SWACL_OK;
+}
+
+/* RoPE theta for a layer type ("sliding_attention", "full_attention", ...),
+ * from rope_parameters (v5, possibly keyed by layer type) or rope_theta. */
+swacl_status hf_rope_theta(const cJSON *o, const char *layer_type, double dflt, float *out,
+                               char *err, size_t err_len)
+{
+    SWACL_TRY(hf_check_rope_type(cJSON_GetObjectItemCaseSensitive(o, "rope_scaling"), "rope_scaling",
+                              err, err_len));
+    SWACL_TRY(hf_get_float(o, "rope_theta", dflt, out, err, err_len));
+    const cJSON *rp = cJSON_GetObjectItemCaseSensitive(o, "rope_parameters");
+    if (rp && !cJSON_IsNull(rp)) {
+        if (!cJSON_IsObject(rp))
+            FAIL(SWACL_FORMAT, "config.json: 'rope_parameters' must be an object");
+        const cJSON *per = layer_type ? cJSON_GetObjectItemCaseSensitive(rp, layer_type) : NULL;
+        if (cJSON_IsObject(per)) rp = per;
+        SWACL_TRY(hf_check_rope_type(rp, "rope_parameters", err, err_len));
+        SWACL_TRY(hf_get_float(rp, "rope_theta", *out, out, err, err_len));
+    }
+    if (!(*out > 0)) FAIL(SWACL_FORMAT, "config.json: rope_theta must be positive");
+    return SWACL_OK;
+}
+
+/* layer_types[i] as a string, NULL when there is no list. */
+swacl_status hf_layer_type(const cJSON *o, int i, int n_layers, const char **out, char *err,
+                               size_t err_len)
+{
+    *out = NULL;
+    const cJSON *lt = cJSON_GetObjectItemCaseSensitive(o, "layer_types");
+    if (!lt || cJSON_IsNull(lt)) return SWACL_OK;
+    if (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != n_layers)
+        FAIL(SWACL_FORMAT, "config.json: 'layer_types' must be an array of %d strings", n_layers);
+    const cJSON *e = cJSON_GetArrayItem(lt, i);
+    if (!cJSON_IsString(e) || !e->valuestring)
+        FAIL(SWACL_FORMAT, "config.json: layer_types[%d] is not a string", i);
+    *out = e->valuestring;
+    if (strcmp(*out, "sliding_attention") && strcmp(*out, "full_attention") &&
+        strcmp(*out, "chunked_attention"))
+        FAIL(SWACL_UNSUPPORTED, "config.json: layer_types[%d] '%.40s' is not supported", i, *out);
+    return SWACL_OK;
+}
+
+/* no_rope_layers[i] (1 = RoPE, docs/MODEL.md 5.1), else the interval rule. */
+swacl_status hf_uses_rope(const cJSON *o, int i, int n_layers, int *out, char *err,
+                              size_t err_len)
+{
+    const cJSON *nr = cJSON_GetObjectItemCaseSensitive(o, "no_rope_layers");
+    /* HF: an absent, null or empty list falls back to the interval rule */
+    if (nr && !cJSON_IsNull(nr) && !(cJSON_IsArray(nr) && cJSON_GetArraySize(nr) == 0)) {
+        if (!cJSON_IsArray(nr) || cJSON_GetArraySize(nr) != n_layers)
+            FAIL(SWACL_FORMAT, "config.json: 'no_rope_layers' must be an array of %d entries",
+                 n_layers);
+        const cJSON *e = cJSON_GetArrayItem(nr, i);
+        if (cJSON_IsBool(e)) {
+            *out = cJSON_IsTrue(e);
+        } else if (cJSON_IsNumber(e) && (e->valuedouble == 0 || e->valuedouble == 1)) {
+            *out = e->valuedouble == 1;
+        } else {
+            FAIL(SWACL_FORMAT, "config.json: no_rope_layers[%d] must be 0 or 1", i);
+        }
+        return SWACL_OK;
+    }
+    long iv;
+    SWACL_TRY(hf_get_int(o, "no_rope_layer_interval", 4, 1, 1 << 20, &iv, err, err_len));
+    *out = (i + 1) % iv != 0;
+    return SWACL_OK;
+}
+
+swacl_status hf_check_act(const cJSON *o, const char *mt, char *err, size_t err_len)
+{
+    const char *act = hf_get_str(o, "hidden_act");
+    if (!act) act = hf_get_str(o, "hidden_activation");
+    if (act && strcmp(act, "silu") && strcmp(act, "swish"))
+        FAIL(SWACL_UNSUPPORTED,
+             "config.json: hidden_act '%.40s' is not supported for model_type %s (only silu)", act,
+             mt);
+    return SWACL_OK;
+}
+
+/* Shared dims. head_dim_dflt < 0: hidden / heads. */
+swacl_status hf_common_dims(const cJSON *o, swacl_config *c, const char *ffn_key,
+                                long head_dim_dflt, char *err, size_t err_len)
+{
+    const long big = 1 << 24;
+    SWACL_TRY(hf_get_req_int(o, "hidden_size", 1, big, &c->hidden_size, err, err_len));
+    SWACL_TRY(hf_get_req_int(o, "num_hidden_layers", 1, SWACL_MAX_LAYERS, &c->n_layers, err, err_len));
+    SWACL_TRY(hf_get_req_int(o, "num_attention_heads", 1, big, &c->n_heads, err, err_len));
+    SWACL_TRY(hf_get_req_int(o, "vocab_size", 1, 1L << 30, &c->vocab_size, err, err_len));
+    SWACL_TRY(hf_get_req_int(o, ffn_key, 1, 1L << 30, &c->ffn_dim, err, err_len));
+    long v;
+    SWACL_TRY(hf_get_int(o, "num_key_value_heads", c->n_heads, 1, big, &v, err, err_len));
+    c->n_kv_heads = (int)v;
+    if (head_dim_dflt < 0) head_dim_dflt = c->hidden_size / c->n_heads;
+    SWACL_TRY(hf_get_int(o, "head_dim", head_dim_dflt, 1, big, &v, err, err_len));
+    c->head_dim = (int)v;
+    c->ffn = SWACL_FFN_SWIGLU;
+    c->output = SWACL_OUTPUT_LOGITS;
+    c->final_norm = 1;
+    c->logit_scale = 1.0f;
+    return SWACL_OK;
+}
+
+/* Llama / Mistral / SmolLM3 / Llama 4 shared block. */
+swacl_status hf_llama_like(const cJSON *o, swacl_config *c, int tie_dflt, double eps_dflt,
+                               int bias_keys, char *err, size_t err_len)
+{
+    c->norm = SWACL_NORM_RMS;
+    c->block = SWACL_BLOCK_SEQUENTIAL;
+    SWACL_TRY(hf_get_float(o, "rms_norm_eps", eps_dflt, &c->norm_eps, err, err_len));
+    SWACL_TRY(hf_get_bool(o, "tie_word_embeddings", tie_dflt, &c->tied_embeddings, err, err_len));
+    if (bias_keys) {
+        SWACL_TRY(hf_get_bool(o, "attention_bias", 0, &c->attn_bias, err, err_len));
+        SWACL_TRY(hf_get_bool(o, "mlp_bias", 0, &c->ffn_bias, err, err_len));
+    }
+    return SWACL_OK;
+}
