@@ -361,8 +361,10 @@ Test(loader, unsupported_configs)
                              "\"intermediate_size_mlp\":4,\"moe_layers\":[1],\"head_dim\":4}",
                              E),
                SWACL_UNSUPPORTED, "moe_layers");
-    EXPECT_ERR(load_cfg_text(LLAMA_CFG(",\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8}"), E),
-               SWACL_UNSUPPORTED, "rope_scaling type 'llama3'");
+    EXPECT_ERR(load_cfg_text(LLAMA_CFG(",\"rope_scaling\":{\"rope_type\":\"longrope\",\"factor\":8}"), E),
+               SWACL_UNSUPPORTED,
+               "rope_scaling type 'longrope' is not supported (supported: default, linear, dynamic, "
+               "llama3, yarn)");
     EXPECT_ERR(load_cfg_text(LLAMA_CFG(",\"hidden_act\":\"gelu\""), E), SWACL_UNSUPPORTED,
                "hidden_act 'gelu'");
     EXPECT_ERR(load_cfg_text("{\"model_type\":\"llama\",", E), SWACL_FORMAT, "not valid JSON");

@@ -251,6 +251,36 @@ static swacl_status load_hf(const char *dir, int allow_nonfinite, swacl_config *
         for (int k = 0; k < nc && !e; k++)
             for (int j = 0; j < n_sh && !e; j++)
                 if ((e = swacl_st_find(&sh[j].st, cand[k])) != NULL) s = &sh[j];
+        /* Phi-3: q/k/v (gate/up) are row ranges of qkv_proj (gate_up_proj),
+         * converted straight from the mapped file, no fused copy */
+        char fused[192];
+        int64_t row0 = 0, fused_rows = 0;
+        swacl_st_entry part;
+        if (!e && swacl_hf_fused_part(&map, &c, nd->name, fused, &row0, &fused_rows)) {
+            nc = swacl_hf_name_candidates(&map, fused, cand, 8);
+            for (int k = 0; k < nc && !e; k++)
+                for (int j = 0; j < n_sh && !e; j++)
+                    if ((e = swacl_st_find(&sh[j].st, cand[k])) != NULL) s = &sh[j];
+            if (e && !(e->ndim == 2 && e->shape[0] == fused_rows && e->shape[1] == nd->shape[1])) {
+                char a[128];
+                shape_str(a, sizeof a, e->ndim, e->shape);
+                swacl_format_msg(err, err_len,
+                                 "%s: tensor '%s' has shape %s, config.json implies [%lld, %lld]",
+                                 s->fname, e->name, a, (long long)fused_rows,
+                                 (long long)nd->shape[1]);
+                st = SWACL_FORMAT;
+                goto done;
+            }
+            if (e) {
+                const uint64_t esz = e->dtype == SWACL_ST_F32 ? 4 : e->dtype == SWACL_ST_OTHER ? 0 : 2;
+                part = *e;
+                part.begin = e->begin + (uint64_t)row0 * (uint64_t)nd->shape[1] * esz;
+                part.shape[0] = nd->shape[0];
+                part.numel = (uint64_t)nd->shape[0] * (uint64_t)nd->shape[1];
+                part.end = part.begin + part.numel * esz;
+                e = &part;
+            }
+        }
         if (!e) {
             swacl_format_msg(err, err_len, "%s: missing tensor '%s' (model_type %s)", dir, nd->name,
                              map.model_type);
