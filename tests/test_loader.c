@@ -739,6 +739,9 @@ FIXTURE(smollm3)
 FIXTURE(llama4_text)
 FIXTURE(mistral)
 FIXTURE(llama)
+FIXTURE(gemma2)
+FIXTURE(gemma3_text)
+FIXTURE(gemma3)
 
 Test(fixture, config_mapping)
 {

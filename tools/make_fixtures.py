@@ -77,11 +77,13 @@ def common(**kw):
     return base
 
 
-def fixture(cfg, what, cls=None, dtype=torch.float32, seq=T, span=0):
+def fixture(cfg, what, cls=None, dtype=torch.float32, seq=T, span=0, norm_center=1.0):
     """One fixture: its config, the class to build (None: AutoModelForCausalLM),
     the stored dtype, the sequence length, the largest window / chunk (sets
-    the greedy length) and its README line."""
-    return dict(cfg=cfg, cls=cls, dtype=dtype, seq=seq, span=span, what=what)
+    the greedy length), its README line and the mean of its norm weights
+    (0 for Gemma, whose norms scale by 1 + w)."""
+    return dict(cfg=cfg, cls=cls, dtype=dtype, seq=seq, span=span, what=what,
+                norm_center=norm_center)
 
 
 def fixtures():
@@ -111,15 +113,62 @@ def fixtures():
         "llama": fixture(
             LlamaConfig(**common(num_hidden_layers=3)),
             "global RoPE baseline (BF16 weights)", dtype=torch.bfloat16),
+        # Gemma 2: alternating sliding (W = 6) / global, soft-capping small
+        # enough to bind, query_pre_attn_scalar != head_dim, sandwich (1 + w)
+        # norms, tanh GeGLU, sqrt(D) embeddings, tied.
+        "gemma2": fixture(
+            Gemma2Config(**common(num_hidden_layers=3, head_dim=32, sliding_window=6,
+                                  query_pre_attn_scalar=24, attn_logit_softcapping=5.0,
+                                  final_logit_softcapping=15.0,
+                                  rope_parameters={"rope_type": "default", "rope_theta": 1000.0})),
+            "layers 0, 2 sliding window 6, layer 1 global; attention soft-cap 5, final soft-cap 15, "
+            "query_pre_attn_scalar 24, sandwich (1 + w) RMS norms, tanh GeGLU, sqrt(D) "
+            "embeddings, tied", span=6, norm_center=0.0),
+        # Gemma 3 text: 6 layers = the default 5 local : 1 global pattern,
+        # D = 32 (sqrt(D) not exact; H*d = 64 != D), per-head QK-norm, local
+        # theta 200, global theta 5000 with linear scaling 4, untied.
+        "gemma3_text": fixture(
+            Gemma3TextConfig(**common(num_hidden_layers=6, hidden_size=32, head_dim=32,
+                                      sliding_window=5, query_pre_attn_scalar=32,
+                                      tie_word_embeddings=False,
+                                      rope_parameters={
+                                          "sliding_attention": {"rope_type": "default",
+                                                                "rope_theta": 200.0},
+                                          "full_attention": {"rope_type": "linear", "factor": 4.0,
+                                                             "rope_theta": 5000.0}})),
+            "layers 0-4 sliding window 5 (RoPE theta 200), layer 5 global (theta 5000, linear "
+            "scaling 4); QK-norm per head (1 + w), sandwich norms, D = 32 with H*d = 64, untied",
+            span=5, norm_center=0.0),
+        # Gemma 3 multimodal wrapper saved as a whole (tiny SigLIP tower,
+        # ignored): text tensors under model.language_model.*, lm_head at the
+        # top; the wrapper does not apply the text config's final soft-cap.
+        "gemma3": fixture(
+            Gemma3Config(
+                text_config=Gemma3TextConfig(**common(
+                    num_hidden_layers=3, head_dim=32, sliding_window=7, query_pre_attn_scalar=16,
+                    final_logit_softcapping=3.0, layer_types=["sliding_attention",
+                                                             "full_attention",
+                                                             "sliding_attention"],
+                    rope_parameters={"sliding_attention": {"rope_type": "default",
+                                                           "rope_theta": 300.0},
+                                     "full_attention": {"rope_type": "default",
+                                                        "rope_theta": 20000.0}})),
+                vision_config=SiglipVisionConfig(hidden_size=16, intermediate_size=16,
+                                                 num_hidden_layers=1, num_attention_heads=2,
+                                                 image_size=16, patch_size=4),
+                mm_tokens_per_image=4),
+            "Gemma3ForConditionalGeneration: layers 0, 2 sliding window 7, layer 1 global; "
+            "text_config final soft-cap 3 (not applied by the wrapper), vision tower ignored, tied",
+            cls=Gemma3ForConditionalGeneration, span=7, norm_center=0.0),
     }
 
 
-def reinit(model, gen):
+def reinit(model, gen, norm_center=1.0):
     """O(1)-scaled deterministic weights (see module docstring)."""
     with torch.no_grad():
         for name, p in model.named_parameters():
             if "norm" in name and name.endswith("weight"):
-                p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=gen))
+                p.copy_(norm_center + 0.1 * torch.randn(p.shape, generator=gen))
             elif name.endswith("bias"):
                 p.copy_(0.05 * torch.randn(p.shape, generator=gen))
             elif "embed_tokens" in name:
@@ -175,7 +224,7 @@ def build(name, fx, index, out_root):
         for sub in ("text_config", "vision_config"):
             if getattr(model.config, sub, None) is not None:
                 getattr(model.config, sub)._attn_implementation = "eager"
-    reinit(model, gen)
+    reinit(model, gen, fx["norm_center"])
     if store_dtype != torch.float32:  # round the weights, reference runs on them
         with torch.no_grad():
             for p in model.parameters():

@@ -32,6 +32,11 @@ swacl_status hf_check_act(const cJSON *o, const char *mt, char *err, size_t err_
 swacl_status hf_common_dims(const cJSON *o, swacl_config *c, const char *ffn_key, long head_dim_dflt, char *err, size_t err_len);
 swacl_status hf_llama_like(const cJSON *o, swacl_config *c, int tie_dflt, double eps_dflt, int bias_keys, char *err, size_t err_len);
 
+/* Gemma 2 / Gemma 3 (hf_gemma.c): registry mappers. */
+swacl_status hf_map_gemma2(const cJSON *o, swacl_config *c, swacl_hf_map *map, char *err, size_t err_len);
+swacl_status hf_map_gemma3_text(const cJSON *o, swacl_config *c, swacl_hf_map *map, char *err, size_t err_len);
+swacl_status hf_map_gemma3(const cJSON *o, swacl_config *c, swacl_hf_map *map, char *err, size_t err_len);
+
 /* "swacl" format (hf_swacl.c): our own full per-layer spec. */
 swacl_status hf_map_swacl(const cJSON *o, swacl_config *c, char *err, size_t err_len);
 
