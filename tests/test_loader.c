@@ -771,3 +771,230 @@ Test(fixture, config_mapping)
               c.layers[3].pos == SWACL_POS_NONE && c.layers[0].rope_theta == 2000000.0f);
     swacl_weights_destroy(w);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Gemma 2 / 3 mapping (host/model/hf_gemma.c)                               */
+
+static swacl_status parse_cfg(const char *json, swacl_config *c, char *err, size_t err_len)
+{
+    return swacl_hf_config_parse(json, strlen(json), c, NULL, err, err_len);
+}
+
+Test(fixture, gemma_config_mapping)
+{
+    char dir[512], err[1024];
+    swacl_config c;
+    swacl_weights *w = NULL;
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/gemma2", SWACL_SOURCE_DIR);
+    cr_assert(load_hf_msg(dir, &c, &w, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(c.norm_place == SWACL_NORMS_SANDWICH && c.norm_unit_offset && c.norm == SWACL_NORM_RMS &&
+              c.ffn == SWACL_FFN_GEGLU_TANH && c.tied_embeddings && c.embed_scale == 8.0f);
+    cr_expect(c.attn_softcap == 5.0f && c.final_softcap == 15.0f &&
+              c.attn_scale == (float)pow(24.0, -0.5) && c.head_dim == 32 && c.n_kv_heads == 1);
+    cr_expect(c.layers[0].span == SWACL_SPAN_WINDOW && c.layers[0].span_size == 6 &&
+              c.layers[1].span == SWACL_SPAN_GLOBAL && c.layers[2].span == SWACL_SPAN_WINDOW);
+    for (int i = 0; i < 3; i++)
+        cr_expect(c.layers[i].pos == SWACL_POS_ROPE_HALF && c.layers[i].rope_theta == 1000.0f &&
+                  c.layers[i].qk_norm == SWACL_QKNORM_NONE && c.rope[i].type == SWACL_ROPE_DEFAULT);
+    swacl_weights_destroy(w);
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/gemma3_text", SWACL_SOURCE_DIR);
+    cr_assert(load_hf_msg(dir, &c, &w, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(!c.tied_embeddings && c.attn_softcap == 0 && c.final_softcap == 0 &&
+              c.embed_scale == (float)sqrt(32.0) && c.hidden_size == 32 && c.head_dim == 32);
+    for (int i = 0; i < 5; i++)
+        cr_expect(c.layers[i].span == SWACL_SPAN_WINDOW && c.layers[i].span_size == 5 &&
+                  c.layers[i].rope_theta == 200.0f && c.rope[i].type == SWACL_ROPE_DEFAULT &&
+                  c.layers[i].qk_norm == SWACL_QKNORM_RMS_HEAD, "layer %d", i);
+    cr_expect(c.layers[5].span == SWACL_SPAN_GLOBAL && c.layers[5].rope_theta == 5000.0f &&
+              c.rope[5].type == SWACL_ROPE_LINEAR && c.rope[5].factor == 4.0f &&
+              c.layers[5].qk_norm == SWACL_QKNORM_RMS_HEAD);
+    swacl_weights_destroy(w);
+    /* the wrapper: text_config's final soft-cap 3 is not applied */
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/gemma3", SWACL_SOURCE_DIR);
+    cr_assert(load_hf_msg(dir, &c, &w, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(c.tied_embeddings && c.final_softcap == 0 && c.n_layers == 3 &&
+              c.layers[1].span == SWACL_SPAN_GLOBAL && c.layers[1].rope_theta == 20000.0f &&
+              c.layers[0].span_size == 7 && c.layers[0].rope_theta == 300.0f &&
+              c.attn_scale == 0.25f);
+    cr_expect(swacl_weights_find(w, "lm_head.weight") == NULL);
+    for (int i = 0; i < w->n; i++)
+        cr_expect(strstr(w->t[i].name, "vision") == NULL && strstr(w->t[i].name, "multi_modal") == NULL,
+                  "vision tensor %s read", w->t[i].name);
+    swacl_weights_destroy(w);
+}
+
+/* Files written before rope_parameters / layer_types (e.g. gemma-3-27b):
+ * what Gemma3TextConfig / Gemma2Config of transformers 5.23 make of them. */
+Test(fixture, gemma_legacy_configs)
+{
+    char err[1024];
+    swacl_config c;
+    cr_assert(parse_cfg("{\"model_type\":\"gemma3_text\",\"hidden_size\":8,\"num_hidden_layers\":7,"
+                        "\"num_attention_heads\":8,\"vocab_size\":4,\"intermediate_size\":4,"
+                        "\"head_dim\":4,\"sliding_window_pattern\":3,\"rope_theta\":50000.0,"
+                        "\"rope_local_base_freq\":500.0,\"sliding_window\":3,"
+                        "\"rope_scaling\":{\"rope_type\":\"linear\",\"factor\":8.0}}",
+                        &c, err, sizeof err) == SWACL_OK,
+              "%s", err);
+    /* layer_types s s f s s f s; n_kv 4, query_pre_attn_scalar 256, tied */
+    for (int i = 0; i < 7; i++) {
+        int global = (i + 1) % 3 == 0;
+        cr_expect(c.layers[i].span == (global ? SWACL_SPAN_GLOBAL : SWACL_SPAN_WINDOW), "layer %d", i);
+        cr_expect(c.layers[i].rope_theta == (global ? 50000.0f : 500.0f), "layer %d", i);
+        cr_expect(c.rope[i].type == (global ? SWACL_ROPE_LINEAR : SWACL_ROPE_DEFAULT), "layer %d", i);
+        if (global) cr_expect(c.rope[i].factor == 8.0f);
+    }
+    cr_expect(c.n_kv_heads == 4 && c.attn_scale == 0.0625f && c.tied_embeddings &&
+              c.final_softcap == 0 && c.embed_scale == (float)sqrt(8.0));
+    cr_assert(parse_cfg("{\"model_type\":\"gemma2\",\"hidden_size\":8,\"num_hidden_layers\":3,"
+                        "\"num_attention_heads\":4,\"vocab_size\":4,\"intermediate_size\":4,"
+                        "\"head_dim\":4,\"rope_theta\":500.0,\"final_logit_softcapping\":null}",
+                        &c, err, sizeof err) == SWACL_OK,
+              "%s", err);
+    cr_expect(c.layers[0].span == SWACL_SPAN_WINDOW && c.layers[0].span_size == 4096 &&
+              c.layers[1].span == SWACL_SPAN_GLOBAL && c.layers[2].span == SWACL_SPAN_WINDOW &&
+              c.layers[1].rope_theta == 500.0f);
+    cr_expect(c.attn_softcap == 50.0f && c.final_softcap == 0 && c.n_kv_heads == 4);
+    /* the wrapper's tie_word_embeddings wins over text_config's */
+    cr_assert(parse_cfg("{\"model_type\":\"gemma3\",\"tie_word_embeddings\":false,\"text_config\":"
+                        "{\"hidden_size\":8,\"num_hidden_layers\":2,\"num_attention_heads\":2,"
+                        "\"num_key_value_heads\":1,\"vocab_size\":4,\"intermediate_size\":4,"
+                        "\"head_dim\":4,\"tie_word_embeddings\":true}}",
+                        &c, err, sizeof err) == SWACL_OK,
+              "%s", err);
+    cr_expect(!c.tied_embeddings && c.layers[0].rope_theta == 10000.0f &&
+              c.layers[1].rope_theta == 10000.0f); /* pattern 6: both sliding */
+}
+
+#define GEMMA3_CFG(extra)                                                                    \
+    "{\"model_type\":\"gemma3_text\",\"hidden_size\":8,\"num_hidden_layers\":2,"            \
+    "\"num_attention_heads\":2,\"num_key_value_heads\":1,\"vocab_size\":4,"                 \
+    "\"intermediate_size\":4,\"head_dim\":4" extra "}"
+
+Test(fixture, gemma_refusals)
+{
+    swacl_config c;
+    char msg[512];
+    EXPECT_ERR(parse_cfg(GEMMA3_CFG(",\"use_bidirectional_attention\":true"), &c, E),
+               SWACL_UNSUPPORTED, "use_bidirectional_attention");
+    EXPECT_ERR(parse_cfg(GEMMA3_CFG(",\"hidden_activation\":\"gelu\""), &c, E), SWACL_UNSUPPORTED,
+               "hidden_activation 'gelu'");
+    /* (only a layer that uses it: 2 layers of pattern 6 are both sliding) */
+    cr_expect(parse_cfg(GEMMA3_CFG(",\"rope_parameters\":{\"full_attention\":{\"rope_type\":"
+                                   "\"yarn\",\"factor\":4}}"), &c, msg, sizeof msg) == SWACL_OK,
+              "%s", msg);
+    EXPECT_ERR(parse_cfg(GEMMA3_CFG(",\"sliding_window_pattern\":2,\"rope_parameters\":"
+                                    "{\"full_attention\":{\"rope_type\":\"yarn\",\"factor\":4}}"), &c, E),
+               SWACL_UNSUPPORTED, "type 'yarn' is not supported for Gemma");
+    EXPECT_ERR(parse_cfg(GEMMA3_CFG(",\"layer_types\":[\"chunked_attention\",\"full_attention\"]"),
+                         &c, E),
+               SWACL_UNSUPPORTED, "chunked_attention");
+    EXPECT_ERR(parse_cfg(GEMMA3_CFG(",\"final_logit_softcapping\":-1"), &c, E), SWACL_FORMAT,
+               "final_logit_softcapping");
+    EXPECT_ERR(parse_cfg("{\"model_type\":\"gemma3\"}", &c, E), SWACL_FORMAT, "text_config");
+    EXPECT_ERR(parse_cfg("{\"model_type\":\"gemma3\",\"text_config\":{\"model_type\":\"llama\"}}",
+                         &c, E),
+               SWACL_UNSUPPORTED, "text_config model_type 'llama'");
+}
+
+/* One F32 safetensors file of the given tensors under new names. */
+static void write_st(const char *dir, const swacl_tensor *const *t, const char *const *names, int n)
+{
+    cJSON *h = cJSON_CreateObject();
+    size_t dl = 0;
+    for (int i = 0; i < n; i++) dl += (size_t)t[i]->numel * 4;
+    uint8_t *dat = malloc(dl ? dl : 1);
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "dtype", "F32");
+        cJSON *sh = cJSON_AddArrayToObject(e, "shape");
+        for (int d = 0; d < t[i]->ndim; d++)
+            cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)t[i]->shape[d]));
+        cJSON *of = cJSON_AddArrayToObject(e, "data_offsets");
+        cJSON_AddItemToArray(of, cJSON_CreateNumber((double)off));
+        cJSON_AddItemToArray(of, cJSON_CreateNumber((double)(off + t[i]->numel * 4)));
+        memcpy(dat + off, t[i]->data, (size_t)t[i]->numel * 4);
+        off += (size_t)t[i]->numel * 4;
+        cJSON_AddItemToObject(h, names[i], e);
+    }
+    char *hs = cJSON_PrintUnformatted(h);
+    size_t len;
+    uint8_t *img = st_image(hs, dat, dl, 0, &len);
+    write_bytes(dir, "model.safetensors", img, len);
+    free(img);
+    free(hs);
+    free(dat);
+    cJSON_Delete(h);
+}
+
+/* The composite as transformers v5 names it in memory (model.language_model.*,
+ * lm_head at the top), untied, with a vision tensor to skip: same logits as
+ * the fixture, whose lm_head is its embedding. */
+Test(fixture, gemma3_v5_names_untied)
+{
+    char dir[512], err[1024], tmp[64];
+    swacl_config c, c2;
+    swacl_weights *w = NULL, *w2 = NULL;
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/gemma3", SWACL_SOURCE_DIR);
+    cr_assert(load_hf_msg(dir, &c, &w, err, sizeof err) == SWACL_OK, "%s", err);
+    const int n = w->n + 2;
+    const swacl_tensor **t = calloc((size_t)n, sizeof *t);
+    char(*names)[192] = calloc((size_t)n, sizeof *names);
+    const char **np = calloc((size_t)n, sizeof *np);
+    for (int i = 0; i < w->n; i++) {
+        t[i] = &w->t[i];
+        cr_assert(strncmp(w->t[i].name, "model.", 6) == 0, "%s", w->t[i].name);
+        snprintf(names[i], sizeof names[i], "model.language_model.%s", w->t[i].name + 6);
+    }
+    t[w->n] = swacl_weights_find(w, "model.embed_tokens.weight");
+    snprintf(names[w->n], sizeof names[0], "lm_head.weight");
+    t[w->n + 1] = swacl_weights_find(w, "model.norm.weight");
+    snprintf(names[w->n + 1], sizeof names[0], "model.vision_tower.post_layernorm.weight");
+    for (int i = 0; i < n; i++) np[i] = names[i];
+    mktmp(tmp);
+    write_st(tmp, t, np, n);
+    /* the fixture's config.json with the wrapper untied */
+    char path[600];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    uint8_t *buf;
+    size_t len;
+    cr_assert(swacl_file_read_msg(path, 1 << 20, &buf, &len, err, sizeof err) == SWACL_OK, "%s", err);
+    cJSON *cj = cJSON_ParseWithLength((const char *)buf, len);
+    free(buf);
+    cr_assert(cj != NULL);
+    cJSON_ReplaceItemInObjectCaseSensitive(cj, "tie_word_embeddings", cJSON_CreateFalse());
+    char *cs = cJSON_PrintUnformatted(cj);
+    write_bytes(tmp, "config.json", cs, strlen(cs));
+    free(cs);
+    cJSON_Delete(cj);
+    cr_assert(load_hf_msg(tmp, &c2, &w2, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(!c2.tied_embeddings && swacl_weights_find(w2, "lm_head.weight") != NULL);
+    int B, T;
+    snprintf(path, sizeof path, "%s/ids.txt", dir);
+    int32_t *ids = read_ids(path, &B, &T);
+    float *ref = NULL;
+    int nd;
+    int64_t sh[4];
+    snprintf(path, sizeof path, "%s/logits.npy", dir);
+    cr_assert(swacl_npy_read_f32(path, &ref, &nd, sh, err, sizeof err) == SWACL_OK, "%s", err);
+    swacl_ctx *ctx = test_ref_ctx();
+    swacl_model *m = NULL;
+    cr_assert(swacl_model_create(ctx, &c2, w2, &m) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+    float *out = calloc((size_t)B * T * c2.vocab_size, sizeof *out);
+    swacl_input in = {B, T, ids, NULL};
+    cr_assert(swacl_model_forward(m, &in, 1, out) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+    double rel = pos_rel(out, ref, (size_t)B * T, c2.vocab_size);
+    cr_expect(rel <= FIX_POS_REL, "gemma3 v5 names: position rel error %.3e", rel);
+    swacl_model_destroy(m);
+    swacl_ctx_destroy(ctx);
+    free(out);
+    free(ref);
+    free(ids);
+    swacl_weights_destroy(w);
+    swacl_weights_destroy(w2);
+    free(t);
+    free(names);
+    free(np);
+    rmtmp(tmp);
+}

@@ -47,7 +47,7 @@ static swacl_status get_cap(const cJSON *o, const char *key, double dflt, float 
         return SWACL_OK;
     }
     SWACL_TRY(hf_get_float(o, key, dflt, out, err, err_len));
-    if (!(*out > 0)) FAIL(SWACL_FORMAT, "config.json: '%s' must be positive or null", key);
+    if (j && !(*out > 0)) FAIL(SWACL_FORMAT, "config.json: '%s' must be positive or null", key);
     return SWACL_OK;
 }
 
