@@ -241,7 +241,7 @@ static const hf_arch k_archs[] = {
     {"cohere2", NULL, map_cohere2,
      "sliding layers (layer_types or sliding_window_pattern): WINDOW + RoPE pair; full layers: "
      "GLOBAL NoPE; parallel block, bias-free LayerNorm, logit_scale, tied",
-     "rope_scaling other than default"},
+     "chunked_attention layers"},
     {"smollm3", NULL, map_smollm3,
      "no_rope_layers: RoPE half or NoPE; GLOBAL unless layer_types / use_sliding_window make it "
      "WINDOW; RMSNorm, sequential, tied",
