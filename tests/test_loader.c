@@ -866,6 +866,27 @@ Test(fixture, gemma_legacy_configs)
               c.layers[1].rope_theta == 10000.0f); /* pattern 6: both sliding */
 }
 
+/* gemma-3-4b-it's wrapper names only a few text sizes; the rest are the
+ * Gemma3TextConfig defaults (as transformers 5.23 resolves them). */
+Test(fixture, gemma3_sparse_text_config)
+{
+    char err[1024];
+    swacl_config c;
+    cr_assert(parse_cfg("{\"model_type\":\"gemma3\",\"text_config\":{\"hidden_size\":2560,"
+                        "\"intermediate_size\":10240,\"model_type\":\"gemma3_text\","
+                        "\"num_hidden_layers\":34,\"rope_scaling\":{\"factor\":8.0,"
+                        "\"rope_type\":\"linear\"},\"sliding_window\":1024}}",
+                        &c, err, sizeof err) == SWACL_OK,
+              "%s", err);
+    cr_expect(c.vocab_size == 262208 && c.n_heads == 8 && c.n_kv_heads == 4 && c.head_dim == 256 &&
+              c.attn_scale == 0.0625f && c.tied_embeddings && c.norm_eps == 1e-6f &&
+              c.ffn_dim == 10240 && c.n_layers == 34);
+    cr_expect(c.layers[0].span == SWACL_SPAN_WINDOW && c.layers[0].span_size == 1024 &&
+              c.layers[0].rope_theta == 10000.0f && c.rope[0].type == SWACL_ROPE_DEFAULT);
+    cr_expect(c.layers[5].span == SWACL_SPAN_GLOBAL && c.layers[5].rope_theta == 1e6f &&
+              c.rope[5].type == SWACL_ROPE_LINEAR && c.rope[5].factor == 8.0f);
+}
+
 #define GEMMA3_CFG(extra)                                                                    \
     "{\"model_type\":\"gemma3_text\",\"hidden_size\":8,\"num_hidden_layers\":2,"            \
     "\"num_attention_heads\":2,\"num_key_value_heads\":1,\"vocab_size\":4,"                 \

@@ -9,8 +9,8 @@
  *            (norm_unit_offset), tanh GeGLU (hidden_activation
  *            gelu_pytorch_tanh), embeddings x float32(sqrt(hidden_size)),
  *            attn_scale = query_pre_attn_scalar^-0.5 (default 256), RoPE
- *            half on every layer, head_dim default 256, num_key_value_heads
- *            default 4, tied by default. Sliding layers: WINDOW
+ *            half on every layer; absent sizes take the class defaults
+ *            (heads 8, kv heads 4, head_dim 256, ...), tied by default. Sliding layers: WINDOW
  *            sliding_window (W keys including self: transformers masks
  *            kv > q - W); null sliding_window: GLOBAL.
  *   gemma2   layer_types, else layer i sliding iff i is even; attention
@@ -91,10 +91,38 @@ static swacl_status gemma_rope(const cJSON *a, const cJSON *b, double theta_dflt
     return SWACL_OK;
 }
 
+/* Sizes with the config classes' defaults: released Gemma 3 wrappers
+ * (e.g. gemma-3-4b-it) leave heads, head_dim and vocab_size out of
+ * text_config. vocab: Gemma2Config 256000, Gemma3TextConfig 262208. */
+static swacl_status gemma_dims(const cJSON *o, swacl_config *c, long vocab_dflt, char *err,
+                               size_t err_len)
+{
+    const long big = 1 << 24;
+    long v;
+    SWACL_TRY(hf_get_int(o, "vocab_size", vocab_dflt, 1, 1L << 30, &v, err, err_len));
+    c->vocab_size = (int)v;
+    SWACL_TRY(hf_get_int(o, "hidden_size", 2304, 1, big, &v, err, err_len));
+    c->hidden_size = (int)v;
+    SWACL_TRY(hf_get_int(o, "intermediate_size", 9216, 1, 1L << 30, &v, err, err_len));
+    c->ffn_dim = (int)v;
+    SWACL_TRY(hf_get_int(o, "num_hidden_layers", 26, 1, SWACL_MAX_LAYERS, &v, err, err_len));
+    c->n_layers = (int)v;
+    SWACL_TRY(hf_get_int(o, "num_attention_heads", 8, 1, big, &v, err, err_len));
+    c->n_heads = (int)v;
+    SWACL_TRY(hf_get_int(o, "num_key_value_heads", 4, 1, big, &v, err, err_len));
+    c->n_kv_heads = (int)v;
+    SWACL_TRY(hf_get_int(o, "head_dim", 256, 1, big, &v, err, err_len));
+    c->head_dim = (int)v;
+    c->output = SWACL_OUTPUT_LOGITS;
+    c->final_norm = 1;
+    c->logit_scale = 1.0f;
+    return SWACL_OK;
+}
+
 /* Everything Gemma 2 and Gemma 3 text share; *sliding_w gets the window
  * (0 = none). */
-static swacl_status gemma_common(const cJSON *o, swacl_config *c, const char *mt, long *sliding_w,
-                                 char *err, size_t err_len)
+static swacl_status gemma_common(const cJSON *o, swacl_config *c, const char *mt, long vocab_dflt,
+                                 long *sliding_w, char *err, size_t err_len)
 {
     const char *act = hf_get_str(o, "hidden_activation");
     if (!act) act = "gelu_pytorch_tanh"; /* the class default; hidden_act is not read */
@@ -102,8 +130,7 @@ static swacl_status gemma_common(const cJSON *o, swacl_config *c, const char *mt
         FAIL(SWACL_UNSUPPORTED,
              "config.json: hidden_activation '%.40s' is not supported for model_type %s "
              "(gelu_pytorch_tanh)", act, mt);
-    SWACL_TRY(hf_common_dims(o, c, "intermediate_size", 256, err, err_len));
-    if (!cJSON_GetObjectItemCaseSensitive(o, "num_key_value_heads")) c->n_kv_heads = 4;
+    SWACL_TRY(gemma_dims(o, c, vocab_dflt, err, err_len));
     c->ffn = SWACL_FFN_GEGLU_TANH;
     c->norm = SWACL_NORM_RMS;
     c->block = SWACL_BLOCK_SEQUENTIAL;
@@ -148,7 +175,7 @@ swacl_status hf_map_gemma2(const cJSON *o, swacl_config *c, swacl_hf_map *map, c
 {
     (void)map;
     long W;
-    SWACL_TRY(gemma_common(o, c, "gemma2", &W, err, err_len));
+    SWACL_TRY(gemma_common(o, c, "gemma2", 256000, &W, err, err_len));
     SWACL_TRY(get_cap(o, "attn_logit_softcapping", 50.0, &c->attn_softcap, err, err_len));
     SWACL_TRY(get_cap(o, "final_logit_softcapping", 30.0, &c->final_softcap, err, err_len));
     /* one RoPE for every layer: flat rope_parameters (v5) or rope_scaling +
@@ -172,7 +199,7 @@ swacl_status hf_map_gemma3_text(const cJSON *o, swacl_config *c, swacl_hf_map *m
 {
     (void)map;
     long W, pat;
-    SWACL_TRY(gemma_common(o, c, "gemma3_text", &W, err, err_len));
+    SWACL_TRY(gemma_common(o, c, "gemma3_text", 262208, &W, err, err_len));
     SWACL_TRY(get_cap(o, "attn_logit_softcapping", 0.0, &c->attn_softcap, err, err_len));
     SWACL_TRY(get_cap(o, "final_logit_softcapping", 0.0, &c->final_softcap, err, err_len));
     /* Gemma3TextConfig reads the kwarg sliding_window_pattern (default 6);
