@@ -119,6 +119,8 @@ swacl_cli_test(help RC 0 ARGS --help OUT "usage: swacl")
 swacl_cli_test(run_help RC 0 ARGS run --help OUT "--preset.*rnope-swa")
 swacl_cli_test(devices_help RC 0 ARGS devices --help OUT "usage: swacl devices")
 swacl_cli_test(version RC 0 ARGS --version OUT "swacl [0-9]+\\.[0-9]+\\.[0-9]+")
+swacl_cli_test(models RC 0 ARGS models OUT "model_type +maps +refuses.*cohere2")
+swacl_cli_test(models_json RC 0 ARGS models --json JSON_KEY models)
 
 # devices
 swacl_cli_test(devices RC 0 ARGS devices)

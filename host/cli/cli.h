@@ -18,11 +18,7 @@ enum { CLI_CONTINUE = -1, EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_VE
 
 extern int cli_g_quiet; /* -q: no cli_progress lines */
 
-#if defined(__GNUC__)
-#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define CLI_PRINTF(a, b)
-#endif
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b))) /* gcc, clang */
 
 /* ---- messages and output: errors "swacl: error: ..." on stderr -------- */
 
@@ -33,12 +29,11 @@ void cli_die_detail(const char *what, swacl_status st, const char *detail);
 int cli_exit(swacl_status st); /* status -> exit code */
 int cli_fail(swacl_ctx *ctx, swacl_status st, const char *what); /* detail: ctx's message */
 int cli_emit_json(cJSON *obj); /* one line on stdout; frees obj */
-/* Every command's result: one JSON object with --json, else its scalars
- * as "key  value" lines and each array of objects as a table. Frees obj. */
+/* Every command's result: one JSON object with --json, else its scalars as "key
+ * value" lines and each array of objects as a table. Frees obj. */
 int cli_output(cJSON *obj, int json);
-/* Add fields to j: spec "s:device i:seq b:ok", one "type:key" per value
- * (s string, i int, d double, u uint64_t, z size_t, b bool; "-:key" adds
- * null and takes no value). */
+/* Add fields to j: spec "s:device i:seq b:ok", one "type:key" per value (s string,
+ * i int, d double, u uint64_t, z size_t, b bool; "-:key" adds null, no value). */
 void cli_json_add(cJSON *j, const char *spec, ...);
 double cli_now(void);          /* monotonic seconds */
 
@@ -70,10 +65,9 @@ typedef struct {
     {"--json", CLI_FLAG, (json), 0, 0, NULL, "print one JSON object on stdout"},              \
     {"-q|--quiet", CLI_FLAG, &cli_g_quiet, 0, 0, NULL, "no progress lines on stderr"}
 
-/* Parse argv[1..] (argv[0] is the command name) into the table's
- * destinations. CLI_CONTINUE, else an exit code: EXIT_OK after --help,
- * EXIT_USAGE after a message. Values: "--opt V" or "--opt=V"; integers are
- * decimal (010 is 10, 0x10 is refused). */
+/* Parse argv[1..] (argv[0]: the command) into the table. CLI_CONTINUE, else an exit
+ * code: EXIT_OK after --help, EXIT_USAGE after a message. "--opt V" or "--opt=V";
+ * integers are decimal (010 is 10, 0x10 is refused). */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv);
 
 /* ---- model setup: preset / --model DIR / size overrides / validation ----- */
@@ -90,8 +84,7 @@ typedef struct {
     {"--preset", CLI_STR, &(m)->preset, 0, 0, "P",                                            \
      "preset name (default " default_preset "; see the list below)"},                         \
     {"--model", CLI_STR, &(m)->model_dir, 0, 0, "DIR",                                        \
-     "load a Hugging Face checkpoint instead (config.json +\nmodel.safetensors or shards; "   \
-     "cohere2, smollm3,\nllama4_text, mistral, llama, swacl)"},                               \
+     "load a Hugging Face checkpoint instead (config.json +\nmodel.safetensors; `swacl models`)"}, \
     {"--allow-nonfinite", CLI_FLAG, &(m)->allow_nonfinite, 0, 0, NULL, "load NaN/Inf weights"}, \
     {"--window", CLI_INT, &(m)->pp.window, 1, CLI_INT_MAX, "W", "W of every sliding-window layer"}, \
     {"--chunk", CLI_INT, &(m)->pp.chunk, 1, CLI_INT_MAX, "C",                                 \
@@ -109,15 +102,15 @@ typedef struct {
     {"--input-dim", CLI_INT, &(m)->pp.input_dim, 1, CLI_INT_MAX, "N",                         \
      "input width (continuous-input presets)"}
 
-/* Fill *cfg from the preset or --model DIR and validate it; *w gets the
- * loaded weights (NULL for a preset). Returns 0 or an exit code (message
- * printed). After --model, m->preset names the directory (the label). */
+/* Fill *cfg from the preset or --model DIR and validate it; *w gets the loaded
+ * weights (NULL for a preset). 0 or an exit code (message printed). After
+ * --model, m->preset names the directory (the label). */
 int cli_model_setup(cli_model *m, swacl_config *cfg, swacl_weights **w);
 /* Seeded random weights when *w is still NULL. 0 or an exit code. */
 int cli_model_weights(const swacl_config *cfg, uint64_t seed, swacl_weights **w);
 
-/* A host-only context ("ref"): the error channel of library calls that
- * need no device (ids, .npy, sampling, tuning). NULL after a message. */
+/* A host-only context ("ref"): the error channel of calls that need no device
+ * (ids, .npy, sampling, tuning). NULL after a message. */
 swacl_ctx *cli_host_ctx_ex(int allow_nonfinite); /* loads accept NaN/Inf weights */
 #define cli_host_ctx() cli_host_ctx_ex(0)
 
@@ -145,12 +138,11 @@ typedef struct {
      "CPU reference threads, at most 1024 (default 0 = all cores)"},                                        \
     {"-v|--verbose", CLI_FLAG, &(d)->verbose, 0, 0, NULL, "log kernel compiles and cache events"}
 
-/* --device and --devices exclude each other; --placement alone means
- * --devices all. 0 or EXIT_USAGE. */
+/* --device and --devices exclude each other; --placement alone: --devices all. */
 int cli_device_check(cli_device *d);
 
-/* Both are driven through r.pipe / r.ps (swacl_pipeline_*): a pipeline
- * over --devices on a host context, or one device's one-stage pipeline. */
+/* Driven through r.pipe / r.ps (swacl_pipeline_*): a pipeline over --devices on a
+ * host context, or one device's one-stage pipeline. */
 typedef struct {
     swacl_ctx *ctx; /* the device's context, or the pipeline's host one     */
     swacl_model *m; /* one device: its model                                */
@@ -159,8 +151,8 @@ typedef struct {
     char name[200];
 } cli_runner;
 
-/* Open d (device "ref" for the reference) with cfg + w, and a session of
- * batch sequences when max_ctx > 0. 0 or an exit code (message printed). */
+/* Open d ("ref": the reference) with cfg + w, and a session of batch sequences
+ * when max_ctx > 0. 0 or an exit code (message printed). */
 int cli_runner_open(cli_runner *r, const cli_device *d, const swacl_config *cfg,
                     const swacl_weights *w, int batch, int max_ctx);
 void cli_runner_close(cli_runner *r);

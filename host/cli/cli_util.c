@@ -1,7 +1,4 @@
-/*
- * cli_util.c - messages, output helpers and the option-table parser (see
- * cli.h).
- */
+/* cli_util.c - messages, output helpers and the option-table parser (cli.h). */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <errno.h>
 #include <limits.h>
@@ -16,30 +13,25 @@
 /* ------------------------------------------------------------------------ */
 /* Messages                                                                  */
 
-/* One error line on stderr: "swacl: error: <message>". */
-void cli_die_msg(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("swacl: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
+/* Errors ("swacl: error: <message>") and progress notes go to stderr, never
+ * to stdout, which may carry JSON. */
+#define CLI_VMSG(prefix)                                                     \
+    va_list ap;                                                              \
+    va_start(ap, fmt);                                                       \
+    fputs(prefix, stderr);                                                   \
+    vfprintf(stderr, fmt, ap);                                               \
+    fputc('\n', stderr);                                                     \
+    fflush(stderr);                                                          \
+    va_end(ap)
+
+void cli_die_msg(const char *fmt, ...) { CLI_VMSG("swacl: error: "); }
 
 int cli_g_quiet;
 
-/* Progress note on stderr (never on stdout, which may carry JSON). */
 void cli_progress(const char *fmt, ...)
 {
     if (cli_g_quiet) return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("swacl: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    fflush(stderr);
-    va_end(ap);
+    CLI_VMSG("swacl: ");
 }
 
 /* Print a cJSON object on stdout (one line) and free it. */

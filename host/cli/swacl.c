@@ -69,6 +69,26 @@ static int cmd_devices(int argc, char **argv)
     return cli_output(root, json);
 }
 
+/* swacl models: every model_type --model DIR loads (the library's registry) */
+static int cmd_models(int argc, char **argv)
+{
+    int json = 0;
+    const cli_opt opts[] = {CLI_OUTPUT_OPTS(&json), {NULL}};
+    const cli_cmd cmd = {"models", "usage: swacl models [--json]\n\nEvery config.json model_type "
+                         "that --model DIR loads, what it maps onto and what it refuses.\n\n", opts, 0};
+    int rc = cli_parse(&cmd, argc, argv);
+    if (rc != CLI_CONTINUE) return rc;
+    cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "models");
+    for (int i = 0; i < swacl_model_type_count(); i++) {
+        const char *t, *maps, *refuses;
+        swacl_model_type_info(i, &t, &maps, &refuses);
+        cJSON *o = cJSON_CreateObject();
+        cli_json_add(o, "s:model_type s:maps s:refuses", t, maps, refuses);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return cli_output(root, json);
+}
+
 /* ------------------------------------------------------------------------ */
 /* swacl run                                                                 */
 
@@ -360,6 +380,7 @@ typedef struct {
 
 static const command k_commands[] = {
     {"devices", "list OpenCL devices", cmd_devices},
+    {"models", "list the checkpoint model_types --model loads and how they map", cmd_models},
     {"run", "run a preset model on a device and check it against the CPU reference", cmd_run},
     {"generate", "prefill + KV-cache decode with sampling (optionally checked)", swacl_cmd_generate},
     {"save", "write a preset (seeded weights) as a Hugging Face style directory", cmd_save},
@@ -410,11 +431,8 @@ int main(int argc, char **argv)
 {
     int rc = dispatch(argc, argv);
 #if defined(SWACL_LSAN_EARLY)
-    /* Sanitizer builds: run the leak check now, while the OpenCL driver's
-     * worker threads are idle. LSan's own at-exit check can race with PoCL
-     * tearing those threads down in its destructors and crash the tracer
-     * ("Tracer caught signal 11"), seen under load in CI. A leak exits with
-     * LSan's exit code here; the at-exit check is then skipped. */
+    /* Sanitizer builds: leak-check now, while PoCL's threads are idle (LSan's
+     * at-exit check raced PoCL's teardown and crashed the tracer in CI). */
     __lsan_do_leak_check();
 #endif
     return rc;

@@ -24,6 +24,7 @@
  *               by default.
  *   mistral     every layer WINDOW sliding_window (GLOBAL when null), HALF.
  *   llama       every layer GLOBAL, HALF.
+ *   gemma2, gemma3_text, gemma3 (multimodal wrapper)   hf_gemma.c.
  *   swacl       our own files (swacl_save_hf): the full per-layer spec.
  *   qwen2, qwen3, olmo3, phi3: hf_qwen.c.
  * RoPE (hf_rope.c): rope_scaling (v4) or rope_parameters (v5, also keyed by
@@ -242,7 +243,8 @@ static const hf_arch k_archs[] = {
     {"cohere2", NULL, map_cohere2,
      "sliding layers (layer_types or sliding_window_pattern): WINDOW + RoPE pair; full layers: "
      "GLOBAL NoPE; parallel block, bias-free LayerNorm, logit_scale, tied",
-     "rope_scaling types other than default, linear, dynamic, llama3, yarn"},
+     "chunked_attention layers; rope_scaling types other than default, linear, dynamic, llama3, "
+     "yarn"},
     {"smollm3", NULL, map_smollm3,
      "no_rope_layers: RoPE half or NoPE; GLOBAL unless layer_types / use_sliding_window make it "
      "WINDOW; RMSNorm, sequential, tied",
@@ -275,6 +277,20 @@ static const hf_arch k_archs[] = {
     {"mistral", NULL, map_mistral, "every layer WINDOW sliding_window (GLOBAL when null), RoPE half",
      ""},
     {"llama", NULL, map_llama, "every layer GLOBAL, RoPE half", ""},
+    {"gemma2", NULL, hf_map_gemma2,
+     "layer_types (else even layers sliding): WINDOW sliding_window / GLOBAL, RoPE half; "
+     "attention and final soft-caps, query_pre_attn_scalar, sandwich (1 + w) RMSNorm, tanh GeGLU, "
+     "sqrt(hidden) embeddings, tied",
+     "RoPE scaling other than linear; use_bidirectional_attention"},
+    {"gemma3_text", NULL, hf_map_gemma3_text,
+     "layer_types (else 5 local : 1 global by sliding_window_pattern): WINDOW + local RoPE theta "
+     "/ GLOBAL + global theta and scaling; per-head (1 + w) QK-norm, sandwich norms, tanh GeGLU, "
+     "sqrt(hidden) embeddings, query_pre_attn_scalar, soft-caps when set",
+     "RoPE scaling other than linear; use_bidirectional_attention"},
+    {"gemma3", NULL, hf_map_gemma3,
+     "the text_config of Gemma3ForConditionalGeneration, as gemma3_text (no final soft-cap, the "
+     "wrapper's tie_word_embeddings)",
+     "vision tower (ignored)"},
     {"swacl", NULL, map_swacl_fmt, "swacl's own files (swacl_save_hf): the full per-layer spec", ""},
     {NULL, NULL, NULL, NULL, NULL},
 };

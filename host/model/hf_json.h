@@ -49,6 +49,10 @@ swacl_status hf_map_qwen2(const cJSON *o, swacl_config *c, swacl_hf_map *map, ch
 swacl_status hf_map_qwen3(const cJSON *o, swacl_config *c, swacl_hf_map *map, char *err, size_t err_len);
 swacl_status hf_map_olmo3(const cJSON *o, swacl_config *c, swacl_hf_map *map, char *err, size_t err_len);
 swacl_status hf_map_phi3(const cJSON *o, swacl_config *c, swacl_hf_map *map, char *err, size_t err_len);
+/* Gemma 2 / Gemma 3 (hf_gemma.c): registry mappers. */
+swacl_status hf_map_gemma2(const cJSON *o, swacl_config *c, swacl_hf_map *map, char *err, size_t err_len);
+swacl_status hf_map_gemma3_text(const cJSON *o, swacl_config *c, swacl_hf_map *map, char *err, size_t err_len);
+swacl_status hf_map_gemma3(const cJSON *o, swacl_config *c, swacl_hf_map *map, char *err, size_t err_len);
 
 /* "swacl" format (hf_swacl.c): our own full per-layer spec. */
 swacl_status hf_map_swacl(const cJSON *o, swacl_config *c, char *err, size_t err_len);
