@@ -54,6 +54,10 @@ from transformers import (
     Llama4TextConfig,
     LlamaConfig,
     MistralConfig,
+    Olmo3Config,
+    Phi3Config,
+    Qwen2Config,
+    Qwen3Config,
     SiglipVisionConfig,
     SmolLM3Config,
 )
@@ -77,13 +81,16 @@ def common(**kw):
     return base
 
 
-def fixture(cfg, what, cls=None, dtype=torch.float32, seq=T, span=0, norm_center=1.0):
+def fixture(cfg, what, cls=None, dtype=torch.float32, seq=T, span=0, norm_center=1.0,
+            full_check=True):
     """One fixture: its config, the class to build (None: AutoModelForCausalLM),
     the stored dtype, the sequence length, the largest window / chunk (sets
     the greedy length), its README line and the mean of its norm weights
-    (0 for Gemma, whose norms scale by 1 + w)."""
+    (0 for Gemma, whose norms scale by 1 + w). full_check False: dynamic NTK,
+    whose full forward rotates every position with the final length's
+    frequencies, so only the incremental greedy run is the reference."""
     return dict(cfg=cfg, cls=cls, dtype=dtype, seq=seq, span=span, what=what,
-                norm_center=norm_center)
+                norm_center=norm_center, full_check=full_check)
 
 
 def fixtures():
@@ -160,6 +167,81 @@ def fixtures():
             "Gemma3ForConditionalGeneration: layers 0, 2 sliding window 7, layer 1 global; "
             "text_config final soft-cap 3 (not applied by the wrapper), vision tower ignored, tied",
             cls=Gemma3ForConditionalGeneration, span=7, norm_center=0.0),
+        # Qwen 2: sliding (W = 6) on layers >= max_window_layers 2 through
+        # use_sliding_window; q/k/v biases without an o bias; tied.
+        "qwen2": fixture(
+            Qwen2Config(**common(num_hidden_layers=4, use_sliding_window=True, sliding_window=6,
+                                 max_window_layers=2, tie_word_embeddings=True,
+                                 rope_parameters={"rope_type": "default", "rope_theta": 1000.0})),
+            "layers 0-1 global, 2-3 sliding window 6 (use_sliding_window + max_window_layers 2); "
+            "q/k/v biases, no o bias; RoPE theta 1000; tied", span=6),
+        # Qwen 3: explicit layer_types, per-head QK-norm, attention_bias on
+        # all four projections, YaRN with an explicit attention_factor.
+        "qwen3": fixture(
+            Qwen3Config(**common(num_hidden_layers=4, head_dim=32, use_sliding_window=True,
+                                 sliding_window=5, attention_bias=True,
+                                 layer_types=["sliding_attention", "full_attention",
+                                              "sliding_attention", "full_attention"],
+                                 rope_parameters={"rope_type": "yarn", "factor": 4.0,
+                                                  "original_max_position_embeddings": 16,
+                                                  "attention_factor": 1.25,
+                                                  "rope_theta": 10000.0})),
+            "layer_types: 0, 2 sliding window 5, 1, 3 global; per-head RMS QK-norm; q/k/v/o "
+            "biases; YaRN factor 4 (original 16) with attention_factor 1.25; untied", span=5),
+        # OLMo 3: default layer_types (3 sliding : 1 full), post-norms,
+        # whole-projection QK-norm, RoPE per layer type (YaRN on full).
+        "olmo3": fixture(
+            Olmo3Config(**common(num_hidden_layers=4, sliding_window=6,
+                                 rope_parameters={
+                                     "sliding_attention": {"rope_type": "default",
+                                                           "rope_theta": 500.0},
+                                     "full_attention": {"rope_type": "yarn", "factor": 2.0,
+                                                        "original_max_position_embeddings": 12,
+                                                        "rope_theta": 20000.0}})),
+            "layers 0-2 sliding window 6 (RoPE theta 500), layer 3 global (theta 20000, YaRN "
+            "factor 2, original 12); post-norms, RMS QK-norm over H*d; untied", span=6),
+        # Phi-3: fused qkv_proj / gate_up_proj, every layer sliding (W = 6).
+        "phi3": fixture(
+            Phi3Config(**common(num_hidden_layers=3, sliding_window=6, original_max_position_embeddings=256)),
+            "every layer sliding window 6; fused qkv_proj and gate_up_proj; untied", span=6),
+        # Phi-3 with partial RoPE: 16 of 32 lanes rotate; tied.
+        "phi3_partial": fixture(
+            Phi3Config(**common(num_hidden_layers=3, sliding_window=7, partial_rotary_factor=0.5,
+                                original_max_position_embeddings=256, tie_word_embeddings=True)),
+            "partial_rotary_factor 0.5 (16 of 32 lanes), every layer sliding window 7; fused "
+            "tensors; tied", span=7),
+        # RoPE scaling rules on Llama (global attention, untied).
+        "llama_linear": fixture(
+            LlamaConfig(**common(num_hidden_layers=2, rope_parameters={
+                "rope_type": "linear", "factor": 4.0, "rope_theta": 10000.0})),
+            "linear RoPE scaling, factor 4"),
+        # dynamic NTK: the prefill of T - 4 = 32 stays within
+        # max_position_embeddings 34, the decode crosses it at step 3, greedy
+        # runs far past it (transformers recomputes every step).
+        "llama_dynamic": fixture(
+            LlamaConfig(**common(num_hidden_layers=2, max_position_embeddings=34,
+                                 rope_parameters={"rope_type": "dynamic", "factor": 2.0,
+                                                  "rope_theta": 10000.0})),
+            "dynamic NTK factor 2 past max_position_embeddings 34 (T = 36: decode steps 3-4 and "
+            "greedy are scaled, the prefill of 32 is not)", seq=36, full_check=False),
+        "llama_llama3": fixture(
+            LlamaConfig(**common(num_hidden_layers=2, tie_word_embeddings=True,
+                                 rope_parameters={"rope_type": "llama3", "factor": 8.0,
+                                                  "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                                  "original_max_position_embeddings": 32,
+                                                  "rope_theta": 10000.0})),
+            "llama3 RoPE factor 8, low/high 1/4, original 32 (all three bands); tied"),
+        "llama_yarn": fixture(
+            LlamaConfig(**common(num_hidden_layers=2, rope_parameters={
+                "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16,
+                "rope_theta": 10000.0})),
+            "YaRN factor 4, original 16, attention_factor derived (0.1 ln 4 + 1)"),
+        "llama_yarn_mscale": fixture(
+            LlamaConfig(**common(num_hidden_layers=2, rope_parameters={
+                "rope_type": "yarn", "factor": 8.0, "original_max_position_embeddings": 16,
+                "mscale": 1.0, "mscale_all_dim": 0.5, "beta_fast": 16.0, "beta_slow": 2.0,
+                "truncate": False, "rope_theta": 10000.0})),
+            "YaRN factor 8 with mscale 1 / mscale_all_dim 0.5, beta 16/2, truncate false"),
     }
 
 
@@ -190,19 +272,24 @@ def decode_logits(model, ids):
     return torch.stack(steps, dim=1).numpy()
 
 
-def greedy(model, ids, n_new):
+def greedy(model, ids, n_new, full_check=True):
     """generate(do_sample=False) of n_new tokens (no EOS stop), checked against
     a full forward over the result; returns (new ids [B, n_new], smallest
     top-1/top-2 margin relative to max|logit| of its step)."""
     gc = GenerationConfig(do_sample=False, max_new_tokens=n_new, min_new_tokens=0,
                           eos_token_id=None, pad_token_id=0, use_cache=True,
                           return_dict_in_generate=True, output_scores=True)
+    model.generation_config.eos_token_id = None  # else merged into gc: a sampled 2 would stop it
     out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=gc)
     seqs = out.sequences
     assert seqs.shape[1] == ids.shape[1] + n_new, "generate stopped early"
     new = seqs[:, ids.shape[1]:]
-    full = model(input_ids=seqs).logits.float()[:, ids.shape[1] - 1:-1]  # [B, n_new, V]
-    assert torch.equal(full.argmax(-1), new), "greedy tokens differ from a full forward's argmax"
+    if full_check:
+        full = model(input_ids=seqs).logits.float()[:, ids.shape[1] - 1:-1]  # [B, n_new, V]
+        assert torch.equal(full.argmax(-1), new), "greedy tokens differ from a full forward's argmax"
+    else:  # the incremental run's own scores
+        full = torch.stack([sc.float() for sc in out.scores], dim=1)
+        assert torch.equal(full.argmax(-1), new), "greedy tokens differ from their scores' argmax"
     top2 = full.topk(2, dim=-1).values
     margin = ((top2[..., 0] - top2[..., 1]) / full.abs().amax(-1)).min().item()
     return new, margin
@@ -233,7 +320,7 @@ def build(name, fx, index, out_root):
     with torch.no_grad():
         logits = model(input_ids=ids).logits.float().numpy()
         dec = decode_logits(model, ids)
-        new, margin = greedy(model, ids, GREEDY_PAST + fx["span"])
+        new, margin = greedy(model, ids, GREEDY_PAST + fx["span"], fx["full_check"])
     d = os.path.join(out_root, name)
     os.makedirs(d, exist_ok=True)
     for f in os.listdir(d):
