@@ -1031,3 +1031,167 @@ Test(fixture, gemma3_v5_names_untied)
     free(np);
     rmtmp(tmp);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Qwen 2 / Qwen 3 / OLMo 3 / Phi-3 mapping and RoPE scaling parsing          */
+/* (host/model/hf_qwen.c, hf_rope.c), each rule as transformers 5.23 has it   */
+
+#define TINY(mt, extra)                                                                      \
+    "{\"model_type\":\"" mt "\",\"hidden_size\":64,\"num_hidden_layers\":4,"                 \
+    "\"num_attention_heads\":2,\"num_key_value_heads\":1,\"vocab_size\":8,"                  \
+    "\"intermediate_size\":8" extra "}"
+
+static swacl_status parse(const char *js, swacl_config *c, swacl_hf_map *m, char *err, size_t n)
+{
+    return swacl_hf_config_parse(js, strlen(js), c, m, err, n);
+}
+
+Test(families, qwen_olmo_phi_mapping)
+{
+    char err[1024];
+    swacl_config c;
+    swacl_hf_map m;
+    /* Qwen 2: sliding iff use_sliding_window and i >= max_window_layers */
+    cr_assert(parse(TINY("qwen2", ",\"use_sliding_window\":true,\"sliding_window\":6,"
+                                  "\"max_window_layers\":2"), &c, &m, err, sizeof err) == SWACL_OK,
+              "%s", err);
+    cr_expect(c.layers[1].span == SWACL_SPAN_GLOBAL && c.layers[2].span == SWACL_SPAN_WINDOW &&
+              c.layers[2].span_size == 6 && c.layers[3].span == SWACL_SPAN_WINDOW);
+    cr_expect(c.attn_bias == 1 && c.attn_out_bias == 0 && !c.tied_embeddings &&
+              c.layers[0].pos == SWACL_POS_ROPE_HALF && c.layers[0].rope_theta == 10000.0f);
+    cr_assert(parse(TINY("qwen2", ",\"sliding_window\":6,\"max_window_layers\":0"), &c, &m, err,
+                    sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(c.layers[3].span == SWACL_SPAN_GLOBAL, "use_sliding_window false: no window");
+    EXPECT_ERR(parse(TINY("qwen2", ",\"layer_types\":[\"sliding_attention\",\"full_attention\","
+                                   "\"full_attention\",\"full_attention\"]"), &c, &m, E),
+               SWACL_FORMAT, "leave no window");
+    /* Qwen 3: head_dim 128 by default, per-head QK-norm, o bias with attention_bias */
+    cr_assert(parse(TINY("qwen3", ",\"attention_bias\":true"), &c, &m, err, sizeof err) == SWACL_OK,
+              "%s", err);
+    cr_expect(c.head_dim == 128 && c.layers[0].qk_norm == SWACL_QKNORM_RMS_HEAD && c.attn_bias &&
+              c.attn_out_bias == -1);
+    /* OLMo 3: 3 sliding : 1 full, post-norms, whole-projection QK-norm; a
+     * v4 rope_scaling and rope_theta reach the full layers only (sliding
+     * ones keep default_theta 500000, as Olmo3Config) */
+    cr_assert(parse(TINY("olmo3", ",\"rope_theta\":1000,\"rope_scaling\":{\"rope_type\":\"linear\","
+                                  "\"factor\":2}"), &c, &m, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(c.norm_place == SWACL_NORMS_POST && c.layers[0].qk_norm == SWACL_QKNORM_RMS_FULL);
+    cr_expect(c.layers[0].span == SWACL_SPAN_WINDOW && c.layers[0].span_size == 4096 &&
+              c.layers[3].span == SWACL_SPAN_GLOBAL);
+    cr_expect(c.layers[3].rope_theta == 1000.0f && c.rope[3].type == SWACL_ROPE_LINEAR &&
+              c.rope[3].factor == 2.0f);
+    cr_expect(c.layers[0].rope_theta == 500000.0f && c.rope[0].type == SWACL_ROPE_DEFAULT);
+    EXPECT_ERR(parse(TINY("olmo3", ",\"sliding_window\":null"), &c, &m, E), SWACL_FORMAT,
+               "sliding_window is null");
+    /* Phi-3: fused tensors, partial RoPE, longrope (su / yarn) refused by name */
+    cr_assert(parse(TINY("phi3", ",\"partial_rotary_factor\":0.25,\"sliding_window\":5"), &c, &m,
+                    err, sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(m.fused_phi3 && c.rope[0].rotary_dim == 8 && c.layers[0].span_size == 5);
+    EXPECT_ERR(parse(TINY("phi3", ",\"partial_rotary_factor\":0.3"), &c, &m, E), SWACL_UNSUPPORTED,
+               "9 rotary lanes");
+    EXPECT_ERR(parse(TINY("phi3", ",\"rope_scaling\":{\"type\":\"su\",\"short_factor\":[1]}"), &c,
+                     &m, E),
+               SWACL_UNSUPPORTED, "rope_scaling type 'longrope' is not supported");
+    EXPECT_ERR(parse(TINY("phi3", ",\"rope_scaling\":{\"rope_type\":\"linear\",\"factor\":2}"), &c,
+                     &m, E),
+               SWACL_UNSUPPORTED, "accepts only default and longrope");
+}
+
+Test(families, rope_scaling_parse)
+{
+    char err[1024];
+    swacl_config c;
+    swacl_hf_map m;
+    /* YaRN: attention_factor from factor, from mscale / mscale_all_dim, or given */
+    cr_assert(parse(TINY("llama", ",\"rope_scaling\":{\"rope_type\":\"yarn\",\"factor\":4,"
+                                  "\"original_max_position_embeddings\":16}"), &c, &m, err,
+                    sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(c.rope[0].type == SWACL_ROPE_YARN && c.rope[0].original_max_pos == 16 &&
+              fabsf(c.rope[0].attention_factor - (float)(0.1 * log(4.0) + 1)) < 1e-6f &&
+              c.rope[0].beta_fast == 32.0f && c.rope[0].beta_slow == 1.0f && c.rope[0].truncate);
+    cr_assert(parse(TINY("llama", ",\"rope_scaling\":{\"rope_type\":\"yarn\",\"factor\":8,"
+                                  "\"mscale\":1,\"mscale_all_dim\":0.5,\"beta_fast\":0,"
+                                  "\"truncate\":false}"), &c, &m, err, sizeof err) == SWACL_OK,
+              "%s", err);
+    const double want = (0.1 * log(8.0) + 1) / (0.05 * log(8.0) + 1);
+    cr_expect(fabs(c.rope[0].attention_factor - want) < 1e-6 && c.rope[0].beta_fast == 32.0f &&
+              !c.rope[0].truncate && c.rope[0].original_max_pos == 2048,
+              "af %g, beta_fast %g (0 means 32), original %d (max_position_embeddings default)",
+              (double)c.rope[0].attention_factor, (double)c.rope[0].beta_fast,
+              c.rope[0].original_max_pos);
+    /* factor null: max_position_embeddings / original; a top-level original wins */
+    cr_assert(parse(TINY("llama", ",\"max_position_embeddings\":64,"
+                                  "\"original_max_position_embeddings\":8,\"rope_parameters\":"
+                                  "{\"rope_type\":\"yarn\",\"factor\":null,\"attention_factor\":1.5,"
+                                  "\"original_max_position_embeddings\":16,\"rope_theta\":500}"),
+                    &c, &m, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(c.rope[0].original_max_pos == 8 && c.rope[0].factor == 8.0f &&
+              c.rope[0].attention_factor == 1.5f && c.layers[0].rope_theta == 500.0f);
+    /* dynamic grows past max_position_embeddings; v4 "type" spelling */
+    cr_assert(parse(TINY("mistral", ",\"max_position_embeddings\":100,\"rope_scaling\":"
+                                    "{\"type\":\"dynamic\",\"factor\":2}"), &c, &m, err,
+                    sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(c.rope[1].type == SWACL_ROPE_DYNAMIC && c.rope[1].original_max_pos == 100);
+    /* llama3 (also Llama 4's low == high) */
+    cr_assert(parse(TINY("smollm3", ",\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":16,"
+                                    "\"low_freq_factor\":1,\"high_freq_factor\":1,"
+                                    "\"original_max_position_embeddings\":8192}"), &c, &m, err,
+                    sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(c.rope[0].type == SWACL_ROPE_LLAMA3 && c.rope[0].original_max_pos == 8192 &&
+              c.rope[0].high_freq_factor == 1.0f);
+    EXPECT_ERR(parse(TINY("llama", ",\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8}"),
+                     &c, &m, E),
+               SWACL_FORMAT, "low_freq_factor and high_freq_factor");
+    EXPECT_ERR(parse(TINY("llama", ",\"rope_scaling\":{\"rope_type\":\"linear\"}"), &c, &m, E),
+               SWACL_FORMAT, "needs a 'factor'");
+    EXPECT_ERR(parse(TINY("qwen2", ",\"rope_parameters\":{\"rope_type\":\"longrope\"}"), &c, &m, E),
+               SWACL_UNSUPPORTED,
+               "rope_scaling type 'longrope' is not supported (supported: default, linear, "
+               "dynamic, llama3, yarn)");
+    /* whole-head families: partial_rotary_factor is ignored by default RoPE,
+     * refused with a scaling rule (transformers cannot run it) */
+    cr_assert(parse(TINY("llama", ",\"partial_rotary_factor\":0.5"), &c, &m, err, sizeof err) ==
+                  SWACL_OK, "%s", err);
+    cr_expect(c.rope[0].rotary_dim == 0);
+    EXPECT_ERR(parse(TINY("llama", ",\"partial_rotary_factor\":0.5,\"rope_scaling\":{\"rope_type\":"
+                                   "\"linear\",\"factor\":2}"), &c, &m, E),
+               SWACL_UNSUPPORTED, "rotates whole heads");
+    /* keyed by layer type */
+    cr_assert(parse(TINY("cohere2", ",\"sliding_window\":4,\"rope_parameters\":{"
+                                    "\"sliding_attention\":{\"rope_type\":\"linear\",\"factor\":3,"
+                                    "\"rope_theta\":77},\"full_attention\":null}"), &c, &m, err,
+                    sizeof err) == SWACL_OK, "%s", err);
+    cr_expect(c.layers[0].rope_theta == 77.0f && c.rope[0].type == SWACL_ROPE_LINEAR &&
+              c.rope[0].factor == 3.0f);
+}
+
+Test(families, phi3_fused_shapes)
+{
+    /* the fused tensors must have the rows the config implies, named as stored */
+    char src[512], dir[64], path[600], err[1024];
+    snprintf(src, sizeof src, "%s/tests/fixtures/phi3", SWACL_SOURCE_DIR);
+    snprintf(path, sizeof path, "%s/model.safetensors", src);
+    uint8_t *st;
+    size_t st_len;
+    cr_assert(swacl_file_read_msg(path, 1u << 26, &st, &st_len, err, sizeof err) == SWACL_OK, "%s",
+              err);
+    mktmp(dir);
+    write_bytes(dir, "model.safetensors", st, st_len);
+    const char *js = "{\"model_type\":\"phi3\",\"hidden_size\":64,\"num_hidden_layers\":3,"
+                     "\"num_attention_heads\":2,\"num_key_value_heads\":2,\"vocab_size\":128,"
+                     "\"intermediate_size\":64}";
+    write_bytes(dir, "config.json", js, strlen(js));
+    swacl_config c;
+    swacl_weights *w = NULL;
+    EXPECT_ERR(load_hf_msg(dir, &c, &w, E), SWACL_FORMAT,
+               "'model.layers.0.self_attn.qkv_proj.weight' has shape [128, 64], config.json "
+               "implies [192, 64]");
+    js = "{\"model_type\":\"phi3\",\"hidden_size\":64,\"num_hidden_layers\":3,"
+         "\"num_attention_heads\":2,\"num_key_value_heads\":1,\"vocab_size\":128,"
+         "\"intermediate_size\":48}";
+    write_bytes(dir, "config.json", js, strlen(js));
+    EXPECT_ERR(load_hf_msg(dir, &c, &w, E), SWACL_FORMAT, "gate_up_proj.weight' has shape");
+    swacl_weights_destroy(w);
+    free(st);
+    rmtmp(dir);
+}
