@@ -942,6 +942,10 @@ typedef struct {
  */
 SWACL_API swacl_status swacl_bench_report(swacl_ctx *ctx, const swacl_bench_report_params *params,
                                           char **json, int *failures);
+/** The swacl_bench_report JSON as text on out: per device its scalars and
+ * tables (start-up and peaks as "start ..." / "peaks ..." lines), then the
+ * pipeline section. SWACL_FORMAT when json is not one object. */
+SWACL_API swacl_status swacl_bench_report_print(swacl_ctx *ctx, const char *json, FILE *out);
 /** A gnuplot script (data inline) that draws prefill tokens/s vs sequence
  * length, one series per (device, model), from a swacl_bench_report JSON
  * into png; *script is the caller's (swacl_free). SWACL_INVALID_ARG when
@@ -1167,6 +1171,29 @@ SWACL_API swacl_status swacl_tokenizer_stream_step(swacl_ctx *ctx, swacl_tokeniz
 SWACL_API swacl_status swacl_tokenizer_stream_flush(swacl_ctx *ctx, swacl_tokenizer_stream *s,
                                                     const char **text, size_t *len);
 SWACL_API void swacl_tokenizer_stream_destroy(swacl_tokenizer_stream *s);
+
+/** `swacl generate --prompt` in one call: the tokenizer of model_dir, the
+ * prompt from text or file ("-": stdin; exactly one of the two), encoded
+ * with the post-processor's special tokens (BOS where the file adds it).
+ * Every id must be < vocab (the model's); an empty encoding is refused.
+ * *tok (swacl_tokenizer_destroy) and *ids (swacl_free) are the caller's. */
+SWACL_API swacl_status swacl_tokenizer_prompt(swacl_ctx *ctx, const char *model_dir, const char *text,
+                                              const char *file, int vocab, swacl_tokenizer **tok,
+                                              int32_t **ids, int *n_ids);
+
+/** The output of `swacl tokenize` / `detokenize` for the tokenizer at path
+ * (as swacl_tokenizer_load), on input or the contents of file ("-":
+ * stdin). Tokenize: the ids on one line (VERBOSE: one "id<TAB>"piece""
+ * line each), with JSON {"count", "ids"[, "pieces"]}; special tokens as
+ * the post-processor adds them unless NO_SPECIAL. Detokenize (input: ids
+ * as swacl_ids_parse reads one line): the text, with JSON {"count",
+ * "text"}. *out ends with a newline and is the caller's (swacl_free). */
+#define SWACL_TOKREP_DETOKENIZE 1u
+#define SWACL_TOKREP_VERBOSE 2u
+#define SWACL_TOKREP_JSON 4u
+#define SWACL_TOKREP_NO_SPECIAL 8u
+SWACL_API swacl_status swacl_tokenizer_report(swacl_ctx *ctx, const char *path, const char *input,
+                                              const char *file, unsigned flags, char **out);
 
 /** A whole text file, or stdin for "-" (a prompt): *text NUL-terminated,
  * the caller's (swacl_free); at most 64 MiB. */

@@ -184,10 +184,15 @@ Test(tokenizer, phi3_metaspace) { check_family("phi3"); }
 Test(tokenizer, eos_bos_from_side_files)
 {
     swacl_ctx *ctx = test_ref_ctx();
-    swacl_tokenizer *t = load(ctx, "llama3"); /* tokenizer_config.json: <|end_of_text|> */
+    /* generation_config.json: [<|end_of_text|>, <|eot_id|>]; tokenizer_config.json's
+     * eos_token <|end_of_text|> is not listed twice */
+    swacl_tokenizer *t = load(ctx, "llama3");
     const int32_t *eos;
     int n = swacl_tokenizer_eos(t, &eos);
-    cr_assert_eq(n, 1);
+    cr_assert_eq(n, 2);
+    size_t l2;
+    const char *p2 = swacl_tokenizer_piece(t, eos[1], &l2);
+    cr_assert(p2 && l2 == strlen("<|eot_id|>") && !memcmp(p2, "<|eot_id|>", l2));
     size_t len;
     const char *p = swacl_tokenizer_piece(t, eos[0], &len);
     cr_assert(p && len == strlen("<|end_of_text|>") && !memcmp(p, "<|end_of_text|>", len));

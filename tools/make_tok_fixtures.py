@@ -151,8 +151,29 @@ def save_hf(d, tok_obj, **kw):
         transformers.PreTrainedTokenizerFast(tokenizer_object=tok_obj, **kw)
     t.save_pretrained(d)
     for f in os.listdir(d):  # keep only the two files the library reads
-        if f not in ("tokenizer.json", "tokenizer_config.json"):
+        if f not in ("tokenizer.json", "tokenizer_config.json", "config.json", "model.safetensors",
+                     "generation_config.json"):
             os.remove(os.path.join(d, f))
+
+
+def tiny_model(d):
+    """A random 2-layer Llama (BF16, tied embeddings) beside the llama3 tokenizer, so
+    `swacl generate --model d --prompt ...` runs text in, text out (random text out)."""
+    import torch
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+    tok = Tokenizer.from_file(os.path.join(d, "tokenizer.json"))
+    torch.manual_seed(7)
+    cfg = LlamaConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=32,
+                      num_hidden_layers=2, num_attention_heads=1, num_key_value_heads=1, head_dim=32,
+                      max_position_embeddings=512, tie_word_embeddings=True,
+                      bos_token_id=tok.token_to_id("<|begin_of_text|>"),
+                      eos_token_id=tok.token_to_id("<|end_of_text|>"))
+    model = LlamaForCausalLM(cfg).to(torch.bfloat16)
+    model.save_pretrained(d, safe_serialization=True)
+    os.chmod(os.path.join(d, "model.safetensors"), 0o644)
+    GenerationConfig(bos_token_id=cfg.bos_token_id,
+                     eos_token_id=[tok.token_to_id("<|end_of_text|>"), tok.token_to_id("<|eot_id|>")]
+                     ).save_pretrained(d)
 
 
 def main():
@@ -246,6 +267,7 @@ def main():
             json.dump({"tokenizers": __import__("tokenizers").__version__, "ids": cases, "text": texts,
                        "special": special}, f, ensure_ascii=False, separators=(",", ":"))
         summary[name] = (ref.get_vocab_size(), sum(map(len, cases)), len(texts))
+    tiny_model(os.path.join(OUT, "llama3"))
     with open(os.path.join(OUT, "strings.json"), "w", encoding="utf-8") as f:
         json.dump(strings, f, ensure_ascii=False, separators=(",", ":"))
     for k, v in summary.items():

@@ -98,7 +98,8 @@ SWACL_API swacl_status swacl_tokenizer_load(swacl_ctx *ctx, const char *path, sw
     tk_tokenizer *t = NULL;
     int bad = tk_parse((const char *)buf, len, &t, err, sizeof err);
     free(buf);
-    if (bad) return swacl_set_error(ctx, parse_status(err), "%s: %s", file, err);
+    const char *msg = strncmp(err, "tokenizer.json: ", 16) ? err : err + 16; /* the path says it */
+    if (bad) return swacl_set_error(ctx, parse_status(err), "%s: %s", file, msg);
     cJSON *tc = NULL, *gc = NULL;
     if ((st = side_json(ctx, dir, "tokenizer_config.json", &tc)) != SWACL_OK ||
         (st = side_json(ctx, dir, "generation_config.json", &gc)) != SWACL_OK) {

@@ -191,21 +191,30 @@ int tk_normalize(tk_enc *e, const tk_norm *nm, const char *s, size_t n, tk_buf *
     case TKN_NFD:
     case TKN_NFKC:
     case TKN_NFKD: {
-        if (!n) return 0;
+        /* ASCII is invariant under all four forms, and a boundary before an
+         * ASCII character followed by ASCII (or the end) is safe: no ASCII
+         * character composes with what precedes it. So only the stretches
+         * around non-ASCII text go through utf8proc. */
         int opt = UTF8PROC_STABLE | (nm->kind == TKN_NFC || nm->kind == TKN_NFKC ? UTF8PROC_COMPOSE
                                                                               : UTF8PROC_DECOMPOSE) |
                   (nm->kind == TKN_NFKC || nm->kind == TKN_NFKD ? UTF8PROC_COMPAT : 0);
-        utf8proc_uint8_t *dst = NULL;
-        utf8proc_ssize_t k = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &dst,
-                                          (utf8proc_option_t)opt);
-        if (k < 0) {
+        const unsigned char *u = (const unsigned char *)s;
+        for (size_t i = 0; i < n;) {
+            size_t j = i;
+            while (j < n && u[j] < 0x80 && (j + 1 == n || u[j + 1] < 0x80)) j++;
+            if (tk_buf_put(out, s + i, j - i)) return enc_oom(e);
+            if (j == n) break;
+            size_t k = j + 1; /* [j, k): up to the next safe boundary */
+            while (k < n && !(u[k] < 0x80 && (k + 1 == n || u[k + 1] < 0x80))) k++;
+            utf8proc_uint8_t *dst = NULL;
+            utf8proc_ssize_t m = utf8proc_map(u + j, (utf8proc_ssize_t)(k - j), &dst, (utf8proc_option_t)opt);
+            int bad = m < 0 ? (m == UTF8PROC_ERROR_NOMEM ? -1 : tk_buf_put(out, s + j, k - j))
+                            : tk_buf_put(out, dst, (size_t)m);
             free(dst);
-            if (k == UTF8PROC_ERROR_NOMEM) return enc_oom(e);
-            return tk_buf_put(out, s, n) ? enc_oom(e) : 0; /* cannot happen on valid UTF-8 */
+            if (bad) return enc_oom(e);
+            i = k;
         }
-        int bad = tk_buf_put(out, dst, (size_t)k);
-        free(dst);
-        return bad ? enc_oom(e) : 0;
+        return 0;
     }
     case TKN_LOWER: return map_chars(e, 1, s, n, out);
     case TKN_STRIP_ACCENTS: return map_chars(e, 0, s, n, out);
