@@ -48,16 +48,17 @@ void tk_list_clear(tk_list *l);
 void tk_list_free(tk_list *l);
 #define TK_STR(l, i) ((l)->bytes.p + (l)->off[i])
 
-/* String -> id (open addressing over ids; the strings live in a pool). */
+/* String -> id (open addressing over ids; the strings live in a pool,
+ * seen through its owner's pointer: the pool may still grow and move). */
 typedef struct {
     int32_t *slot; /* -1 empty */
     uint32_t mask;
-    const char *pool;
+    char *const *pool;
     const uint32_t *off, *len;
 } tk_strmap;
 
 uint64_t tk_hash(const void *s, size_t n);
-int tk_strmap_build(tk_strmap *m, const char *pool, const uint32_t *off, const uint32_t *len,
+int tk_strmap_build(tk_strmap *m, char *const *pool, const uint32_t *off, const uint32_t *len,
                     int n); /* ids with len[id] == UINT32_MAX are absent */
 int32_t tk_strmap_get(const tk_strmap *m, const char *s, size_t n);
 void tk_strmap_free(tk_strmap *m);

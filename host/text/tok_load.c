@@ -466,7 +466,7 @@ static int parse_model(perr *e, const cJSON *m, tk_tokenizer *t)
         get_bool(e, m, "byte_fallback", 0, "model", &t->byte_fallback) ||
         get_bool(e, m, "ignore_merges", 0, "model", &t->ignore_merges))
         return -1;
-    if (tk_strmap_build(&t->vocab, t->pool.p, t->off, t->len, t->n_ids)) return oom(e);
+    if (tk_strmap_build(&t->vocab, &t->pool.p, t->off, t->len, t->n_ids)) return oom(e);
     t->has_unk = unk != NULL;
     t->unk_id = unk ? tk_strmap_get(&t->vocab, unk, strlen(unk)) : -1;
     for (int b = 0; b < 256; b++) {

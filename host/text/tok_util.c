@@ -103,7 +103,7 @@ static uint32_t table_size(size_t n)
     return s;
 }
 
-int tk_strmap_build(tk_strmap *m, const char *pool, const uint32_t *off, const uint32_t *len, int n)
+int tk_strmap_build(tk_strmap *m, char *const *pool, const uint32_t *off, const uint32_t *len, int n)
 {
     uint32_t size = table_size((size_t)n);
     m->slot = malloc((size_t)size * sizeof *m->slot);
@@ -112,7 +112,7 @@ int tk_strmap_build(tk_strmap *m, const char *pool, const uint32_t *off, const u
     m->mask = size - 1, m->pool = pool, m->off = off, m->len = len;
     for (int id = 0; id < n; id++) {
         if (len[id] == UINT32_MAX) continue;
-        uint32_t h = (uint32_t)tk_hash(pool + off[id], len[id]) & m->mask;
+        uint32_t h = (uint32_t)tk_hash(*pool + off[id], len[id]) & m->mask;
         while (m->slot[h] >= 0) h = (h + 1) & m->mask;
         m->slot[h] = id;
     }
@@ -124,7 +124,7 @@ int32_t tk_strmap_get(const tk_strmap *m, const char *s, size_t n)
     if (!m->slot) return -1;
     uint32_t h = (uint32_t)tk_hash(s, n) & m->mask;
     for (int32_t id; (id = m->slot[h]) >= 0; h = (h + 1) & m->mask)
-        if (m->len[id] == n && !memcmp(m->pool + m->off[id], s, n)) return id;
+        if (m->len[id] == n && !memcmp(*m->pool + m->off[id], s, n)) return id;
     return -1;
 }
 
