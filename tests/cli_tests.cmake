@@ -286,3 +286,18 @@ file(WRITE ${CMAKE_BINARY_DIR}/test-cache/unigram/tokenizer.json
      "{\"model\":{\"type\":\"Unigram\",\"vocab\":[]}}")
 swacl_cli_test(err_tokenizer_unsupported RC 2 ARGS tokenize --model ${CMAKE_BINARY_DIR}/test-cache/unigram "hi"
                ERR "swacl: error: tokenize: unsupported: .*unigram/tokenizer.json: model: unsupported type 'Unigram'")
+# EOS: a copy of the fixture model whose generation_config.json lists every
+# id as EOS stops after the first new token, unless --ignore-eos.
+set(SWACL_EOS_DIR ${CMAKE_BINARY_DIR}/test-cache/eos-model)
+file(COPY ${SWACL_TOK}/llama3/config.json ${SWACL_TOK}/llama3/model.safetensors
+     ${SWACL_TOK}/llama3/tokenizer.json ${SWACL_TOK}/llama3/tokenizer_config.json DESTINATION ${SWACL_EOS_DIR})
+set(all_ids "")
+foreach(i RANGE 702)
+  list(APPEND all_ids ${i})
+endforeach()
+string(JOIN "," all_ids ${all_ids})
+file(WRITE ${SWACL_EOS_DIR}/generation_config.json "{\"eos_token_id\": [${all_ids}]}")
+swacl_cli_test(generate_stops_at_eos RC 0 ARGS generate --model ${SWACL_EOS_DIR} --prompt "Hi" --max-new 8
+               --device ref --json -q OUT "\"new_tokens\":1," JSON_OK)
+swacl_cli_test(generate_ignore_eos RC 0 ARGS generate --model ${SWACL_EOS_DIR} --prompt "Hi" --max-new 8
+               --ignore-eos --device ref --json -q OUT "\"new_tokens\":8," JSON_OK)

@@ -287,3 +287,33 @@ Test(tokenizer, refuses_invalid_utf8_and_tiny_model)
     swacl_tokenizer_destroy(t);
     swacl_ctx_destroy(ctx);
 }
+
+/* Every pair of a^i, a^j (i + j <= 16) merges: long chains of merges on
+ * one word, each adding candidates on both sides and leaving stale ones
+ * behind. 'a' x 1000 gives what tokenizers gives: 62 x a^16, then a^8. */
+Test(tokenizer, merge_chains_on_one_long_word)
+{
+    char *json = malloc(1 << 16);
+    int at = sprintf(json, "{\"model\":{\"type\":\"BPE\",\"vocab\":{");
+    for (int i = 1; i <= 16; i++) at += sprintf(json + at, "%s\"%.*s\":%d", i > 1 ? "," : "", i, "aaaaaaaaaaaaaaaa", i - 1);
+    at += sprintf(json + at, "},\"merges\":[");
+    for (int i = 1, first = 1; i < 16; i++)
+        for (int j = 1; i + j <= 16; j++, first = 0)
+            at += sprintf(json + at, "%s\"%.*s %.*s\"", first ? "" : ",", i, "aaaaaaaaaaaaaaaa", j, "aaaaaaaaaaaaaaaa");
+    sprintf(json + at, "]}}");
+    swacl_ctx *ctx = test_ref_ctx();
+    swacl_tokenizer *t = NULL;
+    cr_assert_eq(swacl_tokenizer_from_json(ctx, json, strlen(json), &t), SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+    char text[1001];
+    memset(text, 'a', 1000), text[1000] = 0;
+    int32_t *ids = NULL;
+    int n = 0;
+    cr_assert_eq(swacl_tokenizer_encode(ctx, t, text, 1000, 0, &ids, &n), SWACL_OK);
+    cr_assert_eq(n, 63);
+    for (int i = 0; i < 62; i++) cr_assert_eq(ids[i], 15);
+    cr_assert_eq(ids[62], 7);
+    swacl_free(ids);
+    swacl_tokenizer_destroy(t);
+    swacl_ctx_destroy(ctx);
+    free(json);
+}

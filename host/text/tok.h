@@ -190,7 +190,7 @@ struct swacl_tokenizer {
     int32_t *added_of_id; /* id -> index in added, -1; size n_total */
     int n_total;          /* max id + 1 over model and added tokens   */
     /* from tokenizer_config.json / generation_config.json */
-    int32_t bos_id, eos[16];
+    int32_t bos_id, *eos;
     int n_eos;
 };
 typedef struct swacl_tokenizer tk_tokenizer;

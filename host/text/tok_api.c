@@ -43,13 +43,17 @@ static int32_t config_token(const tk_tokenizer *t, const cJSON *v)
     return tk_strmap_get(&t->vocab, v->valuestring, n);
 }
 
-static void add_eos(tk_tokenizer *t, const cJSON *v)
+/* One EOS id (a number within the vocabulary; others are ignored). -1: out of memory. */
+static int add_eos(tk_tokenizer *t, const cJSON *v)
 {
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble >= t->n_total) return;
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble >= t->n_total) return 0;
     int32_t id = (int32_t)v->valuedouble;
     for (int i = 0; i < t->n_eos; i++)
-        if (t->eos[i] == id) return;
-    if (t->n_eos < (int)(sizeof t->eos / sizeof t->eos[0])) t->eos[t->n_eos++] = id;
+        if (t->eos[i] == id) return 0;
+    int32_t *p = realloc(t->eos, (size_t)(t->n_eos + 1) * sizeof *p);
+    if (!p) return -1;
+    (t->eos = p)[t->n_eos++] = id;
+    return 0;
 }
 
 /* An optional JSON file beside tokenizer.json: NULL when absent. */
@@ -108,14 +112,15 @@ SWACL_API swacl_status swacl_tokenizer_load(swacl_ctx *ctx, const char *path, sw
     }
     /* EOS: generation_config.json's ids (one or a list), then tokenizer_config's token */
     const cJSON *ge = cJSON_GetObjectItemCaseSensitive(gc, "eos_token_id");
+    int oom = 0;
     if (cJSON_IsArray(ge))
-        for (const cJSON *v = ge->child; v; v = v->next) add_eos(t, v);
+        for (const cJSON *v = ge->child; v && !oom; v = v->next) oom = add_eos(t, v);
     else
-        add_eos(t, ge);
+        oom = add_eos(t, ge);
     int32_t te = config_token(t, cJSON_GetObjectItemCaseSensitive(tc, "eos_token"));
-    if (te >= 0) {
+    if (te >= 0 && !oom) {
         cJSON *n = cJSON_CreateNumber(te);
-        add_eos(t, n);
+        oom = !n || add_eos(t, n);
         cJSON_Delete(n);
     }
     const cJSON *gb = cJSON_GetObjectItemCaseSensitive(gc, "bos_token_id");
@@ -123,6 +128,10 @@ SWACL_API swacl_status swacl_tokenizer_load(swacl_ctx *ctx, const char *path, sw
                     ? (int32_t)gb->valuedouble
                     : config_token(t, cJSON_GetObjectItemCaseSensitive(tc, "bos_token"));
     cJSON_Delete(tc), cJSON_Delete(gc);
+    if (oom) {
+        tk_free(t);
+        return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "%s: out of memory", file);
+    }
     *out = t;
     return SWACL_OK;
 }
@@ -309,10 +318,11 @@ SWACL_API swacl_status swacl_text_read(swacl_ctx *ctx, const char *path, char **
     char chunk[65536];
     size_t got;
     while ((got = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
-        if (b.n + got > SWACL_FILE_MAX_IDS || tk_buf_put(&b, chunk, got)) {
+        int big = b.n + got > SWACL_FILE_MAX_IDS;
+        if (big || tk_buf_put(&b, chunk, got)) {
             tk_buf_free(&b);
-            return swacl_set_error(ctx, b.n + got > SWACL_FILE_MAX_IDS ? SWACL_INVALID_ARG : SWACL_OUT_OF_MEMORY,
-                                   "stdin: more than %u bytes", (unsigned)SWACL_FILE_MAX_IDS);
+            if (big) return swacl_set_error(ctx, SWACL_IO, "stdin: more than %u bytes", (unsigned)SWACL_FILE_MAX_IDS);
+            return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "stdin: out of memory");
         }
     }
     if (ferror(stdin)) {

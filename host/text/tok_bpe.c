@@ -90,11 +90,13 @@ int tk_bpe_word(tk_enc *e, const tk_tokenizer *t, const char *w, size_t n)
         int32_t id = tk_strmap_get(&t->vocab, w, n);
         if (id >= 0) return tk_push_id(e, id);
     }
-    /* at most one symbol per byte (byte fallback), plus prefix/suffix bytes */
+    /* at most one symbol per byte (byte fallback), plus prefix/suffix bytes;
+     * the heap holds at most 2 per symbol: n-1 pairs, then each merge pops
+     * one entry and pushes at most two */
     size_t max_sym = n + t->prefix_len * n + t->suffix_len + 1;
     e->sym.n = 0;
-    if (max_sym > INT32_MAX / 2 || tk_buf_reserve(&e->sym, max_sym * sizeof(sym)) ||
-        tk_buf_reserve(&e->heap, max_sym * sizeof(cand)))
+    if (max_sym > INT32_MAX / 4 || tk_buf_reserve(&e->sym, max_sym * sizeof(sym)) ||
+        tk_buf_reserve(&e->heap, 2 * max_sym * sizeof(cand)))
         return enc_oom(e);
     sym *s = (sym *)e->sym.p;
     cand *h = (cand *)e->heap.p;

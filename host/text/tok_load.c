@@ -560,7 +560,7 @@ void tk_free(tk_tokenizer *t)
     tk_strmap_free(&t->vocab);
     tk_pairmap_free(&t->merges);
     tk_buf_free(&t->pool);
-    free(t->off), free(t->len), free(t->prefix), free(t->suffix), free(t->added), free(t->added_of_id);
+    free(t->off), free(t->len), free(t->prefix), free(t->suffix), free(t->added), free(t->added_of_id), free(t->eos);
     free(t);
 }
 
