@@ -43,7 +43,7 @@ double cli_now(void);          /* monotonic seconds */
  * (int* for FLAG and INT, uint64_t*, double*, const char** for STR), an
  * inclusive range for INT / DOUBLE, the value's name and help for --help
  * (help NULL: hidden; '\n' starts an indented line). A SECTION row is a
- * heading in --help. */
+ * heading in --help; a STR row named without '-' ("TEXT") takes a bare word. */
 typedef enum { CLI_FLAG, CLI_INT, CLI_U64, CLI_DOUBLE, CLI_STR, CLI_SECTION } cli_opt_kind;
 typedef struct {
     const char *name;
@@ -162,6 +162,7 @@ int cli_runner_fail(const cli_runner *r, swacl_status st, const char *what);
 /* ---- commands (argv[0] = the command name; return an exit code) --------- */
 
 int swacl_cmd_generate(int argc, char **argv);
+int swacl_cmd_tokenize(int argc, char **argv); /* tokenize and detokenize */
 int swacl_cmd_tune(int argc, char **argv);
 int swacl_cmd_bench(int argc, char **argv);
 
