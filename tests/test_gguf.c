@@ -19,8 +19,11 @@
  *               convert_hf_to_gguf.py (tools/make_gguf_fixtures.py) from the
  *               llama and mistral fixtures: f32 and the exact widenings
  *               (llama bf16, mistral f16) give the safetensors run's logits
- *               (max rel 1e-6); f16 max rel err <= 1e-2 and q8_0 NMSE <= 1e-3
- *               against transformers' logits.npy.
+ *               (max rel 1e-6); q8_0 NMSE <= 1e-3 against transformers'
+ *               logits.npy (mistral: the global-attention safetensors run,
+ *               as the converter drops the window); qwen2, qwen3, gemma2,
+ *               gemma3 (built by the script with transformers, bf16) and
+ *               cohere2 (f16, max rel 1e-2) against transformers' logits.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
@@ -887,8 +890,8 @@ static float *run_logits(const swacl_config *c, const swacl_weights *w, const in
     return out;
 }
 
-/* kind: 0 = same as the safetensors run (max rel 1e-6), 1 = max rel err
- * <= 1e-2 vs transformers, 2 = NMSE <= 1e-3 vs transformers. */
+/* kind: 0 = same as the safetensors run (max rel 1e-6), 2 = NMSE <= 1e-3
+ * vs transformers. */
 static void converter_check(const char *arch, const char *type, int kind)
 {
     char dir[512], path[640], err[1024];
@@ -937,7 +940,6 @@ static void converter_check(const char *arch, const char *type, int kind)
     fprintf(stderr, "[gguf] %-8s %-5s max rel err %.3e (max|logit| %.2f), nmse %.3e\n", arch, type,
             rel, mx, nmse);
     if (kind == 0) cr_expect(rel <= 1e-6, "%s %s: max rel err %g vs safetensors", arch, type, rel);
-    if (kind == 1) cr_expect(rel <= 1e-2, "%s %s: max rel err %g vs transformers", arch, type, rel);
     if (kind == 2) cr_expect(nmse <= 1e-3, "%s %s: NMSE %g vs transformers", arch, type, nmse);
     /* the f32 / exact-widening files hold the safetensors weights bit for bit */
     if (kind == 0)
@@ -965,7 +967,6 @@ static void converter_check(const char *arch, const char *type, int kind)
 
 Test(gguf_converter, llama_f32) { converter_check("llama", "f32", 0); }
 Test(gguf_converter, llama_bf16) { converter_check("llama", "bf16", 0); } /* stored BF16 */
-Test(gguf_converter, llama_f16) { converter_check("llama", "f16", 1); }
 Test(gguf_converter, llama_q8_0) { converter_check("llama", "q8_0", 2); }
 Test(gguf_converter, mistral_f16) { converter_check("mistral", "f16", 0); } /* stored F16 */
 Test(gguf_converter, mistral_q8_0)
@@ -995,3 +996,58 @@ Test(gguf_converter, mistral_q8_0)
     swacl_weights_destroy(ws);
     swacl_weights_destroy(wg);
 }
+
+/* Families built by transformers in tools/make_gguf_fixtures.py (no
+ * safetensors fixture): bf16 weights as converted, transformers' fp32 logits
+ * on the same rounded weights: max |err| <= 1e-4 max|logit| (test_loader's
+ * bar). cohere2 (fixture stored F32, converted to f16): the issue's 1e-2. */
+static void family_check(const char *arch, const char *type, double tol, int window_layer,
+                         int global_layer)
+{
+    char path[640], err[1024];
+    snprintf(path, sizeof path, "%s/tests/fixtures/gguf/%s-%s.gguf", SWACL_SOURCE_DIR, arch, type);
+    swacl_config c;
+    swacl_weights *w = NULL;
+    cr_assert(load_msg(path, &c, &w, err, sizeof err) == SWACL_OK, "%s: %s", path, err);
+    /* the window binds (T = 24 > W = 5) on a sliding layer, not on a global one */
+    if (window_layer >= 0)
+        cr_expect(c.layers[window_layer].span == SWACL_SPAN_WINDOW &&
+                  c.layers[window_layer].span_size == 5, "%s: layer %d not sliding", arch, window_layer);
+    if (global_layer >= 0)
+        cr_expect(c.layers[global_layer].span == SWACL_SPAN_GLOBAL, "%s: layer %d not global", arch,
+                  global_layer);
+    int B, T;
+    const int own = strcmp(arch, "cohere2") != 0;
+    if (own) snprintf(path, sizeof path, "%s/tests/fixtures/gguf/%s.ids.txt", SWACL_SOURCE_DIR, arch);
+    else snprintf(path, sizeof path, "%s/tests/fixtures/%s/ids.txt", SWACL_SOURCE_DIR, arch);
+    int32_t *ids = read_ids(path, &B, &T);
+    if (own) snprintf(path, sizeof path, "%s/tests/fixtures/gguf/%s.logits.npy", SWACL_SOURCE_DIR, arch);
+    else snprintf(path, sizeof path, "%s/tests/fixtures/%s/logits.npy", SWACL_SOURCE_DIR, arch);
+    float *ref;
+    int nd;
+    int64_t sh[4];
+    cr_assert(swacl_npy_read_f32(path, &ref, &nd, sh, err, sizeof err) == SWACL_OK, "%s", err);
+    const size_t n = (size_t)B * T * c.vocab_size;
+    cr_assert(nd == 3 && (size_t)(sh[0] * sh[1] * sh[2]) == n, "%s: logits shape", arch);
+    float *got = run_logits(&c, w, ids, B, T);
+    double mx = 0, maxerr = 0, num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        mx = fmax(mx, fabs(ref[i]));
+        maxerr = fmax(maxerr, fabs(got[i] - ref[i]));
+        num += (got[i] - ref[i]) * (got[i] - ref[i]);
+        den += ref[i] * ref[i];
+    }
+    fprintf(stderr, "[gguf] %-8s %-5s max rel err %.3e (max|logit| %.2f), nmse %.3e vs transformers\n",
+            arch, type, maxerr / mx, mx, num / den);
+    cr_expect(maxerr / mx <= tol, "%s %s: max rel err %g > %g", arch, type, maxerr / mx, tol);
+    free(got);
+    free(ref);
+    free(ids);
+    swacl_weights_destroy(w);
+}
+
+Test(gguf_converter, qwen2_bf16) { family_check("qwen2", "bf16", 1e-4, -1, 0); }
+Test(gguf_converter, qwen3_bf16) { family_check("qwen3", "bf16", 1e-4, -1, 0); }
+Test(gguf_converter, gemma2_bf16) { family_check("gemma2", "bf16", 1e-4, 0, 1); }
+Test(gguf_converter, gemma3_bf16) { family_check("gemma3", "bf16", 1e-4, 0, 5); }
+Test(gguf_converter, cohere2_f16) { family_check("cohere2", "f16", 1e-2, 0, 3); }

@@ -8,9 +8,17 @@ this copies the checkpoint to a scratch directory, adds a tiny SentencePiece
 tokenizer.model (the converter refuses a model directory without a
 tokenizer; the fixtures have none; its pieces are irrelevant to the logits),
 and runs the converter once per --outtype, writing
-tests/fixtures/gguf/<arch>-<outtype>.gguf. test_gguf.c loads each one and
-compares its logits with the safetensors run (f32) and with transformers'
-logits.npy (f16, bf16, q8_0: the issue's accuracy bars).
+tests/fixtures/gguf/<arch>-<outtype>.gguf. Families swacl has no
+safetensors fixture for (qwen2, qwen3, gemma2, gemma3) are built here with
+transformers (bf16 weights, fp32 eager logits -> <arch>.ids.txt,
+<arch>.logits.npy) and converted with --outtype bf16. test_gguf.c loads
+each file and compares its logits with the safetensors run and with
+transformers' logits. Also writes the fuzz seeds tests/fuzz/corpus_gguf/.
+
+The converter runs with its SentencePiece vocab path forced (families whose
+converter wants a BPE tokenizer.json refuse one with an unknown
+pre-tokenizer); the vocabulary is not read by swacl. Made with
+llama-cpp-python 0.3.36's vendored llama.cpp, torch 2.15, transformers 5.23.
 
 The converter comes from the llama-cpp-python sdist, which vendors
 llama.cpp's source (nothing of it is committed):
@@ -29,13 +37,82 @@ import subprocess
 import sys
 import tempfile
 
-# arch -> outtypes. llama (stored BF16): every type the converter writes
-# that swacl loads; mistral (stored F16; llama arch in GGUF, which carries
+# arch -> outtypes. llama (stored BF16): f32, bf16, q8_0; mistral (stored F16; llama arch in GGUF, which carries
 # no sliding window): two, to keep the files small.
 FIXTURES = {
-    "llama": ["f32", "f16", "bf16", "q8_0"],
+    "llama": ["f32", "bf16", "q8_0"],  # F16: mistral, cohere2
     "mistral": ["f16", "q8_0"],
+    "cohere2": ["f16"],  # stored F32: f16 vs transformers' logits.npy
 }
+
+# Families with no safetensors fixture in tests/fixtures: tiny models built
+# here with transformers (weights as tools/make_fixtures.py draws them,
+# rounded to BF16, fp32 eager reference), converted with --outtype bf16 (the
+# stored weights exactly); committed: <arch>-bf16.gguf, <arch>.ids.txt,
+# <arch>.logits.npy. D 32, 2 heads of 16 so the files stay ~100 KB.
+T, B, V = 24, 2, 128
+
+
+def new_configs():
+    from transformers import Gemma2Config, Gemma3TextConfig, Qwen2Config, Qwen3Config
+    base = dict(vocab_size=V, hidden_size=32, intermediate_size=32, num_attention_heads=2,
+                num_key_value_heads=1, head_dim=16, max_position_embeddings=256,
+                pad_token_id=0, bos_token_id=1, eos_token_id=2, rms_norm_eps=1e-6)
+    return {
+        # q/k/v biases, no o bias
+        "qwen2": Qwen2Config(**base, num_hidden_layers=2, tie_word_embeddings=False),
+        # per-head QK RMS norm
+        "qwen3": Qwen3Config(**base, num_hidden_layers=2, tie_word_embeddings=False),
+        # sliding window 5 on layers 0, 2; soft-capping 50 / 30 binds at O(1) weights
+        "gemma2": Gemma2Config(**base, num_hidden_layers=4, sliding_window=5,
+                               query_pre_attn_scalar=16, attn_logit_softcapping=50.0,
+                               final_logit_softcapping=30.0),
+        # 5 sliding (W 5, theta 1e4) + 1 global (theta 1e6) layers; QK norm
+        "gemma3": Gemma3TextConfig(**base, num_hidden_layers=6, sliding_window=5,
+                                   query_pre_attn_scalar=16),
+    }
+
+
+def build_new(arch, cfg, tmp, gguf_dir, seed):
+    import numpy as np
+    import torch
+    from transformers import AutoModelForCausalLM
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from make_fixtures import reinit
+    gen = torch.Generator().manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(cfg, attn_implementation="eager").float().eval()
+    reinit(model, gen)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.to(torch.bfloat16).float())
+    ids = torch.randint(0, V, (B, T), generator=gen)
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits.float().numpy()
+    model.to(torch.bfloat16).save_pretrained(tmp, safe_serialization=True)
+    with open(os.path.join(gguf_dir, f"{arch}.ids.txt"), "w") as fh:
+        for row in ids.tolist():
+            fh.write(" ".join(str(x) for x in row) + "\n")
+    np.save(os.path.join(gguf_dir, f"{arch}.logits.npy"), logits.astype(np.float32))
+
+
+# The converter reads a BPE tokenizer.json for some families and refuses one
+# whose pre-tokenizer it does not know; the vocabulary never reaches swacl,
+# so those run with the SentencePiece vocab path.
+WRAP = """import sys
+sys.path.insert(0, sys.argv.pop(1))
+import convert_hf_to_gguf as c
+from conversion.base import TextModel
+TextModel.set_vocab = lambda self: self._set_vocab_sentencepiece()
+c.main()
+"""
+
+
+def convert(llama_cpp, model_dir, outtype, out):
+    subprocess.run([sys.executable, "-c", WRAP, os.path.abspath(llama_cpp), model_dir,
+                    "--outtype", outtype, "--outfile", out, "--model-name",
+                    os.path.basename(out).split(".")[0]], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    print(f"{out}: {os.path.getsize(out)} bytes")
 
 TEXT = ("the quick brown fox jumps over the lazy dog while swacl loads tiny models "
         "from gguf files written by the llama converter and checks every logit ")
@@ -102,7 +179,6 @@ def main():
     ap.add_argument("--fuzz-seeds", default="tests/fuzz/corpus_gguf")
     a = ap.parse_args()
     fuzz_seeds(a.llama_cpp, a.fuzz_seeds)
-    conv = os.path.join(a.llama_cpp, "convert_hf_to_gguf.py")
     os.makedirs(a.out, exist_ok=True)
     for arch, types in FIXTURES.items():
         src = os.path.join(a.fixtures, arch)
@@ -111,12 +187,18 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             for name in ("config.json", "model.safetensors"):
                 shutil.copy(os.path.join(src, name), tmp)
+            if arch == "cohere2":  # the converter reads rotary_pct (CohereForAI's configs carry it)
+                cfg = json.load(open(os.path.join(tmp, "config.json")))
+                cfg.setdefault("rotary_pct", 1.0)
+                json.dump(cfg, open(os.path.join(tmp, "config.json"), "w"), indent=2)
             make_tokenizer(tmp, vocab - 28)  # the converter pads the rest with [PADn]
             for t in types:
-                out = os.path.join(a.out, f"{arch}-{t}.gguf")
-                subprocess.run([sys.executable, conv, tmp, "--outtype", t, "--outfile", out],
-                               check=True, stdout=subprocess.DEVNULL)
-                print(f"{out}: {os.path.getsize(out)} bytes")
+                convert(a.llama_cpp, tmp, t, os.path.join(a.out, f"{arch}-{t}.gguf"))
+    for i, (arch, cfg) in enumerate(new_configs().items()):
+        with tempfile.TemporaryDirectory() as tmp:
+            build_new(arch, cfg, tmp, a.out, 2000 + i)
+            make_tokenizer(tmp, V - 28)
+            convert(a.llama_cpp, tmp, "bf16", os.path.join(a.out, f"{arch}-bf16.gguf"))
 
 
 if __name__ == "__main__":
