@@ -876,10 +876,10 @@ static int32_t *read_ids(const char *path, int *B, int *T)
     return ids;
 }
 
-static float *run_logits(const swacl_config *c, const swacl_weights *w, const int32_t *ids, int B,
-                         int T)
+static float *run_logits_on(int use_cl, const swacl_config *c, const swacl_weights *w,
+                            const int32_t *ids, int B, int T)
 {
-    swacl_ctx *ctx = test_ref_ctx();
+    swacl_ctx *ctx = use_cl ? test_cl_ctx() : test_ref_ctx();
     swacl_model *m = NULL;
     cr_assert(swacl_model_create(ctx, c, w, &m) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
     float *out = calloc((size_t)B * T * c->vocab_size, sizeof *out);
@@ -890,9 +890,15 @@ static float *run_logits(const swacl_config *c, const swacl_weights *w, const in
     return out;
 }
 
+static float *run_logits(const swacl_config *c, const swacl_weights *w, const int32_t *ids, int B,
+                         int T)
+{
+    return run_logits_on(0, c, w, ids, B, T);
+}
+
 /* kind: 0 = same as the safetensors run (max rel 1e-6), 2 = NMSE <= 1e-3
  * vs transformers. */
-static void converter_check(const char *arch, const char *type, int kind)
+static void converter_check_on(int use_cl, const char *arch, const char *type, int kind)
 {
     char dir[512], path[640], err[1024];
     snprintf(dir, sizeof dir, "%s/tests/fixtures/%s", SWACL_SOURCE_DIR, arch);
@@ -928,7 +934,7 @@ static void converter_check(const char *arch, const char *type, int kind)
         cr_assert(swacl_npy_read_f32(path, &ref, &nd, sh, err, sizeof err) == SWACL_OK, "%s", err);
         cr_assert((size_t)(sh[0] * sh[1] * sh[2]) == n);
     }
-    float *got = run_logits(&cg, wg, ids, B, T);
+    float *got = run_logits_on(use_cl, &cg, wg, ids, B, T);
     double mx = 0, num = 0, den = 0, maxerr = 0;
     for (size_t i = 0; i < n; i++) {
         mx = fmax(mx, fabs(ref[i]));
@@ -937,9 +943,10 @@ static void converter_check(const char *arch, const char *type, int kind)
         den += ref[i] * ref[i];
     }
     const double rel = maxerr / mx, nmse = num / den;
-    fprintf(stderr, "[gguf] %-8s %-5s max rel err %.3e (max|logit| %.2f), nmse %.3e\n", arch, type,
-            rel, mx, nmse);
-    if (kind == 0) cr_expect(rel <= 1e-6, "%s %s: max rel err %g vs safetensors", arch, type, rel);
+    fprintf(stderr, "[gguf] %-8s %-5s %s max rel err %.3e (max|logit| %.2f), nmse %.3e\n", arch,
+            type, use_cl ? "cl " : "ref", rel, mx, nmse);
+    if (kind == 0 && use_cl) cr_expect(rel <= 1e-4, "%s %s: device max rel err %g", arch, type, rel);
+    if (kind == 0 && !use_cl) cr_expect(rel <= 1e-6, "%s %s: max rel err %g vs safetensors", arch, type, rel);
     if (kind == 2) cr_expect(nmse <= 1e-3, "%s %s: NMSE %g vs transformers", arch, type, nmse);
     /* the f32 / exact-widening files hold the safetensors weights bit for bit */
     if (kind == 0)
@@ -965,6 +972,14 @@ static void converter_check(const char *arch, const char *type, int kind)
     swacl_weights_destroy(wg);
 }
 
+static void converter_check(const char *arch, const char *type, int kind)
+{
+    converter_check_on(0, arch, type, kind);
+}
+
+/* the OpenCL device on converter output (vs the reference safetensors run) */
+Test(gguf_converter, llama_q8_0_cl) { converter_check_on(1, "llama", "q8_0", 2); }
+Test(gguf_converter, llama_f32_cl) { converter_check_on(1, "llama", "f32", 0); }
 Test(gguf_converter, llama_f32) { converter_check("llama", "f32", 0); }
 Test(gguf_converter, llama_bf16) { converter_check("llama", "bf16", 0); } /* stored BF16 */
 Test(gguf_converter, llama_q8_0) { converter_check("llama", "q8_0", 2); }
