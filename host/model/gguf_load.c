@@ -10,7 +10,8 @@
  *            global attention, as in llama.cpp). The converter permutes q/k
  *            rows into adjacent-pair RoPE order (LlamaModel.permute); the
  *            loader puts them back, so the layers are HF's RoPE half.
- *   qwen2    as llama without the permutation, q/k/v biases, no o bias.
+ *   qwen2    as llama without the permutation (and no window: llama.cpp
+ *            ignores one), q/k/v biases, no o bias.
  *   qwen3    as llama without the permutation, per-head QK RMS norm.
  *   gemma2   sandwich norms, tanh GeGLU, embeddings x sqrt(D), attention and
  *            final soft-capping, sliding_window on the layers of
@@ -255,6 +256,7 @@ swacl_status swacl_gguf_config(const swacl_gguf_file *f, swacl_config *c, int *p
     long W;
     int sliding[SWACL_MAX_LAYERS];
     SWACL_TRY(get_int(&m, "attention.sliding_window", arch == GEMMA2 ? 4096 : 0, 0, 1L << 30, &W));
+    if (arch == QWEN2 || arch == QWEN3) W = 0; /* llama.cpp runs these globally, as HF by default */
     if (arch == COHERE2 && !mkv(&m, "attention.sliding_window"))
         FAILR(SWACL_FORMAT, "gguf: missing metadata cohere2.attention.sliding_window");
     const long def_pat = arch == GEMMA2 ? 2 : arch == GEMMA3 ? 6 : arch == COHERE2 ? 4 : 0;
