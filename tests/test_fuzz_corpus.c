@@ -28,6 +28,10 @@
 #define LLVMFuzzerTestOneInput fuzz_tokenizer_one
 #include "fuzz/fuzz_tokenizer.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_gguf_one
+#include "fuzz/fuzz_gguf.c"
+#undef LLVMFuzzerTestOneInput
+#include "common/file.h"
 
 /* Feed every file of tests/fuzz/<corpus>/ to one; returns how many. */
 static int run_corpus(const char *corpus, int (*one)(const uint8_t *, size_t))
@@ -72,6 +76,26 @@ Test(fuzz_corpus, program_cache)
 Test(fuzz_corpus, tune_file)
 {
     cr_expect_gt(run_corpus("corpus_tune", fuzz_tune_one), 0, "empty seed corpus");
+}
+
+Test(fuzz_corpus, gguf)
+{
+    cr_expect_gt(run_corpus("corpus_gguf", fuzz_gguf_one), 0, "empty seed corpus");
+    /* the seeds are accepted by the parser and the metadata mapping */
+    const char *seeds[] = {"tiny_llama_mixed.gguf", "tiny_gemma2_swa.gguf"};
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        char path[1024], err[512];
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus_gguf/%s", SWACL_SOURCE_DIR, seeds[i]);
+        swacl_file_map m;
+        cr_assert(swacl_file_map_open(path, &m, err, sizeof err) == SWACL_OK, "%s", err);
+        swacl_gguf_file f;
+        cr_assert(swacl_gguf_parse(m.map, m.len, path, &f, err, sizeof err) == SWACL_OK, "%s", err);
+        swacl_config c;
+        int permute;
+        cr_expect(swacl_gguf_config(&f, &c, &permute, err, sizeof err) == SWACL_OK, "%s", err);
+        swacl_gguf_free(&f);
+        swacl_file_map_close(&m);
+    }
 }
 
 Test(fuzz_corpus, calibration_cache)

@@ -84,7 +84,7 @@ typedef struct {
     {"--preset", CLI_STR, &(m)->preset, 0, 0, "P",                                            \
      "preset name (default " default_preset "; see the list below)"},                         \
     {"--model", CLI_STR, &(m)->model_dir, 0, 0, "DIR",                                        \
-     "load a Hugging Face checkpoint instead (config.json +\nmodel.safetensors; `swacl models`)"}, \
+     "load a Hugging Face checkpoint instead (config.json +\nmodel.safetensors; `swacl models`) or a .gguf file"}, \
     {"--allow-nonfinite", CLI_FLAG, &(m)->allow_nonfinite, 0, 0, NULL, "load NaN/Inf weights"}, \
     {"--window", CLI_INT, &(m)->pp.window, 1, CLI_INT_MAX, "W", "W of every sliding-window layer"}, \
     {"--chunk", CLI_INT, &(m)->pp.chunk, 1, CLI_INT_MAX, "C",                                 \

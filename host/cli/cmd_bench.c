@@ -62,7 +62,7 @@ int swacl_cmd_bench(int argc, char **argv)
         {"--max-seq", CLI_INT, &p.max_seq, 16, 1 << 22, "N",
          "cap prefill/decode lengths (default 16384 on CPUs, 32768 else)"},
         {"--model", CLI_STR, &p.model_dir, 0, 0, "DIR",
-         "end to end on a Hugging Face checkpoint (config.json +\nmodel.safetensors) instead "
+         "end to end on a Hugging Face checkpoint (config.json +\nmodel.safetensors, or .gguf) instead "
          "of cohere2 vs baseline"},
         {"--e2e-only", CLI_FLAG, &p.e2e_only, 0, 0, NULL, "skip cold/warm start, peaks and kernels"},
         {"--placement", CLI_STR, &p.placement, 0, 0, "auto|SPEC",
