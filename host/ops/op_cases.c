@@ -62,6 +62,7 @@
 #define ACT(l, u, v, tol, ...) {ROW_(SWACL_OP_ACT, l, u, v), tol, .elt = {__VA_ARGS__}}
 #define ADD(l, u, v, tol, ...) {ROW_(SWACL_OP_ADD, l, u, v), tol, .elt = {__VA_ARGS__}}
 #define SCALE(l, u, v, tol, ...) {ROW_(SWACL_OP_SCALE, l, u, v), tol, .elt = {__VA_ARGS__}}
+#define SOFTCAP(l, u, v, tol, ...) {ROW_(SWACL_OP_SOFTCAP, l, u, v), tol, .elt = {__VA_ARGS__}}
 /* V D n */
 #define EMBED(l, u, v, tol, ...) {ROW_(SWACL_OP_EMBED, l, u, v), tol, .embed = {__VA_ARGS__}}
 #define GATHER(l, u, v, tol, ...) {ROW_(SWACL_OP_GATHER_ROWS, l, u, v), tol, .embed = {__VA_ARGS__}}
@@ -144,6 +145,53 @@ static const swacl_op_case k_cases[] = {
          4, 0.1f, 2048, {20000}, {0}),
     ATTN("split decode chunk", T_, ATTN3, TOL_ATTN, 1, 1, 2, 1, 32, CHK, 4096, NOT, 0, 0, 4096,
          {8190}, {0}),
+
+    /* ---- attention at every head_dim the kernels build for (multiples of
+     * 4 up to 256): float8 blocks with an even count (16 48 80 96 256), an
+     * odd count (8 24), float4 (4 12); prefill, decode and split-K decode.
+     * Split rows run the split path whatever the variant: DEF, one test. */
+    ATTN("d16 window GQA2, L not multiple of tile", T_, ATTN3, TOL_ATTN, 1, 45, 4, 2, 16, WIN, 20,
+         NOT, 0, 0, 0, {0}, {0}),
+    ATTN("d16 decode T=1 window batch3", T_, ATTN3, TOL_ATTN, 3, 1, 2, 1, 16, WIN, 16, NOT, 0, 0,
+         16, {0, 15, 777}, {0}),
+    ATTN("d16 split decode global GQA4", T_, DEF, TOL_ATTN, 2, 1, 4, 1, 16, GLB, 0, NOT, 0, 0,
+         3000, {2500, 1100}, {1, 1}),
+    ATTN("d48 global batch2 GQA3", T_, ATTN3, TOL_ATTN, 2, 37, 6, 2, 48, GLB, 0, NOT, 0, 0, 0, {0},
+         {0}),
+    ATTN("d48 ragged, W < T, cache", T_, ATTN3, TOL_ATTN, 2, 30, 2, 2, 48, WIN, 8, NOT, 0, 0, 8,
+         {3, 1234}, {30, 17}),
+    ATTN("d48 split decode window ring wraps", T_, DEF, TOL_ATTN, 1, 1, 4, 2, 48, WIN, 1500, NOT,
+         0, 0, 1500, {9321}, {0}),
+    ATTN("d80 W=1", T_, ATTN3, TOL_ATTN, 1, 20, 2, 2, 80, WIN, 1, NOT, 0, 0, 0, {0}, {0}),
+    ATTN("d80 window GQA4 cache ragged", T_, ATTN3, TOL_ATTN, 2, 25, 4, 1, 80, WIN, 32, NOT, 0, 0,
+         32, {100, 0}, {25, 11}),
+    ATTN("d80 split decode global llama4", T_, DEF, TOL_ATTN, 1, 1, 2, 1, 80, GLB, 0, L4, 4, 0.1f,
+         2100, {2000}, {0}),
+    ATTN("d96 W>L batch2", T_, ATTN3, TOL_ATTN, 2, 19, 2, 1, 96, WIN, 300, NOT, 0, 0, 0, {0}, {0}),
+    ATTN("d96 decode T=1 global", T_, ATTN3, TOL_ATTN, 2, 1, 4, 2, 96, GLB, 0, NOT, 0, 0, 600,
+         {0, 500}, {0}),
+    ATTN("d96 split decode chunk", T_, DEF, TOL_ATTN, 1, 1, 2, 2, 96, CHK, 2048, NOT, 0, 0, 2048,
+         {4000}, {0}),
+    ATTN("d256 window GQA2, L not multiple of tile", T_, ATTN3, TOL_ATTN, 1, 35, 2, 1, 256, WIN,
+         24, NOT, 0, 0, 0, {0}, {0}),
+    ATTN("d256 global cache ragged batch2", T_, ATTN3, TOL_ATTN, 2, 9, 2, 2, 256, GLB, 0, NOT, 0,
+         0, 40, {30, 0}, {9, 5}),
+    ATTN("d256 decode T=1 window", T_, ATTN3, TOL_ATTN, 2, 1, 2, 1, 256, WIN, 16, NOT, 0, 0, 16,
+         {3, 500}, {0}),
+    ATTN("d256 split decode global GQA2", T_, DEF, TOL_ATTN, 1, 1, 4, 2, 256, GLB, 0, NOT, 0, 0,
+         1300, {1200}, {0}),
+    ATTN("d4 window GQA2 batch2", T_, ATTN3, TOL_ATTN, 2, 30, 4, 2, 4, WIN, 10, NOT, 0, 0, 0, {0},
+         {0}),
+    ATTN("d4 split decode global", T_, DEF, TOL_ATTN, 1, 1, 2, 1, 4, GLB, 0, NOT, 0, 0, 1100,
+         {1050}, {0}),
+    ATTN("d8 global GQA3 cache", T_, ATTN3, TOL_ATTN, 1, 20, 3, 1, 8, GLB, 0, NOT, 0, 0, 50, {40},
+         {0}),
+    ATTN("d12 chunk 7 batch2", T_, ATTN3, TOL_ATTN, 2, 25, 2, 2, 12, CHK, 7, NOT, 0, 0, 0, {0},
+         {0}),
+    ATTN("d12 split decode window ragged", T_, DEF, TOL_ATTN, 2, 1, 2, 2, 12, WIN, 1100, NOT, 0, 0,
+         1100, {5000, 1200}, {1, 1}),
+    ATTN("d24 log-ratio global", T_, ATTN3, TOL_ATTN, 1, 30, 2, 1, 24, GLB, 0, LR, 16, 0, 0, {0},
+         {0}),
 
     /* ---- attention: benchmark (B=1, H 4, Hkv 1, d 64, prefill from 0) - */
     ATTN("attn band L=1024 W=128", T_ | B_ | Q_, DEF, TOL_ATTN, 1, 1024, 4, 1, 64, WIN, 128, NOT,
@@ -260,7 +308,7 @@ const char *swacl_op_kind_name(swacl_op_kind k)
 {
     static const char *const names[SWACL_OP_KIND_COUNT] = {
         "attention", "matmul", "norm", "rope", "act", "add", "scale", "embed", "gather_rows",
-        "kv_store"};
+        "kv_store", "softcap"};
     return (unsigned)k < SWACL_OP_KIND_COUNT ? names[k] : "?";
 }
 
