@@ -195,6 +195,11 @@ struct swacl_backend_i {
      * *ptr stays valid until host_free.                                     */
     swacl_status (*host_alloc)(swacl_backend *be, size_t bytes, swacl_buf **h, void **ptr);
     void (*host_free)(swacl_backend *be, swacl_buf *h);
+
+    /* Whether the device can run a model of config c (a valid config), at
+     * swacl_model_create: SWACL_UNSUPPORTED with the reason on be's ctx
+     * (e.g. a head_dim its kernels are not built for). NULL accepts all.  */
+    swacl_status (*check_config)(swacl_backend *be, const swacl_config *c);
 };
 
 struct swacl_backend {

@@ -352,6 +352,18 @@ static void cl_free(swacl_backend *base)
     free(be);
 }
 
+/* What the kernels cannot run, refused when the model is created rather
+ * than at its first forward pass. */
+static swacl_status cl_check_config(swacl_backend *base, const swacl_config *c)
+{
+    swacl_cl_be *be = (swacl_cl_be *)base;
+    SWACL_FAIL_IF(base->ctx, !swacl_cl_head_dim_ok(c->head_dim), SWACL_UNSUPPORTED,
+                  "head_dim %d is not supported by the OpenCL device '%s' (supported: multiples "
+                  "of 4 from %d to %d)",
+                  c->head_dim, be->dev.info.name, SWACL_CL_HEAD_DIM_MIN, SWACL_CL_HEAD_DIM_MAX);
+    return SWACL_OK;
+}
+
 static const struct swacl_backend_i cl_iface = {
     .name = "opencl",
     .free = cl_free,
@@ -379,6 +391,7 @@ static const struct swacl_backend_i cl_iface = {
     .event_free = cl_event_free,
     .host_alloc = cl_host_alloc,
     .host_free = cl_host_free,
+    .check_config = cl_check_config,
 };
 
 swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,

@@ -198,6 +198,7 @@ swacl_status swacl_model_create_range(swacl_ctx *ctx, const swacl_config *cfg,
     if (l0 < 0 || l1 > cfg->n_layers || l0 >= l1)
         return swacl_set_error(ctx, SWACL_INVALID_ARG, "layer range [%d, %d) is not inside [0, %d)",
                                l0, l1, cfg->n_layers);
+    if (ctx->be->iface->check_config) SWACL_TRY(ctx->be->iface->check_config(ctx->be, cfg));
 
     swacl_model *m = calloc(1, sizeof *m);
     if (!m) return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");

@@ -156,6 +156,7 @@ static const struct swacl_backend_i ref_iface = {
     /* .event_free  = */ NULL,
     /* .host_alloc  = */ NULL,
     /* .host_free   = */ NULL,
+    /* .check_config = */ NULL, /* the reference runs every valid config */
 };
 
 swacl_status swacl_ref_backend_create(swacl_ctx *ctx, int threads, swacl_backend **out)
