@@ -241,7 +241,12 @@ static int parse_pre(perr *e, const cJSON *o, const char *where, int depth, tk_p
     }
     if (!strcmp(t, "Whitespace")) {
         p->kind = TKP_WHITESPACE;
-        return builtin_re(e, &p->re, "\\w+|[^\\w\\s]+", where);
+        /* \w+|[^\w\s]+ of the Rust regex crate, whose \w is Unicode "word"
+         * (Alphabetic, marks, Nd, Pc, Join_Control) and \s White_Space */
+        return builtin_re(e, &p->re,
+                          "[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}]+|"
+                          "[^\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}\\p{White_Space}]+",
+                          where);
     }
     if (!strcmp(t, "WhitespaceSplit")) return p->kind = TKP_WSSPLIT, 0;
     if (strcmp(t, "Sequence")) return fail(e, where, "unsupported type '%s'", t);

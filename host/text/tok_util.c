@@ -295,7 +295,11 @@ int tk_is_word(int32_t cp)
            (c >= UTF8PROC_CATEGORY_ND && c <= UTF8PROC_CATEGORY_NO);
 }
 
-int tk_is_mark(int32_t cp) { return utf8proc_category(cp) == UTF8PROC_CATEGORY_MN; }
+int tk_is_mark(int32_t cp) /* General_Category=Mark, as unicode-normalization's is_combining_mark */
+{
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
+}
 
 /* bytes_char() of byte_level.rs: printable Latin-1 maps to itself, the
  * other 68 bytes to 256 + n in byte order (0x00-0x20, 0x7F-0xA0, 0xAD). */
