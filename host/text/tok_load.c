@@ -457,7 +457,7 @@ static int parse_model(perr *e, const cJSON *m, tk_tokenizer *t)
     memset(t->len, 0xff, (size_t)(t->n_ids + 1) * sizeof *t->len);
     for (const cJSON *v = vocab->child; v; v = v->next) {
         int id = (int)v->valuedouble;
-        if (t->len[id] != UINT32_MAX) return fail(e, "model.vocab", "id %s is given twice", NULL);
+        if (t->len[id] != UINT32_MAX) return fail(e, "model.vocab", "'%.60s' reuses an id", v->string);
         size_t n = strlen(v->string);
         if (pool_add(t, v->string, n, &t->off[id])) return oom(e);
         t->len[id] = (uint32_t)n;
