@@ -3,9 +3,8 @@
  * a device and check it against the CPU reference, save a preset; main()
  * dispatches to every command (generate, bench, tune in their own files).
  *
- * Output: a readable aligned table, or with --json exactly one JSON object
- * on stdout (built with cJSON). Progress and errors go to stderr, so stdout
- * stays machine-readable. Errors are one line, "swacl: error: ...".
+ * Output: a readable aligned table, or with --json one JSON object on stdout;
+ * progress and errors ("swacl: error: ...", one line) go to stderr.
  * Exit codes (cli.h): 0 ok, 1 runtime error (device, OpenCL, out of
  * memory), 2 usage error (bad option or value, invalid configuration),
  * 3 verification failure (device output does not match the reference).
