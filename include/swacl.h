@@ -1009,6 +1009,10 @@ typedef struct {
  */
 SWACL_API swacl_status swacl_bench_report(swacl_ctx *ctx, const swacl_bench_report_params *params,
                                           char **json, int *failures);
+/** The swacl_bench_report JSON as text on out: per device its scalars and
+ * tables (start-up and peaks as "start ..." / "peaks ..." lines), then the
+ * pipeline section. SWACL_FORMAT when json is not one object. */
+SWACL_API swacl_status swacl_bench_report_print(swacl_ctx *ctx, const char *json, FILE *out);
 /** A gnuplot script (data inline) that draws prefill tokens/s vs sequence
  * length, one series per (device, model), from a swacl_bench_report JSON
  * into png; *script is the caller's (swacl_free). SWACL_INVALID_ARG when
@@ -1171,6 +1175,96 @@ SWACL_API swacl_status swacl_tune_gemm(swacl_ctx *ctx, const swacl_tune_gemm_par
 /** Compile one set (swacl_tune_gemm's SET text) on device and check it on
  * an odd shape: what a probe_exe child does. SWACL_MISMATCH when wrong. */
 SWACL_API swacl_status swacl_tune_gemm_probe(swacl_ctx *ctx, const char *device, const char *set);
+
+/* ------------------------------------------------------------------------ */
+/* Tokenizer: a checkpoint's tokenizer.json (Hugging Face tokenizers format,
+ * BPE models: byte-level with a regex pre-tokenizer as Llama 3 / Qwen /
+ * Cohere / GPT-2, and SentencePiece-style with byte fallback as Llama 2 /
+ * Mistral / Gemma). Encoding and decoding give exactly what the tokenizers
+ * package gives (tests/fixtures/tok/README.md). A tokenizer is read-only
+ * once loaded: several threads may encode with one at the same time.     */
+
+typedef struct swacl_tokenizer swacl_tokenizer;
+
+/** Load path: a model directory (its tokenizer.json, with the EOS / BOS of
+ * tokenizer_config.json and generation_config.json when present) or a
+ * tokenizer.json file (those two files beside it). A malformed file is
+ * SWACL_FORMAT, an unknown model type or component SWACL_UNSUPPORTED; the
+ * message names the component ("pre_tokenizer.pretokenizers[1]: ..."). */
+SWACL_API swacl_status swacl_tokenizer_load(swacl_ctx *ctx, const char *path, swacl_tokenizer **out);
+/** The same from tokenizer.json text in memory (no EOS / BOS files). */
+SWACL_API swacl_status swacl_tokenizer_from_json(swacl_ctx *ctx, const char *json, size_t len,
+                                                 swacl_tokenizer **out);
+SWACL_API void swacl_tokenizer_destroy(swacl_tokenizer *tok);
+
+/** text[0..len) -> *ids (the caller's, swacl_free; never NULL on success),
+ * *n_ids. add_special: run the post-processor (BOS / EOS as the file's
+ * template says). Special tokens written in the text are matched. Text
+ * that is not valid UTF-8 is refused (SWACL_INVALID_ARG, with the byte
+ * offset): tokenizers only ever sees valid strings. */
+SWACL_API swacl_status swacl_tokenizer_encode(swacl_ctx *ctx, const swacl_tokenizer *tok,
+                                              const char *text, size_t len, int add_special,
+                                              int32_t **ids, int *n_ids);
+/** ids -> *text (NUL-terminated UTF-8, the caller's: swacl_free), *len
+ * bytes (len may be NULL). skip_special drops special added tokens; ids
+ * the tokenizer does not know are skipped, as tokenizers does. */
+SWACL_API swacl_status swacl_tokenizer_decode(swacl_ctx *ctx, const swacl_tokenizer *tok,
+                                              const int32_t *ids, int n_ids, int skip_special,
+                                              char **text, size_t *len);
+/** Ids are < this (model vocabulary and added tokens). */
+SWACL_API int swacl_tokenizer_vocab_size(const swacl_tokenizer *tok);
+/** The token string of id ("Ġthe", "<0x0A>", "<s>"), not NUL-safe: use
+ * *len; NULL for an unknown id. Valid while tok lives. */
+SWACL_API const char *swacl_tokenizer_piece(const swacl_tokenizer *tok, int32_t id, size_t *len);
+/** End-of-sequence ids: generation_config.json eos_token_id (one or a
+ * list), then tokenizer_config.json eos_token. Returns the count. */
+SWACL_API int swacl_tokenizer_eos(const swacl_tokenizer *tok, const int32_t **ids);
+SWACL_API int swacl_tokenizer_is_eos(const swacl_tokenizer *tok, int32_t id);
+/** generation_config.json bos_token_id, else tokenizer_config.json
+ * bos_token, else -1 (informational: BOS is added by the post-processor). */
+SWACL_API int32_t swacl_tokenizer_bos(const swacl_tokenizer *tok);
+
+/** Streaming decoder: feed ids one at a time, get the new text. A step
+ * returns text only when it ends in a complete character, so no UTF-8
+ * sequence is ever split across steps (byte-level tokens that carry half
+ * a character wait for the rest); what steps return, concatenated, is the
+ * decode of all ids so far. *text is valid until the next call. flush:
+ * whatever is still held (possibly U+FFFD), then the stream starts over. */
+typedef struct swacl_tokenizer_stream swacl_tokenizer_stream;
+SWACL_API swacl_status swacl_tokenizer_stream_create(swacl_ctx *ctx, const swacl_tokenizer *tok,
+                                                     int skip_special, swacl_tokenizer_stream **out);
+SWACL_API swacl_status swacl_tokenizer_stream_step(swacl_ctx *ctx, swacl_tokenizer_stream *s,
+                                                   int32_t id, const char **text, size_t *len);
+SWACL_API swacl_status swacl_tokenizer_stream_flush(swacl_ctx *ctx, swacl_tokenizer_stream *s,
+                                                    const char **text, size_t *len);
+SWACL_API void swacl_tokenizer_stream_destroy(swacl_tokenizer_stream *s);
+
+/** `swacl generate --prompt` in one call: the tokenizer of model_dir, the
+ * prompt from text or file ("-": stdin; exactly one of the two), encoded
+ * with the post-processor's special tokens (BOS where the file adds it).
+ * Every id must be < vocab (the model's); an empty encoding is refused.
+ * *tok (swacl_tokenizer_destroy) and *ids (swacl_free) are the caller's. */
+SWACL_API swacl_status swacl_tokenizer_prompt(swacl_ctx *ctx, const char *model_dir, const char *text,
+                                              const char *file, int vocab, swacl_tokenizer **tok,
+                                              int32_t **ids, int *n_ids);
+
+/** The output of `swacl tokenize` / `detokenize` for the tokenizer at path
+ * (as swacl_tokenizer_load), on input or the contents of file ("-":
+ * stdin). Tokenize: the ids on one line (VERBOSE: one "id<TAB>"piece""
+ * line each), with JSON {"count", "ids"[, "pieces"]}; special tokens as
+ * the post-processor adds them unless NO_SPECIAL. Detokenize (input: ids
+ * as swacl_ids_parse reads one line): the text, with JSON {"count",
+ * "text"}. *out ends with a newline and is the caller's (swacl_free). */
+#define SWACL_TOKREP_DETOKENIZE 1u
+#define SWACL_TOKREP_VERBOSE 2u
+#define SWACL_TOKREP_JSON 4u
+#define SWACL_TOKREP_NO_SPECIAL 8u
+SWACL_API swacl_status swacl_tokenizer_report(swacl_ctx *ctx, const char *path, const char *input,
+                                              const char *file, unsigned flags, char **out);
+
+/** A whole text file, or stdin for "-" (a prompt): *text NUL-terminated,
+ * the caller's (swacl_free); at most 64 MiB. */
+SWACL_API swacl_status swacl_text_read(swacl_ctx *ctx, const char *path, char **text, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -43,7 +43,7 @@ double cli_now(void);          /* monotonic seconds */
  * (int* for FLAG and INT, uint64_t*, double*, const char** for STR), an
  * inclusive range for INT / DOUBLE, the value's name and help for --help
  * (help NULL: hidden; '\n' starts an indented line). A SECTION row is a
- * heading in --help. */
+ * heading in --help; a STR row named without '-' ("TEXT") takes a bare word. */
 typedef enum { CLI_FLAG, CLI_INT, CLI_U64, CLI_DOUBLE, CLI_STR, CLI_SECTION } cli_opt_kind;
 typedef struct {
     const char *name;
@@ -84,7 +84,7 @@ typedef struct {
     {"--preset", CLI_STR, &(m)->preset, 0, 0, "P",                                            \
      "preset name (default " default_preset "; see the list below)"},                         \
     {"--model", CLI_STR, &(m)->model_dir, 0, 0, "DIR",                                        \
-     "load a Hugging Face checkpoint instead (config.json +\nmodel.safetensors; `swacl models`)"}, \
+     "load a Hugging Face checkpoint instead (config.json +\nmodel.safetensors; `swacl models`) or a .gguf file"}, \
     {"--allow-nonfinite", CLI_FLAG, &(m)->allow_nonfinite, 0, 0, NULL, "load NaN/Inf weights"}, \
     {"--window", CLI_INT, &(m)->pp.window, 1, CLI_INT_MAX, "W", "W of every sliding-window layer"}, \
     {"--chunk", CLI_INT, &(m)->pp.chunk, 1, CLI_INT_MAX, "C",                                 \
@@ -162,6 +162,7 @@ int cli_runner_fail(const cli_runner *r, swacl_status st, const char *what);
 /* ---- commands (argv[0] = the command name; return an exit code) --------- */
 
 int swacl_cmd_generate(int argc, char **argv);
+int swacl_cmd_tokenize(int argc, char **argv); /* tokenize and detokenize */
 int swacl_cmd_tune(int argc, char **argv);
 int swacl_cmd_bench(int argc, char **argv);
 

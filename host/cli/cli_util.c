@@ -272,6 +272,12 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv)
         size_t wlen = eq ? (size_t)(eq - w) : strlen(w);
         const cli_opt *o = cmd->opts;
         while (o->name && (o->kind == CLI_SECTION || !opt_matches(o, w, wlen))) o++;
+        if (!o->name && (w[0] != '-' || !w[1])) /* a word: the first unset positional row */
+            for (o = cmd->opts; o->name && (o->kind != CLI_STR || o->name[0] == '-' || *(const char **)o->dest); o++) {}
+        if (o->name && o->name[0] != '-') {
+            *(const char **)o->dest = w;
+            continue;
+        }
         if (!o->name) {
             if (w[0] == '-')
                 cli_die_msg("%s: unknown option '%s' (see 'swacl %s --help')", cmd->name, w,

@@ -101,15 +101,6 @@ typedef struct {
     double tol, atol, rtol;
 } run_opts;
 
-static int kv_report(const run_opts *o, int B, int T, uint64_t kv_total, uint64_t kv_global,
-                     uint64_t kv_window)
-{
-    cJSON *j = cJSON_CreateObject();
-    cli_json_add(j, "s:preset i:seq i:batch u:kv_bytes u:kv_bytes_global u:kv_bytes_window",
-                 o->m.preset, T, B, kv_total, kv_global, kv_window);
-    return cli_output(j, o->json);
-}
-
 /* warmup + iters forwards on r into out; *seconds: mean of the timed ones. */
 static int timed_forward(cli_runner *r, const swacl_input *in, int all, int warmup, int iters,
                          float *out, double *seconds)
@@ -202,7 +193,10 @@ static int cmd_run(int argc, char **argv)
     uint64_t kv_global = 0, kv_window = 0;
     uint64_t kv_total = swacl_kv_bytes(&cfg, B, T, &kv_global, &kv_window);
     if (o.kv_only) { /* memory comparison at any length, nothing allocated */
-        rc = kv_report(&o, B, T, kv_total, kv_global, kv_window);
+        cJSON *j = cJSON_CreateObject();
+        cli_json_add(j, "s:preset i:seq i:batch u:kv_bytes u:kv_bytes_global u:kv_bytes_window",
+                     o.m.preset, T, B, kv_total, kv_global, kv_window);
+        rc = cli_output(j, o.json);
         goto done;
     }
     cli_progress("preset %s: %d layers, hidden %d, seq %d, batch %d", o.m.preset, cfg.n_layers,
@@ -383,6 +377,8 @@ static const command k_commands[] = {
     {"models", "list the checkpoint model_types --model loads and how they map", cmd_models},
     {"run", "run a preset model on a device and check it against the CPU reference", cmd_run},
     {"generate", "prefill + KV-cache decode with sampling (optionally checked)", swacl_cmd_generate},
+    {"tokenize", "text to token ids with a checkpoint's tokenizer.json", swacl_cmd_tokenize},
+    {"detokenize", "token ids to text with a checkpoint's tokenizer.json", swacl_cmd_tokenize},
     {"save", "write a preset (seeded weights) as a Hugging Face style directory", cmd_save},
     {"bench", "cross-device benchmarks (peaks, kernels, end to end)", swacl_cmd_bench},
     {"tune", "search CLBlast GEMM parameters for a device and store the winner", swacl_cmd_tune},
@@ -394,7 +390,7 @@ static void main_help(FILE *f)
     fputs("usage: swacl [--version] [--help] COMMAND [options]\n\n"
           "Portable OpenCL backend for hybrid sliding-window / global-NoPE transformers.\n\n"
           "commands\n", f);
-    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-9s %s\n", k_commands[i].name, k_commands[i].summary);
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", k_commands[i].name, k_commands[i].summary);
     fputs("\nEvery command accepts --json (one JSON object on stdout) and --help.\n"
           "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 verification failure.\n", f);
 }

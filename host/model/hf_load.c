@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/file.h"
+#include "model/gguf.h"
 #include "model/hf.h"
 
 #define MAX_SHARDS 1024
@@ -339,6 +340,10 @@ swacl_status swacl_load_hf(swacl_ctx *ctx, const char *dir, swacl_config *cfg, s
 {
     char err[2048] = "";
     const swacl_ctx_params *p = ctx ? swacl_ctx_params_of(ctx) : NULL;
-    swacl_status st = load_hf(dir, p && p->allow_nonfinite, cfg, out, err, sizeof err);
+    char gguf[4096];
+    const int g = swacl_gguf_resolve(dir, gguf, sizeof gguf, err, sizeof err);
+    swacl_status st = g < 0 ? SWACL_INVALID_ARG
+                      : g   ? swacl_gguf_load(gguf, p && p->allow_nonfinite, cfg, out, err, sizeof err)
+                            : load_hf(dir, p && p->allow_nonfinite, cfg, out, err, sizeof err);
     return st == SWACL_OK ? SWACL_OK : swacl_copy_error(ctx, st, err);
 }
