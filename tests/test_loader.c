@@ -1078,7 +1078,7 @@ static swacl_status parse(const char *js, swacl_config *c, swacl_hf_map *m, char
     return swacl_hf_config_parse(js, strlen(js), c, m, err, n);
 }
 
-Test(families, qwen_olmo_phi_mapping)
+Test(hf_families, qwen_olmo_phi_mapping)
 {
     char err[1024];
     swacl_config c;
@@ -1129,7 +1129,7 @@ Test(families, qwen_olmo_phi_mapping)
                SWACL_UNSUPPORTED, "accepts only default and longrope");
 }
 
-Test(families, rope_scaling_parse)
+Test(hf_families, rope_scaling_parse)
 {
     char err[1024];
     swacl_config c;
@@ -1197,7 +1197,7 @@ Test(families, rope_scaling_parse)
               c.rope[0].factor == 3.0f);
 }
 
-Test(families, phi3_fused_shapes)
+Test(hf_families, phi3_fused_shapes)
 {
     /* the fused tensors must have the rows the config implies, named as stored */
     char src[512], dir[64], path[600], err[1024];
