@@ -1,11 +1,13 @@
 /*
- * weights.c - host weights: a list of named float32 tensors.
+ * weights.c - host weights: a list of named tensors, each in its storage
+ * type (model/quant.c); random weights are float32.
  * Random weights are seeded per tensor (seed, tensor index), so a preset's
  * weights are the same on every machine and every run.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -37,8 +39,10 @@ swacl_status swacl_weights_add(swacl_weights *w, const char *name, int ndim,
     }
     swacl_tensor *t = &w->t[w->n];
     memset(t, 0, sizeof *t);
-    t->data = calloc((size_t)(numel ? numel : 1), sizeof(float));
-    if (!t->data) return SWACL_OUT_OF_MEMORY;
+    float *data = swacl_weight_alloc((size_t)(numel ? numel : 1) * sizeof(float));
+    if (!data) return SWACL_OUT_OF_MEMORY;
+    memset(data, 0, (size_t)(numel ? numel : 1) * sizeof(float));
+    swacl_tensor_set(t, SWACL_WT_F32, data, (size_t)numel * sizeof(float), 1);
     strcpy(t->name, name);
     t->ndim = ndim;
     for (int d = 0; d < ndim; d++) t->shape[d] = shape[d];
@@ -48,11 +52,20 @@ swacl_status swacl_weights_add(swacl_weights *w, const char *name, int ndim,
     return SWACL_OK;
 }
 
+void swacl_weights_retain(swacl_weights *w)
+{
+    if (w) __atomic_add_fetch(&w->refs, 1, __ATOMIC_ACQ_REL);
+}
+
+/* The caller's destroy and each borrowing model's release: the last frees. */
 void swacl_weights_destroy(swacl_weights *w)
 {
-    if (!w) return;
-    for (int i = 0; i < w->n; i++) free(w->t[i].data);
+    if (!w || __atomic_fetch_sub(&w->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
+    for (int i = 0; i < w->n; i++)
+        if (w->t[i].owned) free((void *)w->t[i].bytes);
     free(w->t);
+    for (int i = 0; i < w->n_maps; i++) munmap(w->maps[i].addr, w->maps[i].len);
+    free(w->maps);
     free(w);
 }
 
