@@ -2,7 +2,7 @@
  * bench_wtypes.c - decode tokens/s per weight storage type (issue 11), in
  * one run so the ratios to float32 share the machine's state.
  *
- *   bench_wtypes [--device SEL] [--preset NAME] [--hidden D] [--layers L]
+ *   bench_wtypes [--device SEL] [--preset NAME] [--hidden D] [--heads H] [--layers L]
  *                [--ffn F] [--vocab V] [--prompt N] [--steps N]
  *                [--types f32,bf16,f16,q8_0,q4_0] [--json]
  *
@@ -44,6 +44,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--types")) types = v, i++;
         else if (!strcmp(a, "--hidden")) pp.hidden_size = atoi(v), i++;
         else if (!strcmp(a, "--layers")) pp.n_layers = atoi(v), i++;
+        else if (!strcmp(a, "--heads")) pp.n_heads = atoi(v), i++;
         else if (!strcmp(a, "--ffn")) pp.ffn_dim = atoi(v), i++;
         else if (!strcmp(a, "--vocab")) pp.vocab_size = atoi(v), i++;
         else if (!strcmp(a, "--prompt")) prompt = atoi(v), i++;
@@ -139,7 +140,7 @@ done:
     swacl_ctx_destroy(ctx);
     return rc;
 usage:
-    fprintf(stderr, "usage: bench_wtypes [--device SEL] [--preset P] [--hidden D] [--layers L] "
+    fprintf(stderr, "usage: bench_wtypes [--device SEL] [--preset P] [--hidden D] [--heads H] [--layers L] "
                     "[--ffn F] [--vocab V] [--prompt N] [--steps N] [--types LIST] [--json]\n");
     return 2;
 }

@@ -60,7 +60,10 @@ __kernel void gemv_rows(__global float *restrict y, __global const float *restri
  *
  *   gemv_<t>     as gemv_rows with W in type t: each row decoded once per
  *                work-item, 8 values at a time (block types: 32 at a time,
- *                the block's dot product scaled by d once)
+ *                the block's dot product scaled by d once); gemv_<t>_k8
+ *                for f16 / bf16 rows with K % 8 == 0 (uint pairs, below):
+ *                vload_half8 and the widening bf16 load ran below f32 speed
+ *                on PoCL
  *   dequant_<t>  out[r, k] = decode(w row n0 + r)[k] for r < rows: the
  *                float32 panel the host hands to CLBlast for prefill GEMMs
  *                (M > GEMV_MAXM); NDRange (K/8 padded to ELT_LX, rows)
@@ -108,6 +111,80 @@ __kernel void gemv_bf16(__global float *restrict y, __global const float *restri
                         __global const uchar *restrict w, int M, int N, int K, int accumulate)
 {
     GEMV_BODY_FLOAT(W8_BF16, W1_BF16)
+}
+
+/* Even K (K % 8 == 0, rows 4-byte aligned): one uint holds elements 2i (low
+ * half) and 2i+1 (high half), so both decode with integer ops on whole
+ * lanes, no widening: bf16 is the top half of a float; f16 moves its
+ * exponent and mantissa up 13 bits and scales by 2^112 (exact for normal
+ * and subnormal halves), Inf/NaN keep an all-ones exponent. x is split
+ * into even and odd lanes to match. */
+#define PAIR_LO_BF16(v) as_float4((v) << 16)
+#define PAIR_HI_BF16(v) as_float4((v) & (uint4)(0xffff0000u))
+
+static inline float4 h2f4(uint4 h)
+{
+    const uint4 m = (h & (uint4)(0x7fffu)) << 13;
+    uint4 b = as_uint4(as_float4(m) * 0x1p112f);
+    b = select(b, m | (uint4)(0x7f800000u), (h & (uint4)(0x7c00u)) == (uint4)(0x7c00u));
+    return as_float4(b | ((h & (uint4)(0x8000u)) << 16));
+}
+#define PAIR_LO_F16(v) h2f4((v) & (uint4)(0xffffu))
+#define PAIR_HI_F16(v) h2f4((v) >> 16)
+
+#define GEMV_BODY_PAIRS(LO, HI)                                               \
+    const int n = (int)get_global_id(0);                                     \
+    if (n >= N) return;                                                      \
+    float4 ae[GEMV_MAXM], ao[GEMV_MAXM];                                     \
+    for (int m = 0; m < GEMV_MAXM; m++) ae[m] = ao[m] = (float4)(0.0f);      \
+    __global const uint *wr = (__global const uint *)(w + (size_t)n * K * 2); \
+    int k = 0;                                                               \
+    for (; k + 32 <= K; k += 32) { /* 32 per trip: the loop, not the load, \
+                                      bounded the 8-wide version */         \
+        const uint16 v = vload16(0, wr + k / 2);                             \
+        const float4 e0 = LO(v.s0123), o0 = HI(v.s0123);                     \
+        const float4 e1 = LO(v.s4567), o1 = HI(v.s4567);                     \
+        const float4 e2 = LO(v.s89ab), o2 = HI(v.s89ab);                     \
+        const float4 e3 = LO(v.scdef), o3 = HI(v.scdef);                     \
+        for (int m = 0; m < M; m++) {                                        \
+            __global const float *xm = x + (size_t)m * K + k;                \
+            const float8 x0 = vload8(0, xm), x1 = vload8(1, xm);             \
+            const float8 x2 = vload8(2, xm), x3 = vload8(3, xm);             \
+            float4 se = fma(x0.even, e0, ae[m]), so = fma(x0.odd, o0, ao[m]); \
+            se = fma(x1.even, e1, se);                                       \
+            so = fma(x1.odd, o1, so);                                        \
+            se = fma(x2.even, e2, se);                                       \
+            so = fma(x2.odd, o2, so);                                        \
+            ae[m] = fma(x3.even, e3, se);                                    \
+            ao[m] = fma(x3.odd, o3, so);                                     \
+        }                                                                    \
+    }                                                                        \
+    for (; k < K; k += 8) {                                                  \
+        const uint4 v = vload4(0, wr + k / 2);                               \
+        const float4 we = LO(v), wo = HI(v);                                 \
+        for (int m = 0; m < M; m++) {                                        \
+            const float8 xv = vload8(0, x + (size_t)m * K + k);              \
+            ae[m] = fma(xv.even, we, ae[m]);                                 \
+            ao[m] = fma(xv.odd, wo, ao[m]);                                  \
+        }                                                                    \
+    }                                                                        \
+    for (int m = 0; m < M; m++) {                                            \
+        const float4 a = ae[m] + ao[m];                                      \
+        const float s = (a.s0 + a.s1) + (a.s2 + a.s3);                       \
+        __global float *yo = y + (size_t)m * N + n;                          \
+        *yo = accumulate ? *yo + s : s;                                      \
+    }
+
+__kernel void gemv_bf16_k8(__global float *restrict y, __global const float *restrict x,
+                           __global const uchar *restrict w, int M, int N, int K, int accumulate)
+{
+    GEMV_BODY_PAIRS(PAIR_LO_BF16, PAIR_HI_BF16)
+}
+
+__kernel void gemv_f16_k8(__global float *restrict y, __global const float *restrict x,
+                          __global const uchar *restrict w, int M, int N, int K, int accumulate)
+{
+    GEMV_BODY_PAIRS(PAIR_LO_F16, PAIR_HI_F16)
 }
 
 /* one block of 32 as four float8 (unscaled) and its scale */

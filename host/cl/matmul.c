@@ -48,7 +48,8 @@ static swacl_status matmul_packed(swacl_cl_be *be, swacl_buf *y, const swacl_buf
     char name[32];
     if (M <= GEMV_MAXM) {
         cl_kernel k;
-        snprintf(name, sizeof name, "gemv_%s", k_tname[w->wtype]);
+        const int pairs = (w->wtype == SWACL_WT_F16 || w->wtype == SWACL_WT_BF16) && K % 8 == 0;
+        snprintf(name, sizeof name, "gemv_%s%s", k_tname[w->wtype], pairs ? "_k8" : "");
         SWACL_TRY(swacl_cl_kernel(be, "matmul", "", name, &k));
         swacl_karg a[] = {KA(y->mem), KA(x->mem), KA(w->mem), KA(M), KA(N), KA(K), KA(acc)};
         SWACL_TRY(swacl_cl_set_args(be, k, a, 7));
