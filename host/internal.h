@@ -343,6 +343,11 @@ const swacl_tensor *swacl_weights_find(const swacl_weights *w, const char *name)
 /* Add a zero-filled tensor (takes a copy of the name). */
 swacl_status swacl_weights_add(swacl_weights *w, const char *name, int ndim,
                                const int64_t *shape, swacl_tensor **out);
+/* The same without storage (type AUTO, no bytes): the caller sets it with
+ * swacl_tensor_set before anything reads the tensor (hf_load: no float32
+ * buffer for a tensor that is stored packed). */
+swacl_status swacl_weights_add_meta(swacl_weights *w, const char *name, int ndim,
+                                    const int64_t *shape, swacl_tensor **out);
 /* The tensor names a config needs, with shapes, in a fixed order.
  * Calls fn(name, ndim, shape, user) for each; canonical (HF) names:
  *   model.embed_tokens.weight [V, D]         (vocab models)

@@ -191,17 +191,21 @@ static swacl_status store_typed(swacl_tensor *t, const swacl_st_file *f, const s
         return SWACL_OUT_OF_MEMORY;
     }
     *bad = (size_t)t->numel;
+    /* a copy drops the file's pages as it goes (every 8 MiB), so the file
+     * and its copy are never both resident: pages wholly inside the tensor */
+    uintptr_t dropped = ((uintptr_t)src + 4095) / 4096 * 4096;
     for (int64_t r = 0; r < rows; r++) {
         swacl_row_decode(ft, src + (size_t)r * ib, row, K);
         for (int64_t k = 0; k < K && *bad == (size_t)t->numel; k++)
             if (!isfinite(row[k])) *bad = (size_t)(r * K + k);
         if (out) swacl_row_encode(wt, row, out + (size_t)r * ob, K);
+        uintptr_t end = ((uintptr_t)src + (size_t)(r + 1) * ib) / 4096 * 4096;
+        if (out && (end - dropped >= ((uintptr_t)8 << 20) || r + 1 == rows) && end > dropped) {
+            madvise((void *)dropped, end - dropped, MADV_DONTNEED);
+            dropped = end;
+        }
     }
     free(row);
-    if (!*borrowed) { /* the pages wholly inside the tensor: read once, not needed again */
-        uintptr_t a = ((uintptr_t)src + 4095) / 4096 * 4096, b = ((uintptr_t)src + rows * ib) / 4096 * 4096;
-        if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
-    }
     if (*borrowed) swacl_tensor_set(t, wt, src, (size_t)rows * ob, 0);
     else swacl_tensor_set(t, wt, out, (size_t)rows * ob, 1);
     return SWACL_OK;
@@ -325,14 +329,16 @@ static swacl_status load_hf(const char *dir, int allow_nonfinite, swacl_wtype wt
             goto done;
         }
         swacl_tensor *t;
-        st = swacl_weights_add(w, nd->name, nd->ndim, nd->shape, &t);
+        const int packed = nd->ndim == 2 && e->dtype != SWACL_ST_OTHER;
+        st = packed ? swacl_weights_add_meta(w, nd->name, nd->ndim, nd->shape, &t)
+                    : swacl_weights_add(w, nd->name, nd->ndim, nd->shape, &t);
         if (st != SWACL_OK) {
             swacl_format_msg(err, err_len, "%s: cannot allocate tensor '%s'", dir, nd->name);
             goto done;
         }
         size_t bad;
         float badv = 0;
-        if (nd->ndim == 2 && e->dtype != SWACL_ST_OTHER) { /* matmul / embedding: typed */
+        if (packed) { /* matmul / embedding: typed */
             int borrowed = 0;
             SWACL_TRY_GOTO(st, store_typed(t, &s->st, e, wtype, &borrowed, &bad), done);
             if (borrowed) SWACL_TRY_GOTO(st, keep_map(w, &sh[s - sh]), done);

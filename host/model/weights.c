@@ -22,6 +22,23 @@ const swacl_tensor *swacl_weights_find(const swacl_weights *w, const char *name)
 swacl_status swacl_weights_add(swacl_weights *w, const char *name, int ndim,
                                const int64_t *shape, swacl_tensor **out)
 {
+    swacl_tensor *t = NULL;
+    SWACL_TRY(swacl_weights_add_meta(w, name, ndim, shape, &t));
+    const size_t bytes = (size_t)(t->numel ? t->numel : 1) * sizeof(float);
+    float *data = swacl_weight_alloc(bytes);
+    if (!data) {
+        w->n--;
+        return SWACL_OUT_OF_MEMORY;
+    }
+    memset(data, 0, bytes);
+    swacl_tensor_set(t, SWACL_WT_F32, data, (size_t)t->numel * sizeof(float), 1);
+    if (out) *out = t;
+    return SWACL_OK;
+}
+
+swacl_status swacl_weights_add_meta(swacl_weights *w, const char *name, int ndim,
+                                    const int64_t *shape, swacl_tensor **out)
+{
     if (!w || !name || ndim < 0 || ndim > 4 || strlen(name) >= sizeof w->t[0].name)
         return SWACL_INVALID_ARG;
     int64_t numel = 1;
@@ -39,10 +56,6 @@ swacl_status swacl_weights_add(swacl_weights *w, const char *name, int ndim,
     }
     swacl_tensor *t = &w->t[w->n];
     memset(t, 0, sizeof *t);
-    float *data = swacl_weight_alloc((size_t)(numel ? numel : 1) * sizeof(float));
-    if (!data) return SWACL_OUT_OF_MEMORY;
-    memset(data, 0, (size_t)(numel ? numel : 1) * sizeof(float));
-    swacl_tensor_set(t, SWACL_WT_F32, data, (size_t)numel * sizeof(float), 1);
     strcpy(t->name, name);
     t->ndim = ndim;
     for (int d = 0; d < ndim; d++) t->shape[d] = shape[d];
