@@ -21,7 +21,7 @@ struct swacl_buf {
     void *map; /* host_alloc: the mapped host pointer */
 };
 
-#define SWACL_CL_KCACHE_MAX 48
+#define SWACL_CL_KCACHE_MAX 128 /* (file, options, kernel): attention has one per head_dim */
 #define SWACL_CL_SCRATCH_SLOTS 32
 
 typedef struct {
