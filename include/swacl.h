@@ -460,7 +460,7 @@ typedef struct {
     /* launch shapes; 0 = the table row's value                             */
     int attn_bq;      /* TILED: queries per work-group, 1..256               */
     int attn_bk;      /* TILED: keys per local-memory tile, head_dim <= 64, 1..128 */
-    int attn_bk_d128; /* TILED: the same for head_dim 128, 1..128            */
+    int attn_bk_d128; /* TILED: the same for head_dim 65..128 (scaled down past 128), 1..128 */
     int attn_row_lx;  /* ROW: queries per work-group, 1..256                 */
     int attn_blk_qb;  /* BLK: query slots per work-item, even, 2..16         */
     int attn_blk_kt;  /* BLK: keys per tile, a multiple of 8, 8..128         */

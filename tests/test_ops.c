@@ -161,14 +161,20 @@ Test(ops, attention_bad_head_dim)
 {
     pair_t P = pair_open();
     swacl_backend *be = P.cl;
-    swacl_buf *b = test_alloc(be, 4 * 48);
+    swacl_buf *b = test_alloc(be, 4 * 260);
     int pos0 = 0, n_new = 2;
-    swacl_attn_args a = {.B = 1, .T = 2, .H = 2, .Hkv = 2, .d = 48, .q = b, .k = b, .v = b,
+    /* the kernels build for multiples of 4 from 4 to 256: 50 and 260 are not */
+    swacl_attn_args a = {.B = 1, .T = 2, .H = 2, .Hkv = 2, .d = 50, .q = b, .k = b, .v = b,
                          .pos0 = &pos0, .n_new = &n_new, .span = SWACL_SPAN_GLOBAL,
                          .scale = 0.1f, .out = b};
     swacl_status st = be->iface->attention(be, &a);
     cr_assert_eq(st, SWACL_UNSUPPORTED, "got %s", swacl_status_string(st));
-    cr_assert(strstr(swacl_ctx_errmsg(P.clc), "48") != NULL, "message: %s",
+    cr_assert(strstr(swacl_ctx_errmsg(P.clc), "50") != NULL, "message: %s",
+              swacl_ctx_errmsg(P.clc));
+    a.d = 260;
+    st = be->iface->attention(be, &a);
+    cr_assert_eq(st, SWACL_UNSUPPORTED, "got %s", swacl_status_string(st));
+    cr_assert(strstr(swacl_ctx_errmsg(P.clc), "260") != NULL, "message: %s",
               swacl_ctx_errmsg(P.clc));
     a.d = 64;
     a.Hkv = 3; /* does not divide H */

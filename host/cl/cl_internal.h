@@ -45,7 +45,7 @@ typedef struct {
     cl_program program;
 } swacl_cl_prog_entry;
 
-#define SWACL_CL_MAX_PROGRAMS 64
+#define SWACL_CL_MAX_PROGRAMS 128 /* attention builds per head_dim, variant, softcap */
 
 typedef struct {
     cl_platform_id platform;

@@ -22,7 +22,7 @@ struct swacl_buf {
     swacl_wtype wtype; /* storage type: F32 but for weight_create buffers */
 };
 
-#define SWACL_CL_KCACHE_MAX 64
+#define SWACL_CL_KCACHE_MAX 128 /* (file, options, kernel): attention has one per head_dim */
 #define SWACL_CL_SCRATCH_SLOTS 32
 
 typedef struct {

@@ -12,8 +12,9 @@
  *        BQ 16 / BK 32 for the tiled kernel if forced: small barrier groups.
  *   gpu  attention attn_fwd (v2): K/V tiles shared through local memory by
  *        BQ = 32 queries; BK 16 at head_dim 128 keeps the two tiles at
- *        2 * 16 * 128 * 4 B = 16 KiB of local memory. Norm norm_wg: a
- *        64-item tree reduction per row.
+ *        2 * 16 * 128 * 4 B = 16 KiB of local memory (and past 128 the
+ *        rule swacl_attn_tiled_bk scales BK by 128 / d to keep it there).
+ *        Norm norm_wg: a 64-item tree reduction per row.
  *   other (accelerators, unknown types): the GPU row.
  * A new row goes before "other"; vendor is a case-insensitive substring of
  * CL_DEVICE_VENDOR (NULL: any).
