@@ -1066,3 +1066,72 @@ Test(gguf_converter, qwen3_bf16) { family_check("qwen3", "bf16", 1e-4, -1, 0); }
 Test(gguf_converter, gemma2_bf16) { family_check("gemma2", "bf16", 1e-4, 0, 1); }
 Test(gguf_converter, gemma3_bf16) { family_check("gemma3", "bf16", 1e-4, 0, 5); }
 Test(gguf_converter, cohere2_f16) { family_check("cohere2", "f16", 1e-2, 0, 3); }
+
+/* Converter output of the HF fixtures the safetensors gemma mappers load
+ * (hf_gemma.c): the GGUF metadata mapping must give the same config (every
+ * layer spec and RoPE scaling), the q8_0 logits NMSE <= 1e-3 vs the
+ * safetensors run. */
+static void vs_hf_mapper(const char *arch)
+{
+    char dir[512], path[640], err[1024];
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/%s", SWACL_SOURCE_DIR, arch);
+    snprintf(path, sizeof path, "%s/tests/fixtures/gguf/%s-q8_0.gguf", SWACL_SOURCE_DIR, arch);
+    swacl_config cs, cg;
+    swacl_weights *ws = NULL, *wg = NULL;
+    cr_assert(load_msg(dir, &cs, &ws, err, sizeof err) == SWACL_OK, "%s", err);
+    cr_assert(load_msg(path, &cg, &wg, err, sizeof err) == SWACL_OK, "%s: %s", path, err);
+    /* convert_hf_to_gguf writes no rope.freq_base for gemma2: llama.cpp (and
+     * swacl) take 10000, Gemma 2's real value; the fixture has 1000 */
+    if (strcmp(arch, "gemma2") == 0)
+        for (int i = 0; i < cs.n_layers; i++) {
+            cr_expect(cg.layers[i].rope_theta == 10000.0f);
+            cs.layers[i].rope_theta = 10000.0f;
+        }
+    /* nor query_pre_attn_scalar (24 in the gemma2 fixture): llama.cpp scales
+     * by 1/sqrt(head_dim) (1/sqrt(D/H) for the 27B sizes), so does swacl */
+    if (strcmp(arch, "gemma2") == 0) {
+        cr_expect(cg.attn_scale == 0);
+        cs.attn_scale = 0;
+    }
+    /* the score scale: explicit query_pre_attn_scalar^-1/2 (HF) or 0 = 1/sqrt(d) */
+    const float sc_s = cs.attn_scale > 0 ? cs.attn_scale : 1 / sqrtf((float)cs.head_dim);
+    const float sc_g = cg.attn_scale > 0 ? cg.attn_scale : 1 / sqrtf((float)cg.head_dim);
+    cr_expect(fabsf(sc_s - sc_g) <= 1e-7f * sc_s, "%s: score scale %g vs %g", arch, (double)sc_g,
+              (double)sc_s);
+    cr_expect(cg.norm_place == cs.norm_place && cg.ffn == cs.ffn && cg.embed_scale == cs.embed_scale &&
+              cg.attn_softcap == cs.attn_softcap && cg.final_softcap == cs.final_softcap &&
+              cg.tied_embeddings == cs.tied_embeddings &&
+              cg.norm_eps == cs.norm_eps && cg.head_dim == cs.head_dim,
+              "%s: config differs (attn_scale %g/%g, softcap %g/%g)", arch, (double)cg.attn_scale,
+              (double)cs.attn_scale, (double)cg.attn_softcap, (double)cs.attn_softcap);
+    /* HF norms are w, the converter's (1 + w): unit offset off in the GGUF */
+    cr_expect(cs.norm_unit_offset == 1 && cg.norm_unit_offset == 0);
+    for (int i = 0; i < cs.n_layers; i++) {
+        cr_expect(memcmp(&cg.layers[i], &cs.layers[i], sizeof cs.layers[i]) == 0,
+                  "%s layer %d: span %d/%d W %d/%d pos %d/%d theta %g/%g qkn %d/%d", arch, i,
+                  cg.layers[i].span, cs.layers[i].span, cg.layers[i].span_size, cs.layers[i].span_size,
+                  cg.layers[i].pos, cs.layers[i].pos, (double)cg.layers[i].rope_theta,
+                  (double)cs.layers[i].rope_theta, cg.layers[i].qk_norm, cs.layers[i].qk_norm);
+        cr_expect(cg.rope[i].type == cs.rope[i].type && cg.rope[i].factor == cs.rope[i].factor &&
+                  cg.rope[i].rotary_dim == cs.rope[i].rotary_dim, "%s layer %d: rope scaling %d/%d x%g/%g",
+                  arch, i, cg.rope[i].type, cs.rope[i].type, (double)cg.rope[i].factor,
+                  (double)cs.rope[i].factor);
+    }
+    int B, T;
+    snprintf(path, sizeof path, "%s/ids.txt", dir);
+    int32_t *ids = read_ids(path, &B, &T);
+    float *ref = run_logits(&cs, ws, ids, B, T), *got = run_logits(&cg, wg, ids, B, T);
+    double num = 0, den = 0;
+    for (size_t i = 0; i < (size_t)B * T * cs.vocab_size; i++)
+        num += (got[i] - ref[i]) * (got[i] - ref[i]), den += ref[i] * ref[i];
+    fprintf(stderr, "[gguf] %-11s q8_0 nmse %.3e vs the safetensors run\n", arch, num / den);
+    cr_expect(num / den <= 1e-3, "%s q8_0 NMSE %g", arch, num / den);
+    free(ref);
+    free(got);
+    free(ids);
+    swacl_weights_destroy(ws);
+    swacl_weights_destroy(wg);
+}
+
+Test(gguf_converter, gemma2_q8_0_vs_hf_mapper) { vs_hf_mapper("gemma2"); }
+Test(gguf_converter, gemma3_text_q8_0_vs_hf_mapper) { vs_hf_mapper("gemma3_text"); }

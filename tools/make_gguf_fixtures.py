@@ -43,6 +43,11 @@ FIXTURES = {
     "llama": ["f32", "bf16", "q8_0"],  # F16: mistral, cohere2
     "mistral": ["f16", "q8_0"],
     "cohere2": ["f16"],  # stored F32: f16 vs transformers' logits.npy
+    # HF fixtures of the gemma mappers (hf_gemma.c): config and q8_0 logits
+    # vs the safetensors run (gemma3_text: linear RoPE scaling on the global
+    # layer, its own sliding-layer theta)
+    "gemma2": ["q8_0"],
+    "gemma3_text": ["q8_0"],
 }
 
 # Families with no safetensors fixture in tests/fixtures: tiny models built
