@@ -182,6 +182,8 @@ def main():
     ap.add_argument("--fixtures", default="tests/fixtures")
     ap.add_argument("--out", default="tests/fixtures/gguf")
     ap.add_argument("--fuzz-seeds", default="tests/fuzz/corpus_gguf")
+    ap.add_argument("--quantize", help="llama.cpp's llama-quantize binary: also write "
+                    "llama-q4_0.gguf (--pure Q4_0 of llama-f32.gguf); the converter writes no Q4_0")
     a = ap.parse_args()
     fuzz_seeds(a.llama_cpp, a.fuzz_seeds)
     os.makedirs(a.out, exist_ok=True)
@@ -204,6 +206,11 @@ def main():
             build_new(arch, cfg, tmp, a.out, 2000 + i)
             make_tokenizer(tmp, V - 28)
             convert(a.llama_cpp, tmp, "bf16", os.path.join(a.out, f"{arch}-bf16.gguf"))
+    if a.quantize:
+        out = os.path.join(a.out, "llama-q4_0.gguf")
+        subprocess.run([a.quantize, "--pure", os.path.join(a.out, "llama-f32.gguf"), out, "Q4_0"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        print(f"{out}: {os.path.getsize(out)} bytes")
 
 
 if __name__ == "__main__":
