@@ -9,6 +9,7 @@
  * prompt file arrives; the best of --reps passes counts.
  *
  *   build/bench/bench_tok [--mb N] [--reps R] [--json] [DIR...]
+ *   build/bench/bench_tok --check TOKENIZER HEXLINES   (tools/tok_crosscheck.py)
  *
  * Reports MB/s per tokenizer by wall time and by this thread's CPU time
  * (what one core does when the machine is shared: the wall figure drops
@@ -83,12 +84,61 @@ static char *make_text(size_t bytes, size_t *len)
     return t;
 }
 
+/* --check FILE HEXLINES (tools/tok_crosscheck.py): each line hex-encoded
+ * text -> "ids<TAB>hex of the decode" (with special tokens), for comparing
+ * with the tokenizers package on many strings. */
+static int check_mode(swacl_ctx *ctx, const char *path, const char *lines)
+{
+    swacl_tokenizer *tok = NULL;
+    FILE *f = fopen(lines, "r");
+    if (!f || swacl_tokenizer_load(ctx, path, &tok) != SWACL_OK) {
+        fprintf(stderr, "bench_tok: %s\n", f ? swacl_ctx_errmsg(ctx) : lines);
+        if (f) fclose(f);
+        return 1;
+    }
+    static char line[1 << 20], text[1 << 19];
+    while (fgets(line, sizeof line, f)) {
+        size_t n = 0;
+        for (const char *p = line; p[0] && p[1] && p[0] != '\n'; p += 2) {
+            unsigned x;
+            if (sscanf(p, "%2x", &x) != 1 || n >= sizeof text) break;
+            text[n++] = (char)x;
+        }
+        int32_t *ids = NULL;
+        int k = 0;
+        char *dec = NULL;
+        size_t dl = 0;
+        if (swacl_tokenizer_encode(ctx, tok, text, n, 1, &ids, &k) != SWACL_OK ||
+            swacl_tokenizer_decode(ctx, tok, ids, k, 0, &dec, &dl) != SWACL_OK) {
+            printf("ERR %s\n", swacl_ctx_errmsg(ctx));
+        } else {
+            for (int i = 0; i < k; i++) printf("%s%d", i ? " " : "", (int)ids[i]);
+            putchar('\t');
+            for (size_t i = 0; i < dl; i++) printf("%02x", (unsigned char)dec[i]);
+            putchar('\n');
+        }
+        swacl_free(ids), swacl_free(dec);
+    }
+    fclose(f);
+    swacl_tokenizer_destroy(tok);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     double mb = 4;
     int reps = 3, json = 0;
     const char *dirs[32];
     int n_dirs = 0;
+    if (argc == 4 && !strcmp(argv[1], "--check")) {
+        swacl_ctx_params p = swacl_ctx_params_default();
+        p.device = "ref";
+        swacl_ctx *ctx = NULL;
+        if (swacl_ctx_create(&p, &ctx) != SWACL_OK) return 1;
+        int rc = check_mode(ctx, argv[2], argv[3]);
+        swacl_ctx_destroy(ctx);
+        return rc;
+    }
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--mb") && i + 1 < argc) mb = atof(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);

@@ -27,7 +27,10 @@
  *     SWACL_STRICT_LEAKS=1); the model's handle then dangles.
  *   - swacl_model_create and swacl_pipeline_create copy the config and the
  *     weights onto the device: the caller may destroy its swacl_weights and
- *     free its config as soon as they return.
+ *     free its config as soon as they return. (Where the device reads host
+ *     memory, the model uses the weights' bytes in place and holds them
+ *     until it is destroyed; swacl_weights_destroy then only drops the
+ *     caller's hold, and swacl_weights_convert refuses meanwhile.)
  *   - Strings passed in (selectors, paths, names) are borrowed for the
  *     duration of the call only; swacl_ctx_create copies its params'
  *     strings. Strings returned (swacl_ctx_errmsg, swacl_ctx_device_name,
@@ -335,6 +338,41 @@ SWACL_API uint64_t swacl_kv_bytes(const swacl_config *cfg, int batch, int n_ctx,
 
 typedef struct swacl_weights swacl_weights;
 
+/** Storage type of a weight tensor on the host and on the device.
+ * Activations and accumulation are always float32; matmul and embedding
+ * weights (every 2-D tensor) are read in their storage type, norm weights
+ * and biases (1-D) are kept in float32. q8_0 / q4_0 are llama.cpp's
+ * blocks of 32 along a row (ggml-common.h block_q8_0: f16 scale + 32 int8,
+ * 34 bytes; block_q4_0: f16 scale + 16 bytes of nibbles, 18 bytes), made
+ * by llama.cpp's reference quantizers. AUTO: as stored (swacl_load_hf) /
+ * unchanged (swacl_weights_convert). */
+typedef enum {
+    SWACL_WT_AUTO = 0,
+    SWACL_WT_F32,
+    SWACL_WT_F16,
+    SWACL_WT_BF16,
+    SWACL_WT_Q8_0,
+    SWACL_WT_Q4_0,
+    SWACL_WT_COUNT
+} swacl_wtype;
+
+/** "f32", "f16", "bf16", "q8_0", "q4_0" ("auto" for AUTO; NULL if invalid). */
+SWACL_API const char *swacl_wtype_name(swacl_wtype t);
+/** The type named s (as swacl_wtype_name, also "auto"); -1 if unknown. */
+SWACL_API int swacl_wtype_parse(const char *s);
+/** Re-encode every 2-D tensor of w into type t (AUTO: nothing to do); 1-D
+ * tensors stay float32. Rows whose length is not a multiple of 32 cannot
+ * be block-quantized: those tensors get f16 instead. In place; the old
+ * bytes are released. SWACL_OUT_OF_MEMORY / SWACL_INVALID_ARG on ctx. */
+SWACL_API swacl_status swacl_weights_convert(swacl_ctx *ctx, swacl_weights *w, swacl_wtype t);
+/** Bytes of w's tensors in storage type t (AUTO: all types), the packed
+ * bytes as held and uploaded. */
+SWACL_API uint64_t swacl_weights_bytes(const swacl_weights *w, swacl_wtype t);
+/** Storage type of the i-th tensor (AUTO when i is out of range). */
+SWACL_API swacl_wtype swacl_weights_type(const swacl_weights *w, int i);
+/** Peak resident set size of this process so far, in bytes (getrusage). */
+SWACL_API uint64_t swacl_peak_rss_bytes(void);
+
 /** Seeded random weights for cfg (uniform, scaled by 1/sqrt(fan_in)).
  * SWACL_INVALID_ARG (no message: check with swacl_config_validate) for an
  * invalid or uninitialised cfg. *out is the caller's (swacl_weights_destroy). */
@@ -342,7 +380,8 @@ SWACL_API swacl_status swacl_weights_create_random(const swacl_config *cfg, uint
                                          swacl_weights **out);
 SWACL_API void swacl_weights_destroy(swacl_weights *w);
 /** Number of tensors, and the i-th tensor's name/shape/data (borrowed:
- * valid until swacl_weights_destroy). */
+ * valid until swacl_weights_destroy; *data is NULL for a tensor not stored
+ * in float32: see swacl_weights_type). */
 SWACL_API int swacl_weights_count(const swacl_weights *w);
 SWACL_API const char *swacl_weights_name(const swacl_weights *w, int i, int *ndim, int64_t shape[4],
                                const float **data);
@@ -454,6 +493,9 @@ typedef struct {
                                     (all zero: the device class's choice)  */
     int allow_nonfinite;    /* swacl_load_hf on this context accepts NaN/Inf
                                weights (0: SWACL_FORMAT naming the tensor) */
+    swacl_wtype weights;    /* swacl_load_hf on this context stores 2-D
+                               tensors in this type (AUTO: as in the file,
+                               F32/F16/BF16 kept without conversion)       */
     /* New fields go here, at the end (struct_size tells them apart); the
      * layout of swacl_kernel_params stays as released.                    */
 } swacl_ctx_params;
@@ -492,7 +534,8 @@ SWACL_API swacl_status swacl_ctx_kernel_params(swacl_ctx *ctx, swacl_kernel_para
 typedef struct swacl_model swacl_model;
 
 /** Upload cfg + weights to ctx's device. Both are copied (the caller may
- * free them on return); the model keeps ctx, which must outlive it.
+ * free them on return; see the lifetime notes above for weights used in
+ * place); the model keeps ctx, which must outlive it.
  * Errors go to ctx. */
 SWACL_API swacl_status swacl_model_create(swacl_ctx *ctx, const swacl_config *cfg,
                                 const swacl_weights *weights, swacl_model **out);
@@ -561,8 +604,9 @@ SWACL_API swacl_status swacl_session_prefill(swacl_session *s, const swacl_input
 /* ------------------------------------------------------------------------ */
 /* Hugging Face checkpoints (docs/MODEL.md Part B 4-7): a directory with
  * config.json and model.safetensors, or shards + model.safetensors.index.json.
- * Weights in F32, F16 or BF16 are memory-mapped and converted to float32 at
- * load. model_type: cohere2, smollm3, llama4_text (dense FFN layers only),
+ * Weights in F32, F16 or BF16 are memory-mapped; 2-D tensors are kept in
+ * the file's type (borrowed from the mapping, no copy) or re-encoded into
+ * swacl_ctx_params.weights, 1-D ones converted to float32. model_type: cohere2, smollm3, llama4_text (dense FFN layers only),
  * mistral, llama, and "swacl" (written by swacl_save_hf, carrying the full
  * per-layer spec). Errors (a one-line message naming the file, key or
  * tensor, on ctx; ctx may be NULL): SWACL_IO (missing file), SWACL_FORMAT
@@ -571,8 +615,9 @@ SWACL_API swacl_status swacl_session_prefill(swacl_session *s, const swacl_input
  * implement). A NaN or Inf in any weight is SWACL_FORMAT naming the tensor
  * and the first bad index, unless ctx was created with allow_nonfinite.  */
 
-/** Fills *cfg whole (struct_size included) and *out (the caller's: the
- * file mappings are released before return). */
+/** Fills *cfg whole (struct_size included) and *out (the caller's: it
+ * holds the file mappings its borrowed tensors point into until
+ * swacl_weights_destroy). */
 SWACL_API swacl_status swacl_load_hf(swacl_ctx *ctx, const char *dir, swacl_config *cfg,
                            swacl_weights **out);
 /** Write cfg + w to dir (created if needed): config.json with model_type

@@ -80,12 +80,30 @@
  *       key ranges (host: > 1024 keys), on every device.
  *
  * Tunables (the host passes them, it needs ATTN_BQ for the NDRange):
- *   HEAD_DIM  32, 64 or 128 (required, multiple of 4)
+ *   HEAD_DIM  any multiple of 4 from 4 to 256 (required): every kernel is
+ *             built for the head_dim the model needs
  *   ATTN_BQ   queries per work-group (= local size)
- *   ATTN_BK   keys per local-memory tile
+ *   ATTN_BK   keys per local-memory tile (the host shrinks it as d grows:
+ *             2 * BK * d floats of local memory, host/cl/cl_params.c)
+ *   ATTN_SOFTCAP  1: every score s (after scale and temperature) becomes
+ *             softcap * tanh(s / softcap) before the mask (Gemma 2); the
+ *             cap is the kernels' `softcap` argument, unused otherwise, so
+ *             the common build pays nothing for it.
  */
 #ifndef HEAD_DIM
-#error "attn.cl needs -DHEAD_DIM=<32|64|128>"
+#error "attn.cl needs -DHEAD_DIM=<multiple of 4, 4..256>"
+#endif
+#if HEAD_DIM % 4 != 0 || HEAD_DIM < 4 || HEAD_DIM > 256
+#error "attn.cl: HEAD_DIM must be a multiple of 4 from 4 to 256"
+#endif
+#ifndef ATTN_SOFTCAP
+#define ATTN_SOFTCAP 0
+#endif
+/* score soft-capping, on a float or a float vector */
+#if ATTN_SOFTCAP
+#define ATTN_CAP(s, cap) ((cap) * tanh((s) / (cap)))
+#else
+#define ATTN_CAP(s, cap) (s)
 #endif
 #ifndef ATTN_BQ
 #define ATTN_BQ 16
@@ -136,7 +154,8 @@ void attn_fwd(__global const float *restrict q, __global const float *restrict k
               __global const float *restrict v, __global const float *restrict kc,
               __global const float *restrict vc, __global const int *restrict meta,
               __global float *restrict out, int B, int T, int H, int Hkv, int cap,
-              int span, int S, float scale, int temp, float temp_p0, float temp_p1)
+              int span, int S, float scale, int temp, float temp_p0, float temp_p1,
+              float softcap)
 {
     __local float4 Ks[ATTN_BK * ATTN_D4];
     __local float4 Vs[ATTN_BK * ATTN_D4];
@@ -210,7 +229,7 @@ void attn_fwd(__global const float *restrict q, __global const float *restrict k
                 for (int kk = 0; kk < ATTN_BK; kk++) {
                     float4 s4 = (float4)(0.0f);
                     for (int c = 0; c < ATTN_D4; c++) s4 += qv[c] * Ks[kk * ATTN_D4 + c];
-                    float s = (s4.x + s4.y) + (s4.z + s4.w);
+                    float s = ATTN_CAP((s4.x + s4.y) + (s4.z + s4.w), softcap);
                     s = (kk >= k_lo && kk <= k_hi) ? s : ATTN_NEG_BIG;
                     sc[kk] = s;
                     mt = fmax(mt, s);
@@ -254,7 +273,8 @@ void attn_fwd_row(__global const float *restrict q, __global const float *restri
                   __global const float *restrict v, __global const float *restrict kc,
                   __global const float *restrict vc, __global const int *restrict meta,
                   __global float *restrict out, int B, int T, int H, int Hkv, int cap,
-                  int span, int S, float scale, int temp, float temp_p0, float temp_p1)
+                  int span, int S, float scale, int temp, float temp_p0, float temp_p1,
+                  float softcap)
 {
     const int t = (int)get_global_id(0);
     const int h = (int)get_global_id(1);
@@ -297,10 +317,10 @@ void attn_fwd_row(__global const float *restrict q, __global const float *restri
                 a2 = mad(qc, kr[2][c], a2);
                 a3 = mad(qc, kr[3][c], a3);
             }
-            sc[kk] = attn_hsum(a0);
-            sc[kk + 1] = attn_hsum(a1);
-            sc[kk + 2] = attn_hsum(a2);
-            sc[kk + 3] = attn_hsum(a3);
+            sc[kk] = ATTN_CAP(attn_hsum(a0), softcap);
+            sc[kk + 1] = ATTN_CAP(attn_hsum(a1), softcap);
+            sc[kk + 2] = ATTN_CAP(attn_hsum(a2), softcap);
+            sc[kk + 3] = ATTN_CAP(attn_hsum(a3), softcap);
         }
         float mt = ATTN_NEG_BIG;
         for (int kk = 0; kk < nk; kk++) mt = fmax(mt, sc[kk]);
@@ -332,25 +352,27 @@ void attn_fwd_row(__global const float *restrict q, __global const float *restri
  * work-item loop vectorizer fails (barriers, local memory, loops over the
  * head dimension inside the work-item loop; see v3 above). v5 makes the
  * vector width explicit instead: every head-dimension operation is on
- * float8 (one AVX2 register), so LLVM emits packed FMAs whatever PoCL does
- * with the work-item loop, and each work-item works like a small GEMM
- * micro-kernel:
+ * attn_v = float8 (one AVX2 register; float4 when HEAD_DIM % 8 != 0), so
+ * LLVM emits packed FMAs whatever PoCL does with the work-item loop, and
+ * each work-item works like a small GEMM micro-kernel:
  *   - it owns ATTN_QB query slots = ATTN_QB / ATTN_HQ consecutive positions
  *     times ATTN_HQ heads of one KV group (GQA: the heads sharing a KV head
  *     read each key / value row once for all of them);
  *   - it walks the keys [lo(first position), last position] in tiles of
  *     ATTN_KT keys; per tile
- *       S[slot][key]  two slots x four keys at a time (eight float8
+ *       S[slot][key]  two slots x four keys at a time (eight attn_v
  *                     accumulators, each K / Q vector load feeds 4 / 2
  *                     FMAs), reduced across lanes with an in-lane
  *                     shuffle-add tree (hadd pattern);
  *       mask          keys outside a slot's band -> ATTN_NEG_BIG (float8
- *                     compares, no branches);
+ *                     compares over 8 keys, no branches);
  *       softmax       per slot running max m / sum l, rescaled once per
  *                     tile; exp() on float8 (PoCL maps it to SLEEF's vector
  *                     exp, accuracy as scalar exp);
- *       O += P V      per 16-wide column block: 2 * ATTN_QB float8
- *                     accumulators, each V load feeds ATTN_QB FMAs.
+ *       O += P V      per column block of two vectors (16 floats for
+ *                     float8): 2 * ATTN_QB accumulators, each V load feeds
+ *                     ATTN_QB FMAs; an odd last vector (d = 24, 40, ...
+ *                     or any float4 d) takes a one-vector pass.
  * No barriers, no __local, no work-item-loop dependence: local size is the
  * host's choice (1 works; a few consecutive blocks per group share K/V rows
  * through the core's caches).
@@ -359,7 +381,9 @@ void attn_fwd_row(__global const float *restrict q, __global const float *restri
  * attn_split_blk / attn_merge below are the split-K decode path (T == 1).
  *
  * Tunables: ATTN_QB (even, multiple of ATTN_HQ), ATTN_HQ (divides H/Hkv),
- * ATTN_KT (multiple of 8). HEAD_DIM must be a multiple of 16.
+ * ATTN_KT (multiple of 8). Private state per work-item: q and O, 2 *
+ * ATTN_QB * HEAD_DIM floats (8 KiB at QB 4, d 256: the host keeps QB at
+ * 4 or below for d > 128, host/cl/cl_params.c).
  */
 #ifndef ATTN_QB
 #define ATTN_QB 4
@@ -379,7 +403,20 @@ void attn_fwd_row(__global const float *restrict q, __global const float *restri
 #ifndef ATTN_FMA
 #define ATTN_FMA fma
 #endif
-#define ATTN_D8 (HEAD_DIM / 8)
+
+/* the head-dimension vector: float8 where d allows, else float4 */
+#if HEAD_DIM % 8 == 0
+#define ATTN_VW 8
+typedef float8 attn_v;
+#define attn_vload vload8
+#define attn_vstore vstore8
+#else
+#define ATTN_VW 4
+typedef float4 attn_v;
+#define attn_vload vload4
+#define attn_vstore vstore4
+#endif
+#define ATTN_DV (HEAD_DIM / ATTN_VW) /* vectors per head row */
 
 /* in-lane horizontal add (AVX hadd / shufps pattern):
  * [a0+a1, a2+a3, b0+b1, b2+b3, a4+a5, a6+a7, b4+b5, b6+b7] */
@@ -389,11 +426,21 @@ inline float8 attn_hadd8(float8 a, float8 b)
            (float8)(a.s1, a.s3, b.s1, b.s3, a.s5, a.s7, b.s5, b.s7);
 }
 
-/* lane sums of four vectors */
-inline float4 attn_hsum4x8(float8 a0, float8 a1, float8 a2, float8 a3)
+/* [a0+a1, a2+a3, b0+b1, b2+b3] */
+inline float4 attn_hadd4(float4 a, float4 b)
 {
+    return (float4)(a.s0, a.s2, b.s0, b.s2) + (float4)(a.s1, a.s3, b.s1, b.s3);
+}
+
+/* lane sums of four vectors */
+inline float4 attn_hsum4v(attn_v a0, attn_v a1, attn_v a2, attn_v a3)
+{
+#if ATTN_VW == 8
     const float8 x = attn_hadd8(attn_hadd8(a0, a1), attn_hadd8(a2, a3));
     return x.lo + x.hi;
+#else
+    return attn_hadd4(attn_hadd4(a0, a1), attn_hadd4(a2, a3));
+#endif
 }
 
 inline float attn_hmax8(float8 a)
@@ -413,36 +460,36 @@ inline float attn_hsum8(float8 a)
 /* Keys [klo, khi] (clamped to a valid row: keys past khi are masked by
  * plo / phi anyway) for ATTN_QB slots whose rows of q start at qrow[r]
  * (already scaled), slot r seeing keys [plo[r], phi[r]]. Updates the online
- * softmax state acc / m / l. */
+ * softmax state acc / m / l. softcap: the cap under ATTN_SOFTCAP. */
 inline void attn_blk_core(__global const float *restrict k, __global const float *restrict v,
                           __global const float *restrict kc, __global const float *restrict vc,
                           int b, int g, int T, int pos0, int cap, int kw, int klo, int khi,
-                          const int *plo, const int *phi, float8 (*qv)[ATTN_D8],
-                          float8 (*acc)[ATTN_D8], float *m, float *l)
+                          const int *plo, const int *phi, attn_v (*qv)[ATTN_DV],
+                          attn_v (*acc)[ATTN_DV], float *m, float *l, float softcap)
 {
     for (int kt = klo; kt <= khi; kt += ATTN_KT) {
-        __global const float8 *kr[ATTN_KT];
-        __global const float8 *vr[ATTN_KT];
+        __global const attn_v *kr[ATTN_KT];
+        __global const attn_v *vr[ATTN_KT];
         for (int kk = 0; kk < ATTN_KT; kk++) {
             const int j = min(kt + kk, khi);
             const int fc = j < pos0;
             const size_t off = fc ? ((size_t)b * cap + (j % cap)) * kw + g * HEAD_DIM
                                   : ((size_t)b * T + (j - pos0)) * kw + g * HEAD_DIM;
-            kr[kk] = (__global const float8 *)((fc ? kc : k) + off);
-            vr[kk] = (__global const float8 *)((fc ? vc : v) + off);
+            kr[kk] = (__global const attn_v *)((fc ? kc : k) + off);
+            vr[kk] = (__global const attn_v *)((fc ? vc : v) + off);
         }
 
         /* scores, 2 slots x 4 keys per step */
         float4 s4[ATTN_QB][ATTN_KT / 4];
         for (int r = 0; r < ATTN_QB; r += 2) {
             for (int kk = 0; kk < ATTN_KT; kk += 4) {
-                float8 a0 = (float8)(0.0f), a1 = a0, a2 = a0, a3 = a0;
-                float8 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-                __global const float8 *k0 = kr[kk], *k1 = kr[kk + 1];
-                __global const float8 *k2 = kr[kk + 2], *k3 = kr[kk + 3];
-                for (int c = 0; c < ATTN_D8; c++) {
-                    const float8 qa = qv[r][c], qb = qv[r + 1][c];
-                    const float8 x0 = k0[c], x1 = k1[c], x2 = k2[c], x3 = k3[c];
+                attn_v a0 = (attn_v)(0.0f), a1 = a0, a2 = a0, a3 = a0;
+                attn_v b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                __global const attn_v *k0 = kr[kk], *k1 = kr[kk + 1];
+                __global const attn_v *k2 = kr[kk + 2], *k3 = kr[kk + 3];
+                for (int c = 0; c < ATTN_DV; c++) {
+                    const attn_v qa = qv[r][c], qb = qv[r + 1][c];
+                    const attn_v x0 = k0[c], x1 = k1[c], x2 = k2[c], x3 = k3[c];
                     a0 = ATTN_FMA(qa, x0, a0);
                     a1 = ATTN_FMA(qa, x1, a1);
                     a2 = ATTN_FMA(qa, x2, a2);
@@ -452,8 +499,8 @@ inline void attn_blk_core(__global const float *restrict k, __global const float
                     b2 = ATTN_FMA(qb, x2, b2);
                     b3 = ATTN_FMA(qb, x3, b3);
                 }
-                s4[r][kk / 4] = attn_hsum4x8(a0, a1, a2, a3);
-                s4[r + 1][kk / 4] = attn_hsum4x8(b0, b1, b2, b3);
+                s4[r][kk / 4] = attn_hsum4v(a0, a1, a2, a3);
+                s4[r + 1][kk / 4] = attn_hsum4v(b0, b1, b2, b3);
             }
         }
 
@@ -467,7 +514,7 @@ inline void attn_blk_core(__global const float *restrict k, __global const float
                 const int8 j = (int8)(kt + kb * 8) + lane;
                 /* keys past khi are clamped rows: mask them too (split-K) */
                 const int8 ok = (j >= (int8)(plo[r])) & (j <= (int8)(min(phi[r], khi)));
-                float8 s = (float8)(s4[r][2 * kb], s4[r][2 * kb + 1]);
+                float8 s = ATTN_CAP((float8)(s4[r][2 * kb], s4[r][2 * kb + 1]), softcap);
                 s = select((float8)(ATTN_NEG_BIG), s, ok);
                 pr[r][kb] = s;
                 mt = fmax(mt, attn_hmax8(s));
@@ -484,9 +531,9 @@ inline void attn_blk_core(__global const float *restrict k, __global const float
             m[r] = mn;
         }
 
-        /* O = O * corr + P V, 16 columns x ATTN_QB slots at a time */
-        for (int c = 0; c < ATTN_D8; c += 2) {
-            float8 o0[ATTN_QB], o1[ATTN_QB];
+        /* O = O * corr + P V, two vectors x ATTN_QB slots at a time */
+        for (int c = 0; c + 1 < ATTN_DV; c += 2) {
+            attn_v o0[ATTN_QB], o1[ATTN_QB];
             ATTN_UNROLL
             for (int r = 0; r < ATTN_QB; r++) {
                 o0[r] = acc[r][c] * corr[r];
@@ -495,12 +542,12 @@ inline void attn_blk_core(__global const float *restrict k, __global const float
             for (int kb = 0; kb < ATTN_KT / 8; kb++) {
                 ATTN_UNROLL
                 for (int u = 0; u < 8; u++) {
-                    const float8 y0 = vr[kb * 8 + u][c], y1 = vr[kb * 8 + u][c + 1];
+                    const attn_v y0 = vr[kb * 8 + u][c], y1 = vr[kb * 8 + u][c + 1];
                     ATTN_UNROLL
-            for (int r = 0; r < ATTN_QB; r++) {
+                    for (int r = 0; r < ATTN_QB; r++) {
                         const float w = pr[r][kb][u];
-                        o0[r] = ATTN_FMA((float8)(w), y0, o0[r]);
-                        o1[r] = ATTN_FMA((float8)(w), y1, o1[r]);
+                        o0[r] = ATTN_FMA((attn_v)(w), y0, o0[r]);
+                        o1[r] = ATTN_FMA((attn_v)(w), y1, o1[r]);
                     }
                 }
             }
@@ -510,6 +557,26 @@ inline void attn_blk_core(__global const float *restrict k, __global const float
                 acc[r][c + 1] = o1[r];
             }
         }
+#if ATTN_DV % 2
+        /* the odd last vector */
+        {
+            const int c = ATTN_DV - 1;
+            attn_v o0[ATTN_QB];
+            ATTN_UNROLL
+            for (int r = 0; r < ATTN_QB; r++) o0[r] = acc[r][c] * corr[r];
+            for (int kb = 0; kb < ATTN_KT / 8; kb++) {
+                ATTN_UNROLL
+                for (int u = 0; u < 8; u++) {
+                    const attn_v y0 = vr[kb * 8 + u][c];
+                    ATTN_UNROLL
+                    for (int r = 0; r < ATTN_QB; r++)
+                        o0[r] = ATTN_FMA((attn_v)(pr[r][kb][u]), y0, o0[r]);
+                }
+            }
+            ATTN_UNROLL
+            for (int r = 0; r < ATTN_QB; r++) acc[r][c] = o0[r];
+        }
+#endif
     }
 }
 
@@ -519,7 +586,7 @@ inline void attn_blk_core(__global const float *restrict k, __global const float
 inline void attn_blk_load(__global const float *restrict q, int b, int T, int H, int hb, int t0,
                           int n_new, int pos0, int span, int S, float scale, int temp,
                           float temp_p0, float temp_p1, int *plo, int *phi,
-                          float8 (*qv)[ATTN_D8], float8 (*acc)[ATTN_D8], float *m, float *l)
+                          attn_v (*qv)[ATTN_DV], attn_v (*acc)[ATTN_DV], float *m, float *l)
 {
     const int qw = H * HEAD_DIM;
     for (int r = 0; r < ATTN_QB; r++) {
@@ -529,11 +596,11 @@ inline void attn_blk_load(__global const float *restrict q, int b, int T, int H,
         plo[r] = attn_lo(p, span, S);
         phi[r] = p;
         const float qs = scale * attn_temp(temp, temp_p0, temp_p1, p);
-        __global const float8 *qrow =
-            (__global const float8 *)(q + ((size_t)b * T + t) * qw + h * HEAD_DIM);
-        for (int c = 0; c < ATTN_D8; c++) {
+        __global const attn_v *qrow =
+            (__global const attn_v *)(q + ((size_t)b * T + t) * qw + h * HEAD_DIM);
+        for (int c = 0; c < ATTN_DV; c++) {
             qv[r][c] = qrow[c] * qs;
-            acc[r][c] = (float8)(0.0f);
+            acc[r][c] = (attn_v)(0.0f);
         }
         m[r] = ATTN_NEG_BIG;
         l[r] = 0.0f;
@@ -544,7 +611,8 @@ __kernel void attn_fwd_blk(__global const float *restrict q, __global const floa
                            __global const float *restrict v, __global const float *restrict kc,
                            __global const float *restrict vc, __global const int *restrict meta,
                            __global float *restrict out, int B, int T, int H, int Hkv, int cap,
-                           int span, int S, float scale, int temp, float temp_p0, float temp_p1)
+                           int span, int S, float scale, int temp, float temp_p0, float temp_p1,
+                           float softcap)
 {
     const int t0 = (int)get_global_id(0) * ATTN_QT;
     const int hb = (int)get_global_id(1);
@@ -556,21 +624,21 @@ __kernel void attn_fwd_blk(__global const float *restrict q, __global const floa
     const int qw = H * HEAD_DIM, kw = Hkv * HEAD_DIM;
 
     int plo[ATTN_QB], phi[ATTN_QB];
-    float8 qv[ATTN_QB][ATTN_D8], acc[ATTN_QB][ATTN_D8];
+    attn_v qv[ATTN_QB][ATTN_DV], acc[ATTN_QB][ATTN_DV];
     float m[ATTN_QB], l[ATTN_QB];
     attn_blk_load(q, b, T, H, hb, t0, n_new, pos0, span, S, scale, temp, temp_p0, temp_p1, plo,
                   phi, qv, acc, m, l);
     /* lo() is non-decreasing in p: slot 0 has the smallest lo, the last
      * slot the largest p */
     attn_blk_core(k, v, kc, vc, b, g, T, pos0, cap, kw, plo[0], phi[ATTN_QB - 1], plo, phi, qv,
-                  acc, m, l);
+                  acc, m, l, softcap);
     for (int r = 0; r < ATTN_QB; r++) {
         const int t = t0 + r / ATTN_HQ;
         if (t >= n_new) break;
         const int h = hb * ATTN_HQ + r % ATTN_HQ;
         const float inv = 1.0f / l[r]; /* l >= 1: the diagonal key is always seen */
-        __global float8 *orow = (__global float8 *)(out + ((size_t)b * T + t) * qw + h * HEAD_DIM);
-        for (int c = 0; c < ATTN_D8; c++) orow[c] = acc[r][c] * inv;
+        __global attn_v *orow = (__global attn_v *)(out + ((size_t)b * T + t) * qw + h * HEAD_DIM);
+        for (int c = 0; c < ATTN_DV; c++) orow[c] = acc[r][c] * inv;
     }
 }
 
@@ -585,7 +653,8 @@ __kernel void attn_split_blk(__global const float *restrict q, __global const fl
                              __global const float *restrict vc,
                              __global const int *restrict meta, __global float *restrict part,
                              int B, int T, int H, int Hkv, int cap, int span, int S, float scale,
-                             int temp, float temp_p0, float temp_p1, int nsplit, int chunk)
+                             int temp, float temp_p0, float temp_p1, float softcap, int nsplit,
+                             int chunk)
 {
     const int s = (int)get_global_id(0);
     const int hb = (int)get_global_id(1);
@@ -598,17 +667,18 @@ __kernel void attn_split_blk(__global const float *restrict q, __global const fl
     const int kw = Hkv * HEAD_DIM;
 
     int plo[ATTN_QB], phi[ATTN_QB];
-    float8 qv[ATTN_QB][ATTN_D8], acc[ATTN_QB][ATTN_D8];
+    attn_v qv[ATTN_QB][ATTN_DV], acc[ATTN_QB][ATTN_DV];
     float m[ATTN_QB], l[ATTN_QB];
     attn_blk_load(q, b, T, H, hb, 0, 1, pos0, span, S, scale, temp, temp_p0, temp_p1, plo, phi,
                   qv, acc, m, l);
     const int klo = plo[0] + s * chunk;
     const int khi = min(phi[0], klo + chunk - 1);
-    attn_blk_core(k, v, kc, vc, b, g, T, pos0, cap, kw, klo, khi, plo, phi, qv, acc, m, l);
+    attn_blk_core(k, v, kc, vc, b, g, T, pos0, cap, kw, klo, khi, plo, phi, qv, acc, m, l,
+                  softcap);
     for (int r = 0; r < ATTN_QB; r++) {
         const int h = hb * ATTN_HQ + r % ATTN_HQ;
         __global float *pp = part + ((size_t)(b * H + h) * nsplit + s) * (HEAD_DIM + 2);
-        for (int c = 0; c < ATTN_D8; c++) vstore8(acc[r][c], c, pp);
+        for (int c = 0; c < ATTN_DV; c++) attn_vstore(acc[r][c], c, pp);
         pp[HEAD_DIM] = m[r];
         pp[HEAD_DIM + 1] = l[r];
     }
@@ -624,16 +694,16 @@ __kernel void attn_merge(__global const float *restrict part, __global const int
     __global const float *pp = part + (size_t)(b * H + h) * nsplit * (HEAD_DIM + 2);
     float M = ATTN_NEG_BIG;
     for (int s = 0; s < nsplit; s++) M = fmax(M, pp[(size_t)s * (HEAD_DIM + 2) + HEAD_DIM]);
-    float8 o[ATTN_D8];
-    for (int c = 0; c < ATTN_D8; c++) o[c] = (float8)(0.0f);
+    attn_v o[ATTN_DV];
+    for (int c = 0; c < ATTN_DV; c++) o[c] = (attn_v)(0.0f);
     float L = 0.0f;
     for (int s = 0; s < nsplit; s++) {
         __global const float *ps = pp + (size_t)s * (HEAD_DIM + 2);
         const float w = exp(ps[HEAD_DIM] - M); /* empty split: l = 0, o = 0 */
         L = ATTN_FMA(w, ps[HEAD_DIM + 1], L);
-        for (int c = 0; c < ATTN_D8; c++) o[c] = ATTN_FMA((float8)(w), vload8(c, ps), o[c]);
+        for (int c = 0; c < ATTN_DV; c++) o[c] = ATTN_FMA((attn_v)(w), attn_vload(c, ps), o[c]);
     }
     const float inv = 1.0f / L;
     __global float *orow = out + (size_t)b * T * H * HEAD_DIM + h * HEAD_DIM;
-    for (int c = 0; c < ATTN_D8; c++) vstore8(o[c] * inv, c, orow);
+    for (int c = 0; c < ATTN_DV; c++) attn_vstore(o[c] * inv, c, orow);
 }

@@ -899,6 +899,36 @@ Test(fixture, gemma3_sparse_text_config)
               c.rope[5].type == SWACL_ROPE_LINEAR && c.rope[5].factor == 8.0f);
 }
 
+/* Other scalings through hf_rope.c, per layer type: YaRN on the global
+ * layer as transformers 5.23 computes it (attention_factor 0.1 ln 4 + 1). */
+Test(fixture, gemma_rope_scalings)
+{
+    char err[1024];
+    swacl_config c;
+    cr_assert(parse_cfg("{\"model_type\":\"gemma3_text\",\"hidden_size\":8,\"num_hidden_layers\":2,"
+                        "\"num_attention_heads\":2,\"num_key_value_heads\":1,\"vocab_size\":4,"
+                        "\"intermediate_size\":4,\"head_dim\":4,\"sliding_window_pattern\":2,"
+                        "\"max_position_embeddings\":4096,\"rope_parameters\":{\"full_attention\":"
+                        "{\"rope_type\":\"yarn\",\"factor\":4.0,"
+                        "\"original_max_position_embeddings\":1024}}}",
+                        &c, err, sizeof err) == SWACL_OK,
+              "%s", err);
+    cr_expect(c.rope[0].type == SWACL_ROPE_DEFAULT && c.layers[0].rope_theta == 10000.0f);
+    cr_expect(c.rope[1].type == SWACL_ROPE_YARN && c.rope[1].factor == 4.0f &&
+              c.rope[1].original_max_pos == 1024 && c.layers[1].rope_theta == 1e6f &&
+              fabsf(c.rope[1].attention_factor - 1.1386294f) < 1e-6f);
+    /* Gemma 2: one (flat) scaling for every layer */
+    cr_assert(parse_cfg("{\"model_type\":\"gemma2\",\"hidden_size\":8,\"num_hidden_layers\":2,"
+                        "\"num_attention_heads\":2,\"num_key_value_heads\":1,\"vocab_size\":4,"
+                        "\"intermediate_size\":4,\"head_dim\":4,\"rope_theta\":300.0,"
+                        "\"rope_scaling\":{\"type\":\"linear\",\"factor\":2.0}}",
+                        &c, err, sizeof err) == SWACL_OK,
+              "%s", err);
+    for (int i = 0; i < 2; i++)
+        cr_expect(c.rope[i].type == SWACL_ROPE_LINEAR && c.rope[i].factor == 2.0f &&
+                  c.layers[i].rope_theta == 300.0f, "layer %d", i);
+}
+
 #define GEMMA3_CFG(extra)                                                                    \
     "{\"model_type\":\"gemma3_text\",\"hidden_size\":8,\"num_hidden_layers\":2,"            \
     "\"num_attention_heads\":2,\"num_key_value_heads\":1,\"vocab_size\":4,"                 \
@@ -914,11 +944,13 @@ Test(fixture, gemma_refusals)
                "hidden_activation 'gelu'");
     /* (only a layer that uses it: 2 layers of pattern 6 are both sliding) */
     cr_expect(parse_cfg(GEMMA3_CFG(",\"rope_parameters\":{\"full_attention\":{\"rope_type\":"
-                                   "\"yarn\",\"factor\":4}}"), &c, msg, sizeof msg) == SWACL_OK,
+                                   "\"longrope\",\"factor\":4}}"), &c, msg, sizeof msg) == SWACL_OK,
               "%s", msg);
     EXPECT_ERR(parse_cfg(GEMMA3_CFG(",\"sliding_window_pattern\":2,\"rope_parameters\":"
-                                    "{\"full_attention\":{\"rope_type\":\"yarn\",\"factor\":4}}"), &c, E),
-               SWACL_UNSUPPORTED, "type 'yarn' is not supported for Gemma");
+                                    "{\"full_attention\":{\"rope_type\":\"longrope\",\"factor\":4}}"), &c, E),
+               SWACL_UNSUPPORTED, "type 'longrope' is not supported");
+    EXPECT_ERR(parse_cfg(GEMMA3_CFG(",\"rope_parameters\":{\"sliding_attention\":3}"), &c, E),
+               SWACL_FORMAT, "rope_parameters.sliding_attention");
     EXPECT_ERR(parse_cfg(GEMMA3_CFG(",\"layer_types\":[\"chunked_attention\",\"full_attention\"]"),
                          &c, E),
                SWACL_UNSUPPORTED, "chunked_attention");
@@ -1046,7 +1078,7 @@ static swacl_status parse(const char *js, swacl_config *c, swacl_hf_map *m, char
     return swacl_hf_config_parse(js, strlen(js), c, m, err, n);
 }
 
-Test(families, qwen_olmo_phi_mapping)
+Test(hf_families, qwen_olmo_phi_mapping)
 {
     char err[1024];
     swacl_config c;
@@ -1097,7 +1129,7 @@ Test(families, qwen_olmo_phi_mapping)
                SWACL_UNSUPPORTED, "accepts only default and longrope");
 }
 
-Test(families, rope_scaling_parse)
+Test(hf_families, rope_scaling_parse)
 {
     char err[1024];
     swacl_config c;
@@ -1165,7 +1197,7 @@ Test(families, rope_scaling_parse)
               c.rope[0].factor == 3.0f);
 }
 
-Test(families, phi3_fused_shapes)
+Test(hf_families, phi3_fused_shapes)
 {
     /* the fused tensors must have the rows the config implies, named as stored */
     char src[512], dir[64], path[600], err[1024];

@@ -154,6 +154,7 @@ OP_TEST(scale, SWACL_OP_SCALE)
 OP_TEST(embed, SWACL_OP_EMBED)
 OP_TEST(gather_rows, SWACL_OP_GATHER_ROWS)
 OP_TEST(kv_store, SWACL_OP_KV_STORE)
+OP_TEST(softcap, SWACL_OP_SOFTCAP)
 
 /* Error paths are not table rows: they assert a status, not a comparison. */
 Test(ops, attention_bad_head_dim)

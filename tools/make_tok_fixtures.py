@@ -21,6 +21,7 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalize
 from tokenizers import pre_tokenizers, processors, trainers
 import transformers
 
+COMPONENT_STRINGS = 200
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "tok")
 
 GPT2_RE = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
@@ -243,6 +244,46 @@ def main():
                                                      special_tokens=[("</s>", 2)])
     built["phi3"] = (t, dict(eos_token="</s>", unk_token="<unk>"))
 
+    # Components the checkpoints above do not use, so every one the library
+    # implements is checked: NFKD/NFD, StripAccents, Lowercase, regex Replace,
+    # Strip, Whitespace, WhitespaceSplit, Digits (contiguous), every Split
+    # behaviour and invert, Metaspace never + split, Roberta / Bert processing,
+    # continuing_subword_prefix / end_of_word_suffix, single_word and normalized
+    # added tokens, Replace / Strip decoders and no decoder. Checked on the
+    # first COMPONENT_STRINGS strings only (size).
+    corpus = [text[:200000]]
+
+    def comp(norm, pre, post, dec, **bpe):
+        t = Tokenizer(models.BPE(unk_token="[UNK]", **bpe))
+        t.normalizer, t.pre_tokenizer = norm, pre
+        tr = trainers.BpeTrainer(vocab_size=300, special_tokens=["[UNK]", "<s>", "</s>"], show_progress=False, **bpe)
+        t.train_from_iterator(corpus, tr)
+        if post:
+            t.post_processor = post
+        if dec:
+            t.decoder = dec
+        t.add_tokens([AddedToken("hello", single_word=True), AddedToken("world", normalized=True)])
+        return t, {}
+    built["comp_nfkd"] = comp(
+        normalizers.Sequence([normalizers.NFKD(), normalizers.StripAccents(), normalizers.Lowercase(),
+                              normalizers.Replace(Regex(r"\d+"), "#"), normalizers.Strip()]),
+        pre_tokenizers.Sequence([pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=False)]),
+        processors.RobertaProcessing(("</s>", 2), ("<s>", 1)),
+        decoders.Sequence([decoders.Replace("##", ""), decoders.Strip(" ", 0, 1)]),
+        continuing_subword_prefix="##", end_of_word_suffix="</w>")
+    built["comp_split"] = comp(
+        normalizers.Sequence([normalizers.NFD(), normalizers.Strip(left=True, right=False)]),
+        pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(),
+                                 pre_tokenizers.Split(Regex(r"[aeiou]"), behavior="merged_with_next", invert=True),
+                                 pre_tokenizers.Split(" ", behavior="contiguous")]),
+        processors.BertProcessing(("</s>", 2), ("<s>", 1)), None)
+    built["comp_metaspace"] = comp(
+        normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()]),
+        pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r"\s+"), behavior="removed"),
+                                 pre_tokenizers.Metaspace(prepend_scheme="never", split=True),
+                                 pre_tokenizers.Split(Regex(r"[.,!?]"), behavior="merged_with_previous")]),
+        None, decoders.Metaspace(prepend_scheme="never"))
+
     summary = {}
     for name, (obj, kw) in built.items():
         d = os.path.join(OUT, name)
@@ -255,7 +296,7 @@ def main():
             json.dump(j, f, ensure_ascii=False, separators=(",", ":"))
         ref = Tokenizer.from_file(path)  # the reference: what `tokenizers` does with the file
         cases, texts, special = [], {}, []
-        for i, s in enumerate(strings):
+        for i, s in enumerate(strings[:COMPONENT_STRINGS] if name.startswith("comp_") else strings):
             ids = ref.encode(s, add_special_tokens=False).ids
             cases.append(ids)
             dec = ref.decode(ids, skip_special_tokens=False)
@@ -266,12 +307,12 @@ def main():
         with open(os.path.join(d, "expected.json"), "w", encoding="utf-8") as f:
             json.dump({"tokenizers": __import__("tokenizers").__version__, "ids": cases, "text": texts,
                        "special": special}, f, ensure_ascii=False, separators=(",", ":"))
-        summary[name] = (ref.get_vocab_size(), sum(map(len, cases)), len(texts))
+        summary[name] = (ref.get_vocab_size(), sum(map(len, cases)), len(texts), len(cases))
     tiny_model(os.path.join(OUT, "llama3"))
     with open(os.path.join(OUT, "strings.json"), "w", encoding="utf-8") as f:
         json.dump(strings, f, ensure_ascii=False, separators=(",", ":"))
     for k, v in summary.items():
-        print(f"{k}: vocab {v[0]}, {v[1]} ids over {len(strings)} strings, {v[2]} decode != input")
+        print(f"{k}: vocab {v[0]}, {v[1]} ids over {v[3]} strings, {v[2]} decode != input")
 
 
 if __name__ == "__main__":

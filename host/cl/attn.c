@@ -3,10 +3,15 @@
  * attn_fwd_row (ROW) or attn_fwd_blk (BLK) with the shapes of the
  * backend's kernel parameters, and the split-K decode path (attn_split_blk
  * + attn_merge) for one query over a long key range on every device.
+ * Each program is built for the call's head_dim (-DHEAD_DIM) and, when the
+ * scores are soft-capped, with -DATTN_SOFTCAP=1 (the cap is an argument).
  */
+#include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cl/cl_ops.h"
+#include "cl/cl_params.h"
 
 #define ATTN_SPLIT_MIN_KEYS 1024 /* T == 1 key ranges longer than this split */
 #define ATTN_SPLIT_MIN_CHUNK 256
@@ -51,19 +56,20 @@ static swacl_status attn_split(swacl_cl_be *be, const swacl_attn_args *a, cl_mem
                                  __LINE__);
         be->attn_part_bytes = bytes;
     }
-    char opts[96];
-    snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_QB=%d -DATTN_HQ=%d -DATTN_KT=32", a->d,
-             hq < 2 ? 2 : hq, hq);
+    char opts[128];
+    snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_QB=%d -DATTN_HQ=%d -DATTN_KT=32%s", a->d,
+             hq < 2 ? 2 : hq, hq, a->softcap > 0 ? " -DATTN_SOFTCAP=1" : "");
     cl_kernel k;
     SWACL_TRY(swacl_cl_kernel(be, "attn", opts, "attn_split_blk", &k));
     int temp = (int)a->temp;
-    float scale = a->scale, p0 = a->temp_p0, p1 = a->temp_p1;
+    float scale = a->scale, p0 = a->temp_p0, p1 = a->temp_p1, sc = a->softcap;
     swacl_karg ka[] = {KA(a->q->mem), KA(a->k->mem), KA(a->v->mem),     KA(kcm),
                        KA(vcm),       KA(meta),      KA(be->attn_part), KA(a->B),
                        KA(a->T),      KA(a->H),      KA(a->Hkv),        KA(cap),
                        KA(span),      KA(S),         KA(scale),         KA(temp),
-                       KA(p0),        KA(p1),        KA(nsplit),        KA(chunk)};
-    SWACL_TRY(swacl_cl_set_args(be, k, ka, 20));
+                       KA(p0),        KA(p1),        KA(sc),            KA(nsplit),
+                       KA(chunk)};
+    SWACL_TRY(swacl_cl_set_args(be, k, ka, 21));
     size_t g[3] = {(size_t)nsplit, (size_t)nhb, (size_t)a->B};
     size_t l[3] = {1, 1, 1};
     SWACL_TRY(swacl_cl_launch(be, k, 3, g, l));
@@ -83,12 +89,12 @@ swacl_status swacl_cl_op_attention(swacl_backend *base, const swacl_attn_args *a
     swacl_cl_be *be = (swacl_cl_be *)base;
     swacl_ctx *ctx = base->ctx;
     SWACL_FAIL_IF(ctx, !a, SWACL_INVALID_ARG, "attention: args are NULL");
-    SWACL_FAIL_IF(ctx, a->d != 32 && a->d != 64 && a->d != 128, SWACL_UNSUPPORTED,
-                  "attention: head_dim %d is not supported by the OpenCL backend (32, 64 or 128)",
-                  a->d);
-    /* soft-capped scores: the kernels gain it with the any-head_dim work */
-    SWACL_FAIL_IF(ctx, a->softcap != 0.0f, SWACL_UNSUPPORTED,
-                  "attention: score soft-capping is not implemented on OpenCL yet");
+    SWACL_FAIL_IF(ctx, !swacl_cl_head_dim_ok(a->d), SWACL_UNSUPPORTED,
+                  "attention: head_dim %d is not supported by the OpenCL backend (multiples of 4 "
+                  "from %d to %d)",
+                  a->d, SWACL_CL_HEAD_DIM_MIN, SWACL_CL_HEAD_DIM_MAX);
+    SWACL_FAIL_IF(ctx, !(a->softcap >= 0.0f) || isinf(a->softcap), SWACL_INVALID_ARG,
+                  "attention: softcap %g must be finite and >= 0 (0 = off)", (double)a->softcap);
     SWACL_FAIL_IF(
         ctx, a->B < 0 || a->T < 0 || a->H <= 0 || a->Hkv <= 0 || a->H % a->Hkv, SWACL_INVALID_ARG,
         "attention: bad shape B=%d T=%d H=%d Hkv=%d (Hkv must divide H)", a->B, a->T, a->H, a->Hkv);
@@ -140,12 +146,12 @@ swacl_status swacl_cl_op_attention(swacl_backend *base, const swacl_attn_args *a
     /* one decode token with a long key range: split the keys (any device) */
     if (a->T == 1 && max_range > ATTN_SPLIT_MIN_KEYS)
         return attn_split(be, a, meta, kcm, vcm, cap, span, S, max_range);
-    char opts[96];
+    char opts[128];
     const char *kname;
     size_t lx, gx, gy = (size_t)a->H;
     const swacl_kernel_params *kp = &be->kp;
     if (kp->attn == SWACL_ATTN_KERNEL_BLK) {
-        int qb = kp->attn_blk_qb;
+        int qb = swacl_attn_blk_qb(kp, a->d);
         int hq = gcd_int(a->H / a->Hkv, qb); /* heads of one KV group per work-item */
         snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_QB=%d -DATTN_HQ=%d -DATTN_KT=%d", a->d,
                  qb, hq, kp->attn_blk_kt);
@@ -159,22 +165,26 @@ swacl_status swacl_cl_op_attention(swacl_backend *base, const swacl_attn_args *a
         lx = (size_t)kp->attn_row_lx;
         gx = swacl_round_up((size_t)a->T, lx);
     } else {
-        int bk = a->d >= 128 ? kp->attn_bk_d128 : kp->attn_bk;
+        int bk = swacl_attn_tiled_bk(kp, a->d, be->dev.info.local_mem_bytes);
         snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_BQ=%d -DATTN_BK=%d", a->d, kp->attn_bq,
                  bk);
         kname = "attn_fwd";
         lx = (size_t)kp->attn_bq;
         gx = swacl_round_up((size_t)a->T, lx);
     }
+    if (a->softcap > 0) {
+        size_t n = strlen(opts);
+        snprintf(opts + n, sizeof opts - n, " -DATTN_SOFTCAP=1");
+    }
     cl_kernel k;
     SWACL_TRY(swacl_cl_kernel(be, "attn", opts, kname, &k));
     int temp = (int)a->temp;
-    float scale = a->scale, p0 = a->temp_p0, p1 = a->temp_p1;
+    float scale = a->scale, p0 = a->temp_p0, p1 = a->temp_p1, sc = a->softcap;
     swacl_karg ka[] = {KA(a->q->mem), KA(a->k->mem),   KA(a->v->mem), KA(kcm),  KA(vcm),
                        KA(meta),      KA(a->out->mem), KA(a->B),      KA(a->T), KA(a->H),
                        KA(a->Hkv),    KA(cap),         KA(span),      KA(S),    KA(scale),
-                       KA(temp),      KA(p0),          KA(p1)};
-    SWACL_TRY(swacl_cl_set_args(be, k, ka, 18));
+                       KA(temp),      KA(p0),          KA(p1),        KA(sc)};
+    SWACL_TRY(swacl_cl_set_args(be, k, ka, 19));
     size_t g[3] = {gx, gy, (size_t)a->B};
     size_t l[3] = {lx, 1, 1};
     return swacl_cl_launch(be, k, 3, g, l);

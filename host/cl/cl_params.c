@@ -97,6 +97,22 @@ const char *swacl_norm_kernel_name(swacl_norm_kernel k)
     return "?";
 }
 
+int swacl_attn_tiled_bk(const swacl_kernel_params *kp, int d, uint64_t local_mem_bytes)
+{
+    int bk = d <= 64 ? kp->attn_bk : kp->attn_bk_d128;
+    if (d > 128) bk = bk * 128 / d;
+    /* Ks + Vs: 2 * bk * d floats */
+    uint64_t fit = local_mem_bytes / (2ull * (uint64_t)d * sizeof(float));
+    if (local_mem_bytes && (uint64_t)bk > fit) bk = (int)fit;
+    return bk < 1 ? 1 : bk;
+}
+
+int swacl_attn_blk_qb(const swacl_kernel_params *kp, int d)
+{
+    int qb = kp->attn_blk_qb;
+    return d > 128 && qb > 4 ? 4 : qb;
+}
+
 /* Case-insensitive substring. */
 static int ci_contains(const char *hay, const char *needle)
 {

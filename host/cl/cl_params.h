@@ -30,6 +30,24 @@ swacl_status swacl_kernel_params_resolve(swacl_ctx *ctx, const swacl_device_info
 /* The resolved parameters of an OpenCL backend (NULL for any other). */
 const swacl_kernel_params *swacl_cl_backend_kernel_params(const swacl_backend *be);
 
+/* Head dims the OpenCL attention kernels are built for: multiples of 4
+ * from 4 to 256 (kernels_cl/attn.cl, -DHEAD_DIM). */
+#define SWACL_CL_HEAD_DIM_MIN 4
+#define SWACL_CL_HEAD_DIM_MAX 256
+static inline int swacl_cl_head_dim_ok(int d)
+{
+    return d >= SWACL_CL_HEAD_DIM_MIN && d <= SWACL_CL_HEAD_DIM_MAX && d % 4 == 0;
+}
+
+/* Shape rules by head_dim d (the table gives the values at d <= 128):
+ * TILED keys per local-memory tile: attn_bk for d <= 64, attn_bk_d128 for
+ * 64 < d <= 128, past 128 attn_bk_d128 * 128 / d (the two tiles keep the
+ * d = 128 footprint), then at most what fits local_mem_bytes (0: unknown).
+ * BLK query slots per work-item: attn_blk_qb, at most 4 past d = 128 (q
+ * and O stay at 2 * 4 * 256 floats of private memory). */
+int swacl_attn_tiled_bk(const swacl_kernel_params *kp, int d, uint64_t local_mem_bytes);
+int swacl_attn_blk_qb(const swacl_kernel_params *kp, int d);
+
 /* "tiled", "row", "blk" / "row", "wg" ("auto" for AUTO, "?" otherwise). */
 const char *swacl_attn_kernel_name(swacl_attn_kernel k);
 const char *swacl_norm_kernel_name(swacl_norm_kernel k);

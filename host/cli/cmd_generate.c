@@ -23,9 +23,9 @@ typedef struct {
     double tol;
 } gen_opts;
 
-static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_config *cfg, int P,
-                       double t_prefill, double t_decode, const swacl_verify_result *c, int ok,
-                       cJSON *toks, const char *text)
+static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_config *cfg,
+                       const swacl_weights *w, int P, double t_prefill, double t_decode,
+                       const swacl_verify_result *c, int ok, cJSON *toks, const char *text)
 {
     uint64_t kvg = 0, kvw = 0;
     uint64_t kv = swacl_kv_bytes(cfg, 1, P + o->max_new, &kvg, &kvw);
@@ -35,6 +35,7 @@ static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_con
                  "d:decode_tokens_per_s u:kv_bytes u:kv_bytes_global u:kv_bytes_window "
                  "u:session_kv_bytes", dev->name, o->m.preset, P, o->max_new, pf_tps, dec_tps, kv,
                  kvg, kvw, swacl_pipeline_session_kv_bytes(dev->ps));
+    cli_json_mem(j, w);
     if (o->json) /* text mode streamed them already */
         cJSON_AddItemToObject(j, "tokens", toks);
     else
@@ -141,7 +142,7 @@ int swacl_cmd_generate(int argc, char **argv)
         rc = cli_fail(host, st, "generate");
         goto done;
     }
-    if ((rc = cli_model_weights(&cfg, 42, &w)) != 0 ||
+    if ((rc = cli_model_weights(&o.m, &cfg, 42, &w)) != 0 ||
         (rc = cli_runner_open(&dev, &o.d, &cfg, w, 1, total)) != 0)
         goto done;
     swacl_tolerance tol = swacl_tolerance_default();
@@ -205,7 +206,7 @@ int swacl_cmd_generate(int argc, char **argv)
 
     swacl_verify_result chk = swacl_verifier_result(ver);
     int ok = !o.verify || chk.ok;
-    gen_report(&o, &dev, &cfg, P, t_prefill, t_decode, &chk, ok, toks, text);
+    gen_report(&o, &dev, &cfg, w, P, t_prefill, t_decode, &chk, ok, toks, text);
     toks = NULL;
     rc = ok ? EXIT_OK : EXIT_VERIFY;
     char msg[320];

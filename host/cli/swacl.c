@@ -3,9 +3,8 @@
  * a device and check it against the CPU reference, save a preset; main()
  * dispatches to every command (generate, bench, tune in their own files).
  *
- * Output: a readable aligned table, or with --json exactly one JSON object
- * on stdout (built with cJSON). Progress and errors go to stderr, so stdout
- * stays machine-readable. Errors are one line, "swacl: error: ...".
+ * Output: a readable aligned table, or with --json one JSON object on stdout;
+ * progress and errors ("swacl: error: ...", one line) go to stderr.
  * Exit codes (cli.h): 0 ok, 1 runtime error (device, OpenCL, out of
  * memory), 2 usage error (bad option or value, invalid configuration),
  * 3 verification failure (device output does not match the reference).
@@ -19,8 +18,7 @@
 
 #include "cli.h"
 
-/* ------------------------------------------------------------------------ */
-/* swacl devices                                                             */
+/* ---- swacl devices -------------------------------------------------------- */
 
 static int cmd_devices(int argc, char **argv)
 {
@@ -89,8 +87,7 @@ static int cmd_models(int argc, char **argv)
     return cli_output(root, json);
 }
 
-/* ------------------------------------------------------------------------ */
-/* swacl run                                                                 */
+/* ---- swacl run ------------------------------------------------------------ */
 
 typedef struct {
     cli_model m;
@@ -208,7 +205,7 @@ static int cmd_run(int argc, char **argv)
         rc = cli_fail(host, st, "inputs");
         goto done;
     }
-    if ((rc = cli_model_weights(&cfg, o.seed, &w)) != 0) goto done;
+    if ((rc = cli_model_weights(&o.m, &cfg, o.seed, &w)) != 0) goto done;
     rc = EXIT_RUNTIME;
     if (!(out = calloc(out_n, sizeof *out))) goto oom;
 
@@ -267,6 +264,7 @@ static int cmd_run(int argc, char **argv)
                  "u:kv_bytes_window b:verified", cfg.hidden_size, cfg.n_heads, cfg.n_kv_heads,
                  o.seed, o.iters, seconds, tps, compile_s, hits, misses, kv_total, kv_global,
                  kv_window, verify);
+    cli_json_mem(j, w);
     if (verify)
         cli_json_add(j, "d:ref_seconds d:max_abs_err d:nmse d:tol z:nonfinite d:atol d:rtol "
                      "z:n_over_tol d:bound_ratio", vr.ref_seconds, vr.max_abs_err, vr.nmse, o.tol,
@@ -314,8 +312,7 @@ done:
     return rc;
 }
 
-/* ------------------------------------------------------------------------ */
-/* swacl save                                                                */
+/* ---- swacl save ----------------------------------------------------------- */
 
 static int cmd_save(int argc, char **argv)
 {
@@ -348,7 +345,7 @@ static int cmd_save(int argc, char **argv)
     }
     swacl_config cfg;
     swacl_weights *w = NULL;
-    if ((rc = cli_model_setup(&m, &cfg, &w)) != 0 || (rc = cli_model_weights(&cfg, seed, &w)) != 0)
+    if ((rc = cli_model_setup(&m, &cfg, &w)) != 0 || (rc = cli_model_weights(&m, &cfg, seed, &w)) != 0)
         return rc;
     swacl_ctx *host = cli_host_ctx();
     swacl_status st = host ? swacl_save_hf(host, dir, &cfg, w) : SWACL_OUT_OF_MEMORY;
@@ -364,8 +361,7 @@ static int cmd_save(int argc, char **argv)
     return cli_output(j, json);
 }
 
-/* ------------------------------------------------------------------------ */
-/* main                                                                      */
+/* ---- main ----------------------------------------------------------------- */
 
 typedef struct {
     const char *name, *summary;

@@ -281,12 +281,12 @@ static const hf_arch k_archs[] = {
      "layer_types (else even layers sliding): WINDOW sliding_window / GLOBAL, RoPE half; "
      "attention and final soft-caps, query_pre_attn_scalar, sandwich (1 + w) RMSNorm, tanh GeGLU, "
      "sqrt(hidden) embeddings, tied",
-     "RoPE scaling other than linear; use_bidirectional_attention"},
+     "longrope; use_bidirectional_attention; chunked layers"},
     {"gemma3_text", NULL, hf_map_gemma3_text,
      "layer_types (else 5 local : 1 global by sliding_window_pattern): WINDOW + local RoPE theta "
      "/ GLOBAL + global theta and scaling; per-head (1 + w) QK-norm, sandwich norms, tanh GeGLU, "
      "sqrt(hidden) embeddings, query_pre_attn_scalar, soft-caps when set",
-     "RoPE scaling other than linear; use_bidirectional_attention"},
+     "longrope; use_bidirectional_attention; chunked layers"},
     {"gemma3", NULL, hf_map_gemma3,
      "the text_config of Gemma3ForConditionalGeneration, as gemma3_text (no final soft-cap, the "
      "wrapper's tie_word_embeddings)",

@@ -27,8 +27,8 @@
  *            head, and Gemma3ForConditionalGeneration applies no final
  *            soft-cap (text_config's is ignored, as transformers does).
  *            The vision tower's tensors are never read.
- * RoPE scaling: default and linear (inv_freq / factor) are mapped; other
- * types are refused here until the shared RoPE-scaling parser takes over.
+ * RoPE: every scaling type hf_rope.c maps (default, linear, dynamic,
+ * llama3, yarn), for Gemma 3 per layer type (gemma3_rope_dict).
  * use_bidirectional_attention (EmbeddingGemma) is refused.
  */
 #include <math.h>
@@ -51,43 +51,61 @@ static swacl_status get_cap(const cJSON *o, const char *key, double dflt, float 
     return SWACL_OK;
 }
 
-/* One layer's RoPE from up to two dicts (later wins, as transformers'
- * rope_parameters.update(rope_scaling)); theta_dflt when neither has
- * rope_theta. Types default and linear. */
-static swacl_status gemma_rope(const cJSON *a, const cJSON *b, double theta_dflt, const char *what,
-                               swacl_layer_spec *l, swacl_rope_scaling *rs, char *err,
-                               size_t err_len)
+/* Gemma3TextConfig.convert_rope_params_to_dict, as a dict hf_rope.c reads:
+ * {"rope_parameters": {"sliding_attention": {..}, "full_attention": {..}},
+ * max_position_embeddings, partial_rotary_factor}. Only the per-type
+ * entries of rope_parameters count (else {"rope_type": "default"});
+ * rope_scaling updates full_attention; a missing rope_theta is rope_theta
+ * (full, 1e6) or rope_local_base_freq (sliding, 1e4). *out: cJSON_Delete. */
+static swacl_status gemma3_rope_dict(const cJSON *o, cJSON **out, char *err, size_t err_len)
 {
-    const cJSON *src[2] = {a, b};
-    const char *type = "default";
-    float theta = (float)theta_dflt, factor = 1.0f;
+    static const char *const types[2] = {"sliding_attention", "full_attention"};
+    static const char *const copy[2] = {"max_position_embeddings", "partial_rotary_factor"};
+    float theta[2];
+    SWACL_TRY(hf_get_float(o, "rope_local_base_freq", 10000.0, &theta[0], err, err_len));
+    SWACL_TRY(hf_get_float(o, "rope_theta", 1000000.0, &theta[1], err, err_len));
+    const cJSON *rp = cJSON_GetObjectItemCaseSensitive(o, "rope_parameters");
+    const cJSON *rsc = cJSON_GetObjectItemCaseSensitive(o, "rope_scaling");
+    if (rp && !cJSON_IsNull(rp) && !cJSON_IsObject(rp))
+        FAIL(SWACL_FORMAT, "config.json: 'rope_parameters' must be an object or null");
+    if (rsc && !cJSON_IsNull(rsc) && !cJSON_IsObject(rsc))
+        FAIL(SWACL_FORMAT, "config.json: 'rope_scaling' must be an object or null");
     for (int k = 0; k < 2; k++) {
-        const cJSON *r = src[k];
-        if (!r || cJSON_IsNull(r)) continue;
-        if (!cJSON_IsObject(r)) FAIL(SWACL_FORMAT, "config.json: %s must be an object", what);
-        const char *t = hf_get_str(r, "rope_type");
-        if (!t) t = hf_get_str(r, "type");
-        if (t) type = t;
-        SWACL_TRY(hf_get_float(r, "rope_theta", theta, &theta, err, err_len));
-        SWACL_TRY(hf_get_float(r, "factor", factor, &factor, err, err_len));
-        float prf;
-        SWACL_TRY(hf_get_float(r, "partial_rotary_factor", 1.0, &prf, err, err_len));
-        if (prf != 1.0f)
-            FAIL(SWACL_UNSUPPORTED, "config.json: %s partial_rotary_factor %g is not supported",
-                 what, (double)prf);
+        const cJSON *e = rp ? cJSON_GetObjectItemCaseSensitive(rp, types[k]) : NULL;
+        if (e && !cJSON_IsNull(e) && !cJSON_IsObject(e))
+            FAIL(SWACL_FORMAT, "config.json: 'rope_parameters.%s' must be an object or null",
+                 types[k]);
     }
-    if (!(theta > 0)) FAIL(SWACL_FORMAT, "config.json: %s rope_theta must be positive", what);
-    l->pos = SWACL_POS_ROPE_HALF;
-    l->rope_theta = theta;
-    if (strcmp(type, "linear") == 0) {
-        if (!(factor > 0)) FAIL(SWACL_FORMAT, "config.json: %s linear factor must be positive", what);
-        rs->type = SWACL_ROPE_LINEAR;
-        rs->factor = factor;
-    } else if (strcmp(type, "default") != 0) {
-        FAIL(SWACL_UNSUPPORTED,
-             "config.json: %s type '%.40s' is not supported for Gemma (default and linear)", what,
-             type);
+    cJSON *root = cJSON_CreateObject();
+    cJSON *dst = root ? cJSON_AddObjectToObject(root, "rope_parameters") : NULL;
+    int ok = dst != NULL;
+    for (int k = 0; ok && k < 2; k++) {
+        const cJSON *e = rp ? cJSON_GetObjectItemCaseSensitive(rp, types[k]) : NULL;
+        cJSON *d = cJSON_IsObject(e) ? cJSON_Duplicate(e, 1) : cJSON_CreateObject();
+        ok = d && cJSON_AddItemToObject(dst, types[k], d);
+        if (!ok) cJSON_Delete(d);
+        if (ok && k == 1 && cJSON_IsObject(rsc)) /* full_attention.update(rope_scaling) */
+            for (const cJSON *c = rsc->child; ok && c; c = c->next) {
+                cJSON *v = cJSON_Duplicate(c, 1);
+                cJSON_DeleteItemFromObjectCaseSensitive(d, c->string);
+                ok = v && cJSON_AddItemToObject(d, c->string, v);
+                if (!ok) cJSON_Delete(v);
+            }
+        if (ok && !cJSON_GetObjectItemCaseSensitive(d, "rope_theta"))
+            ok = cJSON_AddNumberToObject(d, "rope_theta", theta[k]) != NULL;
     }
+    for (int k = 0; ok && k < 2; k++) {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, copy[k]);
+        if (!e) continue;
+        cJSON *v = cJSON_Duplicate(e, 1);
+        ok = v && cJSON_AddItemToObject(root, copy[k], v);
+        if (!ok) cJSON_Delete(v);
+    }
+    if (!ok) {
+        cJSON_Delete(root);
+        FAIL(SWACL_OUT_OF_MEMORY, "config.json: out of memory");
+    }
+    *out = root;
     return SWACL_OK;
 }
 
@@ -179,17 +197,13 @@ swacl_status hf_map_gemma2(const cJSON *o, swacl_config *c, swacl_hf_map *map, c
     SWACL_TRY(get_cap(o, "attn_logit_softcapping", 50.0, &c->attn_softcap, err, err_len));
     SWACL_TRY(get_cap(o, "final_logit_softcapping", 30.0, &c->final_softcap, err, err_len));
     /* one RoPE for every layer: flat rope_parameters (v5) or rope_scaling +
-     * rope_theta (older files), default theta 1e4 */
-    float theta;
-    SWACL_TRY(hf_get_float(o, "rope_theta", 10000.0, &theta, err, err_len));
-    const cJSON *rp = cJSON_GetObjectItemCaseSensitive(o, "rope_parameters");
-    const cJSON *rsc = cJSON_GetObjectItemCaseSensitive(o, "rope_scaling");
+     * rope_theta (older files); class defaults theta 1e4, 8192 positions */
     for (int i = 0; i < c->n_layers; i++) {
         int sliding;
         SWACL_TRY(layer_span(o, i, c->n_layers, i % 2 == 0, W, "gemma2", &c->layers[i], &sliding,
                              err, err_len));
-        SWACL_TRY(gemma_rope(rsc, rp, theta, "rope_parameters", &c->layers[i], &c->rope[i], err,
-                             err_len));
+        c->layers[i].pos = SWACL_POS_ROPE_HALF;
+        SWACL_TRY(hf_rope_layer(o, NULL, 10000.0, 8192, c, i, 0, err, err_len));
     }
     return SWACL_OK;
 }
@@ -205,31 +219,22 @@ swacl_status hf_map_gemma3_text(const cJSON *o, swacl_config *c, swacl_hf_map *m
     /* Gemma3TextConfig reads the kwarg sliding_window_pattern (default 6);
      * the _sliding_window_pattern it saves is not read back. */
     SWACL_TRY(hf_get_int(o, "sliding_window_pattern", 6, 1, 1 << 20, &pat, err, err_len));
-    float theta_full, theta_local;
-    SWACL_TRY(hf_get_float(o, "rope_theta", 1000000.0, &theta_full, err, err_len));
-    SWACL_TRY(hf_get_float(o, "rope_local_base_freq", 10000.0, &theta_local, err, err_len));
-    const cJSON *rp = cJSON_GetObjectItemCaseSensitive(o, "rope_parameters");
-    if (rp && !cJSON_IsNull(rp) && !cJSON_IsObject(rp))
-        FAIL(SWACL_FORMAT, "config.json: 'rope_parameters' must be an object");
-    /* transformers keeps only the per-layer-type entries; rope_scaling
-     * updates the full_attention one */
-    const cJSON *rp_full = rp ? cJSON_GetObjectItemCaseSensitive(rp, "full_attention") : NULL;
-    const cJSON *rp_slide = rp ? cJSON_GetObjectItemCaseSensitive(rp, "sliding_attention") : NULL;
-    const cJSON *rsc = cJSON_GetObjectItemCaseSensitive(o, "rope_scaling");
-    for (int i = 0; i < c->n_layers; i++) {
+    cJSON *rd = NULL;
+    SWACL_TRY(gemma3_rope_dict(o, &rd, err, err_len));
+    swacl_status st = SWACL_OK;
+    for (int i = 0; i < c->n_layers && st == SWACL_OK; i++) {
         int sliding;
         swacl_layer_spec *l = &c->layers[i];
-        SWACL_TRY(layer_span(o, i, c->n_layers, (i + 1) % pat != 0, W, "gemma3_text", l, &sliding,
-                             err, err_len));
-        if (sliding)
-            SWACL_TRY(gemma_rope(rp_slide, NULL, theta_local, "rope_parameters.sliding_attention",
-                                 l, &c->rope[i], err, err_len));
-        else
-            SWACL_TRY(gemma_rope(rp_full, rsc, theta_full, "rope_parameters.full_attention", l,
-                                 &c->rope[i], err, err_len));
+        st = layer_span(o, i, c->n_layers, (i + 1) % pat != 0, W, "gemma3_text", l, &sliding, err,
+                        err_len);
+        if (st != SWACL_OK) break;
+        l->pos = SWACL_POS_ROPE_HALF;
         l->qk_norm = SWACL_QKNORM_RMS_HEAD;
+        st = hf_rope_layer(rd, sliding ? "sliding_attention" : "full_attention",
+                           sliding ? 10000.0 : 1000000.0, 131072, c, i, 0, err, err_len);
     }
-    return SWACL_OK;
+    cJSON_Delete(rd);
+    return st;
 }
 
 swacl_status hf_map_gemma3(const cJSON *o, swacl_config *c, swacl_hf_map *map, char *err,

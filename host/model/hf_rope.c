@@ -121,12 +121,11 @@ swacl_status hf_rope_for_layer(const cJSON *o, const char *layer_type, double df
     SWACL_TRY(get_num(d, "partial_rotary_factor", prf, &prf, NULL, err, err_len));
     if (!(prf > 0 && prf <= 1))
         FAIL(SWACL_FORMAT, "config.json: partial_rotary_factor must be in (0, 1] (got %g)", prf);
-    const int dim = (int)(head_dim * prf); /* int(head_dim * partial_rotary_factor) */
-    if (dim < 2 || dim % 2)
-        FAIL(SWACL_UNSUPPORTED,
-             "config.json: partial_rotary_factor %g gives %d rotary lanes of head_dim %d (an even "
-             "count >= 2 is supported)",
-             prf, dim, head_dim);
+    /* int(head_dim * partial_rotary_factor); parity is the caller's (and
+     * swacl_config_check's) business: whole-head families ignore it */
+    const int dim = (int)(head_dim * prf);
+    if (dim < 1)
+        FAIL(SWACL_FORMAT, "config.json: partial_rotary_factor %g leaves no rotary lane", prf);
     s.rotary_dim = dim == head_dim ? 0 : dim;
 
     double max_pos, factor;
@@ -143,7 +142,7 @@ swacl_status hf_rope_for_layer(const cJSON *o, const char *layer_type, double df
         /* dynamic NTK grows past config.max_position_embeddings (not the
          * original_max_position_embeddings of llama3 / yarn) */
         if (s.type == SWACL_ROPE_DYNAMIC) {
-            if (dim <= 2)
+            if (dim == 2) /* rot / (rot - 2) */
                 FAIL(SWACL_UNSUPPORTED, "config.json: dynamic RoPE needs more than 2 rotary lanes");
             if (!(max_pos >= 1 && max_pos <= 1 << 30))
                 FAIL(SWACL_FORMAT, "config.json: max_position_embeddings must be in [1, 2^30]");
@@ -212,6 +211,11 @@ swacl_status hf_rope_layer(const cJSON *o, const char *layer_type, double dflt_t
     swacl_rope_scaling *r = &c->rope[i];
     SWACL_TRY(hf_rope_for_layer(o, layer_type, dflt_theta, max_pos_dflt, c->head_dim,
                                 &c->layers[i].rope_theta, r, err, err_len));
+    if (r->rotary_dim != 0 && partial_ok && (r->rotary_dim < 2 || r->rotary_dim % 2))
+        FAIL(SWACL_UNSUPPORTED,
+             "config.json: partial_rotary_factor gives %d rotary lanes of head_dim %d (an even "
+             "count >= 2 is supported)",
+             r->rotary_dim, c->head_dim);
     if (r->rotary_dim != 0 && !partial_ok) {
         /* these families rotate whole heads: their default inverse
          * frequencies ignore partial_rotary_factor, the scaled ones would

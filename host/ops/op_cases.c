@@ -36,6 +36,12 @@
 #define TOL_ELT TOL(1e-6, 1e-6, 1e-12)
 #define TOL_EXACT TOL(0.0, 0.0, 0.0)
 
+/* storage types (matmul w, embed table) */
+#define F16 SWACL_WT_F16
+#define BF16 SWACL_WT_BF16
+#define Q8_0 SWACL_WT_Q8_0
+#define Q4_0 SWACL_WT_Q4_0
+
 /* use column */
 #define T_ SWACL_OPC_TEST
 #define B_ SWACL_OPC_BENCH
@@ -50,18 +56,19 @@
  * shared macro: a TOL_* argument passed on would split at its commas. */
 #define ROW_(kind, label_, use_, var_)                                        \
     .op = (kind), .label = (label_), .use = (use_), .variants = (var_)
-/* B T H Hkv d, span S, temp p0 p1, cap, {pos0}, {n_new (0 = T)} */
+/* B T H Hkv d, span S, temp p0 p1, cap, {pos0}, {n_new (0 = T)}, softcap (0 = off) */
 #define ATTN(l, u, v, tol, ...) {ROW_(SWACL_OP_ATTENTION, l, u, v), tol, .attn = {__VA_ARGS__}}
-/* M N K bias accumulate */
+/* M N K bias accumulate [storage type of w] */
 #define MATMUL(l, u, v, tol, ...) {ROW_(SWACL_OP_MATMUL, l, u, v), tol, .mm = {__VA_ARGS__}}
 /* kind rows n weight bias in_place eps */
 #define NORM(l, u, v, tol, ...) {ROW_(SWACL_OP_NORM, l, u, v), tol, .norm = {__VA_ARGS__}}
-/* layout B T nh d theta {pos0} */
+/* layout B T nh d theta {pos0} rot (0 = d) mscale (0 = 1) */
 #define ROPE(l, u, v, tol, ...) {ROW_(SWACL_OP_ROPE, l, u, v), tol, .rope = {__VA_ARGS__}}
-/* rows n ffn in_place s */
+/* rows n ffn in_place s (SCALE: the factor; SOFTCAP: the cap) */
 #define ACT(l, u, v, tol, ...) {ROW_(SWACL_OP_ACT, l, u, v), tol, .elt = {__VA_ARGS__}}
 #define ADD(l, u, v, tol, ...) {ROW_(SWACL_OP_ADD, l, u, v), tol, .elt = {__VA_ARGS__}}
 #define SCALE(l, u, v, tol, ...) {ROW_(SWACL_OP_SCALE, l, u, v), tol, .elt = {__VA_ARGS__}}
+#define SOFTCAP(l, u, v, tol, ...) {ROW_(SWACL_OP_SOFTCAP, l, u, v), tol, .elt = {__VA_ARGS__}}
 /* V D n */
 #define EMBED(l, u, v, tol, ...) {ROW_(SWACL_OP_EMBED, l, u, v), tol, .embed = {__VA_ARGS__}}
 #define GATHER(l, u, v, tol, ...) {ROW_(SWACL_OP_GATHER_ROWS, l, u, v), tol, .embed = {__VA_ARGS__}}
@@ -81,6 +88,7 @@
 #define LNNB SWACL_NORM_LAYER_NOBIAS
 #define SWIGLU SWACL_FFN_SWIGLU
 #define GELU SWACL_FFN_GELU
+#define GEGLU_TANH SWACL_FFN_GEGLU_TANH
 
 /* Benchmark shapes: cohere2 preset dims (D 256, H 4, Hkv 1, d 64, F 768;
  * qkv width (4 + 2) * 64 = 384), checked against the preset by test_ops. */
@@ -145,6 +153,70 @@ static const swacl_op_case k_cases[] = {
     ATTN("split decode chunk", T_, ATTN3, TOL_ATTN, 1, 1, 2, 1, 32, CHK, 4096, NOT, 0, 0, 4096,
          {8190}, {0}),
 
+    /* ---- attention at every head_dim the kernels build for (multiples of
+     * 4 up to 256): float8 blocks with an even count (16 48 80 96 256), an
+     * odd count (8 24), float4 (4 12); prefill, decode and split-K decode.
+     * Split rows run the split path whatever the variant: DEF, one test. */
+    ATTN("d16 window GQA2, L not multiple of tile", T_, ATTN3, TOL_ATTN, 1, 45, 4, 2, 16, WIN, 20,
+         NOT, 0, 0, 0, {0}, {0}),
+    ATTN("d16 decode T=1 window batch3", T_, ATTN3, TOL_ATTN, 3, 1, 2, 1, 16, WIN, 16, NOT, 0, 0,
+         16, {0, 15, 777}, {0}),
+    ATTN("d16 split decode global GQA4", T_, DEF, TOL_ATTN, 2, 1, 4, 1, 16, GLB, 0, NOT, 0, 0,
+         3000, {2500, 1100}, {1, 1}),
+    ATTN("d48 global batch2 GQA3", T_, ATTN3, TOL_ATTN, 2, 37, 6, 2, 48, GLB, 0, NOT, 0, 0, 0, {0},
+         {0}),
+    ATTN("d48 ragged, W < T, cache", T_, ATTN3, TOL_ATTN, 2, 30, 2, 2, 48, WIN, 8, NOT, 0, 0, 8,
+         {3, 1234}, {30, 17}),
+    ATTN("d48 split decode window ring wraps", T_, DEF, TOL_ATTN, 1, 1, 4, 2, 48, WIN, 1500, NOT,
+         0, 0, 1500, {9321}, {0}),
+    ATTN("d80 W=1", T_, ATTN3, TOL_ATTN, 1, 20, 2, 2, 80, WIN, 1, NOT, 0, 0, 0, {0}, {0}),
+    ATTN("d80 window GQA4 cache ragged", T_, ATTN3, TOL_ATTN, 2, 25, 4, 1, 80, WIN, 32, NOT, 0, 0,
+         32, {100, 0}, {25, 11}),
+    ATTN("d80 split decode global llama4", T_, DEF, TOL_ATTN, 1, 1, 2, 1, 80, GLB, 0, L4, 4, 0.1f,
+         2100, {2000}, {0}),
+    ATTN("d96 W>L batch2", T_, ATTN3, TOL_ATTN, 2, 19, 2, 1, 96, WIN, 300, NOT, 0, 0, 0, {0}, {0}),
+    ATTN("d96 decode T=1 global", T_, ATTN3, TOL_ATTN, 2, 1, 4, 2, 96, GLB, 0, NOT, 0, 0, 600,
+         {0, 500}, {0}),
+    ATTN("d96 split decode chunk", T_, DEF, TOL_ATTN, 1, 1, 2, 2, 96, CHK, 2048, NOT, 0, 0, 2048,
+         {4000}, {0}),
+    ATTN("d256 window GQA2, L not multiple of tile", T_, ATTN3, TOL_ATTN, 1, 35, 2, 1, 256, WIN,
+         24, NOT, 0, 0, 0, {0}, {0}),
+    ATTN("d256 global cache ragged batch2", T_, ATTN3, TOL_ATTN, 2, 9, 2, 2, 256, GLB, 0, NOT, 0,
+         0, 40, {30, 0}, {9, 5}),
+    ATTN("d256 decode T=1 window", T_, ATTN3, TOL_ATTN, 2, 1, 2, 1, 256, WIN, 16, NOT, 0, 0, 16,
+         {3, 500}, {0}),
+    ATTN("d256 split decode global GQA2", T_, DEF, TOL_ATTN, 1, 1, 4, 2, 256, GLB, 0, NOT, 0, 0,
+         1300, {1200}, {0}),
+    ATTN("d4 window GQA2 batch2", T_, ATTN3, TOL_ATTN, 2, 30, 4, 2, 4, WIN, 10, NOT, 0, 0, 0, {0},
+         {0}),
+    ATTN("d4 split decode global", T_, DEF, TOL_ATTN, 1, 1, 2, 1, 4, GLB, 0, NOT, 0, 0, 1100,
+         {1050}, {0}),
+    ATTN("d8 global GQA3 cache", T_, ATTN3, TOL_ATTN, 1, 20, 3, 1, 8, GLB, 0, NOT, 0, 0, 50, {40},
+         {0}),
+    ATTN("d12 chunk 7 batch2", T_, ATTN3, TOL_ATTN, 2, 25, 2, 2, 12, CHK, 7, NOT, 0, 0, 0, {0},
+         {0}),
+    ATTN("d12 split decode window ragged", T_, DEF, TOL_ATTN, 2, 1, 2, 2, 12, WIN, 1100, NOT, 0, 0,
+         1100, {5000, 1200}, {1, 1}),
+    ATTN("d24 log-ratio global", T_, ATTN3, TOL_ATTN, 1, 30, 2, 1, 24, GLB, 0, LR, 16, 0, 0, {0},
+         {0}),
+
+    /* score soft-capping (Gemma 2): scores are ~ +-1/3 here, so cap 50 is
+     * nearly linear, 1 bends, 0.1 .. 0.3 saturate the tanh */
+    ATTN("softcap 50 window d64", T_, ATTN3, TOL_ATTN, 1, 40, 2, 1, 64, WIN, 16, NOT, 0, 0, 0, {0},
+         {0}, 50.0f),
+    ATTN("softcap 0.1 binds, global d128 GQA2 batch2", T_, ATTN3, TOL_ATTN, 2, 21, 4, 2, 128, GLB,
+         0, NOT, 0, 0, 0, {0}, {0}, 0.1f),
+    ATTN("softcap 1 d48 llama4 chunk + cache", T_, ATTN3, TOL_ATTN, 2, 20, 2, 1, 48, CHK, 16, L4,
+         4, 0.1f, 16, {200, 37}, {20, 13}, 1.0f),
+    ATTN("softcap 0.3 d12 window", T_, ATTN3, TOL_ATTN, 1, 30, 2, 2, 12, WIN, 9, NOT, 0, 0, 0, {0},
+         {0}, 0.3f),
+    ATTN("softcap 0.2 decode T=1 window d16", T_, ATTN3, TOL_ATTN, 3, 1, 4, 1, 16, WIN, 16, NOT, 0,
+         0, 16, {0, 15, 777}, {0}, 0.2f),
+    ATTN("softcap 0.5 split decode global d256", T_, DEF, TOL_ATTN, 1, 1, 2, 1, 256, GLB, 0, NOT,
+         0, 0, 1300, {1200}, {0}, 0.5f),
+    ATTN("softcap 5 split decode window GQA4", T_, DEF, TOL_ATTN, 2, 1, 8, 2, 64, WIN, 1500, NOT,
+         0, 0, 1500, {9321, 1600}, {1, 1}, 5.0f),
+
     /* ---- attention: benchmark (B=1, H 4, Hkv 1, d 64, prefill from 0) - */
     ATTN("attn band L=1024 W=128", T_ | B_ | Q_, DEF, TOL_ATTN, 1, 1024, 4, 1, 64, WIN, 128, NOT,
          0, 0, 0, {0}, {0}),
@@ -184,6 +256,27 @@ static const swacl_op_case k_cases[] = {
     MATMUL("M=9 N=64 K=256 acc (CLBlast)", T_, DEF, TOL_MATMUL, 9, 64, 256, 0, 1),
     MATMUL("M=2 N=768 K=256 (gemv)", T_, DEF, TOL_MATMUL, 2, 768, 256, 0, 0),
     MATMUL("M=4 N=1000 K=17 bias (gemv tails)", T_, DEF, TOL_MATMUL, 4, 1000, 17, 1, 0),
+    /* packed weights vs the reference on the same decoded values: gemv_<t>
+     * (M <= 8; f16/bf16 with K tails, and _k8 for K % 8 == 0) and the
+     * decoded-panel CLBlast path; the reference's double dot products of
+     * the same decoded weights, so TOL_MATMUL holds as for f32 */
+    MATMUL("f16 M=1 N=50 K=37 (gemv tail)", T_, DEF, TOL_MATMUL, 1, 50, 37, 0, 0, F16),
+    MATMUL("f16 M=8 N=64 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 8, 64, 256, 1, 1, F16),
+    MATMUL("f16 M=33 N=17 K=65 acc (panel)", T_, DEF, TOL_MATMUL, 33, 17, 65, 0, 1, F16),
+    MATMUL("f16 M=65 N=300 K=256 bias (panel)", T_, DEF, TOL_MATMUL, 65, 300, 256, 1, 0, F16),
+    MATMUL("bf16 M=1 N=50 K=37 (gemv tail)", T_, DEF, TOL_MATMUL, 1, 50, 37, 0, 0, BF16),
+    MATMUL("bf16 M=5 N=300 K=70 bias (gemv)", T_, DEF, TOL_MATMUL, 5, 300, 70, 1, 0, BF16),
+    MATMUL("bf16 M=2 N=300 K=64 acc (gemv k8)", T_, DEF, TOL_MATMUL, 2, 300, 64, 0, 1, BF16),
+    MATMUL("bf16 M=33 N=17 K=65 acc (panel)", T_, DEF, TOL_MATMUL, 33, 17, 65, 0, 1, BF16),
+    MATMUL("bf16 M=128 N=64 K=256 (panel)", T_, DEF, TOL_MATMUL, 128, 64, 256, 0, 0, BF16),
+    MATMUL("q8_0 M=1 N=50 K=32 (gemv)", T_, DEF, TOL_MATMUL, 1, 50, 32, 0, 0, Q8_0),
+    MATMUL("q8_0 M=8 N=300 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 8, 300, 256, 1, 1, Q8_0),
+    MATMUL("q8_0 M=9 N=17 K=96 acc (panel)", T_, DEF, TOL_MATMUL, 9, 17, 96, 0, 1, Q8_0),
+    MATMUL("q8_0 M=65 N=64 K=256 bias (panel)", T_, DEF, TOL_MATMUL, 65, 64, 256, 1, 0, Q8_0),
+    MATMUL("q4_0 M=1 N=50 K=32 (gemv)", T_, DEF, TOL_MATMUL, 1, 50, 32, 0, 0, Q4_0),
+    MATMUL("q4_0 M=3 N=300 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 3, 300, 256, 1, 1, Q4_0),
+    MATMUL("q4_0 M=9 N=17 K=96 acc (panel)", T_, DEF, TOL_MATMUL, 9, 17, 96, 0, 1, Q4_0),
+    MATMUL("q4_0 M=128 N=64 K=256 (panel)", T_, DEF, TOL_MATMUL, 128, 64, 256, 0, 0, Q4_0),
 
     /* ---- norm (every kernel version) ----------------------------------- */
     NORM("rms 7x33 w", T_, NORM2, TOL_NORM, RMS, 7, 33, 1, 0, 0, 1e-5f),
@@ -204,6 +297,22 @@ static const swacl_op_case k_cases[] = {
     ROPE("pair d128 pos 32000 theta 1e6", T_, DEF, TOL_ROPE, PAIR, 1, 5, 4, 128, 1000000.0f,
          {32000}),
 
+    /* partial RoPE (lanes >= rot pass through) and a YaRN-style mscale */
+    ROPE("half d64 rot 16 pos 32760", T_, DEF, TOL_ROPE, HALF, 2, 8, 2, 64, 10000.0f,
+         {32760, 3}, 16, 0.0f),
+    ROPE("pair d80 rot 40", T_, DEF, TOL_ROPE, PAIR, 1, 7, 3, 80, 10000.0f, {100}, 40, 0.0f),
+    ROPE("half d96 rot 32 mscale 1.3", T_, DEF, TOL_ROPE, HALF, 2, 5, 2, 96, 1000000.0f,
+         {20000, 0}, 32, 1.3f),
+    ROPE("pair d256 mscale 0.8", T_, DEF, TOL_ROPE, PAIR, 1, 4, 2, 256, 10000.0f, {1000}, 0,
+         0.8f),
+    ROPE("half d16 rot 2", T_, DEF, TOL_ROPE, HALF, 1, 6, 3, 16, 10000.0f, {7}, 2, 0.0f),
+    ROPE("half d48 full, mscale 1.1", T_, DEF, TOL_ROPE, HALF, 1, 9, 4, 48, 10000.0f, {30000},
+         0, 1.1f),
+    /* per-head QK-norm: rows of one head's width */
+    NORM("rms 60x16 w (QK-norm d16)", T_, NORM2, TOL_NORM, RMS, 60, 16, 1, 0, 1, 1e-6f),
+    NORM("rms 37x80 w (QK-norm d80)", T_, NORM2, TOL_NORM, RMS, 37, 80, 1, 0, 0, 1e-6f),
+    NORM("rms 9x256 w (QK-norm d256)", T_, NORM2, TOL_NORM, RMS, 9, 256, 1, 0, 1, 1e-6f),
+
     /* ---- benchmark: per-token ops at cohere2 dims (rows 16384 full, 4096
      * quick; one row of each kept in both orders' sequence) ------------- */
     ROPE("rope 16384x256", B_, DEF, TOL_ROPE, HALF, 1, 16384, 4, 64, 10000.0f, {0}),
@@ -223,14 +332,31 @@ static const swacl_op_case k_cases[] = {
     ACT("swiglu in place n=300", T_, DEF, TOL_ELT, 1, 300, SWIGLU, 1, 0.0f),
     ACT("gelu n=100000", T_, DEF, TOL_ELT, 1, 100000, GELU, 0, 0.0f),
 
+    /* tanh GeGLU (Gemma); gate spans +-6, past the tanh's bend */
+    ACT("geglu_tanh n=1001", T_, DEF, TOL_ELT, 1, 1001, GEGLU_TANH, 0, 0.0f),
+    ACT("geglu_tanh in place n=300", T_, DEF, TOL_ELT, 1, 300, GEGLU_TANH, 1, 0.0f),
+    ACT("geglu_tanh 33x777", T_, DEF, TOL_ELT, 33, 777, GEGLU_TANH, 0, 0.0f),
+    /* final-logit soft-cap over inputs in +-6: cap 30 (Gemma 2) nearly
+     * linear, cap 1 saturates */
+    SOFTCAP("softcap n=1 cap 30", T_, DEF, TOL_ELT, 1, 1, SWIGLU, 0, 30.0f),
+    SOFTCAP("softcap n=50000 cap 30", T_, DEF, TOL_ELT, 1, 50000, SWIGLU, 0, 30.0f),
+    SOFTCAP("softcap n=1001 cap 1", T_, DEF, TOL_ELT, 1, 1001, SWIGLU, 0, 1.0f),
+    SOFTCAP("softcap n=777 cap 0.05", T_, DEF, TOL_ELT, 1, 777, SWIGLU, 0, 0.05f),
+
     /* ---- copies -------------------------------------------------------- */
     EMBED("ids V=50 D=37 n=23, both ends", T_, DEF, TOL_EXACT, 50, 37, 23),
     GATHER("rows V=50 D=37 n=23", T_, DEF, TOL_EXACT, 50, 37, 23),
+    /* packed tables: the decode is exact, so the copy stays exact */
+    EMBED("f16 table V=50 D=37 n=23", T_, DEF, TOL_EXACT, 50, 37, 23, F16),
+    EMBED("bf16 table V=50 D=44 n=23", T_, DEF, TOL_EXACT, 50, 44, 23, BF16),
+    EMBED("q8_0 table V=50 D=64 n=23", T_, DEF, TOL_EXACT, 50, 64, 23, Q8_0),
+    EMBED("q4_0 table V=50 D=96 n=23", T_, DEF, TOL_EXACT, 50, 96, 23, Q4_0),
     KV("n_new > cap: only the newest cap rows", T_, DEF, TOL_EXACT, 2, 10, 4, 37, {0, 7},
        {10, 3}),
     KV("decode", T_, DEF, TOL_EXACT, 3, 1, 16, 64, {0, 15, 777}, {1, 1, 1}),
     KV("empty sequence", T_, DEF, TOL_EXACT, 2, 20, 64, 128, {100, 5000}, {20, 0}),
     KV("exactly cap rows, wraps", T_, DEF, TOL_EXACT, 1, 9, 9, 8, {3}, {9}),
+    KV("width 2x80 (head_dim 80, 2 KV heads)", T_, DEF, TOL_EXACT, 2, 5, 7, 160, {5, 0}, {5, 2}),
 
     /* ---- benchmark: GEMMs at cohere2 dims, 1024 then 4096 rows --------- */
     MATMUL("gemm qkv 1024x384<-256", T_ | B_ | Q_, DEF, TOL_MATMUL, 1024, 384, 256, 0, 0),
@@ -260,7 +386,7 @@ const char *swacl_op_kind_name(swacl_op_kind k)
 {
     static const char *const names[SWACL_OP_KIND_COUNT] = {
         "attention", "matmul", "norm", "rope", "act", "add", "scale", "embed", "gather_rows",
-        "kv_store"};
+        "kv_store", "softcap"};
     return (unsigned)k < SWACL_OP_KIND_COUNT ? names[k] : "?";
 }
 

@@ -28,6 +28,7 @@ typedef enum {
     SWACL_OP_EMBED,
     SWACL_OP_GATHER_ROWS,
     SWACL_OP_KV_STORE,
+    SWACL_OP_SOFTCAP, /* y = cap * tanh(y / cap) in place                 */
     SWACL_OP_KIND_COUNT
 } swacl_op_kind;
 
@@ -79,10 +80,12 @@ typedef struct { /* swacl_attn_args; scale = 1/sqrt(d)                      */
     int cap;                     /* 0: no cache                             */
     int pos0[SWACL_OPC_MAXB];
     int n_new[SWACL_OPC_MAXB];   /* 0 means T                               */
+    float softcap;               /* score soft-cap; 0 = off                 */
 } swacl_opc_attn;
 
 typedef struct { /* y[M,N] (= or +=) x[M,K] w[N,K]^T (+ bias)               */
     int M, N, K, bias, accumulate;
+    swacl_wtype wt; /* storage type of w (0: f32)                          */
 } swacl_opc_matmul;
 
 typedef struct {
@@ -100,15 +103,16 @@ typedef struct { /* in place on x [B*T, nh*d]                               */
     float mscale;                /* cos/sin multiplier; 0 = 1               */
 } swacl_opc_rope;
 
-typedef struct { /* act / add / scale over rows*n elements                   */
+typedef struct { /* act / add / scale / softcap over rows*n elements         */
     int rows, n;
     swacl_ffn ffn;               /* ACT                                     */
     int in_place;                /* ACT: out aliases gate                   */
-    float s;                     /* SCALE: the factor                       */
+    float s;                     /* SCALE: the factor; SOFTCAP: the cap     */
 } swacl_opc_elt;
 
 typedef struct { /* embed: ids[r]; gather_rows: rows[r]; table [V, D]        */
     int V, D, n;
+    swacl_wtype wt; /* storage type of the table (0: f32; embed only)      */
 } swacl_opc_embed;
 
 typedef struct { /* cache [B, cap, width] <- src [B*T, width]                */

@@ -47,6 +47,30 @@ static swacl_status slot(swacl_op_bufs *b, int i, size_t n, uint64_t seed, float
     return st;
 }
 
+/* A weight slot of rows x K values in storage type wt (F32 / AUTO: as
+ * slot): the same uniform values, encoded (swacl_row_encode), so every
+ * backend gets the same packed bytes. */
+static swacl_status wslot(swacl_op_bufs *b, int i, size_t rows, int K, uint64_t seed,
+                          swacl_wtype wt)
+{
+    if (wt == SWACL_WT_AUTO || wt == SWACL_WT_F32) return slot(b, i, rows * K, seed, 1.0f, 0.0f);
+    swacl_backend *be = b->ctx->be;
+    const size_t rb = swacl_wtype_row_bytes(wt, K);
+    float *h = calloc(rows > 0 && K > 0 ? rows * K : 1, sizeof *h);
+    unsigned char *p = malloc(rows > 0 && rb > 0 ? rows * rb : 1);
+    swacl_status st = SWACL_OUT_OF_MEMORY;
+    if (h && p) {
+        swacl_op_fill_uniform(h, rows * K, seed, 1.0f);
+        for (size_t r = 0; r < rows; r++) swacl_row_encode(wt, h + r * K, p + r * rb, K);
+        st = be->iface->weight_create(be, wt, p, rows * rb, 0, &b->b[i], NULL);
+    } else {
+        swacl_set_error(b->ctx, st, "op case: out of host memory");
+    }
+    free(h);
+    free(p);
+    return st;
+}
+
 static int n_new_of(const swacl_opc_attn *a, int b) { return a->n_new[b] ? a->n_new[b] : a->T; }
 
 size_t swacl_op_output_size(const swacl_op_case *c)
@@ -58,7 +82,8 @@ size_t swacl_op_output_size(const swacl_op_case *c)
     case SWACL_OP_ROPE: return (size_t)c->rope.B * c->rope.T * c->rope.nh * c->rope.d;
     case SWACL_OP_ACT:
     case SWACL_OP_ADD:
-    case SWACL_OP_SCALE: return (size_t)c->elt.rows * c->elt.n;
+    case SWACL_OP_SCALE:
+    case SWACL_OP_SOFTCAP: return (size_t)c->elt.rows * c->elt.n;
     case SWACL_OP_EMBED:
     case SWACL_OP_GATHER_ROWS: return (size_t)c->embed.n * c->embed.D;
     case SWACL_OP_KV_STORE: return (size_t)c->kv.B * c->kv.cap * c->kv.width;
@@ -103,8 +128,8 @@ void swacl_op_bufs_destroy(swacl_op_bufs *b)
  *   norm       0 x 31 (*2 + 0.5: non-zero mean), 1 w 32 (*1.5), 2 b 33,
  *              3 y (out; slot 0 when in place)
  *   rope       0 x 41 (in place)
- *   act/add/scale  0 gate 51 (*6), 1 up 52 (*2), 2 out (act); add and
- *              scale update slot 0, as does act in place
+ *   act/add/scale/softcap  0 gate 51 (*6), 1 up 52 (*2), 2 out (act);
+ *              add, scale and softcap update slot 0, as does act in place
  *   embed/gather_rows  0 table 61, 1 out
  *   kv_store   0 src 71, 1 cache 72 (out)                                  */
 swacl_status swacl_op_bufs_create(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bufs **out)
@@ -139,7 +164,7 @@ swacl_status swacl_op_bufs_create(swacl_ctx *ctx, const swacl_op_case *c, swacl_
     case SWACL_OP_MATMUL: {
         const swacl_opc_matmul *m = &c->mm;
         SWACL_TRY_GOTO(st, slot(b, 0, (size_t)m->M * m->K, 21, 1.0f, 0.0f), fail);
-        SWACL_TRY_GOTO(st, slot(b, 1, (size_t)m->N * m->K, 22, 1.0f, 0.0f), fail);
+        SWACL_TRY_GOTO(st, wslot(b, 1, (size_t)m->N, m->K, 22, m->wt), fail);
         if (m->bias) SWACL_TRY_GOTO(st, slot(b, 2, (size_t)m->N, 23, 1.0f, 0.0f), fail);
         SWACL_TRY_GOTO(st, slot(b, 3, nout, 24, 1.0f, 0.0f), fail);
         b->out = 3;
@@ -161,6 +186,7 @@ swacl_status swacl_op_bufs_create(swacl_ctx *ctx, const swacl_op_case *c, swacl_
     case SWACL_OP_ACT:
     case SWACL_OP_ADD:
     case SWACL_OP_SCALE:
+    case SWACL_OP_SOFTCAP:
         SWACL_TRY_GOTO(st, slot(b, 0, nout, 51, 6.0f, 0.0f), fail);
         if (c->op == SWACL_OP_ADD || (c->op == SWACL_OP_ACT && c->elt.ffn != SWACL_FFN_GELU))
             SWACL_TRY_GOTO(st, slot(b, 1, nout, 52, 2.0f, 0.0f), fail);
@@ -171,7 +197,7 @@ swacl_status swacl_op_bufs_create(swacl_ctx *ctx, const swacl_op_case *c, swacl_
     case SWACL_OP_EMBED:
     case SWACL_OP_GATHER_ROWS: {
         const swacl_opc_embed *e = &c->embed;
-        SWACL_TRY_GOTO(st, slot(b, 0, (size_t)e->V * e->D, 61, 1.0f, 0.0f), fail);
+        SWACL_TRY_GOTO(st, wslot(b, 0, (size_t)e->V, e->D, 61, e->wt), fail);
         SWACL_TRY_GOTO(st, slot(b, 1, nout, 0, 0.0f, 0.0f), fail);
         b->ids = malloc((size_t)(e->n > 0 ? e->n : 1) * sizeof *b->ids);
         b->rows = malloc((size_t)(e->n > 0 ? e->n : 1) * sizeof *b->rows);
@@ -225,7 +251,7 @@ swacl_status swacl_op_launch(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bu
                                .cap = a->cap, .pos0 = pos0, .n_new = n_new, .span = a->span,
                                .span_size = a->S, .scale = 1.0f / sqrtf((float)a->d),
                                .temp = a->temp, .temp_p0 = a->p0, .temp_p1 = a->p1,
-                               .out = s[3]};
+                               .softcap = a->softcap, .out = s[3]};
         return f->attention(be, &arg);
     }
     case SWACL_OP_MATMUL:
@@ -248,6 +274,7 @@ swacl_status swacl_op_launch(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bu
         return f->act(be, c->elt.ffn, s[b->out], s[0], s[1], swacl_op_output_size(c));
     case SWACL_OP_ADD: return f->add(be, s[0], s[1], swacl_op_output_size(c));
     case SWACL_OP_SCALE: return f->scale(be, s[0], c->elt.s, swacl_op_output_size(c));
+    case SWACL_OP_SOFTCAP: return f->softcap(be, s[0], c->elt.s, swacl_op_output_size(c));
     case SWACL_OP_EMBED: return f->embed(be, s[1], s[0], b->ids, c->embed.n, c->embed.D);
     case SWACL_OP_GATHER_ROWS:
         return f->gather_rows(be, s[1], s[0], b->rows, c->embed.n, c->embed.D);
@@ -310,7 +337,8 @@ void swacl_op_work(const swacl_op_case *c, double *flops, double *bytes)
     case SWACL_OP_ROPE: by = 2.0 * 4.0 * n; break;
     case SWACL_OP_ACT: by = (c->elt.ffn != SWACL_FFN_GELU ? 3.0 : 2.0) * 4.0 * n; break;
     case SWACL_OP_ADD: by = 3.0 * 4.0 * n; break;
-    case SWACL_OP_SCALE: by = 2.0 * 4.0 * n; break;
+    case SWACL_OP_SCALE:
+    case SWACL_OP_SOFTCAP: by = 2.0 * 4.0 * n; break;
     case SWACL_OP_EMBED:
     case SWACL_OP_GATHER_ROWS: by = 2.0 * 4.0 * n; break;
     case SWACL_OP_KV_STORE: {

@@ -86,8 +86,8 @@ int tk_utf8_lossy(tk_buf *out, const unsigned char *s, size_t n);
 size_t tk_utf8_valid_prefix(const unsigned char *s, size_t n); /* bytes of the valid prefix */
 int tk_is_whitespace(int32_t cp); /* Rust char::is_whitespace */
 int tk_is_numeric(int32_t cp);    /* char::is_numeric: N* */
-int tk_is_word(int32_t cp);       /* alphanumeric or '_' */
-int tk_is_mark(int32_t cp);       /* combining mark (Mn) */
+int tk_is_word(int32_t cp);       /* Rust regex \w (Unicode word) */
+int tk_is_mark(int32_t cp);       /* combining mark (M*) */
 
 /* GPT-2 byte <-> char map (byte_level.rs bytes_char). */
 int tk_byte_cp(int b);

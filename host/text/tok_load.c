@@ -241,7 +241,12 @@ static int parse_pre(perr *e, const cJSON *o, const char *where, int depth, tk_p
     }
     if (!strcmp(t, "Whitespace")) {
         p->kind = TKP_WHITESPACE;
-        return builtin_re(e, &p->re, "\\w+|[^\\w\\s]+", where);
+        /* \w+|[^\w\s]+ of the Rust regex crate, whose \w is Unicode "word"
+         * (Alphabetic, marks, Nd, Pc, Join_Control) and \s White_Space */
+        return builtin_re(e, &p->re,
+                          "[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}]+|"
+                          "[^\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}\\p{White_Space}]+",
+                          where);
     }
     if (!strcmp(t, "WhitespaceSplit")) return p->kind = TKP_WSSPLIT, 0;
     if (strcmp(t, "Sequence")) return fail(e, where, "unsupported type '%s'", t);
@@ -452,7 +457,7 @@ static int parse_model(perr *e, const cJSON *m, tk_tokenizer *t)
     memset(t->len, 0xff, (size_t)(t->n_ids + 1) * sizeof *t->len);
     for (const cJSON *v = vocab->child; v; v = v->next) {
         int id = (int)v->valuedouble;
-        if (t->len[id] != UINT32_MAX) return fail(e, "model.vocab", "id %s is given twice", NULL);
+        if (t->len[id] != UINT32_MAX) return fail(e, "model.vocab", "'%.60s' reuses an id", v->string);
         size_t n = strlen(v->string);
         if (pool_add(t, v->string, n, &t->off[id])) return oom(e);
         t->len[id] = (uint32_t)n;

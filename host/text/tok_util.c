@@ -287,15 +287,24 @@ int tk_is_numeric(int32_t cp)
     return c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO;
 }
 
+/* The Rust regex crate's Unicode \w (single_word tokens): Alphabetic
+ * (letters, Nl, Other_Alphabetic: marks, circled and squared letters),
+ * marks, Nd, Pc, Join_Control. */
 int tk_is_word(int32_t cp)
 {
     if (cp < 0x80) return (cp >= '0' && cp <= '9') || (unsigned)((cp | 32) - 'a') < 26u || cp == '_';
     utf8proc_category_t c = utf8proc_category(cp);
-    return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) ||
-           (c >= UTF8PROC_CATEGORY_ND && c <= UTF8PROC_CATEGORY_NO);
+    return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_ME) || c == UTF8PROC_CATEGORY_ND ||
+           c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_PC || cp == 0x200C || cp == 0x200D ||
+           (cp >= 0x24B6 && cp <= 0x24E9) || (cp >= 0x1F130 && cp <= 0x1F149) ||
+           (cp >= 0x1F150 && cp <= 0x1F169) || (cp >= 0x1F170 && cp <= 0x1F189);
 }
 
-int tk_is_mark(int32_t cp) { return utf8proc_category(cp) == UTF8PROC_CATEGORY_MN; }
+int tk_is_mark(int32_t cp) /* General_Category=Mark, as unicode-normalization's is_combining_mark */
+{
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
+}
 
 /* bytes_char() of byte_level.rs: printable Latin-1 maps to itself, the
  * other 68 bytes to 256 + n in byte order (0x00-0x20, 0x7F-0xA0, 0xAD). */
