@@ -614,6 +614,14 @@ static swacl_status load_msg(const char *path, swacl_config *c, swacl_weights **
     return st;
 }
 
+/* Typed tensors (as stored) decoded to float32 in place, for comparisons. */
+static void to_f32(swacl_weights *w)
+{
+    swacl_ctx *ctx = test_ref_ctx();
+    cr_assert(swacl_weights_convert(ctx, w, SWACL_WT_F32) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+    swacl_ctx_destroy(ctx);
+}
+
 static void base_config(swacl_config *c, int layers)
 {
     swacl_config_init(c);
@@ -647,6 +655,17 @@ static void roundtrip(const swacl_config *c, const wopts *o)
     cr_assert(load_msg(path, &c2, &w2, err, sizeof err) == SWACL_OK, "%s: %s", o->arch, err);
     swacl_weights_destroy(w2);
     cr_assert(load_msg(dir, &c2, &w2, err, sizeof err) == SWACL_OK, "%s: %s", o->arch, err);
+    if (o->q4) /* the 2-D weights stay Q4_0 as stored (embedding, lm_head: float32) */
+        for (int i = 0; i < swacl_weights_count(w2); i++) {
+            int nd;
+            int64_t sh[4];
+            const float *d;
+            const char *nm = swacl_weights_name(w2, i, &nd, sh, &d);
+            const int wide = strstr(nm, "embed_tokens") || strstr(nm, "lm_head");
+            cr_expect(swacl_weights_type(w2, i) == (nd == 2 && !wide ? SWACL_WT_Q4_0 : SWACL_WT_F32),
+                      "%s stored as %s", nm, swacl_wtype_name(swacl_weights_type(w2, i)));
+        }
+    to_f32(w2);
     cr_expect(c2.hidden_size == c->hidden_size && c2.n_heads == c->n_heads &&
               c2.n_kv_heads == c->n_kv_heads && c2.head_dim == c->head_dim &&
               c2.ffn_dim == c->ffn_dim && c2.n_layers == c->n_layers && c2.ffn == c->ffn &&
@@ -953,6 +972,8 @@ static void converter_check_on(int use_cl, const char *arch, const char *type, i
     if (kind == 2) cr_expect(nmse <= 1e-3, "%s %s: NMSE %g vs transformers", arch, type, nmse);
     if (kind == 3) cr_expect(nmse <= 0.1, "%s %s: NMSE %g vs transformers", arch, type, nmse);
     /* the f32 / exact-widening files hold the safetensors weights bit for bit */
+    to_f32(ws);
+    to_f32(wg);
     if (kind == 0)
         for (int i = 0; i < swacl_weights_count(ws); i++) {
             int nd;
