@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "expect_err.h"
 #include "helpers.h"
 #include "common/file.h"
 #include "model/gguf.h"
@@ -174,16 +175,6 @@ static swacl_status parse_gw(gw *g, char *err, size_t err_len)
     return st;
 }
 
-#define EXPECT_ERR(st_expr, want_st, substr)                                             \
-    do {                                                                                 \
-        char err_[1024] = "";                                                            \
-        swacl_status st_ = (st_expr);                                                    \
-        cr_expect(st_ == (want_st), "%s: status %d (%s), want %d; msg: %s", #st_expr,    \
-                  (int)st_, swacl_status_string(st_), (int)(want_st), err_);             \
-        cr_expect(strstr(err_, substr) != NULL, "%s: message '%s' lacks '%s'", #st_expr, \
-                  err_, substr);                                                         \
-    } while (0)
-#define E err_, sizeof err_
 
 static const float k_one[64] = {1, 2, 3, 4};
 

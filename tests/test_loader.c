@@ -34,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "expect_err.h"
 #include "helpers.h"
 #include "common/file.h"
 #include "model/hf.h"
@@ -124,17 +125,6 @@ static swacl_status save_hf_msg(const char *dir, const swacl_config *c, const sw
     return st;
 }
 
-#define EXPECT_ERR(st_expr, want_st, substr)                                             \
-    do {                                                                                 \
-        char err_[1024] = "";                                                            \
-        swacl_status st_ = (st_expr);                                                    \
-        cr_expect(st_ == (want_st), "%s: status %d (%s), want %d; msg: %s", #st_expr,    \
-                  (int)st_, swacl_status_string(st_), (int)(want_st), err_);             \
-        cr_expect(strstr(err_, substr) != NULL, "%s: message '%s' lacks '%s'", #st_expr, \
-                  err_, substr);                                                         \
-    } while (0)
-/* EXPECT_ERR's expression writes into err_ / sizeof err_. */
-#define E err_, sizeof err_
 
 /* ------------------------------------------------------------------------ */
 /* round trip                                                                */

@@ -198,18 +198,7 @@ static swacl_status map_mistral(const cJSON *o, swacl_config *c, swacl_hf_map *m
     SWACL_TRY(hf_common_dims(o, c, "intermediate_size", -1, err, err_len));
     /* Mistral hard-codes bias=False (attention_bias / mlp_bias ignored). */
     SWACL_TRY(hf_llama_like(o, c, 0, 1e-6, 0, err, err_len));
-    long W;
-    SWACL_TRY(hf_get_int(o, "sliding_window", 0, 1, 1L << 30, &W, err, err_len));
-    for (int i = 0; i < c->n_layers; i++) {
-        swacl_layer_spec *l = &c->layers[i];
-        if (W > 0) {
-            l->span = SWACL_SPAN_WINDOW;
-            l->span_size = (int)W;
-        }
-        l->pos = SWACL_POS_ROPE_HALF;
-        SWACL_TRY(hf_rope_layer(o, NULL, 10000.0, 131072, c, i, 0, err, err_len));
-    }
-    return SWACL_OK;
+    return hf_every_layer_window(o, c, 131072, 0, err, err_len);
 }
 
 static swacl_status map_llama(const cJSON *o, swacl_config *c, swacl_hf_map *map, char *err,

@@ -165,3 +165,22 @@ swacl_status hf_llama_like(const cJSON *o, swacl_config *c, int tie_dflt, double
     }
     return SWACL_OK;
 }
+
+/* Mistral / Phi-3: every layer WINDOW sliding_window (GLOBAL when null or
+ * absent) with half-layout RoPE and that class's max_position_embeddings. */
+swacl_status hf_every_layer_window(const cJSON *o, swacl_config *c, long max_pos_dflt,
+                                   int partial_ok, char *err, size_t err_len)
+{
+    long W;
+    SWACL_TRY(hf_get_int(o, "sliding_window", 0, 1, 1L << 30, &W, err, err_len));
+    for (int i = 0; i < c->n_layers; i++) {
+        swacl_layer_spec *l = &c->layers[i];
+        if (W > 0) {
+            l->span = SWACL_SPAN_WINDOW;
+            l->span_size = (int)W;
+        }
+        l->pos = SWACL_POS_ROPE_HALF;
+        SWACL_TRY(hf_rope_layer(o, NULL, 10000.0, max_pos_dflt, c, i, partial_ok, err, err_len));
+    }
+    return SWACL_OK;
+}

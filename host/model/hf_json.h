@@ -54,6 +54,10 @@ swacl_status hf_map_gemma2(const cJSON *o, swacl_config *c, swacl_hf_map *map, c
 swacl_status hf_map_gemma3_text(const cJSON *o, swacl_config *c, swacl_hf_map *map, char *err, size_t err_len);
 swacl_status hf_map_gemma3(const cJSON *o, swacl_config *c, swacl_hf_map *map, char *err, size_t err_len);
 
+/* Every layer WINDOW sliding_window (GLOBAL when null) + half RoPE. */
+swacl_status hf_every_layer_window(const cJSON *o, swacl_config *c, long max_pos_dflt,
+                                   int partial_ok, char *err, size_t err_len);
+
 /* "swacl" format (hf_swacl.c): our own full per-layer spec. */
 swacl_status hf_map_swacl(const cJSON *o, swacl_config *c, char *err, size_t err_len);
 

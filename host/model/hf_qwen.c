@@ -216,18 +216,7 @@ swacl_status hf_map_phi3(const cJSON *o, swacl_config *c, swacl_hf_map *map, cha
              "config.json: phi3 rope_scaling type '%.40s': Phi3Config accepts only default and "
              "longrope",
              t);
-    long W;
-    SWACL_TRY(hf_get_int(o, "sliding_window", 0, 1, 1L << 30, &W, err, err_len));
-    for (int i = 0; i < c->n_layers; i++) {
-        swacl_layer_spec *l = &c->layers[i];
-        if (W > 0) {
-            l->span = SWACL_SPAN_WINDOW;
-            l->span_size = (int)W;
-        }
-        l->pos = SWACL_POS_ROPE_HALF;
-        SWACL_TRY(hf_rope_layer(o, NULL, 10000.0, 4096, c, i, 1, err, err_len));
-    }
-    return SWACL_OK;
+    return hf_every_layer_window(o, c, 4096, 1, err, err_len);
 }
 
 int swacl_hf_fused_part(const swacl_hf_map *map, const swacl_config *c, const char *canon,
