@@ -134,8 +134,19 @@ struct swacl_backend_i {
     swacl_status (*buf_read)(swacl_backend *be, const swacl_buf *buf, size_t off_bytes,
                              void *dst, size_t bytes);
 
+    /* A weight buffer of storage type wt holding src[0, bytes) (packed rows,
+     * swacl_wtype_row_bytes each). matmul's w and embed's table read their
+     * type from the buffer; buffers from buf_alloc are F32. may_borrow: the
+     * backend may use src's pages itself instead of a copy (the reference;
+     * OpenCL devices with host-unified memory, CL_MEM_USE_HOST_PTR, when
+     * src is aligned); *borrowed (may be NULL) says whether it did, and the
+     * caller then keeps src alive until buf_free.                           */
+    swacl_status (*weight_create)(swacl_backend *be, swacl_wtype wt, const void *src,
+                                  size_t bytes, int may_borrow, swacl_buf **out, int *borrowed);
     /* y[M,N] = x[M,K] w[N,K]^T + bias[N] (bias may be NULL);
-     * accumulate != 0 adds into y instead of overwriting it.               */
+     * accumulate != 0 adds into y instead of overwriting it. w in any
+     * storage type (weight_create), dequantized exactly as
+     * swacl_row_decode; x, y and bias are float32.                          */
     swacl_status (*matmul)(swacl_backend *be, swacl_buf *y, const swacl_buf *x,
                            const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
                            int accumulate);
@@ -272,24 +283,76 @@ int swacl_config_size_ok(const swacl_config *cfg);
 /* ------------------------------------------------------------------------ */
 /* Host weights.                                                             */
 
+/* A host tensor in its storage type (swacl_wtype; never AUTO). bytes holds
+ * the packed rows (swacl_wtype_bytes); they are either owned (malloc'd) or
+ * borrowed from a file mapping the swacl_weights keeps open. data is the
+ * float32 view, == bytes for F32 tensors and NULL otherwise. */
 typedef struct {
     char name[96];
     int ndim;
     int64_t shape[4];
     int64_t numel;
     float *data;
+    swacl_wtype type;
+    const void *bytes;
+    size_t nbytes;
+    int owned;          /* bytes is malloc'd by the tensor                   */
 } swacl_tensor;
 
 struct swacl_weights {
     int n, cap;
     swacl_tensor *t;
+    int refs;           /* models borrowing the bytes (swacl_weights_retain);
+                           destroy frees when none is left                  */
+    int n_maps;         /* file mappings borrowed tensors point into         */
+    struct swacl_weights_map {
+        void *addr;
+        size_t len;
+    } *maps;
 };
+
+/* Storage types (model/quant.c). Block types pack QK = 32 values per block
+ * along a row; a row of K values of type t takes swacl_wtype_row_bytes. */
+#define SWACL_QK 32
+#define SWACL_Q8_0_BLOCK 34 /* f16 d, int8 qs[32]                           */
+#define SWACL_Q4_0_BLOCK 18 /* f16 d, uint8 qs[16]: lo nibble j, hi j + 16   */
+size_t swacl_wtype_row_bytes(swacl_wtype t, int64_t K);
+/* 1 when type t can hold rows of K values (blocks need K % 32 == 0). */
+int swacl_wtype_fits(swacl_wtype t, int64_t K);
+/* The storage type a tensor gets when `want` is asked for: 1-D -> F32;
+ * q4_0 embedding / lm_head -> q8_0; block types on K % 32 != 0 -> F16. */
+swacl_wtype swacl_wtype_for(const char *name, int ndim, int64_t K, swacl_wtype want);
+/* One row of K values: encode float32 -> t, decode t -> float32. Block
+ * types follow llama.cpp's quantize_row_q{8,4}_0_ref bit for bit; f16 and
+ * bf16 round to nearest even. */
+void swacl_row_encode(swacl_wtype t, const float *src, void *dst, int64_t K);
+void swacl_row_decode(swacl_wtype t, const void *src, float *dst, int64_t K);
+uint16_t swacl_f32_to_f16(float f);
+uint16_t swacl_f32_to_bf16(float f);
+/* Give tensor t the type wt over rows of K = shape[ndim-1] from its current
+ * bytes (any type); releases the old bytes if owned. */
+swacl_status swacl_tensor_encode(swacl_tensor *t, swacl_wtype wt);
+/* Owned tensor bytes: aligned to SWACL_WEIGHT_ALIGN so that a device can use
+ * the pages in place (CL_MEM_USE_HOST_PTR needs the device's base-address
+ * alignment, 128 bytes on PoCL); release with free(). */
+#define SWACL_WEIGHT_ALIGN 4096
+void *swacl_weight_alloc(size_t bytes);
+/* A model borrowing w's bytes keeps w alive: swacl_weights_destroy then
+ * frees only after the last swacl_weights_release. */
+void swacl_weights_retain(swacl_weights *w);
+/* Set t's storage to src (borrowed when own == 0). */
+void swacl_tensor_set(swacl_tensor *t, swacl_wtype wt, const void *src, size_t nbytes, int own);
 
 /* Find a tensor by exact name (NULL if absent). */
 const swacl_tensor *swacl_weights_find(const swacl_weights *w, const char *name);
 /* Add a zero-filled tensor (takes a copy of the name). */
 swacl_status swacl_weights_add(swacl_weights *w, const char *name, int ndim,
                                const int64_t *shape, swacl_tensor **out);
+/* The same without storage (type AUTO, no bytes): the caller sets it with
+ * swacl_tensor_set before anything reads the tensor (hf_load: no float32
+ * buffer for a tensor that is stored packed). */
+swacl_status swacl_weights_add_meta(swacl_weights *w, const char *name, int ndim,
+                                    const int64_t *shape, swacl_tensor **out);
 /* The tensor names a config needs, with shapes, in a fixed order.
  * Calls fn(name, ndim, shape, user) for each; canonical (HF) names:
  *   model.embed_tokens.weight [V, D]         (vocab models)

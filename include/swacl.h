@@ -27,7 +27,10 @@
  *     SWACL_STRICT_LEAKS=1); the model's handle then dangles.
  *   - swacl_model_create and swacl_pipeline_create copy the config and the
  *     weights onto the device: the caller may destroy its swacl_weights and
- *     free its config as soon as they return.
+ *     free its config as soon as they return. (Where the device reads host
+ *     memory, the model uses the weights' bytes in place and holds them
+ *     until it is destroyed; swacl_weights_destroy then only drops the
+ *     caller's hold, and swacl_weights_convert refuses meanwhile.)
  *   - Strings passed in (selectors, paths, names) are borrowed for the
  *     duration of the call only; swacl_ctx_create copies its params'
  *     strings. Strings returned (swacl_ctx_errmsg, swacl_ctx_device_name,
@@ -335,6 +338,41 @@ SWACL_API uint64_t swacl_kv_bytes(const swacl_config *cfg, int batch, int n_ctx,
 
 typedef struct swacl_weights swacl_weights;
 
+/** Storage type of a weight tensor on the host and on the device.
+ * Activations and accumulation are always float32; matmul and embedding
+ * weights (every 2-D tensor) are read in their storage type, norm weights
+ * and biases (1-D) are kept in float32. q8_0 / q4_0 are llama.cpp's
+ * blocks of 32 along a row (ggml-common.h block_q8_0: f16 scale + 32 int8,
+ * 34 bytes; block_q4_0: f16 scale + 16 bytes of nibbles, 18 bytes), made
+ * by llama.cpp's reference quantizers. AUTO: as stored (swacl_load_hf) /
+ * unchanged (swacl_weights_convert). */
+typedef enum {
+    SWACL_WT_AUTO = 0,
+    SWACL_WT_F32,
+    SWACL_WT_F16,
+    SWACL_WT_BF16,
+    SWACL_WT_Q8_0,
+    SWACL_WT_Q4_0,
+    SWACL_WT_COUNT
+} swacl_wtype;
+
+/** "f32", "f16", "bf16", "q8_0", "q4_0" ("auto" for AUTO; NULL if invalid). */
+SWACL_API const char *swacl_wtype_name(swacl_wtype t);
+/** The type named s (as swacl_wtype_name, also "auto"); -1 if unknown. */
+SWACL_API int swacl_wtype_parse(const char *s);
+/** Re-encode every 2-D tensor of w into type t (AUTO: nothing to do); 1-D
+ * tensors stay float32. Rows whose length is not a multiple of 32 cannot
+ * be block-quantized: those tensors get f16 instead. In place; the old
+ * bytes are released. SWACL_OUT_OF_MEMORY / SWACL_INVALID_ARG on ctx. */
+SWACL_API swacl_status swacl_weights_convert(swacl_ctx *ctx, swacl_weights *w, swacl_wtype t);
+/** Bytes of w's tensors in storage type t (AUTO: all types), the packed
+ * bytes as held and uploaded. */
+SWACL_API uint64_t swacl_weights_bytes(const swacl_weights *w, swacl_wtype t);
+/** Storage type of the i-th tensor (AUTO when i is out of range). */
+SWACL_API swacl_wtype swacl_weights_type(const swacl_weights *w, int i);
+/** Peak resident set size of this process so far, in bytes (getrusage). */
+SWACL_API uint64_t swacl_peak_rss_bytes(void);
+
 /** Seeded random weights for cfg (uniform, scaled by 1/sqrt(fan_in)).
  * SWACL_INVALID_ARG (no message: check with swacl_config_validate) for an
  * invalid or uninitialised cfg. *out is the caller's (swacl_weights_destroy). */
@@ -342,7 +380,8 @@ SWACL_API swacl_status swacl_weights_create_random(const swacl_config *cfg, uint
                                          swacl_weights **out);
 SWACL_API void swacl_weights_destroy(swacl_weights *w);
 /** Number of tensors, and the i-th tensor's name/shape/data (borrowed:
- * valid until swacl_weights_destroy). */
+ * valid until swacl_weights_destroy; *data is NULL for a tensor not stored
+ * in float32: see swacl_weights_type). */
 SWACL_API int swacl_weights_count(const swacl_weights *w);
 SWACL_API const char *swacl_weights_name(const swacl_weights *w, int i, int *ndim, int64_t shape[4],
                                const float **data);
@@ -454,6 +493,9 @@ typedef struct {
                                     (all zero: the device class's choice)  */
     int allow_nonfinite;    /* swacl_load_hf on this context accepts NaN/Inf
                                weights (0: SWACL_FORMAT naming the tensor) */
+    swacl_wtype weights;    /* swacl_load_hf on this context stores 2-D
+                               tensors in this type (AUTO: as in the file,
+                               F32/F16/BF16 kept without conversion)       */
     /* New fields go here, at the end (struct_size tells them apart); the
      * layout of swacl_kernel_params stays as released.                    */
 } swacl_ctx_params;
@@ -492,7 +534,8 @@ SWACL_API swacl_status swacl_ctx_kernel_params(swacl_ctx *ctx, swacl_kernel_para
 typedef struct swacl_model swacl_model;
 
 /** Upload cfg + weights to ctx's device. Both are copied (the caller may
- * free them on return); the model keeps ctx, which must outlive it.
+ * free them on return; see the lifetime notes above for weights used in
+ * place); the model keeps ctx, which must outlive it.
  * Errors go to ctx. */
 SWACL_API swacl_status swacl_model_create(swacl_ctx *ctx, const swacl_config *cfg,
                                 const swacl_weights *weights, swacl_model **out);
@@ -561,8 +604,9 @@ SWACL_API swacl_status swacl_session_prefill(swacl_session *s, const swacl_input
 /* ------------------------------------------------------------------------ */
 /* Hugging Face checkpoints (docs/MODEL.md Part B 4-7): a directory with
  * config.json and model.safetensors, or shards + model.safetensors.index.json.
- * Weights in F32, F16 or BF16 are memory-mapped and converted to float32 at
- * load. model_type: cohere2, smollm3, llama4_text (dense FFN layers only),
+ * Weights in F32, F16 or BF16 are memory-mapped; 2-D tensors are kept in
+ * the file's type (borrowed from the mapping, no copy) or re-encoded into
+ * swacl_ctx_params.weights, 1-D ones converted to float32. model_type: cohere2, smollm3, llama4_text (dense FFN layers only),
  * mistral, llama, and "swacl" (written by swacl_save_hf, carrying the full
  * per-layer spec). Errors (a one-line message naming the file, key or
  * tensor, on ctx; ctx may be NULL): SWACL_IO (missing file), SWACL_FORMAT
@@ -571,8 +615,9 @@ SWACL_API swacl_status swacl_session_prefill(swacl_session *s, const swacl_input
  * implement). A NaN or Inf in any weight is SWACL_FORMAT naming the tensor
  * and the first bad index, unless ctx was created with allow_nonfinite.  */
 
-/** Fills *cfg whole (struct_size included) and *out (the caller's: the
- * file mappings are released before return). */
+/** Fills *cfg whole (struct_size included) and *out (the caller's: it
+ * holds the file mappings its borrowed tensors point into until
+ * swacl_weights_destroy). */
 SWACL_API swacl_status swacl_load_hf(swacl_ctx *ctx, const char *dir, swacl_config *cfg,
                            swacl_weights **out);
 /** Write cfg + w to dir (created if needed): config.json with model_type
@@ -1009,6 +1054,10 @@ typedef struct {
  */
 SWACL_API swacl_status swacl_bench_report(swacl_ctx *ctx, const swacl_bench_report_params *params,
                                           char **json, int *failures);
+/** The swacl_bench_report JSON as text on out: per device its scalars and
+ * tables (start-up and peaks as "start ..." / "peaks ..." lines), then the
+ * pipeline section. SWACL_FORMAT when json is not one object. */
+SWACL_API swacl_status swacl_bench_report_print(swacl_ctx *ctx, const char *json, FILE *out);
 /** A gnuplot script (data inline) that draws prefill tokens/s vs sequence
  * length, one series per (device, model), from a swacl_bench_report JSON
  * into png; *script is the caller's (swacl_free). SWACL_INVALID_ARG when
@@ -1171,6 +1220,96 @@ SWACL_API swacl_status swacl_tune_gemm(swacl_ctx *ctx, const swacl_tune_gemm_par
 /** Compile one set (swacl_tune_gemm's SET text) on device and check it on
  * an odd shape: what a probe_exe child does. SWACL_MISMATCH when wrong. */
 SWACL_API swacl_status swacl_tune_gemm_probe(swacl_ctx *ctx, const char *device, const char *set);
+
+/* ------------------------------------------------------------------------ */
+/* Tokenizer: a checkpoint's tokenizer.json (Hugging Face tokenizers format,
+ * BPE models: byte-level with a regex pre-tokenizer as Llama 3 / Qwen /
+ * Cohere / GPT-2, and SentencePiece-style with byte fallback as Llama 2 /
+ * Mistral / Gemma). Encoding and decoding give exactly what the tokenizers
+ * package gives (tests/fixtures/tok/README.md). A tokenizer is read-only
+ * once loaded: several threads may encode with one at the same time.     */
+
+typedef struct swacl_tokenizer swacl_tokenizer;
+
+/** Load path: a model directory (its tokenizer.json, with the EOS / BOS of
+ * tokenizer_config.json and generation_config.json when present) or a
+ * tokenizer.json file (those two files beside it). A malformed file is
+ * SWACL_FORMAT, an unknown model type or component SWACL_UNSUPPORTED; the
+ * message names the component ("pre_tokenizer.pretokenizers[1]: ..."). */
+SWACL_API swacl_status swacl_tokenizer_load(swacl_ctx *ctx, const char *path, swacl_tokenizer **out);
+/** The same from tokenizer.json text in memory (no EOS / BOS files). */
+SWACL_API swacl_status swacl_tokenizer_from_json(swacl_ctx *ctx, const char *json, size_t len,
+                                                 swacl_tokenizer **out);
+SWACL_API void swacl_tokenizer_destroy(swacl_tokenizer *tok);
+
+/** text[0..len) -> *ids (the caller's, swacl_free; never NULL on success),
+ * *n_ids. add_special: run the post-processor (BOS / EOS as the file's
+ * template says). Special tokens written in the text are matched. Text
+ * that is not valid UTF-8 is refused (SWACL_INVALID_ARG, with the byte
+ * offset): tokenizers only ever sees valid strings. */
+SWACL_API swacl_status swacl_tokenizer_encode(swacl_ctx *ctx, const swacl_tokenizer *tok,
+                                              const char *text, size_t len, int add_special,
+                                              int32_t **ids, int *n_ids);
+/** ids -> *text (NUL-terminated UTF-8, the caller's: swacl_free), *len
+ * bytes (len may be NULL). skip_special drops special added tokens; ids
+ * the tokenizer does not know are skipped, as tokenizers does. */
+SWACL_API swacl_status swacl_tokenizer_decode(swacl_ctx *ctx, const swacl_tokenizer *tok,
+                                              const int32_t *ids, int n_ids, int skip_special,
+                                              char **text, size_t *len);
+/** Ids are < this (model vocabulary and added tokens). */
+SWACL_API int swacl_tokenizer_vocab_size(const swacl_tokenizer *tok);
+/** The token string of id ("Ġthe", "<0x0A>", "<s>"), not NUL-safe: use
+ * *len; NULL for an unknown id. Valid while tok lives. */
+SWACL_API const char *swacl_tokenizer_piece(const swacl_tokenizer *tok, int32_t id, size_t *len);
+/** End-of-sequence ids: generation_config.json eos_token_id (one or a
+ * list), then tokenizer_config.json eos_token. Returns the count. */
+SWACL_API int swacl_tokenizer_eos(const swacl_tokenizer *tok, const int32_t **ids);
+SWACL_API int swacl_tokenizer_is_eos(const swacl_tokenizer *tok, int32_t id);
+/** generation_config.json bos_token_id, else tokenizer_config.json
+ * bos_token, else -1 (informational: BOS is added by the post-processor). */
+SWACL_API int32_t swacl_tokenizer_bos(const swacl_tokenizer *tok);
+
+/** Streaming decoder: feed ids one at a time, get the new text. A step
+ * returns text only when it ends in a complete character, so no UTF-8
+ * sequence is ever split across steps (byte-level tokens that carry half
+ * a character wait for the rest); what steps return, concatenated, is the
+ * decode of all ids so far. *text is valid until the next call. flush:
+ * whatever is still held (possibly U+FFFD), then the stream starts over. */
+typedef struct swacl_tokenizer_stream swacl_tokenizer_stream;
+SWACL_API swacl_status swacl_tokenizer_stream_create(swacl_ctx *ctx, const swacl_tokenizer *tok,
+                                                     int skip_special, swacl_tokenizer_stream **out);
+SWACL_API swacl_status swacl_tokenizer_stream_step(swacl_ctx *ctx, swacl_tokenizer_stream *s,
+                                                   int32_t id, const char **text, size_t *len);
+SWACL_API swacl_status swacl_tokenizer_stream_flush(swacl_ctx *ctx, swacl_tokenizer_stream *s,
+                                                    const char **text, size_t *len);
+SWACL_API void swacl_tokenizer_stream_destroy(swacl_tokenizer_stream *s);
+
+/** `swacl generate --prompt` in one call: the tokenizer of model_dir, the
+ * prompt from text or file ("-": stdin; exactly one of the two), encoded
+ * with the post-processor's special tokens (BOS where the file adds it).
+ * Every id must be < vocab (the model's); an empty encoding is refused.
+ * *tok (swacl_tokenizer_destroy) and *ids (swacl_free) are the caller's. */
+SWACL_API swacl_status swacl_tokenizer_prompt(swacl_ctx *ctx, const char *model_dir, const char *text,
+                                              const char *file, int vocab, swacl_tokenizer **tok,
+                                              int32_t **ids, int *n_ids);
+
+/** The output of `swacl tokenize` / `detokenize` for the tokenizer at path
+ * (as swacl_tokenizer_load), on input or the contents of file ("-":
+ * stdin). Tokenize: the ids on one line (VERBOSE: one "id<TAB>"piece""
+ * line each), with JSON {"count", "ids"[, "pieces"]}; special tokens as
+ * the post-processor adds them unless NO_SPECIAL. Detokenize (input: ids
+ * as swacl_ids_parse reads one line): the text, with JSON {"count",
+ * "text"}. *out ends with a newline and is the caller's (swacl_free). */
+#define SWACL_TOKREP_DETOKENIZE 1u
+#define SWACL_TOKREP_VERBOSE 2u
+#define SWACL_TOKREP_JSON 4u
+#define SWACL_TOKREP_NO_SPECIAL 8u
+SWACL_API swacl_status swacl_tokenizer_report(swacl_ctx *ctx, const char *path, const char *input,
+                                              const char *file, unsigned flags, char **out);
+
+/** A whole text file, or stdin for "-" (a prompt): *text NUL-terminated,
+ * the caller's (swacl_free); at most 64 MiB. */
+SWACL_API swacl_status swacl_text_read(swacl_ctx *ctx, const char *path, char **text, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -256,3 +256,50 @@ swacl_cli_test(err_seed_hex RC 2 ARGS run --seed 0x10 --kv-only
                ERR "swacl: error: invalid value '0x10' for --seed")
 swacl_cli_test(seed_decimal RC 0 ARGS run --seed 010 --device ref --seq 8 --layers 1 --no-verify --json -q
                OUT "\"seed\":10," JSON_OK)
+
+# Issue 13: text in, text out. tests/fixtures/tok/llama3 is a tokenizer
+# (Llama 3 style, trained by tools/make_tok_fixtures.py) beside a random
+# 2-layer Llama; expected ids are what the `tokenizers` package gives.
+set(SWACL_TOK ${CMAKE_SOURCE_DIR}/tests/fixtures/tok)
+swacl_cli_test(tokenize RC 0 ARGS tokenize --model ${SWACL_TOK}/llama3 "Hello world, it's 2024!"
+               OUT "^700 39 68 379 438 11 329 6 82 220 17 668 19 0[\r\n]*$")
+swacl_cli_test(tokenize_verbose_json RC 0 ARGS tokenize --model ${SWACL_TOK}/mistral -v --json "Hello world"
+               OUT "^{\"count\":2,\"ids\":.954,523.,\"pieces\":.\"▁Hello\",\"▁world\".}" JSON_KEY pieces)
+swacl_cli_test(tokenize_no_special RC 0 ARGS tokenize --model ${SWACL_TOK}/llama3/tokenizer.json --no-special "Hello"
+               OUT "^39 68 379[\r\n]*$")
+swacl_cli_test(detokenize RC 0 ARGS detokenize --model ${SWACL_TOK}/llama3 "700,39,68,379,438,11,329,6,82,220,17,668,19,0"
+               OUT "^<\\|begin_of_text\\|>Hello world, it's 2024!\n$")
+swacl_cli_test(detokenize_json RC 0 ARGS detokenize --json --model ${SWACL_TOK}/llama3 "700 39 71 224"
+               OUT "\"text\":\"<\\|begin_of_text\\|>Hh.+\"" JSON_KEY text)
+swacl_cli_test(generate_prompt_json RC 0 ARGS generate --model ${SWACL_TOK}/llama3 --prompt "Once upon a time"
+               --max-new 8 --device ref --json -q OUT "\"prompt_tokens\":7,\"new_tokens\":[0-8],.*\"text\":" JSON_OK)
+swacl_cli_test(generate_prompt_verify RC 0 ARGS generate --model ${SWACL_TOK}/llama3 --prompt "Once upon a time"
+               --max-new 12 --verify --json -q OUT "\"verified\":true" JSON_OK)
+swacl_cli_test(generate_prompt_text RC 0 ARGS generate --model ${SWACL_TOK}/llama3 --prompt-file
+               ${SWACL_TOK}/llama3/generation_config.json --max-new 4 --ignore-eos --device ref -q OUT "new_tokens +4")
+swacl_cli_test(err_prompt_no_model RC 2 ARGS generate --prompt "hi" --max-new 2
+               ERR "swacl: error: generate: .*--prompt / --prompt-file need --model DIR")
+swacl_cli_test(err_prompt_and_ids RC 2 ARGS generate --model ${SWACL_TOK}/llama3 --prompt "hi" --prompt-ids 1,2
+               ERR "not with --prompt")
+swacl_cli_test(err_tokenize_no_model RC 2 ARGS tokenize "hi" ERR "tokenize: --model DIR is required")
+swacl_cli_test(err_tokenize_two_words RC 2 ARGS tokenize --model ${SWACL_TOK}/llama3 a b
+               ERR "unexpected argument 'b'")
+file(WRITE ${CMAKE_BINARY_DIR}/test-cache/unigram/tokenizer.json
+     "{\"model\":{\"type\":\"Unigram\",\"vocab\":[]}}")
+swacl_cli_test(err_tokenizer_unsupported RC 2 ARGS tokenize --model ${CMAKE_BINARY_DIR}/test-cache/unigram "hi"
+               ERR "swacl: error: tokenize: unsupported: .*unigram/tokenizer.json: model: unsupported type 'Unigram'")
+# EOS: a copy of the fixture model whose generation_config.json lists every
+# id as EOS stops after the first new token, unless --ignore-eos.
+set(SWACL_EOS_DIR ${CMAKE_BINARY_DIR}/test-cache/eos-model)
+file(COPY ${SWACL_TOK}/llama3/config.json ${SWACL_TOK}/llama3/model.safetensors
+     ${SWACL_TOK}/llama3/tokenizer.json ${SWACL_TOK}/llama3/tokenizer_config.json DESTINATION ${SWACL_EOS_DIR})
+set(all_ids "")
+foreach(i RANGE 702)
+  list(APPEND all_ids ${i})
+endforeach()
+string(JOIN "," all_ids ${all_ids})
+file(WRITE ${SWACL_EOS_DIR}/generation_config.json "{\"eos_token_id\": [${all_ids}]}")
+swacl_cli_test(generate_stops_at_eos RC 0 ARGS generate --model ${SWACL_EOS_DIR} --prompt "Hi" --max-new 8
+               --device ref --json -q OUT "\"new_tokens\":1," JSON_OK)
+swacl_cli_test(generate_ignore_eos RC 0 ARGS generate --model ${SWACL_EOS_DIR} --prompt "Hi" --max-new 8
+               --ignore-eos --device ref --json -q OUT "\"new_tokens\":8," JSON_OK)

@@ -7,7 +7,8 @@
  *   sandwich   Gemma-like: pre + post norms with (1 + w) weights, embeddings
  *              x sqrt(D), tanh GeGLU, per-head QK-norm, H*d != D, sliding
  *              layers with their own theta, global layers with linear
- *              scaling, final logit soft-capping (binding: cap 8)
+ *              scaling, attention score soft-capping (cap 3) and final logit
+ *              soft-capping (binding: cap 8)
  *   post       OLMo-like: post norms only, QK-norm over the whole
  *              projection, YaRN with an attention factor
  *   bias       Qwen 2-like: q/k/v biases without an o bias, dynamic NTK
@@ -78,6 +79,7 @@ static swacl_config family(const char *name)
         c.embed_scale = sqrtf(96.0f);
         c.ffn = SWACL_FFN_GEGLU_TANH;
         c.final_softcap = 8.0f;
+        c.attn_softcap = 3.0f; /* binds: random-weight scores reach well past 3 */
         c.attn_scale = 1.0f / sqrtf(24.0f); /* query_pre_attn_scalar 24 */
         for (int i = 0; i < c.n_layers; i++) {
             c.layers[i].qk_norm = SWACL_QKNORM_RMS_HEAD;

@@ -337,10 +337,10 @@ Test(files, config_json_last_key_wins)
     cr_expect(c.n_layers == 3, "n_layers %d: the last num_hidden_layers must win", c.n_layers);
     cr_expect(c.hidden_size == 8, "hidden_size %d", c.hidden_size);
     /* nested objects too; a later valid value overrides an earlier bad one */
-    js = LLAMA_CFG(",\"rope_scaling\":{\"rope_type\":\"yarn\",\"rope_type\":\"default\"}");
+    js = LLAMA_CFG(",\"rope_scaling\":{\"rope_type\":\"longrope\",\"rope_type\":\"default\"}");
     cr_expect(swacl_hf_config_parse(js, strlen(js), &c, NULL, err, sizeof err) == SWACL_OK, "%s",
               err);
-    js = LLAMA_CFG(",\"rope_scaling\":{\"rope_type\":\"default\",\"rope_type\":\"yarn\"}");
+    js = LLAMA_CFG(",\"rope_scaling\":{\"rope_type\":\"default\",\"rope_type\":\"longrope\"}");
     cr_expect(swacl_hf_config_parse(js, strlen(js), &c, NULL, err, sizeof err) == SWACL_UNSUPPORTED,
               "%s", err);
     /* and through the loader */

@@ -3,7 +3,7 @@
  * checked-in seed corpus, in the normal build (no clang, no sanitizers
  * needed): a seed that crashes, or trips a target's own abort() invariant,
  * fails here before anyone runs tools/fuzz.sh. The targets are included
- * with their entry point renamed, so one executable holds all four.
+ * with their entry point renamed, so one executable holds all five.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
@@ -25,6 +25,13 @@
 #define LLVMFuzzerTestOneInput fuzz_calib_one
 #include "fuzz/fuzz_calib.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_tokenizer_one
+#include "fuzz/fuzz_tokenizer.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_gguf_one
+#include "fuzz/fuzz_gguf.c"
+#undef LLVMFuzzerTestOneInput
+#include "common/file.h"
 
 /* Feed every file of tests/fuzz/<corpus>/ to one; returns how many. */
 static int run_corpus(const char *corpus, int (*one)(const uint8_t *, size_t))
@@ -71,9 +78,50 @@ Test(fuzz_corpus, tune_file)
     cr_expect_gt(run_corpus("corpus_tune", fuzz_tune_one), 0, "empty seed corpus");
 }
 
+Test(fuzz_corpus, gguf)
+{
+    cr_expect_gt(run_corpus("corpus_gguf", fuzz_gguf_one), 0, "empty seed corpus");
+    /* the seeds are accepted by the parser and the metadata mapping */
+    const char *seeds[] = {"tiny_llama_mixed.gguf", "tiny_gemma2_swa.gguf"};
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        char path[1024], err[512];
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus_gguf/%s", SWACL_SOURCE_DIR, seeds[i]);
+        swacl_file_map m;
+        cr_assert(swacl_file_map_open(path, &m, err, sizeof err) == SWACL_OK, "%s", err);
+        swacl_gguf_file f;
+        cr_assert(swacl_gguf_parse(m.map, m.len, path, &f, err, sizeof err) == SWACL_OK, "%s", err);
+        swacl_config c;
+        int permute;
+        cr_expect(swacl_gguf_config(&f, &c, &permute, err, sizeof err) == SWACL_OK, "%s", err);
+        swacl_gguf_free(&f);
+        swacl_file_map_close(&m);
+    }
+}
+
 Test(fuzz_corpus, calibration_cache)
 {
     cr_expect_gt(run_corpus("corpus_calib", fuzz_calib_one), 0, "empty seed corpus");
+}
+
+Test(fuzz_corpus, tokenizer_json)
+{
+    cr_expect_gt(run_corpus("corpus_tok", fuzz_tokenizer_one), 0, "empty seed corpus");
+    /* the three full seeds parse (the two bad_* ones are refused) */
+    const char *ok[] = {"bytelevel.bin", "spm.bin", "misc.bin"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char path[1024], err[512];
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus_tok/%s", SWACL_SOURCE_DIR, ok[i]);
+        FILE *f = fopen(path, "rb");
+        cr_assert(f != NULL, "%s", path);
+        char text[8192];
+        size_t n = fread(text, 1, sizeof text, f);
+        fclose(f);
+        const char *nul = memchr(text, 0, n);
+        tk_tokenizer *t = NULL;
+        cr_expect_eq(tk_parse(text, nul ? (size_t)(nul - text) : n, &t, err, sizeof err), 0, "%s: %s",
+                     ok[i], err);
+        tk_free(t);
+    }
 }
 
 /* The seeds are valid files: each parser must accept its own kind (a seed

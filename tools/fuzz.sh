@@ -2,12 +2,15 @@
 # tools/fuzz.sh - build and run every libFuzzer target with clang,
 # -fsanitize=fuzzer,address,undefined; each gets a share of the time:
 #   fuzz_safetensors  safetensors / config.json / .npy / token-id text
-#                     parsers (4/8; seeds tests/fuzz/corpus/)
+#                     parsers (3/8; seeds tests/fuzz/corpus/)
+#   fuzz_gguf         GGUF parser + metadata mapping (1/8; corpus_gguf/)
 #   fuzz_pcache       program-cache entry header + PoCL binary walk
-#                     (2/8; tests/fuzz/corpus_pcache/)
+#                     (1/8; tests/fuzz/corpus_pcache/)
 #   fuzz_tune         GEMM tune file (1/8; tests/fuzz/corpus_tune/)
 #   fuzz_calib        placement calibration cache sched-calib.json
 #                     (1/8; tests/fuzz/corpus_calib/)
+#   fuzz_tokenizer    tokenizer.json + encode/decode of a text after a NUL
+#                     (1/8; tests/fuzz/corpus_tok/)
 #
 #   tools/fuzz.sh [SECONDS] [extra libFuzzer args...]   (default 60 s in all)
 #
@@ -36,16 +39,28 @@ build() { # name, sources... (each target links only the parser files it needs)
         -Wall -Wextra -I"$ROOT/include" -I"$H" $CJSON_CFLAGS "$@" $CJSON_LIBS -lm -o "$OUT/$name"
 }
 build fuzz_safetensors "$ROOT/tests/fuzz/fuzz_safetensors.c" \
-    "$H/model/safetensors.c" "$H/model/hf_config.c" "$H/model/hf_load.c" "$H/model/npy.c" \
+    "$H/model/safetensors.c" "$H/model/hf_config.c" "$H/model/hf_json.c" "$H/model/hf_swacl.c" \
+    "$H/model/hf_rope.c" "$H/model/hf_qwen.c" "$H/model/hf_gemma.c" "$H/model/hf_load.c" "$H/model/npy.c" \
+    "$H/model/gguf.c" "$H/model/gguf_load.c" \
+    "$H/model/config.c" "$H/model/weights.c" "$H/common/common.c" "$H/model/inputs.c" \
+    "$H/common/file.c"
+build fuzz_gguf "$ROOT/tests/fuzz/fuzz_gguf.c" \
+    "$H/model/safetensors.c" "$H/model/hf_config.c" "$H/model/hf_json.c" "$H/model/hf_swacl.c" \
+    "$H/model/hf_rope.c" "$H/model/hf_qwen.c" "$H/model/hf_gemma.c" "$H/model/hf_load.c" "$H/model/npy.c" \
+    "$H/model/gguf.c" "$H/model/gguf_load.c" \
     "$H/model/config.c" "$H/model/weights.c" "$H/common/common.c" "$H/model/inputs.c" \
     "$H/common/file.c"
 build fuzz_pcache "$ROOT/tests/fuzz/fuzz_pcache.c" "$H/cl/cl_pcache.c"
 build fuzz_tune "$ROOT/tests/fuzz/fuzz_tune.c" "$H/cl/cl_tune_file.c"
 build fuzz_calib "$ROOT/tests/fuzz/fuzz_calib.c" "$H/sched/calib_file.c" "$H/common/file.c" \
     "$H/common/common.c"
+# shellcheck disable=SC2046
+build fuzz_tokenizer "$ROOT/tests/fuzz/fuzz_tokenizer.c" "$H/text/tok_util.c" "$H/text/tok_load.c" \
+    "$H/text/tok_pre.c" "$H/text/tok_bpe.c" "$H/text/tok_decode.c" "$H/common/common.c" \
+    $(pkg-config --cflags --libs libpcre2-8 libutf8proc)
 
 # target:corpus:share (eighths of SECONDS)
-TARGETS="fuzz_safetensors:corpus:4 fuzz_pcache:corpus_pcache:2 fuzz_tune:corpus_tune:1 fuzz_calib:corpus_calib:1"
+TARGETS="fuzz_safetensors:corpus:3 fuzz_gguf:corpus_gguf:1 fuzz_pcache:corpus_pcache:1 fuzz_tune:corpus_tune:1 fuzz_calib:corpus_calib:1 fuzz_tokenizer:corpus_tok:1"
 rm -rf "$OUT/artifacts"
 mkdir -p "$OUT/artifacts"
 fail=0

@@ -13,7 +13,7 @@ BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
 PACKAGES=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo
-          libcriterion-dev libcjson-dev libopenblas-dev pkg-config cmake gcc g++
+          libcriterion-dev libcjson-dev libopenblas-dev libpcre2-dev libutf8proc-dev pkg-config cmake gcc g++
           gnuplot-nox)
 
 log() { printf '==> %s\n' "$*"; }

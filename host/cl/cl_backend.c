@@ -146,6 +146,38 @@ swacl_status swacl_cl_check_buf(swacl_cl_be *be, const char *op, const char *wha
     return SWACL_OK;
 }
 
+swacl_status swacl_cl_check_rows(swacl_cl_be *be, const char *op, const char *what,
+                                 const swacl_buf *w, size_t rows, int K)
+{
+    if (!w || w->wtype == SWACL_WT_F32) return swacl_cl_check_buf(be, op, what, w, rows * (size_t)K);
+    SWACL_FAIL_IF(be->base.ctx, !swacl_wtype_fits(w->wtype, K), SWACL_INVALID_ARG,
+                  "%s: %s is %s, whose rows need K %% 32 == 0 (K=%d)", op, what,
+                  swacl_wtype_name(w->wtype), K);
+    const size_t need = rows * swacl_wtype_row_bytes(w->wtype, K);
+    SWACL_FAIL_IF(be->base.ctx, w->size < need, SWACL_INVALID_ARG,
+                  "%s: buffer %s holds %zu bytes, needs %zu (%zu rows of %d %s values)", op, what,
+                  w->size, need, rows, K, swacl_wtype_name(w->wtype));
+    return SWACL_OK;
+}
+
+swacl_status swacl_cl_panel(swacl_cl_be *be, size_t bytes, cl_mem *out)
+{
+    if (be->mm_panel_bytes < bytes) {
+        /* clReleaseMemObject defers the delete until queued users finish */
+        if (be->mm_panel) clReleaseMemObject(be->mm_panel);
+        be->mm_panel = NULL;
+        be->mm_panel_bytes = 0;
+        cl_int err = CL_SUCCESS;
+        be->mm_panel = clCreateBuffer(be->dev.context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+        if (err != CL_SUCCESS)
+            return swacl_cl_fail(be->base.ctx, err, "clCreateBuffer(matmul panel)", __FILE__,
+                                 __LINE__);
+        be->mm_panel_bytes = bytes;
+    }
+    *out = be->mm_panel;
+    return SWACL_OK;
+}
+
 /* A counted buffer of `bytes` (live_bufs: see swacl_cl_be) with the given flags. */
 static swacl_status buf_new(swacl_cl_be *be, cl_mem_flags flags, size_t bytes, const char *what,
                             swacl_buf **out)
@@ -161,6 +193,7 @@ static swacl_status buf_new(swacl_cl_be *be, cl_mem_flags flags, size_t bytes, c
         return swacl_cl_fail(ctx, err, what, __FILE__, __LINE__);
     }
     b->size = bytes;
+    b->wtype = SWACL_WT_F32;
     be->live_bufs++;
     be->live_bytes += bytes;
     *out = b;
@@ -176,6 +209,60 @@ static swacl_status cl_buf_alloc(swacl_backend *base, size_t bytes, swacl_buf **
                   "buffer of %zu bytes exceeds the device's max allocation (%llu bytes)", bytes,
                   (unsigned long long)be->dev.info.max_alloc_bytes);
     return buf_new(be, CL_MEM_READ_WRITE, bytes, "clCreateBuffer", out);
+}
+
+/* 1 when the device reads host memory directly (CPU devices, integrated
+ * GPUs) and p meets its base-address alignment: then CL_MEM_USE_HOST_PTR
+ * lets the buffer live in p's pages (PoCL uses an aligned host pointer as
+ * the buffer's storage) instead of a second copy. */
+static int can_use_host_ptr(const swacl_cl_be *be, const void *p)
+{
+    cl_bool unified = CL_FALSE;
+    cl_uint align_bits = 0;
+    if (clGetDeviceInfo(be->dev.device, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified,
+                        NULL) != CL_SUCCESS ||
+        clGetDeviceInfo(be->dev.device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits,
+                        &align_bits, NULL) != CL_SUCCESS)
+        return 0;
+    size_t align = align_bits >= 8 ? align_bits / 8 : 1;
+    return unified == CL_TRUE && (uintptr_t)p % align == 0;
+}
+
+/* Weights are read-only on the device: in the host's pages where the device
+ * shares them (may_borrow), else uploaded by the create itself
+ * (COPY_HOST_PTR: no staging copy, no separate write). */
+static swacl_status cl_weight_create(swacl_backend *base, swacl_wtype wt, const void *src,
+                                     size_t bytes, int may_borrow, swacl_buf **out, int *borrowed)
+{
+    swacl_cl_be *be = (swacl_cl_be *)base;
+    *out = NULL;
+    if (borrowed) *borrowed = 0;
+    SWACL_FAIL_IF(base->ctx, (int)wt <= 0 || wt >= SWACL_WT_COUNT, SWACL_INVALID_ARG,
+                  "weight_create: bad storage type %d", (int)wt);
+    SWACL_FAIL_IF(base->ctx, bytes > be->dev.info.max_alloc_bytes && be->dev.info.max_alloc_bytes,
+                  SWACL_OUT_OF_MEMORY,
+                  "weight buffer of %zu bytes exceeds the device's max allocation (%llu bytes)",
+                  bytes, (unsigned long long)be->dev.info.max_alloc_bytes);
+    swacl_ctx *ctx = base->ctx;
+    swacl_buf *b = calloc(1, sizeof *b);
+    SWACL_FAIL_IF(ctx, !b, SWACL_OUT_OF_MEMORY, "out of host memory");
+    cl_int err = CL_SUCCESS;
+    static const float zero = 0;
+    const int lend = may_borrow && bytes && can_use_host_ptr(be, src);
+    b->mem = clCreateBuffer(be->dev.context,
+                            CL_MEM_READ_ONLY | (lend ? CL_MEM_USE_HOST_PTR : CL_MEM_COPY_HOST_PTR),
+                            bytes ? bytes : 4, (void *)(bytes ? src : &zero), &err);
+    if (err != CL_SUCCESS) {
+        free(b);
+        return swacl_cl_fail(ctx, err, "clCreateBuffer(weights)", __FILE__, __LINE__);
+    }
+    b->size = bytes;
+    b->wtype = wt;
+    if (borrowed) *borrowed = lend;
+    be->live_bufs++;
+    be->live_bytes += bytes;
+    *out = b;
+    return SWACL_OK;
 }
 
 static void cl_buf_free(swacl_backend *base, swacl_buf *b)
@@ -337,6 +424,7 @@ static void cl_free(swacl_backend *base)
         free(s->host);
     }
     if (be->attn_part) clReleaseMemObject(be->attn_part);
+    if (be->mm_panel) clReleaseMemObject(be->mm_panel);
     for (int i = 0; i < be->n_kc; i++) clReleaseKernel(be->kc[i].kernel);
     if (be->dev_open) swacl_cl_dev_close(&be->dev);
     if (be->live_bufs != 0) {
@@ -371,6 +459,7 @@ static const struct swacl_backend_i cl_iface = {
     .buf_free = cl_buf_free,
     .buf_write = cl_buf_write,
     .buf_read = cl_buf_read,
+    .weight_create = cl_weight_create,
     .matmul = swacl_cl_op_matmul,
     .norm = swacl_cl_op_norm,
     .rope = swacl_cl_op_rope,

@@ -19,6 +19,7 @@ struct swacl_buf {
     cl_mem mem;
     size_t size;
     void *map; /* host_alloc: the mapped host pointer */
+    swacl_wtype wtype; /* storage type: F32 but for weight_create buffers */
 };
 
 #define SWACL_CL_KCACHE_MAX 128 /* (file, options, kernel): attention has one per head_dim */
@@ -52,6 +53,8 @@ typedef struct {
     const char *kp_row; /* the table row's name                          */
     cl_mem attn_part;   /* split-K attention partials, lazy (attn.c)      */
     size_t attn_part_bytes;
+    cl_mem mm_panel;    /* decoded weight panel of packed prefill GEMMs  */
+    size_t mm_panel_bytes;
     /* buffers handed out and not yet freed: LSan cannot see a forgotten
      * cl_mem (its allocation stack is inside the driver, which the CI
      * suppressions cover), so the backend counts them itself */
@@ -89,6 +92,13 @@ swacl_status swacl_cl_upload_meta(swacl_cl_be *be, const int *pos0, const int *n
  * op and what. */
 swacl_status swacl_cl_check_buf(swacl_cl_be *be, const char *op, const char *what,
                                 const swacl_buf *b, size_t n_floats);
+
+/* w non-NULL and holding rows x K values of its storage type (block types:
+ * K % 32 == 0); else SWACL_INVALID_ARG naming op and what. */
+swacl_status swacl_cl_check_rows(swacl_cl_be *be, const char *op, const char *what,
+                                 const swacl_buf *w, size_t rows, int K);
+/* The backend's matmul panel scratch, grown to at least bytes (matmul.c). */
+swacl_status swacl_cl_panel(swacl_cl_be *be, size_t bytes, cl_mem *out);
 
 /* The launchers (signatures of struct swacl_backend_i), one file each. */
 /* matmul.c: gemv_rows for M <= 8, else CLBlast; bias_rows for the bias */

@@ -2,8 +2,12 @@
  * matmul.c - the matmul launcher: y[M,N] (= or +=) x[M,K] w[N,K]^T + bias.
  * M <= GEMV_MAXM: gemv_rows (kernels_cl/matmul.cl), which streams W once;
  * larger M: CLBlast SGEMM (cl_gemm.c). A bias (or y = 0 for K = 0) is
- * written first by bias_rows and the product accumulated onto it.
+ * written first by bias_rows and the product accumulated onto it. Packed
+ * weights (f16, bf16, q8_0, q4_0): gemv_<type>, or panels decoded by
+ * dequant_<type> for CLBlast (matmul_packed).
  */
+#include <stdio.h>
+
 #include "cl/cl_ops.h"
 
 /* local sizes and the gemv row limit: kernels_cl/matmul.cl defaults */
@@ -25,6 +29,56 @@ static swacl_status bias_rows(swacl_cl_be *be, swacl_buf *y, const swacl_buf *bi
     return swacl_cl_launch(be, k, 2, g, l);
 }
 
+/* kernel name suffixes by swacl_wtype */
+static const char *const k_tname[SWACL_WT_COUNT] = {"", "", "f16", "bf16", "q8_0", "q4_0"};
+
+/* Rows of W decoded per CLBlast panel: bounds the float32 scratch to
+ * PANEL_BYTES whatever the matrix (an lm_head can be 100x larger). */
+#define PANEL_BYTES ((size_t)16 << 20)
+
+/* y (+)= x W^T for W in a packed type: gemv_<t> for decode-sized M; for
+ * prefill, W decoded a panel of rows at a time into float32 scratch
+ * (dequant_<t>, exact) and multiplied there by CLBlast SGEMM into the
+ * matching columns of y. The decode costs one pass over W per call, small
+ * beside the 2*M flops per weight of a prefill GEMM. */
+static swacl_status matmul_packed(swacl_cl_be *be, swacl_buf *y, const swacl_buf *x,
+                                  const swacl_buf *w, int M, int N, int K, int acc)
+{
+    swacl_ctx *ctx = be->base.ctx;
+    char name[32];
+    if (M <= GEMV_MAXM) {
+        cl_kernel k;
+        const int pairs = (w->wtype == SWACL_WT_F16 || w->wtype == SWACL_WT_BF16) && K % 8 == 0;
+        snprintf(name, sizeof name, "gemv_%s%s", k_tname[w->wtype], pairs ? "_k8" : "");
+        SWACL_TRY(swacl_cl_kernel(be, "matmul", "", name, &k));
+        swacl_karg a[] = {KA(y->mem), KA(x->mem), KA(w->mem), KA(M), KA(N), KA(K), KA(acc)};
+        SWACL_TRY(swacl_cl_set_args(be, k, a, 7));
+        size_t g = swacl_round_up((size_t)N, GEMV_LX), l = GEMV_LX;
+        return swacl_cl_launch(be, k, 1, &g, &l);
+    }
+    int panel = (int)(PANEL_BYTES / ((size_t)K * sizeof(float)));
+    if (panel < 16) panel = 16;
+    if (panel > N) panel = N;
+    cl_mem tmp;
+    SWACL_TRY(swacl_cl_panel(be, (size_t)panel * K * sizeof(float), &tmp));
+    cl_kernel kd;
+    snprintf(name, sizeof name, "dequant_%s", k_tname[w->wtype]);
+    SWACL_TRY(swacl_cl_kernel(be, "matmul", "", name, &kd));
+    const int blocks = w->wtype == SWACL_WT_Q8_0 || w->wtype == SWACL_WT_Q4_0;
+    const size_t gx = blocks ? (size_t)K / 32 : ((size_t)K + 7) / 8;
+    for (int n0 = 0; n0 < N; n0 += panel) {
+        int rows = N - n0 < panel ? N - n0 : panel;
+        swacl_karg a[] = {KA(tmp), KA(w->mem), KA(n0), KA(rows), KA(K)};
+        SWACL_TRY(swacl_cl_set_args(be, kd, a, 5));
+        size_t g[2] = {swacl_round_up(gx, ELT_LX), (size_t)rows}, l[2] = {ELT_LX, 1};
+        SWACL_TRY(swacl_cl_launch(be, kd, 2, g, l));
+        SWACL_TRY(swacl_cl_sgemm(ctx, &be->dev, 1, M, rows, K, 1.0f, x->mem, 0, (size_t)K, tmp,
+                                 0, (size_t)K, acc ? 1.0f : 0.0f, y->mem, (size_t)n0,
+                                 (size_t)N));
+    }
+    return SWACL_OK;
+}
+
 swacl_status swacl_cl_op_matmul(swacl_backend *base, swacl_buf *y, const swacl_buf *x,
                                 const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
                                 int accumulate)
@@ -37,7 +91,7 @@ swacl_status swacl_cl_op_matmul(swacl_backend *base, swacl_buf *y, const swacl_b
     SWACL_TRY(swacl_cl_check_buf(be, "matmul", "y", y, (size_t)M * N));
     if (K > 0) {
         SWACL_TRY(swacl_cl_check_buf(be, "matmul", "x", x, (size_t)M * K));
-        SWACL_TRY(swacl_cl_check_buf(be, "matmul", "w", w, (size_t)N * K));
+        SWACL_TRY(swacl_cl_check_rows(be, "matmul", "w", w, (size_t)N, K));
     }
     if (bias) SWACL_TRY(swacl_cl_check_buf(be, "matmul", "bias", bias, (size_t)N));
     float beta = accumulate ? 1.0f : 0.0f;
@@ -47,6 +101,7 @@ swacl_status swacl_cl_op_matmul(swacl_backend *base, swacl_buf *y, const swacl_b
         beta = 1.0f;
     }
     if (K == 0) return SWACL_OK;
+    if (w->wtype != SWACL_WT_F32) return matmul_packed(be, y, x, w, M, N, K, beta != 0.0f);
     if (M <= GEMV_MAXM) {
         /* decode-sized products: a matrix-vector kernel that streams W once
          * beats CLBlast's large-tile GEMMs by an order of magnitude here */

@@ -35,6 +35,8 @@ int cli_output(cJSON *obj, int json);
 /* Add fields to j: spec "s:device i:seq b:ok", one "type:key" per value (s string,
  * i int, d double, u uint64_t, z size_t, b bool; "-:key" adds null, no value). */
 void cli_json_add(cJSON *j, const char *spec, ...);
+/* weight_bytes_<type> per storage type, weight_bytes_total, peak_rss_bytes */
+void cli_json_mem(cJSON *j, const swacl_weights *w);
 double cli_now(void);          /* monotonic seconds */
 
 /* ---- options -------------------------------------------------------------- */
@@ -43,7 +45,7 @@ double cli_now(void);          /* monotonic seconds */
  * (int* for FLAG and INT, uint64_t*, double*, const char** for STR), an
  * inclusive range for INT / DOUBLE, the value's name and help for --help
  * (help NULL: hidden; '\n' starts an indented line). A SECTION row is a
- * heading in --help. */
+ * heading in --help; a STR row named without '-' ("TEXT") takes a bare word. */
 typedef enum { CLI_FLAG, CLI_INT, CLI_U64, CLI_DOUBLE, CLI_STR, CLI_SECTION } cli_opt_kind;
 typedef struct {
     const char *name;
@@ -73,8 +75,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv);
 /* ---- model setup: preset / --model DIR / size overrides / validation ----- */
 
 typedef struct {
-    const char *preset, *model_dir;
-    int allow_nonfinite;
+    const char *preset, *model_dir, *weights;
+    int allow_nonfinite, wtype; /* wtype: --weights parsed by cli_model_setup */
     swacl_preset_params pp;
 } cli_model;
 
@@ -84,8 +86,10 @@ typedef struct {
     {"--preset", CLI_STR, &(m)->preset, 0, 0, "P",                                            \
      "preset name (default " default_preset "; see the list below)"},                         \
     {"--model", CLI_STR, &(m)->model_dir, 0, 0, "DIR",                                        \
-     "load a Hugging Face checkpoint instead (config.json +\nmodel.safetensors; `swacl models`)"}, \
+     "load a Hugging Face checkpoint instead (config.json +\nmodel.safetensors; `swacl models`) or a .gguf file"}, \
     {"--allow-nonfinite", CLI_FLAG, &(m)->allow_nonfinite, 0, 0, NULL, "load NaN/Inf weights"}, \
+    {"--weights", CLI_STR, &(m)->weights, 0, 0, "T",                                          \
+     "weight storage: f32 f16 bf16 q8_0 q4_0 (default: as stored)"},                          \
     {"--window", CLI_INT, &(m)->pp.window, 1, CLI_INT_MAX, "W", "W of every sliding-window layer"}, \
     {"--chunk", CLI_INT, &(m)->pp.chunk, 1, CLI_INT_MAX, "C",                                 \
      "C of every chunked layer (irope-llama4)"},                                              \
@@ -106,13 +110,13 @@ typedef struct {
  * weights (NULL for a preset). 0 or an exit code (message printed). After
  * --model, m->preset names the directory (the label). */
 int cli_model_setup(cli_model *m, swacl_config *cfg, swacl_weights **w);
-/* Seeded random weights when *w is still NULL. 0 or an exit code. */
-int cli_model_weights(const swacl_config *cfg, uint64_t seed, swacl_weights **w);
+/* Seeded random weights when *w is still NULL, stored as --weights. 0 or an exit code. */
+int cli_model_weights(const cli_model *m, const swacl_config *cfg, uint64_t seed, swacl_weights **w);
 
 /* A host-only context ("ref"): the error channel of calls that need no device
  * (ids, .npy, sampling, tuning). NULL after a message. */
-swacl_ctx *cli_host_ctx_ex(int allow_nonfinite); /* loads accept NaN/Inf weights */
-#define cli_host_ctx() cli_host_ctx_ex(0)
+swacl_ctx *cli_host_ctx_ex(int allow_nonfinite, int wtype); /* as swacl_ctx_params */
+#define cli_host_ctx() cli_host_ctx_ex(0, 0)
 
 /* ---- runner: one device, or a layer pipeline over --devices ------------- */
 
@@ -162,6 +166,7 @@ int cli_runner_fail(const cli_runner *r, swacl_status st, const char *what);
 /* ---- commands (argv[0] = the command name; return an exit code) --------- */
 
 int swacl_cmd_generate(int argc, char **argv);
+int swacl_cmd_tokenize(int argc, char **argv); /* tokenize and detokenize */
 int swacl_cmd_tune(int argc, char **argv);
 int swacl_cmd_bench(int argc, char **argv);
 

@@ -11,7 +11,9 @@
 int cli_model_setup(cli_model *m, swacl_config *cfg, swacl_weights **w)
 {
     *w = NULL;
-    swacl_ctx *host = cli_host_ctx_ex(m->allow_nonfinite); /* the error channel of load */
+    if (m->weights && (m->wtype = swacl_wtype_parse(m->weights)) < 0)
+        return cli_die_msg("--weights %s: not one of f32 f16 bf16 q8_0 q4_0", m->weights), EXIT_USAGE;
+    swacl_ctx *host = cli_host_ctx_ex(m->allow_nonfinite, m->wtype); /* the error channel of load */
     if (!host) return EXIT_RUNTIME;
     swacl_status st = swacl_config_resolve(host, m->preset, &m->pp, m->model_dir, cfg, w);
     if (st != SWACL_OK) cli_die_msg("%s", swacl_ctx_errmsg(host));
@@ -20,20 +22,22 @@ int cli_model_setup(cli_model *m, swacl_config *cfg, swacl_weights **w)
     return st == SWACL_OK ? EXIT_OK : cli_exit(st);
 }
 
-int cli_model_weights(const swacl_config *cfg, uint64_t seed, swacl_weights **w)
+int cli_model_weights(const cli_model *m, const swacl_config *cfg, uint64_t seed, swacl_weights **w)
 {
     if (*w) return EXIT_OK;
     swacl_status st = swacl_weights_create_random(cfg, seed, w);
-    if (st == SWACL_OK) return EXIT_OK;
+    if (st == SWACL_OK && (st = swacl_weights_convert(NULL, *w, (swacl_wtype)m->wtype)) == SWACL_OK)
+        return EXIT_OK;
     cli_die_msg("cannot create random weights: %s", swacl_status_string(st));
     return EXIT_RUNTIME;
 }
 
-swacl_ctx *cli_host_ctx_ex(int allow_nonfinite)
+swacl_ctx *cli_host_ctx_ex(int allow_nonfinite, int wtype)
 {
     swacl_ctx_params p = swacl_ctx_params_default();
     p.device = "ref";
     p.allow_nonfinite = allow_nonfinite;
+    p.weights = (swacl_wtype)wtype;
     swacl_ctx *ctx = NULL;
     swacl_status st = swacl_ctx_create(&p, &ctx);
     if (st == SWACL_OK) return ctx;

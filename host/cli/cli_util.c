@@ -10,8 +10,7 @@
 
 #include "cli.h"
 
-/* ------------------------------------------------------------------------ */
-/* Messages                                                                  */
+/* ---- Messages ------------------------------------------------------------- */
 
 /* Errors ("swacl: error: <message>") and progress notes go to stderr, never
  * to stdout, which may carry JSON. */
@@ -39,10 +38,7 @@ int cli_emit_json(cJSON *obj)
 {
     char *s = cJSON_PrintUnformatted(obj);
     cJSON_Delete(obj);
-    if (!s) {
-        cli_die_msg("out of memory while formatting JSON");
-        return EXIT_RUNTIME;
-    }
+    if (!s) return cli_die_msg("out of memory while formatting JSON"), EXIT_RUNTIME;
     puts(s);
     cJSON_free(s);
     return EXIT_OK;
@@ -98,12 +94,19 @@ void cli_json_add(cJSON *j, const char *spec, ...)
     va_end(ap);
 }
 
+void cli_json_mem(cJSON *j, const swacl_weights *w)
+{
+    char k[32]; /* scalars, which the text form prints */
+    for (int t = SWACL_WT_F32; t < SWACL_WT_COUNT; t++)
+        snprintf(k, sizeof k, "weight_bytes_%s", swacl_wtype_name(t)),
+            cJSON_AddNumberToObject(j, k, (double)swacl_weights_bytes(w, t));
+    cli_json_add(j, "u:weight_bytes_total u:peak_rss_bytes", swacl_weights_bytes(w, SWACL_WT_AUTO),
+                 swacl_peak_rss_bytes());
+}
+
 int cli_output(cJSON *obj, int json)
 {
-    if (!obj) {
-        cli_die_msg("out of memory while formatting the result");
-        return EXIT_RUNTIME;
-    }
+    if (!obj) return cli_die_msg("out of memory while formatting the result"), EXIT_RUNTIME;
     if (json) return cli_emit_json(obj);
     char *s = cJSON_PrintUnformatted(obj); /* the library renders reports */
     cJSON_Delete(obj);
@@ -113,8 +116,7 @@ int cli_output(cJSON *obj, int json)
     return cli_exit(st);
 }
 
-/* ------------------------------------------------------------------------ */
-/* Option parsing                                                            */
+/* ---- Option parsing ------------------------------------------------------- */
 
 /* Parse an integer in [lo, hi]; usage error naming the option otherwise. */
 static int parse_int(const char *opt, const char *v, long lo, long hi, long *out)
@@ -122,10 +124,8 @@ static int parse_int(const char *opt, const char *v, long lo, long hi, long *out
     char *end = NULL;
     errno = 0;
     long x = strtol(v, &end, 10);
-    if (!*v || *end || errno == ERANGE) {
-        cli_die_msg("invalid value '%s' for %s: expected an integer", v, opt);
-        return 0;
-    }
+    if (!*v || *end || errno == ERANGE)
+        return cli_die_msg("invalid value '%s' for %s: expected an integer", v, opt), 0;
     if (x < lo || x > hi) {
         cli_die_msg("invalid value '%s' for %s: must be in %ld..%ld", v, opt, lo, hi);
         return 0;
@@ -138,10 +138,8 @@ static int parse_u64(const char *opt, const char *v, uint64_t *out)
 {
     char *end = NULL;
     errno = 0;
-    if (!*v || *v == '-' || *v == '+') {
-        cli_die_msg("invalid value '%s' for %s: expected a non-negative integer", v, opt);
-        return 0;
-    }
+    if (!*v || *v == '-' || *v == '+')
+        return cli_die_msg("invalid value '%s' for %s: expected a non-negative integer", v, opt), 0;
     unsigned long long x = strtoull(v, &end, 10); /* decimal only, as INT: 010 is 10 */
     if (*end || errno == ERANGE) {
         cli_die_msg("invalid value '%s' for %s: expected a non-negative integer", v, opt);
@@ -167,8 +165,7 @@ void cli_die_detail(const char *what, swacl_status st, const char *detail)
     }
 }
 
-/* ------------------------------------------------------------------------ */
-/* The option-table parser                                                   */
+/* ---- The option-table parser ---------------------------------------------- */
 
 /* Does word w (up to '=' when has_eq) name option o ("-q|--quiet")? */
 static int opt_matches(const cli_opt *o, const char *w, size_t wlen)
@@ -203,10 +200,8 @@ static int set_value(const cli_opt *o, const char *v)
         char *end = NULL;
         errno = 0;
         double d = strtod(v, &end);
-        if (!*v || *end || errno == ERANGE || !isfinite(d)) {
-            cli_die_msg("invalid value '%s' for %s: expected a number", v, name);
-            return 0;
-        }
+        if (!*v || *end || errno == ERANGE || !isfinite(d))
+            return cli_die_msg("invalid value '%s' for %s: expected a number", v, name), 0;
         if (d < o->lo || d > o->hi) {
             if (isinf(o->hi))
                 cli_die_msg("invalid value '%s' for %s: must be >= %g", v, name, o->lo);
@@ -218,10 +213,7 @@ static int set_value(const cli_opt *o, const char *v)
         return 1;
     }
     case CLI_STR:
-        if (!*v) {
-            cli_die_msg("invalid value '' for %s", name);
-            return 0;
-        }
+        if (!*v) return cli_die_msg("invalid value '' for %s", name), 0;
         *(const char **)o->dest = v;
         return 1;
     default: return 0;
@@ -272,6 +264,12 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv)
         size_t wlen = eq ? (size_t)(eq - w) : strlen(w);
         const cli_opt *o = cmd->opts;
         while (o->name && (o->kind == CLI_SECTION || !opt_matches(o, w, wlen))) o++;
+        if (!o->name && (w[0] != '-' || !w[1])) /* a word: the first unset positional row */
+            for (o = cmd->opts; o->name && (o->kind != CLI_STR || o->name[0] == '-' || *(const char **)o->dest); o++) {}
+        if (o->name && o->name[0] != '-') {
+            *(const char **)o->dest = w;
+            continue;
+        }
         if (!o->name) {
             if (w[0] == '-')
                 cli_die_msg("%s: unknown option '%s' (see 'swacl %s --help')", cmd->name, w,

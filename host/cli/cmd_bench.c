@@ -1,7 +1,7 @@
 /*
  * cmd_bench.c - `swacl bench`: parse, run swacl_bench_report (host/bench/:
  * per device start-up, peaks, kernels and end to end; the pipeline section),
- * then write its JSON report, print it as text and, with --plot, pipe the
+ * then write its JSON report, print it (swacl_bench_report_print) and, with --plot, pipe the
  * library's gnuplot script to gnuplot.
  */
 #define _XOPEN_SOURCE 700 /* popen */
@@ -17,49 +17,6 @@ static void say(const char *line, void *user)
 {
     (void)user;
     cli_progress("bench %s", line);
-}
-
-/* Text: each device, then the pipeline, as key/value lines and tables. */
-static void print_text(cJSON *root)
-{
-    static const char *const shape[] = {"L", "W", "global", "H", "Hkv", "d", "M", "N", "K"};
-    cJSON *devs = cJSON_DetachItemFromObject(root, "devices"), *d, *k;
-    cJSON *p = cJSON_DetachItemFromObject(root, "pipeline");
-    while (devs && (d = cJSON_DetachItemFromArray(devs, 0))) {
-        cJSON_ArrayForEach(k, cJSON_GetObjectItem(d, "kernels")) /* the name has them */
-            for (size_t i = 0; i < sizeof shape / sizeof *shape; i++)
-                cJSON_DeleteItemFromObject(k, shape[i]);
-        for (int o = 0; o < 2; o++) { /* start / peaks: "start cold_s" ... lines */
-            cJSON *x = cJSON_DetachItemFromObject(d, o ? "peaks" : "start"), *c;
-            while (x && (c = cJSON_DetachItemViaPointer(x, x->child))) {
-                char key[96];
-                snprintf(key, sizeof key, "%s %s", o ? "peaks" : "start", c->string);
-                cJSON_AddItemToObject(d, key, c);
-            }
-            cJSON_Delete(x);
-        }
-        printf("\n== %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(d, "name")));
-        cli_output(d, 0);
-    }
-    cJSON_Delete(devs);
-    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(p, "description"));
-    if (p && desc) {
-        cJSON *s, *s0 = cJSON_GetArrayItem(cJSON_GetObjectItem(p, "single"), 0);
-        const cJSON *nmse = cJSON_GetObjectItem(p, "nmse");
-        printf("\n== pipeline\nplacement: %s\nalone:", desc);
-        cJSON_ArrayForEach(s, cJSON_GetObjectItem(p, "single"))
-            printf(" dev %s %.1f tok/s;", cJSON_GetStringValue(cJSON_GetObjectItem(s, "selector")),
-                   cJSON_GetNumberValue(cJSON_GetObjectItem(s, "tokens_per_s")));
-        printf("\ncheck: pipeline vs dev %s alone: ",
-               cJSON_GetStringValue(cJSON_GetObjectItem(s0, "selector")));
-        if (cJSON_IsNumber(nmse))
-            printf("nmse %.2e %s\n", nmse->valuedouble,
-                   cJSON_IsTrue(cJSON_GetObjectItem(p, "ok")) ? "ok" : "MISMATCH");
-        else
-            printf("not run (device failed)\n");
-    }
-    if (p) cli_output(p, 0); /* its scalars and tables */
-    cli_output(root, 0);
 }
 
 static int write_file(const char *path, const char *text, const char *what)
@@ -105,7 +62,7 @@ int swacl_cmd_bench(int argc, char **argv)
         {"--max-seq", CLI_INT, &p.max_seq, 16, 1 << 22, "N",
          "cap prefill/decode lengths (default 16384 on CPUs, 32768 else)"},
         {"--model", CLI_STR, &p.model_dir, 0, 0, "DIR",
-         "end to end on a Hugging Face checkpoint (config.json +\nmodel.safetensors) instead "
+         "end to end on a Hugging Face checkpoint (config.json +\nmodel.safetensors, or .gguf) instead "
          "of cohere2 vs baseline"},
         {"--e2e-only", CLI_FLAG, &p.e2e_only, 0, 0, NULL, "skip cold/warm start, peaks and kernels"},
         {"--placement", CLI_STR, &p.placement, 0, 0, "auto|SPEC",
@@ -154,8 +111,8 @@ int swacl_cmd_bench(int argc, char **argv)
     cJSON *root = json ? cJSON_Parse(json) : NULL;
     if (root && json_out)
         cli_emit_json(root); /* --json: the one object on stdout, as every command */
-    else if (root)
-        print_text(root);
+    else if (root) /* text: each device, then the pipeline */
+        cJSON_Delete(root), swacl_bench_report_print(ectx, json, stdout);
     if (json) cli_progress("bench: done in %.1f s, %d failure(s)", cli_now() - t0, failures);
     if (json && json_path && write_file(json_path, json, "--out") != EXIT_OK) rc = EXIT_RUNTIME;
     if (json && plot_path && plot(ectx, json, plot_path) != EXIT_OK) rc = EXIT_RUNTIME;

@@ -17,15 +17,15 @@
 typedef struct {
     cli_model m;
     cli_device d;
-    const char *prompt_ids;
-    int prompt_len, max_new, seed, verify, json, chunk;
+    const char *prompt_ids, *prompt, *prompt_file;
+    int prompt_len, max_new, seed, verify, json, chunk, ignore_eos;
     swacl_sample_params sp;
     double tol;
 } gen_opts;
 
-static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_config *cfg, int P,
-                       double t_prefill, double t_decode, const swacl_verify_result *c, int ok,
-                       cJSON *toks)
+static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_config *cfg,
+                       const swacl_weights *w, int P, double t_prefill, double t_decode,
+                       const swacl_verify_result *c, int ok, cJSON *toks, const char *text)
 {
     uint64_t kvg = 0, kvw = 0;
     uint64_t kv = swacl_kv_bytes(cfg, 1, P + o->max_new, &kvg, &kvw);
@@ -35,10 +35,12 @@ static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_con
                  "d:decode_tokens_per_s u:kv_bytes u:kv_bytes_global u:kv_bytes_window "
                  "u:session_kv_bytes", dev->name, o->m.preset, P, o->max_new, pf_tps, dec_tps, kv,
                  kvg, kvw, swacl_pipeline_session_kv_bytes(dev->ps));
+    cli_json_mem(j, w);
     if (o->json) /* text mode streamed them already */
         cJSON_AddItemToObject(j, "tokens", toks);
     else
         cJSON_Delete(toks);
+    if (o->json && text) cJSON_AddStringToObject(j, "text", text);
     cli_json_add(j, "b:verified", o->verify);
     if (o->verify)
         cli_json_add(j, "d:max_abs_err d:nmse", c->max_abs_err, c->nmse);
@@ -58,6 +60,10 @@ int swacl_cmd_generate(int argc, char **argv)
         {"--prompt-len", CLI_INT, &o.prompt_len, 1, 1 << 30, "N",
          "random prompt tokens (default 16)"},
         {"--prompt-ids", CLI_STR, &o.prompt_ids, 0, 0, "1,2,3", "the prompt's token ids instead"},
+        {"--prompt", CLI_STR, &o.prompt, 0, 0, "TEXT",
+         "the prompt as text (--model's tokenizer.json); prints\nthe continuation as text, --json adds \"text\""},
+        {"--prompt-file", CLI_STR, &o.prompt_file, 0, 0, "F", "the prompt text from F ('-': stdin)"},
+        {"--ignore-eos", CLI_FLAG, &o.ignore_eos, 0, 0, NULL, "with a text prompt: do not stop at EOS"},
         {"--max-new", CLI_INT, &o.max_new, 0, 1 << 30, "M", "tokens to decode (default 32)"},
         {"--temperature", CLI_DOUBLE, &o.sp.temperature, 0, 100, "T",
          "sampling temperature; 0 is greedy (default 0.8)"},
@@ -93,6 +99,9 @@ int swacl_cmd_generate(int argc, char **argv)
     cli_runner dev = {0};
     swacl_verifier *ver = NULL; /* --verify: the CPU reference in lockstep */
     swacl_sampler *smp = NULL;
+    swacl_tokenizer *tok = NULL; /* --prompt / --prompt-file */
+    swacl_tokenizer_stream *ts = NULL;
+    char *text = NULL;
     cJSON *toks = NULL;
     int P = o.prompt_len, B1 = 1;
     rc = EXIT_USAGE;
@@ -100,12 +109,16 @@ int swacl_cmd_generate(int argc, char **argv)
     swacl_status st;
     if ((o.prompt_ids && (st = swacl_ids_parse(host, o.prompt_ids, "--prompt-ids", cfg.vocab_size,
                                                &prompt, &B1, &P)) != SWACL_OK) ||
+        ((o.prompt || o.prompt_file) && !o.prompt_ids &&
+         ((st = swacl_tokenizer_prompt(host, o.m.model_dir, o.prompt, o.prompt_file, cfg.vocab_size,
+                                       &tok, &prompt, &P)) != SWACL_OK ||
+          (st = swacl_tokenizer_stream_create(host, tok, 1, &ts)) != SWACL_OK)) ||
         (st = swacl_input_check(host, &cfg, 1, (int64_t)P + o.max_new, 0)) != SWACL_OK) {
         rc = cli_fail(host, st, "generate"); /* prompt + new tokens: bounded in 64-bit */
         goto done;
     }
-    if (B1 != 1) {
-        cli_die_msg("--prompt-ids: one sequence only");
+    if (B1 != 1 || (o.prompt_ids && (o.prompt || o.prompt_file))) {
+        cli_die_msg("--prompt-ids: one sequence only, and not with --prompt / --prompt-file");
         goto done;
     }
     rc = EXIT_RUNTIME;
@@ -129,7 +142,7 @@ int swacl_cmd_generate(int argc, char **argv)
         rc = cli_fail(host, st, "generate");
         goto done;
     }
-    if ((rc = cli_model_weights(&cfg, 42, &w)) != 0 ||
+    if ((rc = cli_model_weights(&o.m, &cfg, 42, &w)) != 0 ||
         (rc = cli_runner_open(&dev, &o.d, &cfg, w, 1, total)) != 0)
         goto done;
     swacl_tolerance tol = swacl_tolerance_default();
@@ -155,14 +168,19 @@ int swacl_cmd_generate(int argc, char **argv)
     }
 
     /* decode */
-    if (!o.json && tokens_model) printf("tokens:");
+    if (!o.json && tokens_model && !tok) printf("tokens:");
     for (int t = P; t < total; t++) {
         if (tokens_model) {
             ids[t] = swacl_sampler_next(smp, out);
             cJSON_AddItemToArray(toks, cJSON_CreateNumber(ids[t]));
-            if (!o.json) {
-                printf(" %d", ids[t]);
+            const char *piece = NULL;
+            size_t pl = 0;
+            if (ts && swacl_tokenizer_stream_step(host, ts, ids[t], &piece, &pl) != SWACL_OK) pl = 0;
+            if (!o.json && (tok ? fwrite(piece, 1, pl, stdout) : (size_t)printf(" %d", ids[t])))
                 fflush(stdout);
+            if (tok && !o.ignore_eos && swacl_tokenizer_is_eos(tok, ids[t])) {
+                o.max_new = t + 1 - P; /* the EOS is the last new token */
+                break;
             }
         }
         const int32_t *pi = tokens_model ? &ids[t] : NULL;
@@ -180,17 +198,22 @@ int swacl_cmd_generate(int argc, char **argv)
             goto done;
         }
     }
+    const char *rest = ""; /* what the stream still holds: an incomplete character as U+FFFD */
+    size_t rl = 0;
+    if (ts && !o.json && swacl_tokenizer_stream_flush(host, ts, &rest, &rl) == SWACL_OK) fwrite(rest, 1, rl, stdout);
+    if (ts && swacl_tokenizer_decode(host, tok, ids + P, o.max_new, 1, &text, NULL) != SWACL_OK) text = NULL;
     if (!o.json && tokens_model) printf("\n");
 
     swacl_verify_result chk = swacl_verifier_result(ver);
     int ok = !o.verify || chk.ok;
-    gen_report(&o, &dev, &cfg, P, t_prefill, t_decode, &chk, ok, toks);
+    gen_report(&o, &dev, &cfg, w, P, t_prefill, t_decode, &chk, ok, toks, text);
     toks = NULL;
     rc = ok ? EXIT_OK : EXIT_VERIFY;
     char msg[320];
     if (!ok) cli_die_msg("verification failed: %s", swacl_verify_describe(&chk, o.tol, msg, sizeof msg));
 done:
     cJSON_Delete(toks);
+    swacl_tokenizer_stream_destroy(ts), swacl_tokenizer_destroy(tok), swacl_free(text);
     swacl_sampler_destroy(smp);
     swacl_verifier_destroy(ver);
     cli_runner_close(&dev);
@@ -198,5 +221,37 @@ done:
     swacl_weights_destroy(w);
     swacl_free(prompt);
     free(ids), free(emb), free(out);
+    return rc;
+}
+
+int swacl_cmd_tokenize(int argc, char **argv)
+{
+    const int detok = !strcmp(argv[0], "detokenize");
+    const char *dir = NULL, *input = NULL, *file = NULL;
+    int verbose = 0, json = 0, no_special = 0;
+    const cli_opt opts[] = {
+        {"--model", CLI_STR, &dir, 0, 0, "DIR", "checkpoint directory with tokenizer.json (or the file)"},
+        {"--file", CLI_STR, &file, 0, 0, "F", "read the input from F ('-': stdin)"},
+        {"-v|--verbose", CLI_FLAG, &verbose, 0, 0, NULL, "tokenize: one line per token, with its piece"},
+        {"--no-special", CLI_FLAG, &no_special, 0, 0, NULL, "tokenize: no BOS/EOS of the post-processor"},
+        {detok ? "IDS" : "TEXT", CLI_STR, &input, 0, 0, NULL, detok ? "ids, \"1,2,3\" or \"1 2 3\"" : "the text"},
+        CLI_OUTPUT_OPTS(&json),
+        {NULL}};
+    const cli_cmd cmd = {argv[0], detok ? "usage: swacl detokenize --model DIR IDS|--file F\n\n"
+                                          "Token ids to text with the checkpoint's tokenizer.json.\n\n"
+                                        : "usage: swacl tokenize --model DIR TEXT|--file F\n\n"
+                                          "Text to token ids with the checkpoint's tokenizer.json.\n\n",
+                         opts, 0};
+    int rc = cli_parse(&cmd, argc, argv);
+    if (rc != CLI_CONTINUE) return rc;
+    if (!dir) return cli_die_msg("%s: --model DIR is required", argv[0]), EXIT_USAGE;
+    swacl_ctx *host = cli_host_ctx();
+    char *out = NULL;
+    unsigned fl = (detok ? SWACL_TOKREP_DETOKENIZE : 0) | (verbose ? SWACL_TOKREP_VERBOSE : 0) |
+                  (json ? SWACL_TOKREP_JSON : 0) | (no_special ? SWACL_TOKREP_NO_SPECIAL : 0);
+    swacl_status st = host ? swacl_tokenizer_report(host, dir, input, file, fl, &out) : SWACL_OUT_OF_MEMORY;
+    rc = st == SWACL_OK ? (fputs(out, stdout), EXIT_OK) : host ? cli_fail(host, st, argv[0]) : EXIT_RUNTIME;
+    swacl_free(out);
+    swacl_ctx_destroy(host);
     return rc;
 }

@@ -82,33 +82,20 @@ int swacl_cmd_tune(int argc, char **argv)
     swacl_ctx *host = cli_host_ctx();
     if (!host) return EXIT_RUNTIME;
     swacl_status st;
-    if (probe_set) { /* the child of a search: exit code only */
-        st = swacl_tune_gemm_probe(host, p.device, probe_set);
-        swacl_ctx_destroy(host);
-        return cli_exit(st);
-    }
+    if (probe_set) /* the child of a search: exit code only */
+        return st = swacl_tune_gemm_probe(host, p.device, probe_set), swacl_ctx_destroy(host), cli_exit(st);
     swacl_config cfg;
     swacl_weights *w = NULL;
-    if (!p.shapes && (rc = cli_model_setup(&m, &cfg, &w)) != 0) {
-        swacl_ctx_destroy(host);
-        return rc;
-    }
+    if (!p.shapes && (rc = cli_model_setup(&m, &cfg, &w)) != 0) return swacl_ctx_destroy(host), rc;
     swacl_weights_destroy(w); /* only the shapes are needed */
     p.model = p.shapes ? NULL : &cfg;
     p.save = !no_save;
     p.probe_exe = "/proc/self/exe";
     p.progress = progress;
     swacl_tune_gemm_result *r = calloc(1, sizeof *r);
-    if (!r) {
-        swacl_ctx_destroy(host);
-        cli_die_msg("out of memory");
-        return EXIT_RUNTIME;
-    }
+    if (!r) return swacl_ctx_destroy(host), cli_die_msg("out of memory"), EXIT_RUNTIME;
     st = swacl_tune_gemm(host, &p, r);
-    if (st != SWACL_OK)
-        rc = cli_fail(host, st, "tune");
-    else
-        rc = print_result(r, json);
+    rc = st != SWACL_OK ? cli_fail(host, st, "tune") : print_result(r, json);
     free(r);
     swacl_ctx_destroy(host);
     return rc;

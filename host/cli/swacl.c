@@ -3,9 +3,8 @@
  * a device and check it against the CPU reference, save a preset; main()
  * dispatches to every command (generate, bench, tune in their own files).
  *
- * Output: a readable aligned table, or with --json exactly one JSON object
- * on stdout (built with cJSON). Progress and errors go to stderr, so stdout
- * stays machine-readable. Errors are one line, "swacl: error: ...".
+ * Output: a readable aligned table, or with --json one JSON object on stdout;
+ * progress and errors ("swacl: error: ...", one line) go to stderr.
  * Exit codes (cli.h): 0 ok, 1 runtime error (device, OpenCL, out of
  * memory), 2 usage error (bad option or value, invalid configuration),
  * 3 verification failure (device output does not match the reference).
@@ -19,8 +18,7 @@
 
 #include "cli.h"
 
-/* ------------------------------------------------------------------------ */
-/* swacl devices                                                             */
+/* ---- swacl devices -------------------------------------------------------- */
 
 static int cmd_devices(int argc, char **argv)
 {
@@ -89,8 +87,7 @@ static int cmd_models(int argc, char **argv)
     return cli_output(root, json);
 }
 
-/* ------------------------------------------------------------------------ */
-/* swacl run                                                                 */
+/* ---- swacl run ------------------------------------------------------------ */
 
 typedef struct {
     cli_model m;
@@ -100,15 +97,6 @@ typedef struct {
     uint64_t seed;
     double tol, atol, rtol;
 } run_opts;
-
-static int kv_report(const run_opts *o, int B, int T, uint64_t kv_total, uint64_t kv_global,
-                     uint64_t kv_window)
-{
-    cJSON *j = cJSON_CreateObject();
-    cli_json_add(j, "s:preset i:seq i:batch u:kv_bytes u:kv_bytes_global u:kv_bytes_window",
-                 o->m.preset, T, B, kv_total, kv_global, kv_window);
-    return cli_output(j, o->json);
-}
 
 /* warmup + iters forwards on r into out; *seconds: mean of the timed ones. */
 static int timed_forward(cli_runner *r, const swacl_input *in, int all, int warmup, int iters,
@@ -202,7 +190,10 @@ static int cmd_run(int argc, char **argv)
     uint64_t kv_global = 0, kv_window = 0;
     uint64_t kv_total = swacl_kv_bytes(&cfg, B, T, &kv_global, &kv_window);
     if (o.kv_only) { /* memory comparison at any length, nothing allocated */
-        rc = kv_report(&o, B, T, kv_total, kv_global, kv_window);
+        cJSON *j = cJSON_CreateObject();
+        cli_json_add(j, "s:preset i:seq i:batch u:kv_bytes u:kv_bytes_global u:kv_bytes_window",
+                     o.m.preset, T, B, kv_total, kv_global, kv_window);
+        rc = cli_output(j, o.json);
         goto done;
     }
     cli_progress("preset %s: %d layers, hidden %d, seq %d, batch %d", o.m.preset, cfg.n_layers,
@@ -214,7 +205,7 @@ static int cmd_run(int argc, char **argv)
         rc = cli_fail(host, st, "inputs");
         goto done;
     }
-    if ((rc = cli_model_weights(&cfg, o.seed, &w)) != 0) goto done;
+    if ((rc = cli_model_weights(&o.m, &cfg, o.seed, &w)) != 0) goto done;
     rc = EXIT_RUNTIME;
     if (!(out = calloc(out_n, sizeof *out))) goto oom;
 
@@ -273,6 +264,7 @@ static int cmd_run(int argc, char **argv)
                  "u:kv_bytes_window b:verified", cfg.hidden_size, cfg.n_heads, cfg.n_kv_heads,
                  o.seed, o.iters, seconds, tps, compile_s, hits, misses, kv_total, kv_global,
                  kv_window, verify);
+    cli_json_mem(j, w);
     if (verify)
         cli_json_add(j, "d:ref_seconds d:max_abs_err d:nmse d:tol z:nonfinite d:atol d:rtol "
                      "z:n_over_tol d:bound_ratio", vr.ref_seconds, vr.max_abs_err, vr.nmse, o.tol,
@@ -320,8 +312,7 @@ done:
     return rc;
 }
 
-/* ------------------------------------------------------------------------ */
-/* swacl save                                                                */
+/* ---- swacl save ----------------------------------------------------------- */
 
 static int cmd_save(int argc, char **argv)
 {
@@ -354,7 +345,7 @@ static int cmd_save(int argc, char **argv)
     }
     swacl_config cfg;
     swacl_weights *w = NULL;
-    if ((rc = cli_model_setup(&m, &cfg, &w)) != 0 || (rc = cli_model_weights(&cfg, seed, &w)) != 0)
+    if ((rc = cli_model_setup(&m, &cfg, &w)) != 0 || (rc = cli_model_weights(&m, &cfg, seed, &w)) != 0)
         return rc;
     swacl_ctx *host = cli_host_ctx();
     swacl_status st = host ? swacl_save_hf(host, dir, &cfg, w) : SWACL_OUT_OF_MEMORY;
@@ -370,8 +361,7 @@ static int cmd_save(int argc, char **argv)
     return cli_output(j, json);
 }
 
-/* ------------------------------------------------------------------------ */
-/* main                                                                      */
+/* ---- main ----------------------------------------------------------------- */
 
 typedef struct {
     const char *name, *summary;
@@ -383,6 +373,8 @@ static const command k_commands[] = {
     {"models", "list the checkpoint model_types --model loads and how they map", cmd_models},
     {"run", "run a preset model on a device and check it against the CPU reference", cmd_run},
     {"generate", "prefill + KV-cache decode with sampling (optionally checked)", swacl_cmd_generate},
+    {"tokenize", "text to token ids with a checkpoint's tokenizer.json", swacl_cmd_tokenize},
+    {"detokenize", "token ids to text with a checkpoint's tokenizer.json", swacl_cmd_tokenize},
     {"save", "write a preset (seeded weights) as a Hugging Face style directory", cmd_save},
     {"bench", "cross-device benchmarks (peaks, kernels, end to end)", swacl_cmd_bench},
     {"tune", "search CLBlast GEMM parameters for a device and store the winner", swacl_cmd_tune},
@@ -394,7 +386,7 @@ static void main_help(FILE *f)
     fputs("usage: swacl [--version] [--help] COMMAND [options]\n\n"
           "Portable OpenCL backend for hybrid sliding-window / global-NoPE transformers.\n\n"
           "commands\n", f);
-    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-9s %s\n", k_commands[i].name, k_commands[i].summary);
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", k_commands[i].name, k_commands[i].summary);
     fputs("\nEvery command accepts --json (one JSON object on stdout) and --help.\n"
           "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 verification failure.\n", f);
 }

@@ -2,6 +2,7 @@
  * common.c - status strings, error recording, time, RNG, query temperature.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <sys/resource.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -124,4 +125,11 @@ float swacl_temp_factor(swacl_temp t, float p0, float p1, int p)
     default:
         return 1.0f;
     }
+}
+
+uint64_t swacl_peak_rss_bytes(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (uint64_t)ru.ru_maxrss * 1024u; /* Linux reports KiB */
 }

@@ -37,6 +37,9 @@ struct swacl_model {
     swacl_config cfg;
     swacl_buf **owned;                  /* every weight buffer               */
     int n_owned;
+    swacl_weights *wref;                /* the host weights, when a buffer
+                                           borrows their bytes (retained)   */
+    int borrowed;                       /* some weight buffer does          */
     swacl_buf *embed, *in_w, *in_b;     /* [V, D]; [D, Din], [D]             */
     swacl_buf *norm_w, *norm_b;         /* [D]                               */
     swacl_buf *lm_head, *head;          /* head = lm_head or embed (tied)    */

@@ -23,6 +23,8 @@
  *   y = final_norm(x) [at the last row of each sequence unless all rows]
  *   logits = softcap((y W_lm^T) * logit_scale)   (or y itself for LAST_HIDDEN)
  * Norm weights are uploaded as 1 + w when norm_unit_offset is set (Gemma).
+ * 2-D weights go to the backend in their storage type (weight_create); a
+ * backend that uses the host bytes in place makes the model retain them.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -100,6 +102,16 @@ static swacl_status upload(swacl_model *m, const char *name, const swacl_tensor 
     swacl_backend *be = m->be;
     size_t bytes = (size_t)t->numel * sizeof(float);
     swacl_buf *b = NULL;
+    if (t->ndim == 2 && t->nbytes) {
+        /* matmul / embedding weights go as stored (the backend reads the
+         * type), in place where the device shares host memory */
+        int lent = 0;
+        SWACL_TRY(be->iface->weight_create(be, t->type, t->bytes, t->nbytes, 1, &b, &lent));
+        m->owned[m->n_owned++] = b;
+        m->borrowed |= lent;
+        *out = b;
+        return SWACL_OK;
+    }
     SWACL_TRY(be->iface->buf_alloc(be, bytes ? bytes : sizeof(float), &b));
     m->owned[m->n_owned++] = b;
     if (!bytes) {
@@ -220,6 +232,10 @@ swacl_status swacl_model_create_range(swacl_ctx *ctx, const swacl_config *cfg,
     }
     upload_state us = {m, weights, SWACL_OK, l0, l1};
     swacl_config_tensors(cfg, need, &us);
+    if (m->borrowed) { /* buffers use the host bytes: keep them alive with the model */
+        m->wref = (swacl_weights *)weights;
+        swacl_weights_retain(m->wref);
+    }
     if (us.st == SWACL_OK && m->has_output && cfg->output == SWACL_OUTPUT_LOGITS)
         m->head = cfg->tied_embeddings ? m->embed : m->lm_head;
     if (us.st != SWACL_OK) {
@@ -249,6 +265,7 @@ void swacl_model_destroy(swacl_model *m)
         for (int i = 0; i < m->n_owned; i++) m->be->iface->buf_free(m->be, m->owned[i]);
     }
     free(m->owned);
+    swacl_weights_destroy(m->wref); /* after the buffers that borrowed from it */
     free(m->layers);
     free(m->rope_inv);
     free(m);

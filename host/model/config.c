@@ -331,8 +331,8 @@ swacl_status swacl_config_check(const swacl_config *c, char *msg, size_t msg_len
             if ((r->type == SWACL_ROPE_DYNAMIC || r->type == SWACL_ROPE_LLAMA3 || r->type == SWACL_ROPE_YARN) &&
                 r->original_max_pos < 1)
                 BAD("layer %d: RoPE scaling needs original_max_pos >= 1 (got %d)", i, r->original_max_pos);
-            if (r->type == SWACL_ROPE_LLAMA3 && !(r->high_freq_factor > r->low_freq_factor && r->low_freq_factor > 0))
-                BAD("layer %d: llama3 RoPE needs 0 < low_freq_factor < high_freq_factor", i);
+            if (r->type == SWACL_ROPE_LLAMA3 && !(r->high_freq_factor >= r->low_freq_factor && r->low_freq_factor > 0))
+                BAD("layer %d: llama3 RoPE needs 0 < low_freq_factor <= high_freq_factor", i);
             if (r->type == SWACL_ROPE_YARN && (!(r->attention_factor > 0) || !isfinite(r->attention_factor) ||
                                                !isfinite(r->beta_fast) || !isfinite(r->beta_slow)))
                 BAD("layer %d: yarn RoPE needs a positive attention_factor and finite betas", i);

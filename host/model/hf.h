@@ -68,6 +68,8 @@ float swacl_bf16_to_f32(uint16_t h);
 typedef struct {
     char model_type[32]; /* after resolving text_config nesting             */
     int ffn_feed_forward; /* Llama 4: "feed_forward." instead of "mlp."      */
+    int fused_phi3;       /* Phi-3: qkv_proj / gate_up_proj hold q/k/v and
+                             gate/up as row ranges (swacl_hf_fused_part)    */
 } swacl_hf_map;
 
 /* Map a config.json text (len bytes, need not be NUL-terminated) onto *cfg.
@@ -82,6 +84,10 @@ char *swacl_hf_config_write(const swacl_config *cfg);
  * of this model type, most likely first. Returns the count (<= max). */
 int swacl_hf_name_candidates(const swacl_hf_map *map, const char *canon, char (*out)[192],
                              int max);
+
+/* Phi-3 (map->fused_phi3): canon is a row range [row0, row0 + its rows) of
+ * the fused tensor `fused` of fused_rows rows; 0 when it is not. */
+int swacl_hf_fused_part(const swacl_hf_map *map, const swacl_config *c, const char *canon, char fused[192], int64_t *row0, int64_t *fused_rows);
 
 /* ------------------------------------------------------------------------ */
 /* .npy (float32, C order, little-endian)                                    */

@@ -24,9 +24,12 @@
  *               by default.
  *   mistral     every layer WINDOW sliding_window (GLOBAL when null), HALF.
  *   llama       every layer GLOBAL, HALF.
+ *   gemma2, gemma3_text, gemma3 (multimodal wrapper)   hf_gemma.c.
  *   swacl       our own files (swacl_save_hf): the full per-layer spec.
- * rope_scaling must be null or of type "default"; rope_parameters (v5) may
- * carry rope_theta, also keyed by layer type. Unknown keys are ignored.
+ *   qwen2, qwen3, olmo3, phi3: hf_qwen.c.
+ * RoPE (hf_rope.c): rope_scaling (v4) or rope_parameters (v5, also keyed by
+ * layer type) of type default, linear, dynamic, llama3 or yarn; any other
+ * type is refused naming it. Unknown keys are ignored.
  */
 #include <math.h>
 #include <stdio.h>
@@ -80,7 +83,7 @@ static swacl_status map_cohere2(const cJSON *o, swacl_config *c, swacl_hf_map *m
             l->span = SWACL_SPAN_WINDOW;
             l->span_size = (int)W;
             l->pos = SWACL_POS_ROPE_PAIR;
-            SWACL_TRY(hf_rope_theta(o, "sliding_attention", 10000.0, &l->rope_theta, err, err_len));
+            SWACL_TRY(hf_rope_layer(o, "sliding_attention", 10000.0, 8192, c, i, 0, err, err_len));
         } else {
             l->span = SWACL_SPAN_GLOBAL;
         }
@@ -116,7 +119,7 @@ static swacl_status map_smollm3(const cJSON *o, swacl_config *c, swacl_hf_map *m
         }
         if (rope) {
             l->pos = SWACL_POS_ROPE_HALF;
-            SWACL_TRY(hf_rope_theta(o, lt, 2000000.0, &l->rope_theta, err, err_len));
+            SWACL_TRY(hf_rope_layer(o, lt, 2000000.0, 32768, c, i, 0, err, err_len));
         }
     }
     return SWACL_OK;
@@ -176,7 +179,7 @@ static swacl_status map_llama4(const cJSON *o, swacl_config *c, swacl_hf_map *ma
         }
         if (rope) {
             l->pos = SWACL_POS_ROPE_PAIR;
-            SWACL_TRY(hf_rope_theta(o, lt, 500000.0, &l->rope_theta, err, err_len));
+            SWACL_TRY(hf_rope_layer(o, lt, 500000.0, 131072, c, i, 0, err, err_len));
             if (qk_norm) l->qk_norm = SWACL_QKNORM_RMS_AFTER_ROPE;
         } else if (temp_tuning) {
             l->temp = SWACL_TEMP_LLAMA4;
@@ -204,7 +207,7 @@ static swacl_status map_mistral(const cJSON *o, swacl_config *c, swacl_hf_map *m
             l->span_size = (int)W;
         }
         l->pos = SWACL_POS_ROPE_HALF;
-        SWACL_TRY(hf_rope_theta(o, NULL, 10000.0, &l->rope_theta, err, err_len));
+        SWACL_TRY(hf_rope_layer(o, NULL, 10000.0, 131072, c, i, 0, err, err_len));
     }
     return SWACL_OK;
 }
@@ -219,7 +222,7 @@ static swacl_status map_llama(const cJSON *o, swacl_config *c, swacl_hf_map *map
     for (int i = 0; i < c->n_layers; i++) {
         swacl_layer_spec *l = &c->layers[i];
         l->pos = SWACL_POS_ROPE_HALF;
-        SWACL_TRY(hf_rope_theta(o, NULL, 10000.0, &l->rope_theta, err, err_len));
+        SWACL_TRY(hf_rope_layer(o, NULL, 10000.0, 2048, c, i, 0, err, err_len));
     }
     return SWACL_OK;
 }
@@ -240,7 +243,8 @@ static const hf_arch k_archs[] = {
     {"cohere2", NULL, map_cohere2,
      "sliding layers (layer_types or sliding_window_pattern): WINDOW + RoPE pair; full layers: "
      "GLOBAL NoPE; parallel block, bias-free LayerNorm, logit_scale, tied",
-     "chunked_attention layers"},
+     "chunked_attention layers; rope_scaling types other than default, linear, dynamic, llama3, "
+     "yarn"},
     {"smollm3", NULL, map_smollm3,
      "no_rope_layers: RoPE half or NoPE; GLOBAL unless layer_types / use_sliding_window make it "
      "WINDOW; RMSNorm, sequential, tied",
@@ -251,9 +255,42 @@ static const hf_arch k_archs[] = {
      "MoE layers (moe_layers / interleave_moe_layer_step)"},
     {"llama4", "llama4_text", NULL, "the text_config of the multimodal wrapper, as llama4_text",
      "vision tower (ignored)"},
+    {"qwen2", NULL, hf_map_qwen2,
+     "sliding iff use_sliding_window and i >= max_window_layers (or layer_types): WINDOW, else "
+     "GLOBAL; RoPE half; q/k/v biases, no o bias; RMSNorm, untied",
+     "chunked_attention layers; rope_scaling types other than default, linear, dynamic, llama3, "
+     "yarn"},
+    {"qwen3", NULL, hf_map_qwen3,
+     "as qwen2 plus per-head RMS QK-norm before RoPE, attention_bias on all four projections, "
+     "head_dim 128 by default",
+     "chunked_attention layers; rope_scaling types other than default, linear, dynamic, llama3, "
+     "yarn"},
+    {"olmo3", NULL, hf_map_olmo3,
+     "layer_types (default 3 sliding : 1 full): WINDOW / GLOBAL, RoPE half per layer type; "
+     "post-norms, RMS QK-norm over the whole projection",
+     "chunked_attention layers; rope_scaling types other than default, linear, dynamic, llama3, "
+     "yarn"},
+    {"phi3", NULL, hf_map_phi3,
+     "every layer WINDOW sliding_window (GLOBAL when null), RoPE half, partial_rotary_factor; "
+     "fused qkv_proj / gate_up_proj split on load",
+     "longrope (su, yarn) and other RoPE scaling (Phi3Config allows default and longrope)"},
     {"mistral", NULL, map_mistral, "every layer WINDOW sliding_window (GLOBAL when null), RoPE half",
      ""},
     {"llama", NULL, map_llama, "every layer GLOBAL, RoPE half", ""},
+    {"gemma2", NULL, hf_map_gemma2,
+     "layer_types (else even layers sliding): WINDOW sliding_window / GLOBAL, RoPE half; "
+     "attention and final soft-caps, query_pre_attn_scalar, sandwich (1 + w) RMSNorm, tanh GeGLU, "
+     "sqrt(hidden) embeddings, tied",
+     "longrope; use_bidirectional_attention; chunked layers"},
+    {"gemma3_text", NULL, hf_map_gemma3_text,
+     "layer_types (else 5 local : 1 global by sliding_window_pattern): WINDOW + local RoPE theta "
+     "/ GLOBAL + global theta and scaling; per-head (1 + w) QK-norm, sandwich norms, tanh GeGLU, "
+     "sqrt(hidden) embeddings, query_pre_attn_scalar, soft-caps when set",
+     "longrope; use_bidirectional_attention; chunked layers"},
+    {"gemma3", NULL, hf_map_gemma3,
+     "the text_config of Gemma3ForConditionalGeneration, as gemma3_text (no final soft-cap, the "
+     "wrapper's tie_word_embeddings)",
+     "vision tower (ignored)"},
     {"swacl", NULL, map_swacl_fmt, "swacl's own files (swacl_save_hf): the full per-layer spec", ""},
     {NULL, NULL, NULL, NULL, NULL},
 };

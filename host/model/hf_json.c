@@ -70,46 +70,7 @@ const char *hf_get_str(const cJSON *o, const char *key)
     return cJSON_IsString(j) && j->valuestring ? j->valuestring : NULL;
 }
 
-/* rope_scaling / rope_parameters must be the default rope type. */
-swacl_status hf_check_rope_type(const cJSON *r, const char *key, char *err, size_t err_len)
-{
-    if (!r || cJSON_IsNull(r)) return SWACL_OK;
-    if (!cJSON_IsObject(r)) FAIL(SWACL_FORMAT, "config.json: '%s' must be an object or null", key);
-    const char *t = hf_get_str(r, "rope_type");
-    if (!t) t = hf_get_str(r, "type");
-    if (t && strcmp(t, "default") != 0)
-        FAIL(SWACL_UNSUPPORTED, "config.json: %s type '%.40s' is not supported (only default RoPE)",
-             key, t);
-    float f;
-    SWACL_TRY(hf_get_float(r, "partial_rotary_factor", 1.0, &f, err, err_len));
-    if (f != 1.0f)
-        FAIL(SWACL_UNSUPPORTED, "config.json: %s partial_rotary_factor %g is not supported", key,
-             (double)f);
-    if (!t && cJSON_GetObjectItemCaseSensitive(r, "factor"))
-        FAIL(SWACL_UNSUPPORTED, "config.json: %s with a scaling factor is not supported", key);
-    return SWACL_OK;
-}
-
-/* RoPE theta for a layer type ("sliding_attention", "full_attention", ...),
- * from rope_parameters (v5, possibly keyed by layer type) or rope_theta. */
-swacl_status hf_rope_theta(const cJSON *o, const char *layer_type, double dflt, float *out,
-                               char *err, size_t err_len)
-{
-    SWACL_TRY(hf_check_rope_type(cJSON_GetObjectItemCaseSensitive(o, "rope_scaling"), "rope_scaling",
-                              err, err_len));
-    SWACL_TRY(hf_get_float(o, "rope_theta", dflt, out, err, err_len));
-    const cJSON *rp = cJSON_GetObjectItemCaseSensitive(o, "rope_parameters");
-    if (rp && !cJSON_IsNull(rp)) {
-        if (!cJSON_IsObject(rp))
-            FAIL(SWACL_FORMAT, "config.json: 'rope_parameters' must be an object");
-        const cJSON *per = layer_type ? cJSON_GetObjectItemCaseSensitive(rp, layer_type) : NULL;
-        if (cJSON_IsObject(per)) rp = per;
-        SWACL_TRY(hf_check_rope_type(rp, "rope_parameters", err, err_len));
-        SWACL_TRY(hf_get_float(rp, "rope_theta", *out, out, err, err_len));
-    }
-    if (!(*out > 0)) FAIL(SWACL_FORMAT, "config.json: rope_theta must be positive");
-    return SWACL_OK;
-}
+/* hf_check_rope_type, hf_rope_theta: hf_rope.c (with the scaling rules). */
 
 /* layer_types[i] as a string, NULL when there is no list. */
 swacl_status hf_layer_type(const cJSON *o, int i, int n_layers, const char **out, char *err,

@@ -4,13 +4,16 @@
  * <-> swacl_config + swacl_weights.
  *
  * Loading memory-maps every shard read-only, validates its header
- * (safetensors.c), maps config.json (hf_config.c), then converts each
- * tensor the config needs (swacl_config_tensors) to float32 exactly once.
+ * (safetensors.c), maps config.json (hf_config.c), then stores each tensor
+ * the config needs (swacl_config_tensors): 2-D ones in the requested type
+ * (borrowed from the mapping when the file holds it, which the weights then
+ * keep open), 1-D ones (norms, biases) as float32.
  * Tensors a config does not need (rotary buffers, a tied lm_head) are
  * ignored; a needed tensor that is absent or has the wrong shape is an error
  * naming it.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -24,6 +27,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/file.h"
+#include "model/gguf.h"
 #include "model/hf.h"
 
 #define MAX_SHARDS 1024
@@ -164,8 +168,65 @@ static size_t first_nonfinite(const float *x, size_t n)
     return n;
 }
 
-static swacl_status load_hf(const char *dir, int allow_nonfinite, swacl_config *cfg,
-                            swacl_weights **out, char *err, size_t err_len)
+/* A 2-D tensor in storage type wt (AUTO: the file's dtype): borrowed from
+ * the mapping when the file already holds that type at an aligned offset
+ * (*borrowed = 1), else encoded row by row from the file's bytes. *bad =
+ * index of the first NaN/Inf of the file's values (numel if none). */
+static swacl_status store_typed(swacl_tensor *t, const swacl_st_file *f, const swacl_st_entry *e,
+                                swacl_wtype wt, int *borrowed, size_t *bad)
+{
+    static const swacl_wtype k_of[] = {SWACL_WT_F32, SWACL_WT_F16, SWACL_WT_BF16};
+    const swacl_wtype ft = k_of[e->dtype];
+    const int64_t K = t->shape[1], rows = t->shape[0];
+    wt = swacl_wtype_for(t->name, 2, K, wt == SWACL_WT_AUTO ? ft : wt);
+    const uint8_t *src = f->data + e->begin;
+    const size_t ib = swacl_wtype_row_bytes(ft, K), ob = swacl_wtype_row_bytes(wt, K);
+    float *row = malloc((size_t)(K ? K : 1) * sizeof *row);
+    if (!row) return SWACL_OUT_OF_MEMORY;
+    /* borrowed only where a device can use the pages in place; else one
+     * aligned copy, and the file's pages under it are dropped after it */
+    *borrowed = wt == ft && (uintptr_t)src % 128 == 0; /* PoCL's CL_DEVICE_MEM_BASE_ADDR_ALIGN */
+    uint8_t *out = *borrowed ? NULL : swacl_weight_alloc((size_t)rows * ob);
+    if (!*borrowed && !out) {
+        free(row);
+        return SWACL_OUT_OF_MEMORY;
+    }
+    *bad = (size_t)t->numel;
+    /* a copy drops the file's pages as it goes (every 8 MiB), so the file
+     * and its copy are never both resident: pages wholly inside the tensor */
+    uintptr_t dropped = ((uintptr_t)src + 4095) / 4096 * 4096;
+    for (int64_t r = 0; r < rows; r++) {
+        swacl_row_decode(ft, src + (size_t)r * ib, row, K);
+        for (int64_t k = 0; k < K && *bad == (size_t)t->numel; k++)
+            if (!isfinite(row[k])) *bad = (size_t)(r * K + k);
+        if (out) swacl_row_encode(wt, row, out + (size_t)r * ob, K);
+        uintptr_t end = ((uintptr_t)src + (size_t)(r + 1) * ib) / 4096 * 4096;
+        if (out && (end - dropped >= ((uintptr_t)8 << 20) || r + 1 == rows) && end > dropped) {
+            madvise((void *)dropped, end - dropped, MADV_DONTNEED);
+            dropped = end;
+        }
+    }
+    free(row);
+    if (*borrowed) swacl_tensor_set(t, wt, src, (size_t)rows * ob, 0);
+    else swacl_tensor_set(t, wt, out, (size_t)rows * ob, 1);
+    return SWACL_OK;
+}
+
+/* Keep shard s's mapping alive in w (its tensors borrow from it). */
+static swacl_status keep_map(swacl_weights *w, shard *s)
+{
+    if (!s->m.map) return SWACL_OK;
+    struct swacl_weights_map *m = realloc(w->maps, (size_t)(w->n_maps + 1) * sizeof *m);
+    if (!m) return SWACL_OUT_OF_MEMORY;
+    w->maps = m;
+    m[w->n_maps].addr = s->m.map;
+    m[w->n_maps++].len = s->m.len;
+    s->m.map = NULL; /* shard_close must not unmap it now */
+    return SWACL_OK;
+}
+
+static swacl_status load_hf(const char *dir, int allow_nonfinite, swacl_wtype wtype,
+                            swacl_config *cfg, swacl_weights **out, char *err, size_t err_len)
 {
     if (err && err_len) err[0] = 0;
     if (!dir || !cfg || !out) {
@@ -251,6 +312,36 @@ static swacl_status load_hf(const char *dir, int allow_nonfinite, swacl_config *
         for (int k = 0; k < nc && !e; k++)
             for (int j = 0; j < n_sh && !e; j++)
                 if ((e = swacl_st_find(&sh[j].st, cand[k])) != NULL) s = &sh[j];
+        /* Phi-3: q/k/v (gate/up) are row ranges of qkv_proj (gate_up_proj),
+         * converted straight from the mapped file, no fused copy */
+        char fused[192];
+        int64_t row0 = 0, fused_rows = 0;
+        swacl_st_entry part;
+        if (!e && swacl_hf_fused_part(&map, &c, nd->name, fused, &row0, &fused_rows)) {
+            nc = swacl_hf_name_candidates(&map, fused, cand, 8);
+            for (int k = 0; k < nc && !e; k++)
+                for (int j = 0; j < n_sh && !e; j++)
+                    if ((e = swacl_st_find(&sh[j].st, cand[k])) != NULL) s = &sh[j];
+            if (e && !(e->ndim == 2 && e->shape[0] == fused_rows && e->shape[1] == nd->shape[1])) {
+                char a[128];
+                shape_str(a, sizeof a, e->ndim, e->shape);
+                swacl_format_msg(err, err_len,
+                                 "%s: tensor '%s' has shape %s, config.json implies [%lld, %lld]",
+                                 s->fname, e->name, a, (long long)fused_rows,
+                                 (long long)nd->shape[1]);
+                st = SWACL_FORMAT;
+                goto done;
+            }
+            if (e) {
+                const uint64_t esz = e->dtype == SWACL_ST_F32 ? 4 : e->dtype == SWACL_ST_OTHER ? 0 : 2;
+                part = *e;
+                part.begin = e->begin + (uint64_t)row0 * (uint64_t)nd->shape[1] * esz;
+                part.shape[0] = nd->shape[0];
+                part.numel = (uint64_t)nd->shape[0] * (uint64_t)nd->shape[1];
+                part.end = part.begin + part.numel * esz;
+                e = &part;
+            }
+        }
         if (!e) {
             swacl_format_msg(err, err_len, "%s: missing tensor '%s' (model_type %s)", dir, nd->name,
                              map.model_type);
@@ -269,19 +360,39 @@ static swacl_status load_hf(const char *dir, int allow_nonfinite, swacl_config *
             goto done;
         }
         swacl_tensor *t;
-        st = swacl_weights_add(w, nd->name, nd->ndim, nd->shape, &t);
+        const int packed = nd->ndim == 2 && e->dtype != SWACL_ST_OTHER;
+        st = packed ? swacl_weights_add_meta(w, nd->name, nd->ndim, nd->shape, &t)
+                    : swacl_weights_add(w, nd->name, nd->ndim, nd->shape, &t);
         if (st != SWACL_OK) {
             swacl_format_msg(err, err_len, "%s: cannot allocate tensor '%s'", dir, nd->name);
             goto done;
         }
-        SWACL_TRY_GOTO(st, swacl_st_to_f32(&s->st, e, t->data, s->fname, err, err_len), done);
-        size_t bad = allow_nonfinite ? (size_t)t->numel : first_nonfinite(t->data, (size_t)t->numel);
+        size_t bad;
+        float badv = 0;
+        if (packed) { /* matmul / embedding: typed */
+            int borrowed = 0;
+            SWACL_TRY_GOTO(st, store_typed(t, &s->st, e, wtype, &borrowed, &bad), done);
+            if (borrowed) SWACL_TRY_GOTO(st, keep_map(w, &sh[s - sh]), done);
+            if (bad < (size_t)t->numel) {
+                float tmp[1];
+                swacl_st_entry one = *e;
+                one.numel = 1;
+                one.begin = e->begin + bad * (e->dtype == SWACL_ST_F32 ? 4 : 2);
+                swacl_st_to_f32(&s->st, &one, tmp, s->fname, err, err_len);
+                badv = tmp[0];
+            }
+        } else {
+            SWACL_TRY_GOTO(st, swacl_st_to_f32(&s->st, e, t->data, s->fname, err, err_len), done);
+            bad = first_nonfinite(t->data, (size_t)t->numel);
+            if (bad < (size_t)t->numel) badv = t->data[bad];
+        }
+        if (allow_nonfinite) bad = (size_t)t->numel;
         if (bad < (size_t)t->numel) { /* would run and "pass" as a constant output (issue 14) */
             swacl_format_msg(err, err_len,
                              "%s: tensor '%s' has a non-finite value (%s) at index %zu "
                              "(allow_nonfinite / --allow-nonfinite loads it anyway)",
-                             s->fname, e->name,
-                             isnan(t->data[bad]) ? "NaN" : t->data[bad] > 0 ? "+Inf" : "-Inf", bad);
+                             s->fname, e->name, isnan(badv) ? "NaN" : badv > 0 ? "+Inf" : "-Inf",
+                             bad);
             st = SWACL_FORMAT;
             goto done;
         }
@@ -309,6 +420,22 @@ swacl_status swacl_load_hf(swacl_ctx *ctx, const char *dir, swacl_config *cfg, s
 {
     char err[2048] = "";
     const swacl_ctx_params *p = ctx ? swacl_ctx_params_of(ctx) : NULL;
-    swacl_status st = load_hf(dir, p && p->allow_nonfinite, cfg, out, err, sizeof err);
+    swacl_wtype wt = p && (int)p->weights > 0 && p->weights < SWACL_WT_COUNT ? p->weights
+                                                                            : SWACL_WT_AUTO;
+    char gguf[4096];
+    const int g = swacl_gguf_resolve(dir, gguf, sizeof gguf, err, sizeof err);
+    swacl_status st = g < 0 ? SWACL_INVALID_ARG
+                      : g   ? swacl_gguf_load(gguf, p && p->allow_nonfinite, cfg, out, err, sizeof err)
+                            : load_hf(dir, p && p->allow_nonfinite, wt, cfg, out, err, sizeof err);
+    /* GGUF tensors arrive as float32 (dequantized exactly): --weights then
+     * re-encodes them like any float checkpoint */
+    if (st == SWACL_OK && g > 0 && wt != SWACL_WT_AUTO && wt != SWACL_WT_F32) {
+        st = swacl_weights_convert(ctx, *out, wt);
+        if (st != SWACL_OK) {
+            swacl_weights_destroy(*out);
+            *out = NULL;
+            return st;
+        }
+    }
     return st == SWACL_OK ? SWACL_OK : swacl_copy_error(ctx, st, err);
 }

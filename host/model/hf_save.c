@@ -175,13 +175,24 @@ static void fill_safetensors(wfile *f, const void *user)
     w_put(f, im->hdr, hl);
     w_put(f, "        ", padded - hl);
     for (int i = 0; i < im->n && !f->err; i++) {
-        const float *x = im->ts[i]->data;
-        for (int64_t j = 0; j < im->ts[i]->numel; j++) { /* little-endian, byte by byte */
-            uint32_t u;
-            memcpy(&u, &x[j], 4);
-            uint8_t b[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16), (uint8_t)(u >> 24)};
-            w_put(f, b, 4);
+        const swacl_tensor *t = im->ts[i];
+        const int64_t K = t->ndim ? t->shape[t->ndim - 1] : 1, rows = K ? t->numel / K : 0;
+        const size_t rb = swacl_wtype_row_bytes(t->type, K);
+        float *x = malloc((size_t)(K ? K : 1) * 4); /* typed tensors are written dequantized */
+        if (!x) {
+            f->err = ENOMEM;
+            return;
         }
+        for (int64_t r = 0; r < rows && !f->err; r++) {
+            swacl_row_decode(t->type, (const uint8_t *)t->bytes + (size_t)r * rb, x, K);
+            for (int64_t j = 0; j < K; j++) { /* little-endian, byte by byte */
+                uint32_t u;
+                memcpy(&u, &x[j], 4);
+                uint8_t b[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16), (uint8_t)(u >> 24)};
+                w_put(f, b, 4);
+            }
+        }
+        free(x);
     }
 }
 

@@ -43,7 +43,7 @@ void swacl_rope_freqs(const swacl_rope_scaling *r, float theta, int rot, long ct
             if (wl < high_wl) continue;
             if (wl > low_wl) {
                 inv_freq[i] = f / r->factor;
-            } else {
+            } else if (hi > lo) { /* lo == hi (Llama 4): no band, nothing between */
                 const double smooth = (L0 / wl - lo) / (hi - lo);
                 inv_freq[i] = (1.0 - smooth) * f / r->factor + smooth * f;
             }

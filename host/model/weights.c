@@ -1,11 +1,13 @@
 /*
- * weights.c - host weights: a list of named float32 tensors.
+ * weights.c - host weights: a list of named tensors, each in its storage
+ * type (model/quant.c); random weights are float32.
  * Random weights are seeded per tensor (seed, tensor index), so a preset's
  * weights are the same on every machine and every run.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -19,6 +21,23 @@ const swacl_tensor *swacl_weights_find(const swacl_weights *w, const char *name)
 
 swacl_status swacl_weights_add(swacl_weights *w, const char *name, int ndim,
                                const int64_t *shape, swacl_tensor **out)
+{
+    swacl_tensor *t = NULL;
+    SWACL_TRY(swacl_weights_add_meta(w, name, ndim, shape, &t));
+    const size_t bytes = (size_t)(t->numel ? t->numel : 1) * sizeof(float);
+    float *data = swacl_weight_alloc(bytes);
+    if (!data) {
+        w->n--;
+        return SWACL_OUT_OF_MEMORY;
+    }
+    memset(data, 0, bytes);
+    swacl_tensor_set(t, SWACL_WT_F32, data, (size_t)t->numel * sizeof(float), 1);
+    if (out) *out = t;
+    return SWACL_OK;
+}
+
+swacl_status swacl_weights_add_meta(swacl_weights *w, const char *name, int ndim,
+                                    const int64_t *shape, swacl_tensor **out)
 {
     if (!w || !name || ndim < 0 || ndim > 4 || strlen(name) >= sizeof w->t[0].name)
         return SWACL_INVALID_ARG;
@@ -37,8 +56,6 @@ swacl_status swacl_weights_add(swacl_weights *w, const char *name, int ndim,
     }
     swacl_tensor *t = &w->t[w->n];
     memset(t, 0, sizeof *t);
-    t->data = calloc((size_t)(numel ? numel : 1), sizeof(float));
-    if (!t->data) return SWACL_OUT_OF_MEMORY;
     strcpy(t->name, name);
     t->ndim = ndim;
     for (int d = 0; d < ndim; d++) t->shape[d] = shape[d];
@@ -48,11 +65,20 @@ swacl_status swacl_weights_add(swacl_weights *w, const char *name, int ndim,
     return SWACL_OK;
 }
 
+void swacl_weights_retain(swacl_weights *w)
+{
+    if (w) __atomic_add_fetch(&w->refs, 1, __ATOMIC_ACQ_REL);
+}
+
+/* The caller's destroy and each borrowing model's release: the last frees. */
 void swacl_weights_destroy(swacl_weights *w)
 {
-    if (!w) return;
-    for (int i = 0; i < w->n; i++) free(w->t[i].data);
+    if (!w || __atomic_fetch_sub(&w->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
+    for (int i = 0; i < w->n; i++)
+        if (w->t[i].owned) free((void *)w->t[i].bytes);
     free(w->t);
+    for (int i = 0; i < w->n_maps; i++) munmap(w->maps[i].addr, w->maps[i].len);
+    free(w->maps);
     free(w);
 }
 

@@ -38,6 +38,12 @@
 #define TOL_ELT TOL(1e-6, 1e-6, 1e-12)
 #define TOL_EXACT TOL(0.0, 0.0, 0.0)
 
+/* storage types (matmul w, embed table) */
+#define F16 SWACL_WT_F16
+#define BF16 SWACL_WT_BF16
+#define Q8_0 SWACL_WT_Q8_0
+#define Q4_0 SWACL_WT_Q4_0
+
 /* use column */
 #define T_ SWACL_OPC_TEST
 #define B_ SWACL_OPC_BENCH
@@ -54,7 +60,7 @@
     .op = (kind), .label = (label_), .use = (use_), .variants = (var_)
 /* B T H Hkv d, span S, temp p0 p1, cap, {pos0}, {n_new (0 = T)}, softcap (0 = off) */
 #define ATTN(l, u, v, tol, ...) {ROW_(SWACL_OP_ATTENTION, l, u, v), tol, .attn = {__VA_ARGS__}}
-/* M N K bias accumulate */
+/* M N K bias accumulate [storage type of w] */
 #define MATMUL(l, u, v, tol, ...) {ROW_(SWACL_OP_MATMUL, l, u, v), tol, .mm = {__VA_ARGS__}}
 /* kind rows n weight bias in_place eps */
 #define NORM(l, u, v, tol, ...) {ROW_(SWACL_OP_NORM, l, u, v), tol, .norm = {__VA_ARGS__}}
@@ -252,6 +258,27 @@ static const swacl_op_case k_cases[] = {
     MATMUL("M=9 N=64 K=256 acc (CLBlast)", T_, DEF, TOL_MATMUL, 9, 64, 256, 0, 1),
     MATMUL("M=2 N=768 K=256 (gemv)", T_, DEF, TOL_MATMUL, 2, 768, 256, 0, 0),
     MATMUL("M=4 N=1000 K=17 bias (gemv tails)", T_, DEF, TOL_MATMUL, 4, 1000, 17, 1, 0),
+    /* packed weights vs the reference on the same decoded values: gemv_<t>
+     * (M <= 8; f16/bf16 with K tails, and _k8 for K % 8 == 0) and the
+     * decoded-panel CLBlast path; the reference's double dot products of
+     * the same decoded weights, so TOL_MATMUL holds as for f32 */
+    MATMUL("f16 M=1 N=50 K=37 (gemv tail)", T_, DEF, TOL_MATMUL, 1, 50, 37, 0, 0, F16),
+    MATMUL("f16 M=8 N=64 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 8, 64, 256, 1, 1, F16),
+    MATMUL("f16 M=33 N=17 K=65 acc (panel)", T_, DEF, TOL_MATMUL, 33, 17, 65, 0, 1, F16),
+    MATMUL("f16 M=65 N=300 K=256 bias (panel)", T_, DEF, TOL_MATMUL, 65, 300, 256, 1, 0, F16),
+    MATMUL("bf16 M=1 N=50 K=37 (gemv tail)", T_, DEF, TOL_MATMUL, 1, 50, 37, 0, 0, BF16),
+    MATMUL("bf16 M=5 N=300 K=70 bias (gemv)", T_, DEF, TOL_MATMUL, 5, 300, 70, 1, 0, BF16),
+    MATMUL("bf16 M=2 N=300 K=64 acc (gemv k8)", T_, DEF, TOL_MATMUL, 2, 300, 64, 0, 1, BF16),
+    MATMUL("bf16 M=33 N=17 K=65 acc (panel)", T_, DEF, TOL_MATMUL, 33, 17, 65, 0, 1, BF16),
+    MATMUL("bf16 M=128 N=64 K=256 (panel)", T_, DEF, TOL_MATMUL, 128, 64, 256, 0, 0, BF16),
+    MATMUL("q8_0 M=1 N=50 K=32 (gemv)", T_, DEF, TOL_MATMUL, 1, 50, 32, 0, 0, Q8_0),
+    MATMUL("q8_0 M=8 N=300 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 8, 300, 256, 1, 1, Q8_0),
+    MATMUL("q8_0 M=9 N=17 K=96 acc (panel)", T_, DEF, TOL_MATMUL, 9, 17, 96, 0, 1, Q8_0),
+    MATMUL("q8_0 M=65 N=64 K=256 bias (panel)", T_, DEF, TOL_MATMUL, 65, 64, 256, 1, 0, Q8_0),
+    MATMUL("q4_0 M=1 N=50 K=32 (gemv)", T_, DEF, TOL_MATMUL, 1, 50, 32, 0, 0, Q4_0),
+    MATMUL("q4_0 M=3 N=300 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 3, 300, 256, 1, 1, Q4_0),
+    MATMUL("q4_0 M=9 N=17 K=96 acc (panel)", T_, DEF, TOL_MATMUL, 9, 17, 96, 0, 1, Q4_0),
+    MATMUL("q4_0 M=128 N=64 K=256 (panel)", T_, DEF, TOL_MATMUL, 128, 64, 256, 0, 0, Q4_0),
 
     /* ---- norm (every kernel version) ----------------------------------- */
     NORM("rms 7x33 w", T_, NORM2, TOL_NORM, RMS, 7, 33, 1, 0, 0, 1e-5f),
@@ -321,6 +348,11 @@ static const swacl_op_case k_cases[] = {
     /* ---- copies -------------------------------------------------------- */
     EMBED("ids V=50 D=37 n=23, both ends", T_, DEF, TOL_EXACT, 50, 37, 23),
     GATHER("rows V=50 D=37 n=23", T_, DEF, TOL_EXACT, 50, 37, 23),
+    /* packed tables: the decode is exact, so the copy stays exact */
+    EMBED("f16 table V=50 D=37 n=23", T_, DEF, TOL_EXACT, 50, 37, 23, F16),
+    EMBED("bf16 table V=50 D=44 n=23", T_, DEF, TOL_EXACT, 50, 44, 23, BF16),
+    EMBED("q8_0 table V=50 D=64 n=23", T_, DEF, TOL_EXACT, 50, 64, 23, Q8_0),
+    EMBED("q4_0 table V=50 D=96 n=23", T_, DEF, TOL_EXACT, 50, 96, 23, Q4_0),
     KV("n_new > cap: only the newest cap rows", T_, DEF, TOL_EXACT, 2, 10, 4, 37, {0, 7},
        {10, 3}),
     KV("decode", T_, DEF, TOL_EXACT, 3, 1, 16, 64, {0, 15, 777}, {1, 1, 1}),

@@ -85,6 +85,7 @@ typedef struct { /* swacl_attn_args; scale = 1/sqrt(d)                      */
 
 typedef struct { /* y[M,N] (= or +=) x[M,K] w[N,K]^T (+ bias)               */
     int M, N, K, bias, accumulate;
+    swacl_wtype wt; /* storage type of w (0: f32)                          */
 } swacl_opc_matmul;
 
 typedef struct {
@@ -111,6 +112,7 @@ typedef struct { /* act / add / scale / softcap over rows*n elements         */
 
 typedef struct { /* embed: ids[r]; gather_rows: rows[r]; table [V, D]        */
     int V, D, n;
+    swacl_wtype wt; /* storage type of the table (0: f32; embed only)      */
 } swacl_opc_embed;
 
 typedef struct { /* cache [B, cap, width] <- src [B*T, width]                */

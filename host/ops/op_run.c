@@ -47,6 +47,30 @@ static swacl_status slot(swacl_op_bufs *b, int i, size_t n, uint64_t seed, float
     return st;
 }
 
+/* A weight slot of rows x K values in storage type wt (F32 / AUTO: as
+ * slot): the same uniform values, encoded (swacl_row_encode), so every
+ * backend gets the same packed bytes. */
+static swacl_status wslot(swacl_op_bufs *b, int i, size_t rows, int K, uint64_t seed,
+                          swacl_wtype wt)
+{
+    if (wt == SWACL_WT_AUTO || wt == SWACL_WT_F32) return slot(b, i, rows * K, seed, 1.0f, 0.0f);
+    swacl_backend *be = b->ctx->be;
+    const size_t rb = swacl_wtype_row_bytes(wt, K);
+    float *h = calloc(rows > 0 && K > 0 ? rows * K : 1, sizeof *h);
+    unsigned char *p = malloc(rows > 0 && rb > 0 ? rows * rb : 1);
+    swacl_status st = SWACL_OUT_OF_MEMORY;
+    if (h && p) {
+        swacl_op_fill_uniform(h, rows * K, seed, 1.0f);
+        for (size_t r = 0; r < rows; r++) swacl_row_encode(wt, h + r * K, p + r * rb, K);
+        st = be->iface->weight_create(be, wt, p, rows * rb, 0, &b->b[i], NULL);
+    } else {
+        swacl_set_error(b->ctx, st, "op case: out of host memory");
+    }
+    free(h);
+    free(p);
+    return st;
+}
+
 static int n_new_of(const swacl_opc_attn *a, int b) { return a->n_new[b] ? a->n_new[b] : a->T; }
 
 size_t swacl_op_output_size(const swacl_op_case *c)
@@ -140,7 +164,7 @@ swacl_status swacl_op_bufs_create(swacl_ctx *ctx, const swacl_op_case *c, swacl_
     case SWACL_OP_MATMUL: {
         const swacl_opc_matmul *m = &c->mm;
         SWACL_TRY_GOTO(st, slot(b, 0, (size_t)m->M * m->K, 21, 1.0f, 0.0f), fail);
-        SWACL_TRY_GOTO(st, slot(b, 1, (size_t)m->N * m->K, 22, 1.0f, 0.0f), fail);
+        SWACL_TRY_GOTO(st, wslot(b, 1, (size_t)m->N, m->K, 22, m->wt), fail);
         if (m->bias) SWACL_TRY_GOTO(st, slot(b, 2, (size_t)m->N, 23, 1.0f, 0.0f), fail);
         SWACL_TRY_GOTO(st, slot(b, 3, nout, 24, 1.0f, 0.0f), fail);
         b->out = 3;
@@ -173,7 +197,7 @@ swacl_status swacl_op_bufs_create(swacl_ctx *ctx, const swacl_op_case *c, swacl_
     case SWACL_OP_EMBED:
     case SWACL_OP_GATHER_ROWS: {
         const swacl_opc_embed *e = &c->embed;
-        SWACL_TRY_GOTO(st, slot(b, 0, (size_t)e->V * e->D, 61, 1.0f, 0.0f), fail);
+        SWACL_TRY_GOTO(st, wslot(b, 0, (size_t)e->V, e->D, 61, e->wt), fail);
         SWACL_TRY_GOTO(st, slot(b, 1, nout, 0, 0.0f, 0.0f), fail);
         b->ids = malloc((size_t)(e->n > 0 ? e->n : 1) * sizeof *b->ids);
         b->rows = malloc((size_t)(e->n > 0 ? e->n : 1) * sizeof *b->rows);

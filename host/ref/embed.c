@@ -13,13 +13,15 @@ swacl_status swacl_ref_embed(swacl_backend *be, swacl_buf *out, const swacl_buf 
                   "ref embed: bad arguments n=%d D=%d", n, D);
     SWACL_TRY(swacl_ref_need(be, "embed", "out", out, (size_t)n * D));
     SWACL_FAIL_IF(be->ctx, !table, SWACL_INVALID_ARG, "ref embed: table is NULL");
-    const size_t vocab = table->bytes / sizeof(float) / (size_t)D; /* rows the table holds */
+    const size_t vocab = table->bytes / swacl_wtype_row_bytes(table->wtype, D); /* table rows */
+    SWACL_FAIL_IF(be->ctx, !swacl_wtype_fits(table->wtype, D), SWACL_INVALID_ARG,
+                  "ref embed: a %s table needs D %% 32 == 0 (D=%d)", swacl_wtype_name(table->wtype), D);
     for (int r = 0; r < n; r++)
         SWACL_FAIL_IF(be->ctx, ids[r] < 0 || (size_t)ids[r] >= vocab, SWACL_INVALID_ARG,
                       "ref embed: id %d at %d outside the table's %zu rows", (int)ids[r], r, vocab);
-    for (int r = 0; r < n; r++)
-        memcpy(fdata(out) + (size_t)r * D, fdata(table) + (size_t)ids[r] * D,
-               (size_t)D * sizeof(float));
+    const size_t rb = swacl_wtype_row_bytes(table->wtype, D);
+    for (int r = 0; r < n; r++) /* packed tables: the row decoded (a copy for F32) */
+        swacl_row_decode(table->wtype, table->data + (size_t)ids[r] * rb, fdata(out) + (size_t)r * D, D);
     return SWACL_OK;
 }
 

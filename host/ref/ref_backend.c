@@ -38,6 +38,21 @@ swacl_status swacl_ref_need(swacl_backend *be, const char *op, const char *what,
     return SWACL_OK;
 }
 
+swacl_status swacl_ref_need_rows(swacl_backend *be, const char *op, const char *what,
+                                 const swacl_buf *w, size_t rows, int K)
+{
+    if (!w || w->wtype == SWACL_WT_F32 || w->wtype == SWACL_WT_AUTO)
+        return swacl_ref_need(be, op, what, w, rows * (size_t)K);
+    SWACL_FAIL_IF(be->ctx, !swacl_wtype_fits(w->wtype, K), SWACL_INVALID_ARG,
+                  "ref %s: '%s' is %s, whose rows need K %% 32 == 0 (K=%d)", op, what,
+                  swacl_wtype_name(w->wtype), K);
+    const size_t need = rows * swacl_wtype_row_bytes(w->wtype, K);
+    SWACL_FAIL_IF(be->ctx, w->bytes < need, SWACL_INVALID_ARG,
+                  "ref %s: buffer '%s' holds %zu bytes, needs %zu (%zu rows of %d %s values)", op,
+                  what, w->bytes, need, rows, K, swacl_wtype_name(w->wtype));
+    return SWACL_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Memory.                                                                   */
 
@@ -56,6 +71,8 @@ static swacl_status ref_buf_alloc(swacl_backend *be, size_t bytes, swacl_buf **o
     }
     b->bytes = bytes;
     b->data = d;
+    b->wtype = SWACL_WT_F32;
+    b->borrowed = 0;
     ((ref_backend *)be)->live_bufs++;
     ((ref_backend *)be)->live_bytes += bytes;
     *out = b;
@@ -67,7 +84,7 @@ static void ref_buf_free(swacl_backend *be, swacl_buf *buf)
     if (!buf) return;
     ((ref_backend *)be)->live_bufs--;
     ((ref_backend *)be)->live_bytes -= buf->bytes;
-    free(buf->data);
+    if (!buf->borrowed) free(buf->data);
     free(buf);
 }
 
@@ -98,6 +115,29 @@ static swacl_status ref_buf_read(swacl_backend *be, const swacl_buf *buf, size_t
                   "ref buf_read: range [%zu, %zu + %zu) outside a buffer of %zu bytes", off_bytes,
                   off_bytes, bytes, buf->bytes);
     if (bytes) memcpy(dst, buf->data + off_bytes, bytes);
+    return SWACL_OK;
+}
+
+/* Host memory is the reference's memory: a borrowed weight is read in place. */
+static swacl_status ref_weight_create(swacl_backend *be, swacl_wtype wt, const void *src,
+                                      size_t bytes, int may_borrow, swacl_buf **out, int *borrowed)
+{
+    SWACL_FAIL_IF(be->ctx, (int)wt <= 0 || wt >= SWACL_WT_COUNT, SWACL_INVALID_ARG,
+                  "ref weight_create: bad storage type %d", (int)wt);
+    if (borrowed) *borrowed = 0;
+    if (may_borrow && src && bytes) {
+        swacl_buf *b = malloc(sizeof *b);
+        SWACL_FAIL_IF(be->ctx, !b, SWACL_OUT_OF_MEMORY, "ref weight_create: out of host memory");
+        *b = (swacl_buf){bytes, (unsigned char *)(uintptr_t)src, wt, 1};
+        ((ref_backend *)be)->live_bufs++;
+        ((ref_backend *)be)->live_bytes += bytes;
+        if (borrowed) *borrowed = 1;
+        *out = b;
+        return SWACL_OK;
+    }
+    SWACL_TRY(ref_buf_alloc(be, bytes, out));
+    (*out)->wtype = wt;
+    if (bytes) memcpy((*out)->data, src, bytes);
     return SWACL_OK;
 }
 
@@ -135,6 +175,7 @@ static const struct swacl_backend_i ref_iface = {
     /* .buf_free    = */ ref_buf_free,
     /* .buf_write   = */ ref_buf_write,
     /* .buf_read    = */ ref_buf_read,
+    /* .weight_create = */ ref_weight_create,
     /* .matmul      = */ swacl_ref_matmul,
     /* .norm        = */ swacl_ref_norm,
     /* .rope        = */ swacl_ref_rope,

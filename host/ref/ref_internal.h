@@ -14,6 +14,8 @@
 struct swacl_buf {
     size_t bytes;        /* usable size                                      */
     unsigned char *data; /* malloc'd, at least 1 byte                        */
+    swacl_wtype wtype;   /* storage type (F32 but for weight_create buffers) */
+    int borrowed;        /* data is the caller's (weight_create): not freed  */
 };
 
 typedef struct {
@@ -44,11 +46,19 @@ static inline double dot_f64(const float *a, const float *b, int n)
 swacl_status swacl_ref_need(swacl_backend *be, const char *op, const char *what,
                             const swacl_buf *buf, size_t n);
 
+/* SWACL_OK when w is a weight buffer holding rows x K values of its type. */
+swacl_status swacl_ref_need_rows(swacl_backend *be, const char *op, const char *what,
+                                 const swacl_buf *w, size_t rows, int K);
+
 /* The ops (signatures of struct swacl_backend_i), one file each. */
 /* matmul.c */
 swacl_status swacl_ref_matmul(swacl_backend *be, swacl_buf *y, const swacl_buf *x,
                               const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
                               int accumulate);
+/* The packed-weight GEMM (matmul.c): as swacl_ref_gemm with W rows of type
+ * wt; 0, or -1 when out of memory. */
+int swacl_ref_gemm_typed(int M, int N, int K, const float *X, swacl_wtype wt, const void *W,
+                         const float *Bs, float *Y, int accumulate, int threads);
 /* norm.c */
 swacl_status swacl_ref_norm(swacl_backend *be, swacl_norm kind, swacl_buf *y, const swacl_buf *x,
                             const swacl_buf *w, const swacl_buf *b, int rows, int n, float eps);
