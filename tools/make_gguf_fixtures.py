@@ -43,6 +43,11 @@ FIXTURES = {
     "llama": ["f32", "bf16", "q8_0"],  # F16: mistral, cohere2
     "mistral": ["f16", "q8_0"],
     "cohere2": ["f16"],  # stored F32: f16 vs transformers' logits.npy
+    # HF fixtures of the gemma mappers (hf_gemma.c): config and q8_0 logits
+    # vs the safetensors run (gemma3_text: linear RoPE scaling on the global
+    # layer, its own sliding-layer theta)
+    "gemma2": ["q8_0"],
+    "gemma3_text": ["q8_0"],
 }
 
 # Families with no safetensors fixture in tests/fixtures: tiny models built
@@ -177,6 +182,8 @@ def main():
     ap.add_argument("--fixtures", default="tests/fixtures")
     ap.add_argument("--out", default="tests/fixtures/gguf")
     ap.add_argument("--fuzz-seeds", default="tests/fuzz/corpus_gguf")
+    ap.add_argument("--quantize", help="llama.cpp's llama-quantize binary: also write "
+                    "llama-q4_0.gguf (--pure Q4_0 of llama-f32.gguf); the converter writes no Q4_0")
     a = ap.parse_args()
     fuzz_seeds(a.llama_cpp, a.fuzz_seeds)
     os.makedirs(a.out, exist_ok=True)
@@ -199,6 +206,11 @@ def main():
             build_new(arch, cfg, tmp, a.out, 2000 + i)
             make_tokenizer(tmp, V - 28)
             convert(a.llama_cpp, tmp, "bf16", os.path.join(a.out, f"{arch}-bf16.gguf"))
+    if a.quantize:
+        out = os.path.join(a.out, "llama-q4_0.gguf")
+        subprocess.run([a.quantize, "--pure", os.path.join(a.out, "llama-f32.gguf"), out, "Q4_0"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        print(f"{out}: {os.path.getsize(out)} bytes")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 /*
- * gguf_load.c - a llama.cpp GGUF file -> swacl_config + float32 weights
- * under the HF names swacl uses (swacl_load_hf with a .gguf path).
+ * gguf_load.c - a llama.cpp GGUF file -> swacl_config + weights under the
+ * HF names swacl uses (swacl_load_hf with a .gguf path); 2-D F16 / BF16 /
+ * Q8_0 / Q4_0 tensors keep their bytes as stored (deliver()).
  *
  * Metadata keys and tensor names as llama.cpp defines them (src/llama-arch.cpp,
  * src/models/<arch>.cpp, convert_hf_to_gguf.py), per general.architecture:
@@ -337,14 +338,54 @@ static void shape_str(char *buf, size_t len, int ndim, const int64_t *shape)
     if (off < len) snprintf(buf + off, len - off, "]");
 }
 
-/* One tensor into the weights (the one place that decides how GGUF bytes
- * become a swacl_tensor: today float32; typed tensors can take t's raw
- * blocks instead, the row un-permutation works on either). */
+/* One tensor into the weights: a 2-D F16/BF16/Q8_0/Q4_0 tensor keeps its
+ * bytes as stored (swacl's storage types use ggml's block layouts), rows
+ * un-permuted in place; 1-D tensors, F32 ones and a type the tensor may not
+ * hold (swacl_wtype_for: no Q4_0 embedding / lm_head) become float32,
+ * exactly, not re-quantised. *bad: the first non-finite value's index,
+ * numel if none. */
 static swacl_status deliver(swacl_weights *w, const struct swacl_hf_need_t *nd,
                             const swacl_gguf_file *f, const swacl_gguf_tensor *t, int unpermute_heads,
-                            int head_dim, char *err, size_t err_len)
+                            int head_dim, size_t *bad, float *badv, char *err, size_t err_len)
 {
+    swacl_wtype st = SWACL_WT_AUTO;
+    if (t->type == SWACL_GGML_F16) st = SWACL_WT_F16;
+    if (t->type == SWACL_GGML_BF16) st = SWACL_WT_BF16;
+    if (t->type == SWACL_GGML_Q8_0) st = SWACL_WT_Q8_0;
+    if (t->type == SWACL_GGML_Q4_0) st = SWACL_WT_Q4_0;
+    const int64_t K = t->ne[0];
+    const swacl_wtype want = nd->ndim == 2 && st != SWACL_WT_AUTO
+                                 ? swacl_wtype_for(nd->name, 2, K, st) : SWACL_WT_F32;
     swacl_tensor *dst;
+    *bad = (size_t)t->numel;
+    if (want == st) { /* as stored */
+        if (swacl_weights_add_meta(w, nd->name, nd->ndim, nd->shape, &dst) != SWACL_OK)
+            FAILR(SWACL_OUT_OF_MEMORY, "gguf: cannot allocate tensor '%s'", nd->name);
+        const size_t rb = swacl_wtype_row_bytes(st, K);
+        uint8_t *b = swacl_weight_alloc((size_t)t->nbytes);
+        float *row = malloc((size_t)K * sizeof *row);
+        if (!b || !row || rb * (size_t)t->ne[1] != t->nbytes) {
+            free(b);
+            free(row);
+            w->n--;
+            FAILR(SWACL_OUT_OF_MEMORY, "gguf: cannot allocate tensor '%s'", nd->name);
+        }
+        memcpy(b, f->buf + f->data_off + t->offset, (size_t)t->nbytes);
+        for (int64_t r = 0; r < t->ne[1] && *bad == (size_t)t->numel; r++) {
+            swacl_row_decode(st, b + (size_t)r * rb, row, K);
+            for (int64_t k = 0; k < K; k++)
+                if (!isfinite(row[k])) {
+                    *bad = (size_t)(r * K + k);
+                    *badv = row[k];
+                    break;
+                }
+        }
+        free(row);
+        swacl_tensor_set(dst, st, b, (size_t)t->nbytes, 1);
+        if (unpermute_heads && swacl_gguf_unpermute_rows(b, unpermute_heads, head_dim, rb) != 0)
+            FAILR(SWACL_OUT_OF_MEMORY, "gguf: out of memory");
+        return SWACL_OK;
+    }
     if (swacl_weights_add(w, nd->name, nd->ndim, nd->shape, &dst) != SWACL_OK)
         FAILR(SWACL_OUT_OF_MEMORY, "gguf: cannot allocate tensor '%s'", nd->name);
     SWACL_TRY(swacl_gguf_to_f32(f, t, dst->data, err, err_len));
@@ -352,6 +393,12 @@ static swacl_status deliver(swacl_weights *w, const struct swacl_hf_need_t *nd,
         swacl_gguf_unpermute_rows(dst->data, unpermute_heads, head_dim,
                                   (size_t)t->ne[0] * sizeof(float)) != 0)
         FAILR(SWACL_OUT_OF_MEMORY, "gguf: out of memory");
+    for (int64_t k = 0; k < dst->numel; k++)
+        if (!isfinite(dst->data[k])) {
+            *bad = (size_t)k;
+            *badv = dst->data[k];
+            break;
+        }
     return SWACL_OK;
 }
 
@@ -397,22 +444,21 @@ static swacl_status load_tensors(const swacl_gguf_file *f, const swacl_config *c
         if (permute_qk && strstr(nd->name, ".self_attn.q_proj.")) heads = c->n_heads;
         if (permute_qk && strstr(nd->name, ".self_attn.k_proj.")) heads = c->n_kv_heads;
         char e2[512];
-        st = deliver(w, nd, f, t, heads, c->head_dim, e2, sizeof e2);
+        size_t bad;
+        float badv = 0;
+        st = deliver(w, nd, f, t, heads, c->head_dim, &bad, &badv, e2, sizeof e2);
         if (st != SWACL_OK) {
             swacl_format_msg(err, err_len, "%s: %s", fname, e2);
             break;
         }
-        const swacl_tensor *dt = &w->t[w->n - 1];
-        for (int64_t k = 0; !allow_nonfinite && k < dt->numel; k++)
-            if (!isfinite(dt->data[k])) { /* would run and "pass" as a constant output */
-                swacl_format_msg(err, err_len,
-                                 "%s: tensor '%s' has a non-finite value (%s) at index %lld "
-                                 "(allow_nonfinite / --allow-nonfinite loads it anyway)",
-                                 fname, t->name, isnan(dt->data[k]) ? "NaN" : dt->data[k] > 0 ? "+Inf" : "-Inf",
-                                 (long long)k);
-                st = SWACL_FORMAT;
-                break;
-            }
+        if (!allow_nonfinite && bad < (size_t)t->numel) { /* would run and "pass" as a constant output */
+            swacl_format_msg(err, err_len,
+                             "%s: tensor '%s' has a non-finite value (%s) at index %zu "
+                             "(allow_nonfinite / --allow-nonfinite loads it anyway)",
+                             fname, t->name, isnan(badv) ? "NaN" : badv > 0 ? "+Inf" : "-Inf", bad);
+            st = SWACL_FORMAT;
+            break;
+        }
     }
     free(need.t);
     return st;

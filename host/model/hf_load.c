@@ -427,9 +427,9 @@ swacl_status swacl_load_hf(swacl_ctx *ctx, const char *dir, swacl_config *cfg, s
     swacl_status st = g < 0 ? SWACL_INVALID_ARG
                       : g   ? swacl_gguf_load(gguf, p && p->allow_nonfinite, cfg, out, err, sizeof err)
                             : load_hf(dir, p && p->allow_nonfinite, wt, cfg, out, err, sizeof err);
-    /* GGUF tensors arrive as float32 (dequantized exactly): --weights then
-     * re-encodes them like any float checkpoint */
-    if (st == SWACL_OK && g > 0 && wt != SWACL_WT_AUTO && wt != SWACL_WT_F32) {
+    /* GGUF tensors arrive as stored (F32 ones as float32): --weights then
+     * re-encodes them like any checkpoint */
+    if (st == SWACL_OK && g > 0 && wt != SWACL_WT_AUTO) {
         st = swacl_weights_convert(ctx, *out, wt);
         if (st != SWACL_OK) {
             swacl_weights_destroy(*out);
