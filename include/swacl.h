@@ -603,12 +603,15 @@ SWACL_API swacl_status swacl_session_prefill(swacl_session *s, const swacl_input
 
 /* ------------------------------------------------------------------------ */
 /* Hugging Face checkpoints (docs/MODEL.md Part B 4-7): a directory with
- * config.json and model.safetensors, or shards + model.safetensors.index.json.
+ * config.json and model.safetensors, or shards + model.safetensors.index.json,
+ * or a llama.cpp GGUF file (a .gguf path, or a directory holding one).
  * Weights in F32, F16 or BF16 are memory-mapped; 2-D tensors are kept in
  * the file's type (borrowed from the mapping, no copy) or re-encoded into
- * swacl_ctx_params.weights, 1-D ones converted to float32. model_type: cohere2, smollm3, llama4_text (dense FFN layers only),
- * mistral, llama, and "swacl" (written by swacl_save_hf, carrying the full
- * per-layer spec). Errors (a one-line message naming the file, key or
+ * swacl_ctx_params.weights, 1-D ones converted to float32. model_type: every
+ * one swacl_model_type_info lists (cohere2, smollm3, llama4_text with dense
+ * FFN layers, qwen2, qwen3, olmo3, phi3, mistral, llama, gemma2, gemma3_text,
+ * the llama4 / gemma3 wrappers) and "swacl" (written by swacl_save_hf,
+ * carrying the full per-layer spec). Errors (a one-line message naming the file, key or
  * tensor, on ctx; ctx may be NULL): SWACL_IO (missing file), SWACL_FORMAT
  * (malformed safetensors/JSON, missing tensor, wrong shape),
  * SWACL_UNSUPPORTED (model_type, MoE, rope_scaling, dtype swacl does not
