@@ -278,7 +278,8 @@ SWACL_API swacl_status swacl_tokenizer_stream_step(swacl_ctx *ctx, swacl_tokeniz
     s->out.n = 0;
     if (tk_buf_put(&s->out, s->cur.p + s->prefix.n, s->cur.n - s->prefix.n)) goto oom;
     size_t new_prefix_index = s->n - s->prefix_index;
-    memmove(s->ids, s->ids + s->prefix_index, (s->n - s->prefix_index) * sizeof *s->ids);
+    if (s->n > s->prefix_index)
+        memmove(s->ids, s->ids + s->prefix_index, (s->n - s->prefix_index) * sizeof *s->ids);
     s->n -= s->prefix_index;
     if (redecode(s, s->ids, s->n, &s->prefix)) goto oom;
     s->prefix_index = new_prefix_index;

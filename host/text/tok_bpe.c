@@ -271,9 +271,11 @@ static int post_process(tk_enc *e, const tk_post *p)
     size_t n = e->n_ids;
     for (int i = 0; i < p->n_pre + p->n_post; i++)
         if (tk_push_id(e, 0)) return -1;
+    if (p->n_pre + p->n_post == 0) return 0; /* an empty template: ids unchanged */
+    /* (NULL pre / post lists with zero counts must not reach memcpy) */
     memmove(e->ids + p->n_pre, e->ids, n * sizeof *e->ids);
-    memcpy(e->ids, p->pre, (size_t)p->n_pre * sizeof *e->ids);
-    memcpy(e->ids + p->n_pre + n, p->post, (size_t)p->n_post * sizeof *e->ids);
+    if (p->n_pre) memcpy(e->ids, p->pre, (size_t)p->n_pre * sizeof *e->ids);
+    if (p->n_post) memcpy(e->ids + p->n_pre + n, p->post, (size_t)p->n_post * sizeof *e->ids);
     return 0;
 }
 

@@ -590,7 +590,7 @@ static int finish(perr *e, tk_tokenizer *t)
         out.n = 0;
         char *copy = malloc(x->len + 1);
         if (!copy) return tk_enc_free(&en), oom(e);
-        memcpy(copy, t->pool.p + x->off, x->len);
+        if (x->len) memcpy(copy, t->pool.p + x->off, x->len);
         rc = tk_normalize(&en, t->norm, copy, x->len, &out) || pool_add(t, out.p ? out.p : "", out.n, &x->noff);
         free(copy);
         x->nlen = (uint32_t)out.n;
