@@ -41,13 +41,13 @@ build() { # name, sources... (each target links only the parser files it needs)
 build fuzz_safetensors "$ROOT/tests/fuzz/fuzz_safetensors.c" \
     "$H/model/safetensors.c" "$H/model/hf_config.c" "$H/model/hf_json.c" "$H/model/hf_swacl.c" \
     "$H/model/hf_rope.c" "$H/model/hf_qwen.c" "$H/model/hf_gemma.c" "$H/model/hf_load.c" "$H/model/npy.c" \
-    "$H/model/gguf.c" "$H/model/gguf_load.c" \
+    "$H/model/gguf.c" "$H/model/gguf_load.c" "$H/model/quant.c" \
     "$H/model/config.c" "$H/model/weights.c" "$H/common/common.c" "$H/model/inputs.c" \
     "$H/common/file.c"
 build fuzz_gguf "$ROOT/tests/fuzz/fuzz_gguf.c" \
     "$H/model/safetensors.c" "$H/model/hf_config.c" "$H/model/hf_json.c" "$H/model/hf_swacl.c" \
     "$H/model/hf_rope.c" "$H/model/hf_qwen.c" "$H/model/hf_gemma.c" "$H/model/hf_load.c" "$H/model/npy.c" \
-    "$H/model/gguf.c" "$H/model/gguf_load.c" \
+    "$H/model/gguf.c" "$H/model/gguf_load.c" "$H/model/quant.c" \
     "$H/model/config.c" "$H/model/weights.c" "$H/common/common.c" "$H/model/inputs.c" \
     "$H/common/file.c"
 build fuzz_pcache "$ROOT/tests/fuzz/fuzz_pcache.c" "$H/cl/cl_pcache.c"

@@ -212,5 +212,18 @@ int tk_decode(const tk_tokenizer *t, const int32_t *ids, size_t n, int skip_spec
     }
     if (!rc && !out->p) rc = tk_buf_put(out, "", 0);
     tk_list_free(&a), tk_list_free(&b);
+    /* tokenizers returns a Rust String, always valid UTF-8: a decoder chain
+     * that cut a character (found by fuzz_tokenizer) gets U+FFFD for the
+     * broken bytes, as from_utf8_lossy would give */
+    if (!rc && tk_utf8_valid_prefix((const unsigned char *)out->p, out->n) != out->n) {
+        tk_buf fixed = {0};
+        rc = tk_utf8_lossy(&fixed, (const unsigned char *)out->p, out->n);
+        if (!rc) {
+            tk_buf_free(out);
+            *out = fixed;
+        } else {
+            tk_buf_free(&fixed);
+        }
+    }
     return rc;
 }

@@ -27,6 +27,10 @@ static int fail(perr *e, const char *where, const char *fmt, const char *arg)
     char what[320];
     snprintf(what, sizeof what, fmt, arg ? arg : "");
     swacl_format_msg(e->err, e->elen, "tokenizer.json: %s: %s", where, what);
+    /* names quoted from the file may hold control characters: the message
+     * stays one line (found by fuzz_tokenizer) */
+    for (char *c = e->err; e->elen && *c; c++)
+        if ((unsigned char)*c < 0x20) *c = '?';
     return -1;
 }
 
@@ -569,6 +573,20 @@ void tk_free(tk_tokenizer *t)
     free(t);
 }
 
+/* Every id a post-processor inserts must name a token (an id past the
+ * vocabulary would reach the model's embedding; found by fuzz_tokenizer). */
+static int post_ids_ok(const tk_post *p, int32_t n_total)
+{
+    if (!p) return 1;
+    for (int i = 0; i < p->n_pre; i++)
+        if (p->pre[i] < 0 || p->pre[i] >= n_total) return 0;
+    for (int i = 0; i < p->n_post; i++)
+        if (p->post[i] < 0 || p->post[i] >= n_total) return 0;
+    for (int i = 0; i < p->n_items; i++)
+        if (!post_ids_ok(&p->items[i], n_total)) return 0;
+    return 1;
+}
+
 /* The normalized form of each normalized added token (what tokenizers
  * matches them against) and the id -> added-token index. */
 static int finish(perr *e, tk_tokenizer *t)
@@ -579,6 +597,8 @@ static int finish(perr *e, tk_tokenizer *t)
     if (max_id > 2 * (t->n_ids + t->n_added) + 1024)
         return fail(e, "added_tokens", "ids are too sparse", NULL);
     t->n_total = max_id + 1;
+    if (!post_ids_ok(t->post, t->n_total))
+        return fail(e, "post_processor", "a special token id is not in the vocabulary", NULL);
     tk_enc en;
     tk_enc_init(&en, e->err, e->elen);
     tk_buf out = {0};
