@@ -646,14 +646,13 @@ static void roundtrip(const swacl_config *c, const wopts *o)
     cr_assert(load_msg(path, &c2, &w2, err, sizeof err) == SWACL_OK, "%s: %s", o->arch, err);
     swacl_weights_destroy(w2);
     cr_assert(load_msg(dir, &c2, &w2, err, sizeof err) == SWACL_OK, "%s: %s", o->arch, err);
-    if (o->q4) /* the 2-D weights stay Q4_0 as stored (embedding, lm_head: float32) */
+    if (o->q4) /* the 2-D weights stay Q4_0 as stored, the embedding and lm_head too */
         for (int i = 0; i < swacl_weights_count(w2); i++) {
             int nd;
             int64_t sh[4];
             const float *d;
             const char *nm = swacl_weights_name(w2, i, &nd, sh, &d);
-            const int wide = strstr(nm, "embed_tokens") || strstr(nm, "lm_head");
-            cr_expect(swacl_weights_type(w2, i) == (nd == 2 && !wide ? SWACL_WT_Q4_0 : SWACL_WT_F32),
+            cr_expect(swacl_weights_type(w2, i) == (nd == 2 ? SWACL_WT_Q4_0 : SWACL_WT_F32),
                       "%s stored as %s", nm, swacl_wtype_name(swacl_weights_type(w2, i)));
         }
     to_f32(w2);

@@ -340,9 +340,8 @@ static void shape_str(char *buf, size_t len, int ndim, const int64_t *shape)
 
 /* One tensor into the weights: a 2-D F16/BF16/Q8_0/Q4_0 tensor keeps its
  * bytes as stored (swacl's storage types use ggml's block layouts), rows
- * un-permuted in place; 1-D tensors, F32 ones and a type the tensor may not
- * hold (swacl_wtype_for: no Q4_0 embedding / lm_head) become float32,
- * exactly, not re-quantised. *bad: the first non-finite value's index,
+ * un-permuted in place; 1-D tensors and F32 ones become float32, exactly,
+ * not re-quantised. *bad: the first non-finite value's index,
  * numel if none. */
 static swacl_status deliver(swacl_weights *w, const struct swacl_hf_need_t *nd,
                             const swacl_gguf_file *f, const swacl_gguf_tensor *t, int unpermute_heads,
@@ -354,8 +353,10 @@ static swacl_status deliver(swacl_weights *w, const struct swacl_hf_need_t *nd,
     if (t->type == SWACL_GGML_Q8_0) st = SWACL_WT_Q8_0;
     if (t->type == SWACL_GGML_Q4_0) st = SWACL_WT_Q4_0;
     const int64_t K = t->ne[0];
-    const swacl_wtype want = nd->ndim == 2 && st != SWACL_WT_AUTO
-                                 ? swacl_wtype_for(nd->name, 2, K, st) : SWACL_WT_F32;
+    /* as shipped: a q4_0 embedding stays q4_0 (swacl_wtype_for's q8_0 head
+     * rule is for re-encoding float weights, not for decoding them to f32) */
+    const swacl_wtype want = nd->ndim == 2 && st != SWACL_WT_AUTO && swacl_wtype_fits(st, K)
+                                 ? st : SWACL_WT_F32;
     swacl_tensor *dst;
     *bad = (size_t)t->numel;
     if (want == st) { /* as stored */
