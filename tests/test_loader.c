@@ -744,6 +744,7 @@ FIXTURE(llama_dynamic)
 FIXTURE(llama_llama3)
 FIXTURE(llama_yarn)
 FIXTURE(llama_yarn_mscale)
+FIXTURE(llama_trained)
 
 Test(fixture, config_mapping)
 {

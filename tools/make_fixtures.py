@@ -82,15 +82,17 @@ def common(**kw):
 
 
 def fixture(cfg, what, cls=None, dtype=torch.float32, seq=T, span=0, norm_center=1.0,
-            full_check=True):
+            full_check=True, train=0):
     """One fixture: its config, the class to build (None: AutoModelForCausalLM),
     the stored dtype, the sequence length, the largest window / chunk (sets
     the greedy length), its README line and the mean of its norm weights
     (0 for Gemma, whose norms scale by 1 + w). full_check False: dynamic NTK,
     whose full forward rotates every position with the final length's
-    frequencies, so only the incremental greedy run is the reference."""
+    frequencies, so only the incremental greedy run is the reference.
+    train > 0: instead of random weights, that many AdamW steps on the
+    synthetic corpus (corpus()), and ids.txt is held-out corpus text."""
     return dict(cfg=cfg, cls=cls, dtype=dtype, seq=seq, span=span, what=what,
-                norm_center=norm_center, full_check=full_check)
+                norm_center=norm_center, full_check=full_check, train=train)
 
 
 def fixtures():
@@ -242,6 +244,13 @@ def fixtures():
                 "mscale": 1.0, "mscale_all_dim": 0.5, "beta_fast": 16.0, "beta_slow": 2.0,
                 "truncate": False, "rope_theta": 10000.0})),
             "YaRN factor 8 with mscale 1 / mscale_all_dim 0.5, beta 16/2, truncate false"),
+        # trained, not random: weights with the structure of a real model,
+        # for the quantisation accuracy bars (issue 11), whose per-weight
+        # error random-init models amplify several-fold
+        "llama_trained": fixture(
+            LlamaConfig(**common(num_hidden_layers=3)),
+            "global RoPE, trained 1500 steps on a synthetic byte-level corpus", seq=64,
+            train=1500),
     }
 
 
@@ -257,6 +266,45 @@ def reinit(model, gen, norm_center=1.0):
                 p.copy_(torch.randn(p.shape, generator=gen))
             else:
                 p.copy_(torch.randn(p.shape, generator=gen) / (p.shape[-1] ** 0.5))
+
+
+def corpus(seed, n_bytes):
+    """A deterministic toy language (random.Random is stable across Python
+    versions): sentences from a small grammar, as bytes < V."""
+    import random
+    r = random.Random(seed)
+    det = ["the", "a", "every", "no", "this"]
+    adj = ["quick", "lazy", "small", "bright", "old", "green", "silent", "heavy"]
+    noun = ["fox", "dog", "model", "kernel", "window", "token", "layer", "device", "cache"]
+    verb = ["sees", "loads", "checks", "follows", "writes", "reads", "keeps", "moves"]
+    adv = ["slowly", "again", "twice", "today", "at once"]
+    out = []
+    while sum(len(x) for x in out) < n_bytes:
+        sent = [r.choice(det), r.choice(adj), r.choice(noun), r.choice(verb), r.choice(det),
+                r.choice(noun)]
+        if r.random() < 0.4:
+            sent.append(r.choice(adv))
+        if r.random() < 0.3:
+            sent += ["and", r.choice(verb), r.choice(det), r.choice(adj), r.choice(noun)]
+        out.append(" ".join(sent) + (". " if r.random() < 0.8 else "? "))
+    return torch.tensor(list("".join(out).encode("ascii")), dtype=torch.long)
+
+
+def train(model, steps, gen):
+    """AdamW on corpus() (one thread, fixed seeds: reproducible on one machine)."""
+    data = corpus(1, 200_000)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
+    model.train()
+    for _ in range(steps):
+        ix = torch.randint(0, len(data) - 65, (32,), generator=gen)
+        x = torch.stack([data[i:i + 64] for i in ix])
+        y = torch.stack([data[i + 1:i + 65] for i in ix])
+        loss = model(input_ids=x, labels=y).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    print(f"  trained {steps} steps, last loss {loss.item():.3f}")
 
 
 def decode_logits(model, ids):
@@ -311,12 +359,19 @@ def build(name, fx, index, out_root):
         for sub in ("text_config", "vision_config"):
             if getattr(model.config, sub, None) is not None:
                 getattr(model.config, sub)._attn_implementation = "eager"
-    reinit(model, gen, fx["norm_center"])
+    if fx["train"]:
+        torch.set_num_threads(1)
+        train(model, fx["train"], gen)
+    else:
+        reinit(model, gen, fx["norm_center"])
     if store_dtype != torch.float32:  # round the weights, reference runs on them
         with torch.no_grad():
             for p in model.parameters():
                 p.copy_(p.to(store_dtype).float())
     ids = torch.randint(0, V, (B, fx["seq"]), generator=gen)
+    if fx["train"]:  # held-out text of the training language
+        held = corpus(2, 4096)
+        ids = torch.stack([held[i * 1000:i * 1000 + fx["seq"]] for i in range(B)])
     with torch.no_grad():
         logits = model(input_ids=ids).logits.float().numpy()
         dec = decode_logits(model, ids)
@@ -348,7 +403,8 @@ def write_readme(out_root, fxs):
                    f"{GREEDY_PAST + fx['span']} | {fx['what']} |\n" for n, fx in fxs.items())
     with open(readme, "w") as fh:
         fh.write("# Loader test fixtures\n\n"
-                 "Tiny randomly initialised Hugging Face models, one directory per architecture, "
+                 "Tiny Hugging Face models, randomly initialised (llama_trained: trained on a "
+                 "synthetic corpus, for the quantisation bars), one directory per architecture, "
                  "built by transformers itself (`tools/make_fixtures.py`) and checked by "
                  "`tests/test_loader.c` on the reference and the OpenCL backend: prefill logits vs "
                  "`logits.npy`, a decode session step by step vs `decode_logits.npy`, and a greedy "
@@ -381,7 +437,12 @@ def write_readme(out_root, fxs):
                  "(thread counts) fp32 `logits.npy` may move by float rounding (the cohere2, "
                  "smollm3, llama4_text and llama ones by <= 2e-7 of max |logit| here, so the "
                  "committed files were kept).\n\n"
-                 "| fixture | layers | T | N greedy | what binds |\n|---|---|---|---|---|\n" + rows)
+                 "| fixture | layers | T | N greedy | what binds |\n|---|---|---|---|---|\n" + rows +
+                 "\n\n`quant/`: float32 rows (`input.npy`, [8, 64]) and their encodings by independent "
+                 "implementations, for `tests/test_quant.c`: `f16.bin` (numpy), `bf16.bin` (torch), "
+                 "`q8_0.bin` / `q4_0.bin` (gguf-py 0.19.0, llama.cpp's numpy port of its reference "
+                 "quantizers). Regenerate with `python3 tools/make_quant_fixture.py --out "
+                 "tests/fixtures/quant` (needs `pip install gguf`).\n")
     print("wrote", readme)
 
 
