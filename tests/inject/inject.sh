@@ -13,7 +13,8 @@
 # and bias_rows, and those are what is injected.
 set -u
 SWACL=$1 SRC=$2 WORK=$3 SEQ=${4:-48}
-PRESETS="rnope-swa swan cohere2 irope irope-llama4 baseline"
+# INJECT_PRESETS: a subset (the sanitizer build's ctest sets two)
+PRESETS=${INJECT_PRESETS:-"rnope-swa swan cohere2 irope irope-llama4 baseline"}
 rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
 : "${SWACL_CACHE_DIR:=$WORK/cache}"
 export SWACL_CACHE_DIR
