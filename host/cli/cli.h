@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "swacl.h"
+#include "swacl_mpi.h" /* SWACL_MAIN, SWACL_PIPELINE_CREATE: MPI ranks when built with it */
 
 /* Exit codes of every command; CLI_CONTINUE: parsed, go on. */
 enum { CLI_CONTINUE = -1, EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_VERIFY = 3 };

@@ -45,6 +45,14 @@ static const swacl_env_doc k_env[SWACL_ENV_COUNT] = {
                                  "device copies within one platform"},
     [SWACL_ENV_TMPDIR] = {"TMPDIR", "directory for temporary files (benchmarks' scratch files)",
                           "/tmp"},
+    [SWACL_ENV_MPI_TIMEOUT] = {"SWACL_MPI_TIMEOUT",
+                               "seconds an MPI pipeline rank waits for activations or outputs "
+                               "from another rank before it ends the job (host/mpi/)",
+                               "120"},
+    [SWACL_ENV_MPI_FAULT] = {"SWACL_MPI_FAULT",
+                             "test hook of the MPI pipeline: 'kill:R' (rank R kills itself with "
+                             "SIGKILL at its first run) or 'fail:R' (a device error on rank R)",
+                             "none"},
 };
 
 const swacl_env_doc *swacl_env_doc_of(swacl_env_var v)
