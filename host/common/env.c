@@ -51,7 +51,8 @@ static const swacl_env_doc k_env[SWACL_ENV_COUNT] = {
                                "120"},
     [SWACL_ENV_MPI_FAULT] = {"SWACL_MPI_FAULT",
                              "test hook of the MPI pipeline: 'kill:R' (rank R kills itself with "
-                             "SIGKILL at its first run) or 'fail:R' (a device error on rank R)",
+                             "SIGKILL at its first run), 'hang:R' (rank R stops at its first run) or "
+                             "'fail:R' (a device error on rank R)",
                              "none"},
 };
 

@@ -26,7 +26,7 @@ typedef struct {
     int prev, next;          /* neighbour ranks in layer order (-1: none)   */
     int last_rank;           /* the rank holding the model's last layer     */
     double timeout;          /* seconds a link waits (SWACL_MPI_TIMEOUT)    */
-    int fault_kill;          /* test hook: SIGKILL at the first run         */
+    int fault_kill;          /* test hook: 1 SIGKILL / 2 hang at a run      */
     char host[MPI_MAX_PROCESSOR_NAME];
     pthread_mutex_t mu;      /* one MPI call at a time (stage threads)      */
     int *glob;               /* [local devices] index in the whole list     */

@@ -126,7 +126,8 @@ static void link_run_begin(sched_remote *r, int T, int all_positions, sched_job 
                            size_t V)
 {
     mpi_link *l = r->user;
-    if (l->fault_kill) raise(SIGKILL); /* test hook: this rank dies mid-job */
+    if (l->fault_kill == 1) raise(SIGKILL); /* test hooks: this rank dies / hangs mid-job */
+    while (l->fault_kill == 2) nap(100000000);
     if (n_mb > l->cap) {
         MPI_Request *a = realloc(l->rx, (size_t)n_mb * sizeof *a);
         if (a) l->rx = a;
@@ -414,6 +415,7 @@ mpi_link *mpi_link_create(char *err, size_t len)
     const char *f = swacl_env(SWACL_ENV_MPI_FAULT);
     int fr = -1;
     if (f && !strncmp(f, "kill:", 5) && (fr = atoi(f + 5)) == l->rank) l->fault_kill = 1;
+    if (f && !strncmp(f, "hang:", 5) && (fr = atoi(f + 5)) == l->rank) l->fault_kill = 2;
     if (f && !strncmp(f, "fail:", 5) && (fr = atoi(f + 5)) == l->rank) l->rm.fault_fail = 1;
     l->prev = l->next = -1;
     l->rm = (sched_remote){
