@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/env.h"
 #include "mpi/mpi_internal.h"
 #include "swacl_mpi.h"
 
@@ -198,7 +199,7 @@ swacl_status swacl_mpi_pipeline_create(swacl_ctx *ctx, const char *devices, cons
     int init = 0, size = 1;
     MPI_Initialized(&init);
     if (init) MPI_Comm_size(MPI_COMM_WORLD, &size);
-    if (!ctx || !out || !cfg || !devices || (size == 1 && !strchr(devices, ':')))
+    if (!init || !ctx || !out || !cfg || !devices || (size == 1 && !strchr(devices, ':')))
         return swacl_pipeline_create(ctx, devices, placement, cfg, weights, out);
     *out = NULL;
     char err[1024] = "";
@@ -269,6 +270,9 @@ fail:
 
 int swacl_mpi_main(int argc, char **argv, int (*fn)(int, char **))
 {
+    /* not under a launcher: no MPI (a singleton MPI_Init costs ~1 s) */
+    if (!swacl_env(SWACL_ENV_OMPI_SIZE) && !swacl_env(SWACL_ENV_PMI_SIZE) && !swacl_env(SWACL_ENV_PMIX_RANK))
+        return fn(argc, argv);
     int provided = 0;
     if (MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {
         fprintf(stderr, "swacl: MPI_Init_thread failed\n");
