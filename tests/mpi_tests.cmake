@@ -62,6 +62,13 @@ set(SWACL_MPIEXEC "${MPIEXEC_EXECUTABLE};--oversubscribe")
 set(SWACL_MPI_ENV "SWACL_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache/swacl"
     "POCL_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache/pocl" "OMPI_ALLOW_RUN_AS_ROOT=1"
     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1" "OMPI_MCA_rmaps_base_oversubscribe=1")
+# Sanitizer builds: checked as every other test, with full stack unwinding
+# so that tests/lsan.supp can name Open MPI's own leftovers (see there).
+if(SWACL_SANITIZE)
+  list(APPEND SWACL_MPI_ENV
+       "ASAN_OPTIONS=detect_leaks=1:detect_odr_violation=0:abort_on_error=0:fast_unwind_on_malloc=0"
+       "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp:print_suppressions=0:use_tls=0:fast_unwind_on_malloc=0")
+endif()
 
 # swacl_mpi_test(NAME ARGS ... [RC 0|fail] [MATCH re] [MAX_S s] [PRE_ARGS ...]
 #                [SAME_FILES a b] [SAME_JSON_KEY k] [ENV VAR=VALUE ...])

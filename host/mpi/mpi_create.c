@@ -249,7 +249,7 @@ swacl_status swacl_mpi_pipeline_create(swacl_ctx *ctx, const char *devices, cons
     l->rm.last = hi == L;
     swacl_sched_opts o = {.layer_begin = lo, .layer_end = hi, .dev_of_layer = loc};
     st = swacl_pipeline_create_ex(ctx, local, NULL, cfg, weights, &o, &p);
-    if (st != SWACL_OK) snprintf(err, sizeof err, "rank %d (devices %s, layers %d-%d): %s", l->rank, local, lo,
+    if (st != SWACL_OK) snprintf(err, sizeof err, "rank %d (devices %.200s, layers %d-%d): %s", l->rank, local, lo,
                                  hi - 1, swacl_ctx_errmsg(ctx));
     if (agree(l, st != SWACL_OK, err, sizeof err)) goto fail;
     p->remote = &l->rm;
