@@ -99,12 +99,17 @@ function(swacl_mpi_test name)
 endfunction()
 
 set(d ${CMAKE_BINARY_DIR}/test-cache)
+# the issue's size; a sanitizer (Debug) build checks the same paths smaller
+set(bt --batch 8 --seq 256)
+if(SWACL_SANITIZE)
+  set(bt --batch 4 --seq 32)
+endif()
 # The issue's run: each rank one PoCL sub-device; the 2-rank logits are the
 # single-process pipeline's (same split), bit for bit.
 swacl_mpi_test(run_cohere2
-  PRE_ARGS run --preset cohere2 --batch 8 --seq 256 --devices 0.0,0.1 --placement 0-3:0,4-7:1
+  PRE_ARGS run --preset cohere2 ${bt} --devices 0.0,0.1 --placement 0-3:0,4-7:1
            --no-verify --logits-out ${d}/mpi-single.npy -q
-  ARGS run --preset cohere2 --batch 8 --seq 256 --devices 0:0.0,1:0.1 --placement 0-3:0,4-7:1
+  ARGS run --preset cohere2 ${bt} --devices 0:0.0,1:0.1 --placement 0-3:0,4-7:1
        --no-verify --logits-out ${d}/mpi-ranks.npy -q --json
   MATCH "\"rank\":1.*\"transfer_in\":\"mpi\"" SAME_FILES ${d}/mpi-single.npy ${d}/mpi-ranks.npy)
 # placement auto over both ranks (calibration + MPI hop), checked on rank 0

@@ -153,6 +153,14 @@ static int place_auto(mpi_link *l, swacl_ctx *ctx, const swacl_config *cfg, cons
         if (d[k].rank == d[k - 1].rank) continue;
         if (l->rank == d[k - 1].rank) hop_time(l, d[k].rank, 1, (size_t)seq * cfg->hidden_size);
         if (l->rank == d[k].rank) mine[k].hop_s = hop_time(l, d[k - 1].rank, 0, (size_t)seq * cfg->hidden_size);
+        if (swacl_ctx_params_of(ctx)->verbose) { /* the hop of a 1024-row micro-batch, for the record */
+            const size_t big = (size_t)1024 * cfg->hidden_size;
+            if (l->rank == d[k - 1].rank) hop_time(l, d[k].rank, 1, big);
+            if (l->rank == d[k].rank)
+                fprintf(stderr, "swacl: mpi: hop rank %d -> %d: %d rows (%zu KiB) %.3f ms, 1024 rows (%zu KiB) "
+                        "%.3f ms\n", d[k - 1].rank, d[k].rank, seq, (size_t)seq * cfg->hidden_size * 4 / 1024,
+                        mine[k].hop_s * 1e3, big * 4 / 1024, hop_time(l, d[k - 1].rank, 0, big) * 1e3);
+        }
     }
     int any = 0;
     MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, l->data);
