@@ -100,9 +100,17 @@ endfunction()
 
 set(d ${CMAKE_BINARY_DIR}/test-cache)
 # the issue's size; a sanitizer (Debug) build checks the same paths smaller
+# (and gives start-up, ASan's included, 30 s instead of 10 before a failure
+# must have ended the job)
 set(bt --batch 8 --seq 256)
+set(bt_auto --batch 4 --seq 48)
+set(steps 64)
+set(max_s 10)
 if(SWACL_SANITIZE)
   set(bt --batch 4 --seq 32)
+  set(bt_auto --batch 2 --seq 16)
+  set(steps 16)
+  set(max_s 30)
 endif()
 # The issue's run: each rank one PoCL sub-device; the 2-rank logits are the
 # single-process pipeline's (same split), bit for bit.
@@ -114,24 +122,24 @@ swacl_mpi_test(run_cohere2
   MATCH "\"rank\":1.*\"transfer_in\":\"mpi\"" SAME_FILES ${d}/mpi-single.npy ${d}/mpi-ranks.npy)
 # placement auto over both ranks (calibration + MPI hop), checked on rank 0
 # against the CPU reference at NMSE <= 1e-10
-swacl_mpi_test(run_auto ARGS run --preset cohere2 --batch 4 --seq 48 --devices 0:0.0,1:0.1 --tol 1e-10 --json -q
+swacl_mpi_test(run_auto ARGS run --preset cohere2 ${bt_auto} --devices 0:0.0,1:0.1 --tol 1e-10 --json -q
   MATCH "\"ok\":true")
 # a 64-step greedy decode session (each rank the KV cache of its layers):
 # every step checked against the reference, tokens equal to one process's
 swacl_mpi_test(generate_decode
-  PRE_ARGS generate --preset cohere2 --prompt-len 16 --max-new 64 --temperature 0 --chunk 5 --devices 0.0,0.1
+  PRE_ARGS generate --preset cohere2 --prompt-len 16 --max-new ${steps} --temperature 0 --chunk 5 --devices 0.0,0.1
            --placement 0-3:0,4-7:1 --json -q
-  ARGS generate --preset cohere2 --prompt-len 16 --max-new 64 --temperature 0 --devices 0:0.0,1:0.1
+  ARGS generate --preset cohere2 --prompt-len 16 --max-new ${steps} --temperature 0 --devices 0:0.0,1:0.1
        --placement 0-3:0,4-7:1 --verify --tol 1e-10 --chunk 5 --json -q
   MATCH "\"ok\":true" SAME_JSON_KEY tokens)
 # failures end the job on every rank with a message naming the rank, fast
-swacl_mpi_test(killed_rank RC fail MAX_S 10 ENV SWACL_MPI_FAULT=kill:1
+swacl_mpi_test(killed_rank RC fail MAX_S ${max_s} ENV SWACL_MPI_FAULT=kill:1
   ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1 -q
   MATCH "rank 1 .*(signal 9|Killed)")
-swacl_mpi_test(device_error RC fail MAX_S 10 ENV SWACL_MPI_FAULT=fail:1
+swacl_mpi_test(device_error RC fail MAX_S ${max_s} ENV SWACL_MPI_FAULT=fail:1
   ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1 -q
   MATCH "swacl: rank 1 .*layers [0-9]+-7.*injected failure")
-swacl_mpi_test(hung_rank RC fail MAX_S 10 ENV SWACL_MPI_FAULT=hang:1 SWACL_MPI_TIMEOUT=2
+swacl_mpi_test(hung_rank RC fail MAX_S ${max_s} ENV SWACL_MPI_FAULT=hang:1 SWACL_MPI_TIMEOUT=2
   ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1 -q
   MATCH "swacl: rank 0 .*rank 1 .*within 2 s")
 swacl_mpi_test(rank_without_device RC fail MAX_S 20 ARGS run --preset cohere2 --seq 16 --devices 0:0.0 -q
