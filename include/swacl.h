@@ -694,7 +694,11 @@ typedef struct {
     char transfer_in[16];    /* how activations arrive: "" (first stage),
                                 "device-copy" (one shared OpenCL context),
                                 "host-pinned" (via mapped host memory) or
-                                "host"                                      */
+                                "host", "mpi" (from another process)        */
+    int rank;                /* the MPI rank holding the stage (0: one process) */
+    double transfer_s;       /* host seconds this stage spent passing
+                                activations / outputs to or from other
+                                ranks (0 within one process)                */
 } swacl_pipeline_stage;
 
 /** Stages in layer order: at most max written to stages, *n = count. */

@@ -14,7 +14,7 @@ JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
 PACKAGES=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev clinfo
           libcriterion-dev libcjson-dev libopenblas-dev libpcre2-dev libutf8proc-dev pkg-config cmake gcc g++
-          gnuplot-nox)
+          gnuplot-nox openmpi-bin libopenmpi-dev) # Open MPI: the pipeline across processes (-DSWACL_MPI)
 
 log() { printf '==> %s\n' "$*"; }
 

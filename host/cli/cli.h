@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "swacl.h"
+#include "swacl_mpi.h" /* SWACL_MAIN, SWACL_PIPELINE_CREATE: MPI ranks when built with it */
 
 /* Exit codes of every command; CLI_CONTINUE: parsed, go on. */
 enum { CLI_CONTINUE = -1, EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_VERIFY = 3 };
@@ -133,7 +134,7 @@ typedef struct {
     {"--devices", CLI_STR, &(d)->devices, 0, 0, "LIST",                                       \
      "pipeline the layers over several devices: \"all\" or a\ncomma list of --device "        \
      "selectors (\"0,1\", \"0,ref\",\n\"0.0,0.1\"); activations move by device copy when "    \
-     "the\ndevices share a platform, else via pinned host memory"},                           \
+     "the\ndevices share a platform, else via pinned host\nmemory; under mpirun: RANK:SEL,... (\"0:0,1:0\")"}, \
     {"--placement", CLI_STR, &(d)->placement, 0, 0, "P",                                      \
      "with --devices: auto (calibrate, balance, cached) or a\nSPEC \"0-3:0,4-7:1\" (layers -> " \
      "index in LIST); --json\nthen reports placement [{device, layers:[first,last],\n"        \

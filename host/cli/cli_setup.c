@@ -74,7 +74,7 @@ int cli_runner_open(cli_runner *r, const cli_device *d, const swacl_config *cfg,
         /* the pipeline's stages inherit this host context's parameters, and
          * it carries the pipeline's errors */
         snprintf(r->name, sizeof r->name, "pipeline %.180s", d->devices);
-        st = swacl_pipeline_create(r->ctx, d->devices, d->placement ? d->placement : "auto", cfg, w,
+        st = SWACL_PIPELINE_CREATE(r->ctx, d->devices, d->placement ? d->placement : "auto", cfg, w,
                                    &r->pipe);
         if (st != SWACL_OK) {
             cli_die_detail("cannot build the pipeline", st, swacl_ctx_errmsg(r->ctx));

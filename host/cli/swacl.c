@@ -280,7 +280,7 @@ static int cmd_run(int argc, char **argv)
                          stages[i].device_name);
             int lr[2] = {stages[i].layer_begin, stages[i].layer_end - 1};
             cJSON_AddItemToObject(e, "layers", cJSON_CreateIntArray(lr, 2));
-            cJSON_AddNumberToObject(e, "busy_s", stages[i].busy_s);
+            cli_json_add(e, "d:busy_s d:transfer_s i:rank", stages[i].busy_s, stages[i].transfer_s, stages[i].rank);
             if (i) cJSON_AddStringToObject(e, "transfer_in", stages[i].transfer_in);
             cJSON_AddItemToArray(pl, e);
             cJSON_AddItemToArray(busy, cJSON_CreateNumber(stages[i].busy_s));
@@ -421,7 +421,7 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    int rc = dispatch(argc, argv);
+    int rc = SWACL_MAIN(dispatch, argc, argv);
 #if defined(SWACL_LSAN_EARLY)
     /* Sanitizer builds: leak-check now, while PoCL's threads are idle (LSan's
      * at-exit check raced PoCL's teardown and crashed the tracer in CI). */

@@ -45,6 +45,23 @@ static const swacl_env_doc k_env[SWACL_ENV_COUNT] = {
                                  "device copies within one platform"},
     [SWACL_ENV_TMPDIR] = {"TMPDIR", "directory for temporary files (benchmarks' scratch files)",
                           "/tmp"},
+    [SWACL_ENV_MPI_TIMEOUT] = {"SWACL_MPI_TIMEOUT",
+                               "seconds an MPI pipeline rank waits for activations or outputs "
+                               "from another rank before it ends the job (host/mpi/)",
+                               "120"},
+    [SWACL_ENV_MPI_FAULT] = {"SWACL_MPI_FAULT",
+                             "test hook of the MPI pipeline: 'kill:R' (rank R kills itself with "
+                             "SIGKILL at its first run), 'hang:R' (rank R stops at its first run) or "
+                             "'fail:R' (a device error on rank R)",
+                             "none"},
+    /* set by MPI launchers: swacl (built with MPI) calls MPI_Init only under
+     * one, since a singleton MPI_Init costs about a second */
+    [SWACL_ENV_OMPI_SIZE] = {"OMPI_COMM_WORLD_SIZE", "set by Open MPI's mpirun: the CLI starts MPI",
+                             "no MPI unless PMI_SIZE / PMIX_RANK is set"},
+    [SWACL_ENV_PMI_SIZE] = {"PMI_SIZE", "set by MPICH / Slurm PMI launchers: the CLI starts MPI",
+                            "no MPI unless OMPI_COMM_WORLD_SIZE / PMIX_RANK is set"},
+    [SWACL_ENV_PMIX_RANK] = {"PMIX_RANK", "set by PMIx launchers (srun --mpi=pmix): the CLI starts MPI",
+                             "no MPI unless OMPI_COMM_WORLD_SIZE / PMI_SIZE is set"},
 };
 
 const swacl_env_doc *swacl_env_doc_of(swacl_env_var v)

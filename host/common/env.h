@@ -23,6 +23,11 @@ typedef enum {
     SWACL_ENV_STRICT_LEAKS,     /* SWACL_STRICT_LEAKS     */
     SWACL_ENV_PIPELINE_LINK,    /* SWACL_PIPELINE_LINK    */
     SWACL_ENV_TMPDIR,           /* TMPDIR                 */
+    SWACL_ENV_MPI_TIMEOUT,      /* SWACL_MPI_TIMEOUT      */
+    SWACL_ENV_MPI_FAULT,        /* SWACL_MPI_FAULT        */
+    SWACL_ENV_OMPI_SIZE,        /* OMPI_COMM_WORLD_SIZE   */
+    SWACL_ENV_PMI_SIZE,         /* PMI_SIZE               */
+    SWACL_ENV_PMIX_RANK,        /* PMIX_RANK              */
     SWACL_ENV_COUNT
 } swacl_env_var;
 

@@ -111,6 +111,12 @@ static swacl_status parse_devices(const char *devices, const swacl_device_info *
             }
             memcpy(d[n].sel, p, len);
             d[n].sel[len] = 0;
+            if (strchr(d[n].sel, ':')) { /* RANK:SELECTOR: host/mpi/ strips the ranks */
+                swacl_format_msg(err, err_len, "device list '%s': '%s' names an MPI rank: run it under "
+                                 "mpirun with a build that has MPI (cmake -DSWACL_MPI=ON)", devices, d[n].sel);
+                free(d);
+                return SWACL_INVALID_ARG;
+            }
             if (all_digits(d[n].sel)) {
                 int idx = atoi(d[n].sel), found = 0;
                 for (int i = 0; i < n_cl; i++) found |= cl[i].index == idx;
@@ -198,6 +204,10 @@ static swacl_status fit_error(const swacl_config *cfg, const sched_device *d, in
 void swacl_pipeline_destroy(swacl_pipeline *p)
 {
     if (!p) return;
+    if (p->remote) {
+        if (p->remote->root) p->remote->command(p->remote, &p->cfg, &(sched_cmd){.op = SCHED_CMD_DESTROY});
+        p->remote->destroy(p->remote);
+    }
     if (p->pin) p->pin_be->iface->host_free(p->pin_be, p->pin);
     else free(p->pin_ptr);
     for (int i = 0; i < p->n_stages && !p->solo; i++) {
@@ -256,16 +266,14 @@ swacl_status sched_session_fits(swacl_pipeline *p, int batch, int max_ctx)
 
 void swacl_pipeline_set_micro_batches(swacl_pipeline *p, int n)
 {
-    if (p) p->micro_batches = n > 0 ? n : 0;
+    if (!p) return;
+    p->micro_batches = n > 0 ? n : 0;
+    if (p->remote && p->remote->root)
+        p->remote->command(p->remote, &p->cfg, &(sched_cmd){.op = SCHED_CMD_MICRO_BATCHES, .n = n});
 }
 
-swacl_status swacl_pipeline_describe(const swacl_pipeline *p, swacl_pipeline_stage *stages, int max,
-                                     int *n)
+int sched_describe_local(const swacl_pipeline *p, swacl_pipeline_stage *stages, int max)
 {
-    if (!p) return SWACL_INVALID_ARG;
-    if (!n || (max > 0 && !stages))
-        return sched_fail(p, SWACL_INVALID_ARG,
-                          "swacl_pipeline_describe: NULL stages or count");
     for (int i = 0; i < p->n_stages && i < max; i++) {
         const sched_stage *s = &p->st[i];
         swacl_pipeline_stage *o = &stages[i];
@@ -277,9 +285,24 @@ swacl_status swacl_pipeline_describe(const swacl_pipeline *p, swacl_pipeline_sta
         o->layer_end = s->l1;
         o->weight_bytes = s->weight_bytes;
         o->busy_s = s->busy_s;
-        snprintf(o->transfer_in, sizeof o->transfer_in, "%s", i ? sched_link_name(s->link_in) : "");
+        o->transfer_s = s->xfer_s;
+        o->rank = p->remote ? p->remote->rank : 0;
+        const int remote_in = i == 0 && p->remote && !p->remote->first;
+        snprintf(o->transfer_in, sizeof o->transfer_in, "%s",
+                 remote_in ? "mpi" : i ? sched_link_name(s->link_in) : "");
     }
-    *n = p->n_stages;
+    return p->n_stages;
+}
+
+swacl_status swacl_pipeline_describe(const swacl_pipeline *p, swacl_pipeline_stage *stages, int max,
+                                     int *n)
+{
+    if (!p) return SWACL_INVALID_ARG;
+    if (!n || (max > 0 && !stages))
+        return sched_fail(p, SWACL_INVALID_ARG,
+                          "swacl_pipeline_describe: NULL stages or count");
+    *n = p->remote && p->remote->root ? p->remote->describe(p->remote, p, stages, max)
+                                      : sched_describe_local(p, stages, max);
     return SWACL_OK;
 }
 
@@ -379,13 +402,12 @@ static swacl_status place_auto(swacl_pipeline *p, const swacl_ctx_params *base, 
 /* Stages: maximal runs of one device, in layer order; each takes its
  * device's context (ctxs[k] = NULL) and uploads its layers. */
 static swacl_status build_stages(swacl_pipeline *p, const swacl_weights *weights, swacl_ctx **ctxs,
-                                 const int *dev_of_layer)
+                                 const int *dev_of_layer, int lo, int L)
 {
     const swacl_config *cfg = &p->cfg;
-    const int L = cfg->n_layers;
     p->st = calloc((size_t)p->n_dev, sizeof *p->st);
     if (!p->st) return sched_fail(p, SWACL_OUT_OF_MEMORY, "out of host memory");
-    for (int l = 0; l < L;) {
+    for (int l = lo; l < L;) {
         int k = dev_of_layer[l], e = l;
         while (e < L && dev_of_layer[e] == k) e++;
         char msg[1024];
@@ -453,6 +475,12 @@ swacl_status swacl_pipeline_create_ex(swacl_ctx *ctx, const char *devices, const
     }
     p->cfg = *cfg;
     const int L = cfg->n_layers;
+    /* a part of a multi-process pipeline: layers [lo, hi), placed by the caller */
+    const int lo = o.layer_end > 0 ? o.layer_begin : 0, hi = o.layer_end > 0 ? o.layer_end : L;
+    if (lo < 0 || hi > L || lo >= hi || (o.layer_end > 0 && !o.dev_of_layer)) {
+        st = sched_fail(p, SWACL_INVALID_ARG, "pipeline part: bad layer range %d-%d of %d", lo, hi, L);
+        goto done;
+    }
 
     /* OpenCL enumeration failing (no ICD) only matters for numeric indices */
     if (swacl_cl_devices_list(&cl, &n_cl, why, sizeof why) != SWACL_OK) {
@@ -471,15 +499,24 @@ swacl_status swacl_pipeline_create_ex(swacl_ctx *ctx, const char *devices, const
         st = sched_fail(p, SWACL_OUT_OF_MEMORY, "out of host memory");
         goto done;
     }
+    for (int l = 0; l < L; l++) p->stage_of_layer[l] = -1; /* -1: another process's */
+    if (o.dev_of_layer)
+        for (int l = lo; l < hi; l++) {
+            if (o.dev_of_layer[l] < 0 || o.dev_of_layer[l] >= p->n_dev) {
+                st = sched_fail(p, SWACL_INVALID_ARG, "pipeline part: layer %d on no device", l);
+                goto done;
+            }
+            dev_of_layer[l] = o.dev_of_layer[l];
+        }
     /* a bad SPEC fails before any device is opened */
-    const int is_auto = !placement || !*placement || !strcasecmp(placement, "auto");
-    if (!is_auto && (st = sched_parse_spec(placement, L, p->n_dev, dev_of_layer, msg, sizeof msg)) != SWACL_OK) {
+    const int is_auto = !o.dev_of_layer && (!placement || !*placement || !strcasecmp(placement, "auto"));
+    if (!is_auto && !o.dev_of_layer && (st = sched_parse_spec(placement, L, p->n_dev, dev_of_layer, msg, sizeof msg)) != SWACL_OK) {
         sched_fail(p, st, "%s", msg);
         goto done;
     }
     SWACL_TRY_GOTO(st, open_devices(p, base, &o, cl, n_cl, ctxs), done);
     if (is_auto) SWACL_TRY_GOTO(st, place_auto(p, base, &o, ctxs, dev_of_layer), done);
-    SWACL_TRY_GOTO(st, build_stages(p, weights, ctxs, dev_of_layer), done);
+    SWACL_TRY_GOTO(st, build_stages(p, weights, ctxs, dev_of_layer, lo, hi), done);
     if (o.verbose || (base && base->verbose))
         for (int i = 0; i < p->n_stages; i++)
             fprintf(stderr, "swacl: sched: stage %d: layers %d-%d on device %d (%s)%s%s\n", i, p->st[i].l0,
@@ -493,9 +530,10 @@ done:
     swacl_devices_free(cl);
     if (st != SWACL_OK) {
         if (!ctx->errmsg[0]) swacl_set_error(ctx, st, "%s", swacl_status_string(st));
-        swacl_pipeline_destroy(p);
+        swacl_pipeline_destroy(p); /* remote not yet attached: the caller keeps it */
         return st;
     }
+    p->remote = o.remote;
     *out = p;
     return SWACL_OK;
 }

@@ -133,6 +133,12 @@ static void *stage_main(void *arg)
     swacl_pipeline *p = r->p;
     const int k = w->k, last = k == p->n_stages - 1;
     sched_stage *s = &p->st[k];
+    /* remote links (sched.h): x from the previous process into the first
+     * stage, from the last stage to the next process; the model's head runs
+     * only where its last layer is */
+    sched_remote *rm = p->remote;
+    const int rin = k == 0 && rm && !rm->first, rout = last && rm && !rm->last, head = last && !rout;
+    const size_t D = (size_t)p->cfg.hidden_size, V = (size_t)swacl_output_size(&p->cfg);
     swacl_backend *be = s->m->be;
     const struct swacl_backend_i *f = be->iface;
     const int dev_out = !last && p->st[k + 1].link_in == SCHED_LINK_DEVICE;
@@ -156,23 +162,34 @@ static void *stage_main(void *arg)
             f->event_free(j->ready);
             j->ready = NULL;
         }
+        if (rin) {
+            double tx = swacl_now();
+            rm->x_in(rm, i);
+            s->xfer_s += swacl_now() - tx;
+        }
         if (st == SWACL_OK && marks) st = f->mark(be, &r->ev_a[(size_t)k * r->n_mb + i]);
         if (st == SWACL_OK && dev_in) {
             st = swacl_graph_x_copy(s->m, p->st[k - 1].m, rows, NULL);
             swacl_event *done = NULL;
             if (st == SWACL_OK) st = f->mark(be, &done);
             if (st == SWACL_OK) xfree_put(r, k - 1, done);
-        } else if (st == SWACL_OK && k > 0) {
+        } else if (st == SWACL_OK && (k > 0 || rin)) {
             st = swacl_graph_x_write(s->m, rows, j->x);
         }
         swacl_step step = {
             .B = j->nb, .T = r->T, .pos0 = j->pos0, .n_new = j->n_new, .ids = j->ids,
             .embeds = j->embeds, .kv = j->kv, .layer_begin = s->l0, .layer_end = s->l1,
-            .all_positions = r->all_positions, .x_loaded = k > 0, .no_wait = dev_out,
+            .all_positions = r->all_positions, .x_loaded = k > 0 || rin, .no_wait = dev_out,
         };
-        if (st == SWACL_OK) st = swacl_graph_step(s->m, &step, last ? j->out : NULL);
+        if (st == SWACL_OK) st = swacl_graph_step(s->m, &step, head ? j->out : NULL);
         if (st == SWACL_OK && dev_out) st = f->mark(be, &j->ready);
-        else if (st == SWACL_OK && !last) st = swacl_graph_x_read(s->m, rows, j->x);
+        else if (st == SWACL_OK && (!last || rout)) st = swacl_graph_x_read(s->m, rows, j->x);
+        if (st == SWACL_OK && rm && (rout || !rm->root) && (rout || head)) {
+            double tx = swacl_now(); /* non-blocking: the next micro-batch overlaps it */
+            if (rout) rm->x_out(rm, i, (size_t)rows * D);
+            else rm->out_send(rm, i, (size_t)j->nb * (r->all_positions ? r->T : 1) * V);
+            s->xfer_s += swacl_now() - tx;
+        }
         if (st == SWACL_OK && marks) st = f->mark(be, &r->ev_b[(size_t)k * r->n_mb + i]);
         if (st == SWACL_OK && p->fail_stage == k + 1 && i == r->n_mb - 1)
             st = swacl_set_error(s->ctx, SWACL_INTERNAL, "injected failure (test hook)");
@@ -251,6 +268,11 @@ swacl_status sched_run(swacl_pipeline *p, int T, int all_positions, sched_job *j
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
     for (int k = 0; k < S; k++) w[k] = (worker){&r, k};
+    sched_remote *rm = p->remote;
+    if (rm && rm->fault_fail) p->fail_stage = 1; /* test hook: a device error on this process */
+    if (rm)
+        rm->run_begin(rm, T, all_positions, jobs, n_mb, (size_t)p->cfg.hidden_size,
+                      (size_t)swacl_output_size(&p->cfg));
     for (int k = 1; k < S; k++) {
         if (pthread_create(&th[k], NULL, stage_main, &w[k]) != 0) {
             pthread_mutex_lock(&r.mu);
@@ -268,6 +290,11 @@ swacl_status sched_run(swacl_pipeline *p, int T, int all_positions, sched_job *j
     for (int k = 1; k < S; k++)
         if (started[k]) pthread_join(th[k], NULL);
     run_cleanup(&r);
+    if (rm) { /* a failure anywhere ends the job on every process (sched.h) */
+        double tx = swacl_now();
+        rm->run_end(rm, r.st, swacl_ctx_errmsg(p->owner));
+        p->st[S - 1].xfer_s += swacl_now() - tx;
+    }
     pthread_cond_destroy(&r.cv);
     pthread_mutex_destroy(&r.mu);
     free(r.q), free(r.xfree), free(r.xfree_seq), free(r.ev_a), free(r.ev_b);
@@ -281,7 +308,7 @@ swacl_status sched_run(swacl_pipeline *p, int T, int all_positions, sched_job *j
 float *sched_staging(swacl_pipeline *p, size_t bytes, int *oom)
 {
     *oom = 0;
-    int host_links = 0;
+    int host_links = p->remote && (!p->remote->first || !p->remote->last);
     for (int k = 1; k < p->n_stages; k++) host_links |= p->st[k].link_in != SCHED_LINK_DEVICE;
     if (!host_links) return NULL;
     if (bytes <= p->pin_bytes) return p->pin_ptr;
@@ -318,6 +345,10 @@ swacl_status swacl_pipeline_forward(swacl_pipeline *p, const swacl_input *in, in
     swacl_status st = sched_check_input(p, in);
     if (st != SWACL_OK) return st;
     const swacl_config *c = &p->cfg;
+    if (p->remote && p->remote->root)
+        p->remote->command(p->remote, c, &(sched_cmd){.op = SCHED_CMD_FORWARD, .B = in->batch, .T = in->seq,
+                                                      .all_positions = all_positions, .ids = in->ids,
+                                                      .embeds = in->embeds});
     const int B = in->batch, T = in->seq, D = c->hidden_size, V = swacl_output_size(c);
     const size_t din = c->vocab_size > 0 ? 0 : (size_t)c->input_dim;
     const int n_mb = sched_micro_batches(p, B);

@@ -23,6 +23,8 @@
 
 #include "graph/graph.h"
 
+typedef struct sched_remote sched_remote;
+
 /* Knobs the public create leaves at their defaults (0 = default). */
 typedef struct {
     uint64_t mem_limit;  /* bytes per device, overriding its global memory
@@ -33,6 +35,14 @@ typedef struct {
     int fail_stage;      /* test hook: stage fail_stage-1 fails on its last
                             micro-batch (exercises abort + join paths)      */
     int host_links;      /* no shared contexts: every link host-staged     */
+    /* A part of a pipeline spread over processes (host/mpi/): this process
+     * holds layers [layer_begin, layer_end) (both 0: all) on its devices as
+     * dev_of_layer[layer] says (indices into `devices`; set: no placement
+     * here), and reaches the other parts through remote (the pipeline
+     * calls remote->destroy when it is destroyed). */
+    int layer_begin, layer_end;
+    const int *dev_of_layer;
+    sched_remote *remote;
 } swacl_sched_opts;
 
 /* How activations reach a stage from the one before. */
@@ -68,6 +78,8 @@ typedef struct {
     swacl_model *m;
     uint64_t weight_bytes;
     double busy_s;           /* device seconds (host seconds for ref)       */
+    double xfer_s;           /* host seconds in transfers to / from other
+                                processes (remote links only)               */
     int link_in;             /* SCHED_LINK_*: how x reaches this stage      */
 } sched_stage;
 
@@ -97,6 +109,8 @@ struct swacl_pipeline {
     float *pin_ptr;          /* mapped pin, or malloc'd when pin is NULL    */
     size_t pin_bytes;
     swacl_ctx *owner;        /* errors go here (borrowed; NULL when solo)   */
+    sched_remote *remote;    /* the other processes' parts (NULL: none)     */
+    int session_seq;         /* handles of the sessions made on p           */
 };
 
 /* A pipeline of one stage over m (borrowed: m and its context outlive it).
@@ -123,7 +137,7 @@ swacl_status sched_session_fits(swacl_pipeline *p, int batch, int max_ctx);
 int sched_micro_batches(const swacl_pipeline *p, int B);
 
 /* One micro-batch of a run: sequences [b0, b0+nb). */
-typedef struct {
+typedef struct sched_job_s {
     int b0, nb;
     const int *pos0, *n_new; /* [nb]                                        */
     const int32_t *ids;      /* [nb*T] or NULL                              */
@@ -133,6 +147,57 @@ typedef struct {
     float *out;              /* output slice                                */
     swacl_event *ready;      /* device link: the producer's x is complete   */
 } sched_job;
+
+/* ------------------------------------------------------------------------ */
+/* Remote parts: the seam between this pipeline and its parts in other      */
+/* processes (host/mpi/mpi_link.c implements it over MPI; the core library   */
+/* never needs MPI). The root process drives: each public call on its        */
+/* pipeline is first announced (command) and the other processes replay it  */
+/* on their parts, so every part runs the same micro-batches in the same     */
+/* order. Activations cross between processes through host staging (x_in /   */
+/* x_out), the last layer's output goes to the root (out_send). The hooks    */
+/* never fail back: a transport or remote error ends the whole job with a    */
+/* message naming the process (the transport's business, within seconds).   */
+
+enum {
+    SCHED_CMD_FORWARD = 1, SCHED_CMD_SESS_CREATE, SCHED_CMD_SESS_STEP, SCHED_CMD_SESS_PREFILL,
+    SCHED_CMD_SESS_DESTROY, SCHED_CMD_MICRO_BATCHES, SCHED_CMD_DESCRIBE, SCHED_CMD_DESTROY
+};
+
+typedef struct {
+    int op;                  /* SCHED_CMD_*                                 */
+    int handle;              /* session                                     */
+    int B, T, all_positions, chunk, n; /* n: micro-batches / max_ctx        */
+    const int *n_new;        /* [B] or NULL                                 */
+    const int32_t *ids;      /* [B*T] or NULL                               */
+    const float *embeds;     /* [B*T*input_dim] or NULL                     */
+} sched_cmd;
+
+struct sched_remote {
+    void *user;
+    int rank;                /* this process                                */
+    int root;                /* this process drives the others              */
+    int first, last;         /* holds layer 0 / the last layer              */
+    int fault_fail;          /* test hook: this process's runs fail         */
+    void (*command)(sched_remote *r, const swacl_config *c, const sched_cmd *cmd);
+    /* a run over n_mb jobs starts (x in from the previous process, output
+     * to the root are posted now) / micro-batch i's x has arrived in
+     * jobs[i].x / jobs[i].x ([n] floats) goes on / jobs[i].out ([n]) goes
+     * to the root / the run is over (st != OK: msg ends the job; else every
+     * transfer of the run has completed) */
+    void (*run_begin)(sched_remote *r, int T, int all_positions, struct sched_job_s *jobs, int n_mb,
+                      size_t D, size_t V);
+    void (*x_in)(sched_remote *r, int i);
+    void (*x_out)(sched_remote *r, int i, size_t n);
+    void (*out_send)(sched_remote *r, int i, size_t n);
+    void (*run_end)(sched_remote *r, swacl_status st, const char *msg);
+    /* root: every process's stages in layer order (as swacl_pipeline_describe) */
+    int (*describe)(sched_remote *r, const swacl_pipeline *p, swacl_pipeline_stage *stages, int max);
+    void (*destroy)(sched_remote *r);
+};
+
+/* This process's own stages (swacl_pipeline_describe without remote). */
+int sched_describe_local(const swacl_pipeline *p, swacl_pipeline_stage *stages, int max);
 
 /* Run T rows of every job through every stage: the calling thread runs
  * stage 0, one more thread per further stage; jobs' x from sched_staging. */

@@ -31,6 +31,7 @@ struct swacl_pipeline_session {
     swacl_kv_layer *kv;      /* [n_mb][n_layers], on the owning stage       */
     int *pos, *pos0, *n_new; /* [B] cached length; step scratch             */
     uint64_t kv_bytes;
+    int handle;              /* its name in the other processes (remote)    */
 };
 
 /* A single-device session: a session on its model's one-stage pipeline. */
@@ -74,7 +75,8 @@ static void sess_fini(swacl_pipeline_session *s)
     if (s->kv) {
         const int L = p->cfg.n_layers;
         for (int i = 0; i < s->n_mb * L; i++)
-            sched_kv_free(p->st[p->stage_of_layer[i % L]].m->be, &s->kv[i]);
+            if (p->stage_of_layer[i % L] >= 0) /* else another process's layer */
+                sched_kv_free(p->st[p->stage_of_layer[i % L]].m->be, &s->kv[i]);
     }
     free(s->kv);
     free(s->mb_b0);
@@ -107,6 +109,7 @@ static swacl_status sess_init(swacl_pipeline_session *s, int batch, int max_ctx)
         return sched_fail(p, SWACL_OUT_OF_MEMORY, "out of host memory");
     for (int i = 0; i <= s->n_mb; i++) s->mb_b0[i] = (int)((int64_t)i * batch / s->n_mb);
     for (int l = 0; l < L; l++) {
+        if (p->stage_of_layer[l] < 0) continue; /* another process holds it */
         const sched_stage *sg = &p->st[p->stage_of_layer[l]];
         for (int i = 0; i < s->n_mb; i++) {
             uint64_t bytes = 0;
@@ -239,18 +242,34 @@ swacl_status swacl_pipeline_session_create(swacl_pipeline *p, int batch, int max
     swacl_pipeline_session *s = calloc(1, sizeof *s);
     if (!s) return sched_fail(p, SWACL_OUT_OF_MEMORY, "out of host memory");
     s->p = p;
+    s->handle = -1;
     swacl_status st = sess_init(s, batch, max_ctx);
     if (st != SWACL_OK) {
         swacl_pipeline_session_destroy(s);
         return st;
     }
+    s->handle = p->session_seq++;
+    if (p->remote && p->remote->root) /* made here first: the others then make theirs */
+        p->remote->command(p->remote, &p->cfg, &(sched_cmd){.op = SCHED_CMD_SESS_CREATE, .handle = s->handle,
+                                                            .B = batch, .n = max_ctx});
     *out = s;
     return SWACL_OK;
+}
+
+/* The root announces a call on a session before running it (sched.h). */
+static void sess_announce(swacl_pipeline_session *s, sched_cmd c)
+{
+    swacl_pipeline *p = s->p;
+    if (!p->remote || !p->remote->root || s->handle < 0) return;
+    c.handle = s->handle;
+    c.B = s->B;
+    p->remote->command(p->remote, &p->cfg, &c);
 }
 
 void swacl_pipeline_session_destroy(swacl_pipeline_session *s)
 {
     if (!s) return;
+    sess_announce(s, (sched_cmd){.op = SCHED_CMD_SESS_DESTROY});
     sess_fini(s);
     free(s);
 }
@@ -263,13 +282,19 @@ int swacl_pipeline_session_pos(const swacl_pipeline_session *s, int b)
 swacl_status swacl_pipeline_session_step(swacl_pipeline_session *s, int T, const int *n_new,
                                          const int32_t *ids, const float *embeds, float *out)
 {
-    return s ? sess_step(s, T, n_new, ids, embeds, out) : SWACL_INVALID_ARG;
+    if (!s) return SWACL_INVALID_ARG;
+    sess_announce(s, (sched_cmd){.op = SCHED_CMD_SESS_STEP, .T = T, .n_new = n_new, .ids = ids, .embeds = embeds});
+    return sess_step(s, T, n_new, ids, embeds, out);
 }
 
 swacl_status swacl_pipeline_session_prefill(swacl_pipeline_session *s, const swacl_input *in,
                                             int chunk, float *out)
 {
-    return s ? sess_prefill(s, in, chunk, out) : SWACL_INVALID_ARG;
+    if (!s) return SWACL_INVALID_ARG;
+    if (in && in->batch == s->B) /* else every process refuses it alike */
+        sess_announce(s, (sched_cmd){.op = SCHED_CMD_SESS_PREFILL, .T = in->seq, .chunk = chunk,
+                                     .ids = in->ids, .embeds = in->embeds});
+    return sess_prefill(s, in, chunk, out);
 }
 
 /* ------------------------------------------------------------------------ */
