@@ -8,7 +8,7 @@
  * through the op runner the tests use (host/ops), on one OpenCL device.
  *
  *   bench_gemm [--device SEL] [--types f32,f16,...] [--rounds R] [--shapes 168m|cohere2|all]
- *              [--lm-head] [--mr 1..8] [--lx N] [--kc N]   (own kernel's shape, else the table's)
+ *              [--lm-head] [--mr 1..12] [--lx N] [--kc N]   (own kernel's shape, else the table's)
  *
  * Figure per cell: the best of R rounds (GFLOP/s, wall clock incl. the
  * pack); ratio = own / blas and clblast / blas of the same round set.
@@ -55,7 +55,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--kc") && v) kc = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: %s [--device SEL] [--types f32,f16,bf16,q8_0,q4_0] "
-                            "[--rounds R] [--shapes 168m|cohere2|all] [--lm-head] [--mr 1..8] [--lx N] [--kc N]\n", argv[0]);
+                            "[--rounds R] [--shapes 168m|cohere2|all] [--lm-head] [--mr 1..12] [--lx N] [--kc N]\n", argv[0]);
             return 2;
         }
     }
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
         swacl_ctx_destroy(ctx);
         return 1;
     }
-    if (mr >= 1 && mr <= 8) gp->mr = mr; /* search a launch shape by hand */
+    if (mr >= 1 && mr <= 12) gp->mr = mr; /* search a launch shape by hand */
     if (lx >= 1) gp->lx = lx;
     if (kc >= 0) gp->kc = kc;
     const swacl_gemm_params row = *gp;

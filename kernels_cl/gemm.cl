@@ -28,7 +28,8 @@
  * nothing for this shape, mad() becomes mul + add, and accumulator arrays
  * end up on the stack. Measured figures: docs/PERF.md 3.1, bench/README.md.
  *
- * Tunables (-D, from the table row): GEMM_MR rows per work-item (1..8);
+ * Tunables (-D, from the table row): GEMM_MR rows per work-item (1..12: 2*MR + 3
+ * vector registers; AVX2 has 16, AVX-512VL 32 ymm);
  * the K block (host argument kc) and the group size are host choices.
  * Any M, N, K: rows past M read row M-1 and are not stored, columns past
  * N are zero panels and not stored, K has no tile.
@@ -36,8 +37,8 @@
 #ifndef GEMM_MR
 #define GEMM_MR 6
 #endif
-#if GEMM_MR < 1 || GEMM_MR > 8
-#error "gemm.cl: GEMM_MR must be 1..8"
+#if GEMM_MR < 1 || GEMM_MR > 12
+#error "gemm.cl: GEMM_MR must be 1..12"
 #endif
 #ifndef ELT_LX
 #define ELT_LX 64
@@ -93,7 +94,27 @@
 #else
 #define MK_7(F)
 #endif
-#define MK_ALL(F) F(0) MK_1(F) MK_2(F) MK_3(F) MK_4(F) MK_5(F) MK_6(F) MK_7(F)
+#if GEMM_MR > 8
+#define MK_8(F) F(8)
+#else
+#define MK_8(F)
+#endif
+#if GEMM_MR > 9
+#define MK_9(F) F(9)
+#else
+#define MK_9(F)
+#endif
+#if GEMM_MR > 10
+#define MK_10(F) F(10)
+#else
+#define MK_10(F)
+#endif
+#if GEMM_MR > 11
+#define MK_11(F) F(11)
+#else
+#define MK_11(F)
+#endif
+#define MK_ALL(F) F(0) MK_1(F) MK_2(F) MK_3(F) MK_4(F) MK_5(F) MK_6(F) MK_7(F) MK_8(F) MK_9(F) MK_10(F) MK_11(F)
 
 /* 16 columns of one y row: (mode & 1) accumulates onto y; bias values
  * bv0/bv1 (zeros without a bias); nv < 16 stores only the first nv */

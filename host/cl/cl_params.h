@@ -57,7 +57,7 @@ typedef struct {
     int own_f32;    /* 1: own kernel for float32 W, 0: CLBlast          */
     int own_packed; /* 1: own kernel for f16/bf16/q8_0/q4_0 W (one pass
                        decode + pack), 0: dequant panels + CLBlast      */
-    int mr;         /* rows of y per work-item (-DGEMM_MR, 1..8)         */
+    int mr;         /* rows of y per work-item (-DGEMM_MR, 1..12)         */
     int lx;         /* work-items per group along M                      */
     int kc;         /* K block per launch (0: all of K)                  */
     long long min_mnk; /* shape class: M*N*K below this goes to CLBlast  */
