@@ -16,6 +16,11 @@
  *        rule swacl_attn_tiled_bk scales BK by 128 / d to keep it there).
  *        Norm norm_wg: a 64-item tree reduction per row.
  *   other (accelerators, unknown types): the GPU row.
+ * GEMM (swacl_gemm_params, prefill M > 8): cpu runs the own kernel
+ *   (kernels_cl/gemm.cl) for every weight type: 0.58-1.12x OpenBLAS sgemm
+ *   on the 168M shapes vs CLBlast's 0.11-0.15x in the same run (docs/PERF.md
+ *   3.1); MR 6 beat 8 and 12, K block 256 ~ all of K (noise), local 1 as
+ *   attn_fwd_blk. gpu / other: CLBlast (the own kernel is unmeasured there).
  * A new row goes before "other"; vendor is a case-insensitive substring of
  * CL_DEVICE_VENDOR (NULL: any).
  */
@@ -48,7 +53,6 @@ static const kp_row k_rows[] = {
       .attn_blk_lx = 1,
       .norm_wg_lx = 64,
       .norm_row_lx = 8},
-     /* own GEMM: see the GEMM note above */
      {.own_f32 = 1, .own_packed = 1, .mr = 6, .lx = 1, .kc = 256, .min_mnk = 0}},
     {"gpu",
      "gpu",
