@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl/cl_params.h"
 #include "helpers.h"
 
 /* Both backends of one test: cl (skips without a device) and ref. */
@@ -57,6 +58,18 @@ static pair_t pair_open_variant(swacl_op_variant v)
     case SWACL_OPV_ATTN_BLK: kp.attn = SWACL_ATTN_KERNEL_BLK; break;
     case SWACL_OPV_NORM_ROW: kp.norm = SWACL_NORM_KERNEL_ROW; break;
     case SWACL_OPV_NORM_WG: kp.norm = SWACL_NORM_KERNEL_WG; break;
+    case SWACL_OPV_GEMM_OWN:
+    case SWACL_OPV_GEMM_CLBLAST: {
+        /* internal choice (not in the released swacl_kernel_params): set on
+         * the backend, and only an OpenCL backend has one */
+        pair_t p = pair_open();
+        if (swacl_ctx_is_reference(p.clc)) cr_skip_test("GEMM variants need an OpenCL device");
+        swacl_gemm_params *gp = swacl_cl_backend_gemm_params(p.cl);
+        cr_assert(gp != NULL, "GEMM variant %s needs an OpenCL backend", swacl_op_variant_name(v));
+        gp->own_f32 = gp->own_packed = v == SWACL_OPV_GEMM_OWN;
+        gp->min_mnk = 0;
+        return p;
+    }
     default: return pair_open(); /* the device's own choice */
     }
     pair_t p;

@@ -502,6 +502,7 @@ swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,
     /* kernel variants and launch shapes: the device class's table row with
      * the context's overrides (p->kernels, range-checked by ctx create) */
     st = swacl_kernel_params_resolve(ctx, &be->dev.info, &p->kernels, &be->kp, &be->kp_row);
+    be->gp = *swacl_gemm_params_row(&be->dev.info);
     if (st != SWACL_OK) {
         cl_free(&be->base);
         return st;
@@ -535,6 +536,12 @@ const swacl_kernel_params *swacl_cl_backend_kernel_params(const swacl_backend *b
 {
     if (!base || base->iface != &cl_iface) return NULL;
     return &((const swacl_cl_be *)base)->kp;
+}
+
+swacl_gemm_params *swacl_cl_backend_gemm_params(swacl_backend *base)
+{
+    if (!base || base->iface != &cl_iface) return NULL;
+    return &((swacl_cl_be *)base)->gp;
 }
 
 const char *swacl_cl_backend_device_name(const swacl_backend *base)

@@ -14,6 +14,7 @@
 #define SWACL_CL_OPS_H
 
 #include "cl/cl_internal.h"
+#include "cl/cl_params.h"
 
 struct swacl_buf {
     cl_mem mem;
@@ -51,6 +52,7 @@ typedef struct {
      * the context's overrides (no AUTO, no zero; cl_params.c) */
     swacl_kernel_params kp;
     const char *kp_row; /* the table row's name                          */
+    swacl_gemm_params gp; /* prefill GEMM choice and shape (cl_params.c)  */
     cl_mem attn_part;   /* split-K attention partials, lazy (attn.c)      */
     size_t attn_part_bytes;
     cl_mem mm_panel;    /* decoded weight panel of packed prefill GEMMs  */
@@ -99,6 +101,13 @@ swacl_status swacl_cl_check_rows(swacl_cl_be *be, const char *op, const char *wh
                                  const swacl_buf *w, size_t rows, int K);
 /* The backend's matmul panel scratch, grown to at least bytes (matmul.c). */
 swacl_status swacl_cl_panel(swacl_cl_be *be, size_t bytes, cl_mem *out);
+
+/* gemm.c: 1 when the own GEMM takes this product under gp (weight type,
+ * shape class); then swacl_cl_gemm_own computes y (+)= x w^T (+ bias). */
+int swacl_cl_gemm_own_ok(const swacl_gemm_params *gp, swacl_wtype wt, int M, int N, int K);
+swacl_status swacl_cl_gemm_own(swacl_cl_be *be, swacl_buf *y, const swacl_buf *x,
+                               const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
+                               int accumulate);
 
 /* The launchers (signatures of struct swacl_backend_i), one file each. */
 /* matmul.c: gemv_rows for M <= 8, else CLBlast; bias_rows for the bias */

@@ -16,6 +16,11 @@
  *        rule swacl_attn_tiled_bk scales BK by 128 / d to keep it there).
  *        Norm norm_wg: a 64-item tree reduction per row.
  *   other (accelerators, unknown types): the GPU row.
+ * GEMM (swacl_gemm_params, prefill M > 8): cpu runs the own kernel
+ *   (kernels_cl/gemm.cl) for every weight type: 0.58-1.12x OpenBLAS sgemm
+ *   on the 168M shapes vs CLBlast's 0.11-0.15x in the same run (docs/PERF.md
+ *   3.1); MR 6 beat 8 and 12, K block 256 ~ all of K (noise), local 1 as
+ *   attn_fwd_blk. gpu / other: CLBlast (the own kernel is unmeasured there).
  * A new row goes before "other"; vendor is a case-insensitive substring of
  * CL_DEVICE_VENDOR (NULL: any).
  */
@@ -30,6 +35,7 @@ typedef struct {
     const char *type;   /* swacl_device_info.type: "cpu", "gpu", ... (NULL: any) */
     const char *vendor; /* substring of swacl_device_info.vendor (NULL: any)      */
     swacl_kernel_params k;
+    swacl_gemm_params g;
 } kp_row;
 
 static const kp_row k_rows[] = {
@@ -46,7 +52,8 @@ static const kp_row k_rows[] = {
       .attn_blk_kt = 32,
       .attn_blk_lx = 1,
       .norm_wg_lx = 64,
-      .norm_row_lx = 8}},
+      .norm_row_lx = 8},
+     {.own_f32 = 1, .own_packed = 1, .mr = 6, .lx = 1, .kc = 256, .min_mnk = 0}},
     {"gpu",
      "gpu",
      NULL,
@@ -60,7 +67,9 @@ static const kp_row k_rows[] = {
       .attn_blk_kt = 32,
       .attn_blk_lx = 1,
       .norm_wg_lx = 64,
-      .norm_row_lx = 8}},
+      .norm_row_lx = 8},
+     /* unmeasured on GPUs: CLBlast, whose database is tuned for them */
+     {.own_f32 = 0, .own_packed = 0, .mr = 6, .lx = 8, .kc = 0, .min_mnk = 0}},
     {"other",
      NULL,
      NULL,
@@ -74,7 +83,8 @@ static const kp_row k_rows[] = {
       .attn_blk_kt = 32,
       .attn_blk_lx = 1,
       .norm_wg_lx = 64,
-      .norm_row_lx = 8}},
+      .norm_row_lx = 8},
+     {.own_f32 = 0, .own_packed = 0, .mr = 6, .lx = 8, .kc = 0, .min_mnk = 0}},
 };
 
 const char *swacl_attn_kernel_name(swacl_attn_kernel k)
@@ -123,18 +133,27 @@ static int ci_contains(const char *hay, const char *needle)
     return n == 0;
 }
 
-const swacl_kernel_params *swacl_kernel_params_row(const swacl_device_info *info,
-                                                   const char **row_name)
+static const kp_row *row_for(const swacl_device_info *info)
 {
     const size_t n = sizeof k_rows / sizeof k_rows[0];
-    const kp_row *r = &k_rows[n - 1];
     for (size_t i = 0; i < n; i++) {
         const kp_row *c = &k_rows[i];
         if (c->type && (!info || strcasecmp(info->type, c->type) != 0)) continue;
         if (c->vendor && (!info || !ci_contains(info->vendor, c->vendor))) continue;
-        r = c;
-        break;
+        return c;
     }
+    return &k_rows[n - 1];
+}
+
+const swacl_gemm_params *swacl_gemm_params_row(const swacl_device_info *info)
+{
+    return &row_for(info)->g;
+}
+
+const swacl_kernel_params *swacl_kernel_params_row(const swacl_device_info *info,
+                                                   const char **row_name)
+{
+    const kp_row *r = row_for(info);
     if (row_name) *row_name = r->name;
     return &r->k;
 }

@@ -49,6 +49,28 @@ static inline int swacl_cl_head_dim_ok(int d)
 int swacl_attn_tiled_bk(const swacl_kernel_params *kp, int d, uint64_t local_mem_bytes);
 int swacl_attn_blk_qb(const swacl_kernel_params *kp, int d);
 
+/* The prefill GEMM (M > GEMV_MAXM rows) per device class: swacl's own
+ * kernel (kernels_cl/gemm.cl) or CLBlast SGEMM, and the own kernel's
+ * launch shape. Internal (not in swacl_kernel_params, whose layout is
+ * released); `swacl tune` reports it (cl_params.c has the measurements). */
+typedef struct {
+    int own_f32;    /* 1: own kernel for float32 W, 0: CLBlast          */
+    int own_packed; /* 1: own kernel for f16/bf16/q8_0/q4_0 W (one pass
+                       decode + pack), 0: dequant panels + CLBlast      */
+    int mr;         /* rows of y per work-item (-DGEMM_MR, 1..12)         */
+    int lx;         /* work-items per group along M                      */
+    int kc;         /* K block per launch (0: all of K)                  */
+    long long min_mnk; /* shape class: M*N*K below this goes to CLBlast  */
+} swacl_gemm_params;
+
+/* The GEMM row for info (same matching as swacl_kernel_params_row). */
+const swacl_gemm_params *swacl_gemm_params_row(const swacl_device_info *info);
+
+/* The GEMM choice an OpenCL backend runs with (NULL for any other), to
+ * read or change: the bench and the tests compare both paths on one
+ * backend, `swacl tune` validates the row. */
+swacl_gemm_params *swacl_cl_backend_gemm_params(swacl_backend *be);
+
 /* "tiled", "row", "blk" / "row", "wg" ("auto" for AUTO, "?" otherwise). */
 const char *swacl_attn_kernel_name(swacl_attn_kernel k);
 const char *swacl_norm_kernel_name(swacl_norm_kernel k);

@@ -1,7 +1,9 @@
 /*
  * matmul.c - the matmul launcher: y[M,N] (= or +=) x[M,K] w[N,K]^T + bias.
  * M <= GEMV_MAXM: gemv_rows (kernels_cl/matmul.cl), which streams W once;
- * larger M: CLBlast SGEMM (cl_gemm.c). A bias (or y = 0 for K = 0) is
+ * larger M: swacl's own GEMM (gemm.c, kernels_cl/gemm.cl) where the device's
+ * table row picks it for the weight type and shape, else CLBlast SGEMM
+ * (cl_gemm.c). For CLBlast and gemv a bias (or y = 0 for K = 0) is
  * written first by bias_rows and the product accumulated onto it. Packed
  * weights (f16, bf16, q8_0, q4_0): gemv_<type>, or panels decoded by
  * dequant_<type> for CLBlast (matmul_packed).
@@ -94,6 +96,8 @@ swacl_status swacl_cl_op_matmul(swacl_backend *base, swacl_buf *y, const swacl_b
         SWACL_TRY(swacl_cl_check_rows(be, "matmul", "w", w, (size_t)N, K));
     }
     if (bias) SWACL_TRY(swacl_cl_check_buf(be, "matmul", "bias", bias, (size_t)N));
+    if (M > GEMV_MAXM && swacl_cl_gemm_own_ok(&be->gp, w->wtype, M, N, K))
+        return swacl_cl_gemm_own(be, y, x, w, bias, M, N, K, accumulate);
     float beta = accumulate ? 1.0f : 0.0f;
     if (bias || (K == 0 && !accumulate)) {
         /* y = bias (or 0), or y += bias, then accumulate the product */

@@ -17,6 +17,8 @@
  *   TOL_MATMUL_LONG  K = 768 through CLBlast: atol scaled by sqrt(768/256)
  *              (measured: the worst element at 0.59 of this bound, at an
  *              output of 0.22; max_abs 4.6e-5 at an output of 32).
+ *   TOL_MATMUL_4K  K = 4096 (own GEMM, 16 K blocks): atol scaled by
+ *              sqrt(4096/256) from TOL_MATMUL.
  *   TOL_NORM   float sums over the row (measured 9.5e-7 at n=4096).
  *   TOL_ROPE   the angle is computed in double where cl_khr_fp64 exists;
  *              positions up to 40000 (measured 1.2e-7, 1 ulp).
@@ -33,6 +35,7 @@
 #define TOL_ATTN TOL(1e-5, 1e-5, 1e-10)
 #define TOL_MATMUL TOL(3e-5, 1e-5, 1e-11)
 #define TOL_MATMUL_LONG TOL(6e-5, 1e-5, 1e-11)
+#define TOL_MATMUL_4K TOL(1.2e-4, 1e-5, 1e-11)
 #define TOL_NORM TOL(1e-5, 1e-5, 1e-11)
 #define TOL_ROPE TOL(1e-5, 0.0, 1e-11)
 #define TOL_ELT TOL(1e-6, 1e-6, 1e-12)
@@ -52,6 +55,8 @@
 #define DEF 0u
 #define ATTN3 SWACL_OPV_ATTN_ALL
 #define NORM2 SWACL_OPV_NORM_ALL
+#define GEMM2 SWACL_OPV_GEMM_ALL
+#define OWN SWACL_OPV_BIT(SWACL_OPV_GEMM_OWN)
 
 /* One row: label, use, variants, tolerance, then the fields of the op's
  * shape struct in order (op_cases.h). Written out per op, not through a
@@ -246,10 +251,10 @@ static const swacl_op_case k_cases[] = {
     /* ---- matmul -------------------------------------------------------- */
     MATMUL("M=1 N=1 K=1", T_, DEF, TOL_MATMUL, 1, 1, 1, 0, 0),
     MATMUL("M=7 N=13 K=5 bias", T_, DEF, TOL_MATMUL, 7, 13, 5, 1, 0),
-    MATMUL("M=33 N=17 K=65 acc", T_, DEF, TOL_MATMUL, 33, 17, 65, 0, 1),
-    MATMUL("M=65 N=31 K=129 bias acc", T_, DEF, TOL_MATMUL, 65, 31, 129, 1, 1),
+    MATMUL("M=33 N=17 K=65 acc", T_, GEMM2, TOL_MATMUL, 33, 17, 65, 0, 1),
+    MATMUL("M=65 N=31 K=129 bias acc", T_, GEMM2, TOL_MATMUL, 65, 31, 129, 1, 1),
     MATMUL("M=5 N=300 K=70 bias", T_, DEF, TOL_MATMUL, 5, 300, 70, 1, 0),
-    MATMUL("M=128 N=64 K=256", T_, DEF, TOL_MATMUL, 128, 64, 256, 0, 0),
+    MATMUL("M=128 N=64 K=256", T_, GEMM2, TOL_MATMUL, 128, 64, 256, 0, 0),
     MATMUL("M=3 N=7 K=300 bias acc", T_, DEF, TOL_MATMUL, 3, 7, 300, 1, 1),
     MATMUL("M=1 N=50 K=33", T_, DEF, TOL_MATMUL, 1, 50, 33, 0, 0),
     /* M <= 8 takes the gemv kernel, M = 9 CLBlast: both sides of the switch */
@@ -264,21 +269,34 @@ static const swacl_op_case k_cases[] = {
      * the same decoded weights, so TOL_MATMUL holds as for f32 */
     MATMUL("f16 M=1 N=50 K=37 (gemv tail)", T_, DEF, TOL_MATMUL, 1, 50, 37, 0, 0, F16),
     MATMUL("f16 M=8 N=64 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 8, 64, 256, 1, 1, F16),
-    MATMUL("f16 M=33 N=17 K=65 acc (panel)", T_, DEF, TOL_MATMUL, 33, 17, 65, 0, 1, F16),
-    MATMUL("f16 M=65 N=300 K=256 bias (panel)", T_, DEF, TOL_MATMUL, 65, 300, 256, 1, 0, F16),
+    MATMUL("f16 M=33 N=17 K=65 acc (panel)", T_, GEMM2, TOL_MATMUL, 33, 17, 65, 0, 1, F16),
+    MATMUL("f16 M=65 N=300 K=256 bias (panel)", T_, GEMM2, TOL_MATMUL, 65, 300, 256, 1, 0, F16),
     MATMUL("bf16 M=1 N=50 K=37 (gemv tail)", T_, DEF, TOL_MATMUL, 1, 50, 37, 0, 0, BF16),
     MATMUL("bf16 M=5 N=300 K=70 bias (gemv)", T_, DEF, TOL_MATMUL, 5, 300, 70, 1, 0, BF16),
     MATMUL("bf16 M=2 N=300 K=64 acc (gemv k8)", T_, DEF, TOL_MATMUL, 2, 300, 64, 0, 1, BF16),
-    MATMUL("bf16 M=33 N=17 K=65 acc (panel)", T_, DEF, TOL_MATMUL, 33, 17, 65, 0, 1, BF16),
+    MATMUL("bf16 M=33 N=17 K=65 acc (panel)", T_, GEMM2, TOL_MATMUL, 33, 17, 65, 0, 1, BF16),
     MATMUL("bf16 M=128 N=64 K=256 (panel)", T_, DEF, TOL_MATMUL, 128, 64, 256, 0, 0, BF16),
     MATMUL("q8_0 M=1 N=50 K=32 (gemv)", T_, DEF, TOL_MATMUL, 1, 50, 32, 0, 0, Q8_0),
     MATMUL("q8_0 M=8 N=300 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 8, 300, 256, 1, 1, Q8_0),
-    MATMUL("q8_0 M=9 N=17 K=96 acc (panel)", T_, DEF, TOL_MATMUL, 9, 17, 96, 0, 1, Q8_0),
+    MATMUL("q8_0 M=9 N=17 K=96 acc (panel)", T_, GEMM2, TOL_MATMUL, 9, 17, 96, 0, 1, Q8_0),
     MATMUL("q8_0 M=65 N=64 K=256 bias (panel)", T_, DEF, TOL_MATMUL, 65, 64, 256, 1, 0, Q8_0),
     MATMUL("q4_0 M=1 N=50 K=32 (gemv)", T_, DEF, TOL_MATMUL, 1, 50, 32, 0, 0, Q4_0),
     MATMUL("q4_0 M=3 N=300 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 3, 300, 256, 1, 1, Q4_0),
-    MATMUL("q4_0 M=9 N=17 K=96 acc (panel)", T_, DEF, TOL_MATMUL, 9, 17, 96, 0, 1, Q4_0),
-    MATMUL("q4_0 M=128 N=64 K=256 (panel)", T_, DEF, TOL_MATMUL, 128, 64, 256, 0, 0, Q4_0),
+    MATMUL("q4_0 M=9 N=17 K=96 acc (panel)", T_, GEMM2, TOL_MATMUL, 9, 17, 96, 0, 1, Q4_0),
+    MATMUL("q4_0 M=128 N=64 K=256 (panel)", T_, GEMM2, TOL_MATMUL, 128, 64, 256, 0, 0, Q4_0),
+    /* the own GEMM (gemm.cl) forced on any device: M just above the gemv
+     * limit, M / N / K off the 6 x 16 tile and the 256-deep K block (K 257:
+     * two blocks, the bias on the first only; K 600: three, accumulating),
+     * K off the 8-wide pack for float types, and N past one 16 MiB panel */
+    MATMUL("own M=9 N=17 K=3 bias acc", T_, OWN, TOL_MATMUL, 9, 17, 3, 1, 1),
+    MATMUL("own M=13 N=33 K=257 bias", T_, OWN, TOL_MATMUL, 13, 33, 257, 1, 0),
+    MATMUL("own M=50 N=40 K=600 acc", T_, OWN, TOL_MATMUL_LONG, 50, 40, 600, 0, 1),
+    MATMUL("own f16 M=10 N=21 K=37 bias acc", T_, OWN, TOL_MATMUL, 10, 21, 37, 1, 1, F16),
+    MATMUL("own bf16 M=12 N=47 K=300 bias", T_, OWN, TOL_MATMUL, 12, 47, 300, 1, 0, BF16),
+    MATMUL("own q8_0 M=9 N=31 K=288 bias acc", T_, OWN, TOL_MATMUL, 9, 31, 288, 1, 1, Q8_0),
+    MATMUL("own q4_0 M=17 N=20 K=64 bias acc", T_, OWN, TOL_MATMUL, 17, 20, 64, 1, 1, Q4_0),
+    MATMUL("own q4_0 M=9 N=1030 K=4096 (two panels)", T_, OWN, TOL_MATMUL_4K, 9, 1030, 4096, 0,
+           0, Q4_0),
 
     /* ---- norm (every kernel version) ----------------------------------- */
     NORM("rms 7x33 w", T_, NORM2, TOL_NORM, RMS, 7, 33, 1, 0, 0, 1e-5f),
@@ -394,8 +412,8 @@ const char *swacl_op_kind_name(swacl_op_kind k)
 
 const char *swacl_op_variant_name(swacl_op_variant v)
 {
-    static const char *const names[SWACL_OPV_COUNT] = {"default", "row", "tiled", "blk", "row",
-                                                       "wg"};
+    static const char *const names[SWACL_OPV_COUNT] = {"default", "row", "tiled", "blk",
+                                                       "row",     "wg",  "own",   "clblast"};
     return (unsigned)v < SWACL_OPV_COUNT ? names[v] : "?";
 }
 
@@ -407,6 +425,8 @@ int swacl_op_variant_kind(swacl_op_variant v)
     case SWACL_OPV_ATTN_BLK: return SWACL_OP_ATTENTION;
     case SWACL_OPV_NORM_ROW:
     case SWACL_OPV_NORM_WG: return SWACL_OP_NORM;
+    case SWACL_OPV_GEMM_OWN:
+    case SWACL_OPV_GEMM_CLBLAST: return SWACL_OP_MATMUL;
     default: return -1;
     }
 }

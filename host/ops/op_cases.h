@@ -52,6 +52,8 @@ typedef enum {
     SWACL_OPV_ATTN_BLK,   /* attn_fwd_blk: head blocks, the CPU version     */
     SWACL_OPV_NORM_ROW,   /* norm_row: one work-item per row, the CPU choice */
     SWACL_OPV_NORM_WG,    /* norm_wg: one work-group per row, the GPU choice */
+    SWACL_OPV_GEMM_OWN,   /* M > 8: gemm.cl (pack + micro-kernel), CPU choice */
+    SWACL_OPV_GEMM_CLBLAST, /* M > 8: CLBlast SGEMM (packed W: dequant panels) */
     SWACL_OPV_COUNT
 } swacl_op_variant;
 
@@ -60,11 +62,15 @@ typedef enum {
     (SWACL_OPV_BIT(SWACL_OPV_ATTN_ROW) | SWACL_OPV_BIT(SWACL_OPV_ATTN_TILED) | \
      SWACL_OPV_BIT(SWACL_OPV_ATTN_BLK))
 #define SWACL_OPV_NORM_ALL (SWACL_OPV_BIT(SWACL_OPV_NORM_ROW) | SWACL_OPV_BIT(SWACL_OPV_NORM_WG))
+#define SWACL_OPV_GEMM_ALL                                                    \
+    (SWACL_OPV_BIT(SWACL_OPV_GEMM_OWN) | SWACL_OPV_BIT(SWACL_OPV_GEMM_CLBLAST))
 
-/* "default", "row", "tiled", "blk", "row", "wg": the kernel's name as the
- * variant setting spells it. */
+/* "default", "row", "tiled", "blk", "row", "wg", "own", "clblast": the
+ * kernel's name as the variant setting spells it. A GEMM variant is forced
+ * on the backend's swacl_gemm_params (internal, host/cl/cl_params.h). */
 const char *swacl_op_variant_name(swacl_op_variant v);
-/* The op kind a variant belongs to (ATTENTION or NORM; DEFAULT: any, -1). */
+/* The op kind a variant belongs to (ATTENTION, NORM or MATMUL; DEFAULT:
+ * any, -1). */
 int swacl_op_variant_kind(swacl_op_variant v);
 
 #define SWACL_OPC_MAXB 4 /* sequences per case (pos0 / n_new arrays)         */

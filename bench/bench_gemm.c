@@ -1,0 +1,157 @@
+/*
+ * bench_gemm.c - the prefill GEMMs (y[M,N] = x[M,K] w[N,K]^T, FLOPs =
+ * 2*M*N*K) three ways in one process, interleaved round by round so the
+ * machine's state is shared (issue 12):
+ *   own     swacl's gemm.cl (pack + register-blocked micro-kernel)
+ *   clblast the CLBlast path (f32: SGEMM; packed W: dequant panels + SGEMM)
+ *   blas    OpenBLAS cblas_sgemm on float32 host arrays of the same shape
+ * through the op runner the tests use (host/ops), on one OpenCL device.
+ *
+ *   bench_gemm [--device SEL] [--types f32,f16,...] [--rounds R] [--shapes 168m|cohere2|all]
+ *              [--lm-head] [--mr 1..12] [--lx N] [--kc N]   (own kernel's shape, else the table's)
+ *
+ * Figure per cell: the best of R rounds (GFLOP/s, wall clock incl. the
+ * pack); ratio = own / blas and clblast / blas of the same round set.
+ */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl/cl_params.h"
+#include "internal.h"
+#include "ops/op_cases.h"
+#include "swacl.h"
+
+typedef struct {
+    const char *name;
+    int M, N, K;
+} shape;
+
+static const char *const tname[SWACL_WT_COUNT] = {"auto", "f32", "f16", "bf16", "q8_0", "q4_0"};
+
+static swacl_status dev_time(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bufs *b, double *s)
+{
+    double t0 = swacl_now();
+    SWACL_TRY(swacl_op_launch(ctx, c, b));
+    SWACL_TRY(ctx->be->iface->finish(ctx->be));
+    *s = swacl_now() - t0;
+    return SWACL_OK;
+}
+
+int main(int argc, char **argv)
+{
+    const char *device = NULL, *types = "f32,f16", *set = "all";
+    int rounds = 3, lm = 0, mr = 0, lx = 0, kc = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--device") && v) device = argv[++i];
+        else if (!strcmp(a, "--types") && v) types = argv[++i];
+        else if (!strcmp(a, "--rounds") && v) rounds = atoi(argv[++i]);
+        else if (!strcmp(a, "--shapes") && v) set = argv[++i];
+        else if (!strcmp(a, "--lm-head")) lm = 1;
+        else if (!strcmp(a, "--mr") && v) mr = atoi(argv[++i]);
+        else if (!strcmp(a, "--lx") && v) lx = atoi(argv[++i]);
+        else if (!strcmp(a, "--kc") && v) kc = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: %s [--device SEL] [--types f32,f16,bf16,q8_0,q4_0] "
+                            "[--rounds R] [--shapes 168m|cohere2|all] [--lm-head] [--mr 1..12] [--lx N] [--kc N]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (rounds < 1) rounds = 1;
+    /* the 168M Cohere2 bench model (D 1024, 8 heads / 2 KV of d 128, F 2816,
+     * vocab 32000) and the cohere2 preset (D 256, 4 / 1 of d 64, F 768) */
+    const shape all[] = {
+        {"168m qkv", 512, 1536, 1024},   {"168m o", 512, 1024, 1024},
+        {"168m gate/up", 512, 2816, 1024}, {"168m down", 512, 1024, 2816},
+        {"168m lm_head", 512, 32000, 1024},
+        {"168m qkv", 2048, 1536, 1024},  {"168m o", 2048, 1024, 1024},
+        {"168m gate/up", 2048, 2816, 1024}, {"168m down", 2048, 1024, 2816},
+        {"cohere2 qkv", 512, 384, 256},  {"cohere2 o", 512, 256, 256},
+        {"cohere2 gate/up", 512, 768, 256}, {"cohere2 down", 512, 256, 768},
+        {"cohere2 lm_head", 512, 2048, 256},
+        {"cohere2 qkv", 2048, 384, 256}, {"cohere2 gate/up", 2048, 768, 256},
+        {"cohere2 down", 2048, 256, 768},
+    };
+    swacl_ctx_params cp = swacl_ctx_params_default();
+    cp.device = device;
+    swacl_ctx *ctx = NULL;
+    if (swacl_ctx_create(&cp, &ctx) != SWACL_OK) {
+        fprintf(stderr, "bench_gemm: %s\n", ctx ? swacl_ctx_errmsg(ctx) : "no context");
+        swacl_ctx_destroy(ctx);
+        return 1;
+    }
+    swacl_gemm_params *gp = swacl_cl_backend_gemm_params(ctx->be);
+    if (!gp) {
+        fprintf(stderr, "bench_gemm: needs an OpenCL device\n");
+        swacl_ctx_destroy(ctx);
+        return 1;
+    }
+    if (mr >= 1 && mr <= 12) gp->mr = mr; /* search a launch shape by hand */
+    if (lx >= 1) gp->lx = lx;
+    if (kc >= 0) gp->kc = kc;
+    const swacl_gemm_params row = *gp;
+    printf("device: %s  own kernel: GEMM_MR %d, lx %d, kc %d; best of %d interleaved rounds\n",
+           swacl_ctx_device_name(ctx), row.mr, row.lx, row.kc, rounds);
+    printf("%-16s %5s %6s %5s %-5s %8s %8s %8s %6s %6s\n", "shape", "M", "N", "K", "w", "own",
+           "clblast", "blas", "own/b", "clb/b");
+    int rc = 0;
+    for (int t = SWACL_WT_F32; t < SWACL_WT_COUNT && !rc; t++) {
+        if (!strstr(types, tname[t])) continue;
+        for (size_t s = 0; s < sizeof all / sizeof all[0] && !rc; s++) {
+            const shape *sh = &all[s];
+            if (strcmp(set, "all") && strncmp(sh->name, set, strlen(set))) continue;
+            if (!lm && strstr(sh->name, "lm_head") && sh->N > 4096) continue;
+            swacl_op_case c;
+            memset(&c, 0, sizeof c);
+            c.op = SWACL_OP_MATMUL;
+            c.label = sh->name;
+            c.mm = (swacl_opc_matmul){sh->M, sh->N, sh->K, 0, 0, (swacl_wtype)t};
+            swacl_op_bufs *b = NULL;
+            float *hx = malloc(sizeof(float) * sh->M * sh->K);
+            float *hw = malloc(sizeof(float) * sh->N * sh->K);
+            float *hy = malloc(sizeof(float) * sh->M * sh->N);
+            if (!hx || !hw || !hy || swacl_op_bufs_create(ctx, &c, &b) != SWACL_OK) {
+                fprintf(stderr, "bench_gemm: %s\n", swacl_ctx_errmsg(ctx));
+                rc = 1;
+            }
+            swacl_op_fill_uniform(hx, (size_t)sh->M * sh->K, 1, 1.0f);
+            swacl_op_fill_uniform(hw, (size_t)sh->N * sh->K, 2, 0.05f);
+            double best[3] = {1e30, 1e30, 1e30};
+            for (int r = -1; r < rounds && !rc; r++) { /* r = -1: warm-up */
+                for (int impl = 0; impl < 3 && !rc; impl++) {
+                    double sec = 0.0;
+                    if (impl == 2) {
+                        double t0 = swacl_now();
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, sh->M, sh->N, sh->K,
+                                    1.0f, hx, sh->K, hw, sh->K, 0.0f, hy, sh->N);
+                        sec = swacl_now() - t0;
+                    } else {
+                        *gp = row;
+                        gp->own_f32 = gp->own_packed = impl == 0;
+                        if (dev_time(ctx, &c, b, &sec) != SWACL_OK) {
+                            fprintf(stderr, "bench_gemm: %s\n", swacl_ctx_errmsg(ctx));
+                            rc = 1;
+                        }
+                    }
+                    if (r >= 0 && sec < best[impl]) best[impl] = sec;
+                }
+            }
+            *gp = row;
+            if (!rc) {
+                const double fl = 2.0 * sh->M * sh->N * (double)sh->K * 1e-9;
+                printf("%-16s %5d %6d %5d %-5s %8.1f %8.1f %8.1f %6.2f %6.2f\n", sh->name, sh->M,
+                       sh->N, sh->K, tname[t], fl / best[0], fl / best[1], fl / best[2],
+                       best[2] / best[0], best[2] / best[1]);
+                fflush(stdout);
+            }
+            swacl_op_bufs_destroy(b);
+            free(hx);
+            free(hw);
+            free(hy);
+        }
+    }
+    swacl_ctx_destroy(ctx);
+    return rc;
+}
