@@ -29,6 +29,12 @@ swacl_status swacl_cl_sgemm(swacl_ctx *ctx, swacl_cl_dev *dev, int b_trans, int 
         CLBlastLayoutRowMajor, CLBlastTransposeNo, b_trans ? CLBlastTransposeYes : CLBlastTransposeNo,
         (size_t)M, (size_t)N, (size_t)K, alpha, A, a_off, lda, B, b_off, ldb, beta, C, c_off, ldc,
         &dev->queue, NULL);
+    /* CLBlast's indirect path allocates padded copies of the operands (the
+     * whole weight matrix for B) per call and releases them at once; the
+     * runtime frees them only when the GEMM has run, so without a wait a
+     * step's GEMMs all hold theirs (300 MiB at 12 layers, PoCL's heap).
+     * One wait per GEMM lets the next call reuse the same memory. */
+    if (rc == CLBlastSuccess) rc = (CLBlastStatusCode)clFinish(dev->queue);
     if (rc != CLBlastSuccess) {
         swacl_status st = SWACL_OPENCL;
         if (rc == CLBlastTempBufferAllocFailure || rc == CLBlastOpenCLOutOfResources ||
