@@ -611,6 +611,9 @@ void swacl_cl_dev_close(swacl_cl_dev *dev)
         dev->progs[i].key[0] = '\0';
     }
     dev->n_progs = 0;
+    if (dev->gemm_tmp) clReleaseMemObject(dev->gemm_tmp);
+    dev->gemm_tmp = NULL;
+    dev->gemm_tmp_bytes = 0;
     if (dev->queue) {
         clFinish(dev->queue);
         clReleaseCommandQueue(dev->queue);

@@ -25,10 +25,34 @@ swacl_status swacl_cl_sgemm(swacl_ctx *ctx, swacl_cl_dev *dev, int b_trans, int 
                                "swacl_cl_sgemm: K == 0 with beta != 1 (%dx%d)", M, N);
     if (K == 0) return SWACL_OK; /* C = 1 * C */
 
-    CLBlastStatusCode rc = CLBlastSgemm(
-        CLBlastLayoutRowMajor, CLBlastTransposeNo, b_trans ? CLBlastTransposeYes : CLBlastTransposeNo,
-        (size_t)M, (size_t)N, (size_t)K, alpha, A, a_off, lda, B, b_off, ldb, beta, C, c_off, ldc,
-        &dev->queue, NULL);
+    /* CLBlast's indirect path pads / transposes the operands into a
+     * temporary (for B the whole weight matrix). Left to CLBlast it is a
+     * new buffer per call, which the runtime frees only once that GEMM has
+     * run, so a step's GEMMs all hold theirs (~300 MiB of PoCL heap for a
+     * 12-layer model); one buffer per device, grown to the largest, is
+     * safe to share on the in-order queue. */
+    const CLBlastTranspose bt = b_trans ? CLBlastTransposeYes : CLBlastTransposeNo;
+    size_t need = 0;
+    CLBlastStatusCode rc = CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, CLBlastTransposeNo, bt,
+                                                      (size_t)M, (size_t)N, (size_t)K, a_off, lda,
+                                                      b_off, ldb, c_off, ldc, &dev->queue, &need);
+    if (rc == CLBlastSuccess && need > dev->gemm_tmp_bytes) {
+        if (dev->gemm_tmp) clReleaseMemObject(dev->gemm_tmp); /* deferred past queued users */
+        dev->gemm_tmp_bytes = 0;
+        cl_int err = CL_SUCCESS;
+        dev->gemm_tmp = clCreateBuffer(dev->context, CL_MEM_READ_WRITE, need, NULL, &err);
+        if (err != CL_SUCCESS) {
+            dev->gemm_tmp = NULL;
+            rc = (CLBlastStatusCode)err;
+        } else {
+            dev->gemm_tmp_bytes = need;
+        }
+    }
+    if (rc == CLBlastSuccess)
+        rc = CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, CLBlastTransposeNo, bt, (size_t)M,
+                                        (size_t)N, (size_t)K, alpha, A, a_off, lda, B, b_off, ldb,
+                                        beta, C, c_off, ldc, &dev->queue, NULL,
+                                        need ? dev->gemm_tmp : NULL);
     if (rc != CLBlastSuccess) {
         swacl_status st = SWACL_OPENCL;
         if (rc == CLBlastTempBufferAllocFailure || rc == CLBlastOpenCLOutOfResources ||

@@ -65,6 +65,8 @@ typedef struct {
     int n_progs;
     double compile_seconds;   /* total time in swacl_cl_program              */
     int cache_hits, cache_misses;
+    cl_mem gemm_tmp;          /* CLBlast's GEMM temporary, reused (cl_gemm.c) */
+    size_t gemm_tmp_bytes;
 } swacl_cl_dev;
 
 /* Select the device named by p->device (see swacl_ctx_params), create its

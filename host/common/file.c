@@ -3,6 +3,7 @@
  * last-key-wins rule for JSON objects.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -151,6 +152,15 @@ swacl_status swacl_file_map_open(const char *path, swacl_file_map *m, char *err,
     }
     close(fd);
     return SWACL_OK;
+}
+
+/* A loader that has copied a range out of a read-only mapping drops its
+ * pages (those wholly inside it), so the file and the copy are never both
+ * resident; a later read faults them back in from the file. */
+void swacl_file_map_drop(const void *p, size_t len)
+{
+    uintptr_t a = ((uintptr_t)p + 4095) / 4096 * 4096, e = ((uintptr_t)p + len) / 4096 * 4096;
+    if (p && e > a) madvise((void *)a, e - a, MADV_DONTNEED);
 }
 
 void swacl_file_map_close(swacl_file_map *m)

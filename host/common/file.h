@@ -42,6 +42,7 @@ typedef struct {
 } swacl_file_map;
 swacl_status swacl_file_map_open(const char *path, swacl_file_map *m, char *err, size_t err_len);
 void swacl_file_map_close(swacl_file_map *m);
+void swacl_file_map_drop(const void *p, size_t len);
 
 /* 1 when something (even a dangling or looping symlink) is at path, 0 when
  * nothing is (ENOENT / ENOTDIR): "absent" must not hide an ELOOP. */

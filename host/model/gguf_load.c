@@ -383,6 +383,7 @@ static swacl_status deliver(swacl_weights *w, const struct swacl_hf_need_t *nd,
         }
         free(row);
         swacl_tensor_set(dst, st, b, (size_t)t->nbytes, 1);
+        swacl_file_map_drop(f->buf + f->data_off + t->offset, (size_t)t->nbytes);
         if (unpermute_heads && swacl_gguf_unpermute_rows(b, unpermute_heads, head_dim, rb) != 0)
             FAILR(SWACL_OUT_OF_MEMORY, "gguf: out of memory");
         return SWACL_OK;
@@ -390,6 +391,7 @@ static swacl_status deliver(swacl_weights *w, const struct swacl_hf_need_t *nd,
     if (swacl_weights_add(w, nd->name, nd->ndim, nd->shape, &dst) != SWACL_OK)
         FAILR(SWACL_OUT_OF_MEMORY, "gguf: cannot allocate tensor '%s'", nd->name);
     SWACL_TRY(swacl_gguf_to_f32(f, t, dst->data, err, err_len));
+    swacl_file_map_drop(f->buf + f->data_off + t->offset, (size_t)t->nbytes);
     if (unpermute_heads &&
         swacl_gguf_unpermute_rows(dst->data, unpermute_heads, head_dim,
                                   (size_t)t->ne[0] * sizeof(float)) != 0)
