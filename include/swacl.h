@@ -880,6 +880,8 @@ typedef struct {
     double fma8_gflops; /* ... on float8                                     */
     double fma_gflops;  /* the larger of the two: the compute peak           */
     double copy_gbps;   /* device copy, read + write bytes per second / 1e9  */
+    double update_gbps; /* in-place update x = f(x), read + write bytes / 1e9 */
+    double mem_gbps;    /* the memory peak: max(copy_gbps, update_gbps)      */
     size_t copy_bytes;  /* buffer size the copy ran on                       */
 } swacl_probe_result;
 

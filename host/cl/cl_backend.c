@@ -165,6 +165,10 @@ swacl_status swacl_cl_panel(swacl_cl_be *be, size_t bytes, cl_mem *out)
     if (be->mm_panel_bytes < bytes) {
         /* clReleaseMemObject defers the delete until queued users finish */
         if (be->mm_panel) clReleaseMemObject(be->mm_panel);
+    for (int i = 0; i < SWACL_CL_ROPE_TABS; i++) {
+        if (be->rope_tab[i].mem) clReleaseMemObject(be->rope_tab[i].mem);
+        free(be->rope_tab[i].key);
+    }
         be->mm_panel = NULL;
         be->mm_panel_bytes = 0;
         cl_int err = CL_SUCCESS;
