@@ -54,8 +54,13 @@ static int peaks_section(swacl_ctx *ctx, const char *sel, rtag *t, int is_ref, i
     cJSON *js = cJSON_AddObjectToObject(jd, "start");
     rsay("cold/warm start", t);
     swacl_bench_start_result sr;
-    if (swacl_bench_start(ctx, sel, &bp, &sr) == SWACL_OK) {
+    if (swacl_bench_start_model(ctx, sel, t->p->model_dir, &bp, &sr) == SWACL_OK) {
+        JSTR(js, "model", t->p->model_dir ? t->p->model_dir : "cohere2");
         JNUM(js, "cold_s", sr.cold_s); JNUM(js, "warm_s", sr.warm_s);
+        JNUM(js, "warm_load_s", sr.warm_load_s); JNUM(js, "warm_ctx_s", sr.warm_ctx_s);
+        JNUM(js, "warm_model_s", sr.warm_model_s);
+        JNUM(js, "warm_forward_s", sr.warm_forward_s);
+        JNUM(js, "warm_teardown_s", sr.warm_teardown_s); JNUM(js, "warm_cpu_s", sr.warm_cpu_s);
         JNUM(js, "cold_compile_s", sr.cold_compile_s);
         JNUM(js, "warm_compile_s", sr.warm_compile_s);
         JNUM(js, "cold_cache_misses", sr.cold_cache_misses);
