@@ -165,10 +165,6 @@ swacl_status swacl_cl_panel(swacl_cl_be *be, size_t bytes, cl_mem *out)
     if (be->mm_panel_bytes < bytes) {
         /* clReleaseMemObject defers the delete until queued users finish */
         if (be->mm_panel) clReleaseMemObject(be->mm_panel);
-    for (int i = 0; i < SWACL_CL_ROPE_TABS; i++) {
-        if (be->rope_tab[i].mem) clReleaseMemObject(be->rope_tab[i].mem);
-        free(be->rope_tab[i].key);
-    }
         be->mm_panel = NULL;
         be->mm_panel_bytes = 0;
         cl_int err = CL_SUCCESS;
@@ -429,6 +425,10 @@ static void cl_free(swacl_backend *base)
     }
     if (be->attn_part) clReleaseMemObject(be->attn_part);
     if (be->mm_panel) clReleaseMemObject(be->mm_panel);
+    for (int i = 0; i < SWACL_CL_ROPE_TABS; i++) {
+        if (be->rope_tab[i].mem) clReleaseMemObject(be->rope_tab[i].mem);
+        free(be->rope_tab[i].key);
+    }
     for (int i = 0; i < be->n_kc; i++) clReleaseKernel(be->kc[i].kernel);
     if (be->dev_open) swacl_cl_dev_close(&be->dev);
     if (be->live_bufs != 0) {
