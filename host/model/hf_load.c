@@ -201,6 +201,11 @@ static swacl_status store_typed(swacl_tensor *t, const swacl_st_file *f, const s
         const size_t chunk = (size_t)8 << 20;
         for (size_t o = 0; out && o < (size_t)rows * ob; o += chunk) {
             size_t len = (size_t)rows * ob - o < chunk ? (size_t)rows * ob - o : chunk;
+#ifdef MADV_POPULATE_READ
+            /* map the chunk's file pages in one call, not one fault per page */
+            uintptr_t pb = ((uintptr_t)src + o) / 4096 * 4096;
+            madvise((void *)pb, (uintptr_t)src + o + len - pb, MADV_POPULATE_READ);
+#endif
             memcpy(out + o, src + o, len);
             uintptr_t end = ((uintptr_t)src + o + len) / 4096 * 4096;
             if (end > dropped) {
