@@ -100,7 +100,32 @@ static int peaks_section(swacl_ctx *ctx, const char *sel, rtag *t, int is_ref, i
 }
 
 /* The op table: rate, fraction of the probed peak and of OpenBLAS sgemm. */
-static int kernels_section(swacl_ctx *ctx, rtag *t, const swacl_probe_result *pr, double blas,
+/* The peaks probed again after the kernels, each the better of the two runs:
+ * on a shared machine one probe can land in a busy moment that the kernels
+ * missed, and a peak read low puts kernels above 100%. */
+static void peaks_again(swacl_ctx *ctx, rtag *t, swacl_probe_result *pr, cJSON *jd)
+{
+    if (pr->mem_gbps <= 0) return; /* no first probe (reference, or it failed) */
+    swacl_probe_result p2;
+    swacl_probe_params pp = {t->p->quick ? 0.15 : 0.3, (size_t)(t->p->quick ? 64 : 256) << 20};
+    rsay("peak probe again", t);
+    if (swacl_device_probe(ctx, &pp, &p2) != SWACL_OK) return;
+    cJSON *jp = cJSON_GetObjectItem(jd, "peaks");
+    struct { double *v, w; const char *key; } u[] = {
+        {&pr->fma4_gflops, p2.fma4_gflops, "fma_float4_gflops"},
+        {&pr->fma8_gflops, p2.fma8_gflops, "fma_float8_gflops"},
+        {&pr->fma_gflops, p2.fma_gflops, "fma_gflops"},
+        {&pr->copy_gbps, p2.copy_gbps, "copy_gbps"},
+        {&pr->update_gbps, p2.update_gbps, "update_gbps"},
+        {&pr->mem_gbps, p2.mem_gbps, "mem_gbps"}};
+    for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
+        if (u[i].w > *u[i].v) *u[i].v = u[i].w;
+        cJSON *e = cJSON_GetObjectItem(jp, u[i].key);
+        if (e) cJSON_SetNumberValue(e, *u[i].v);
+    }
+}
+
+static int kernels_section(swacl_ctx *ctx, rtag *t, swacl_probe_result *pr, double blas,
                            cJSON *jd)
 {
     int failures = 0;
@@ -112,6 +137,7 @@ static int kernels_section(swacl_ctx *ctx, rtag *t, const swacl_probe_result *pr
         swacl_bench_say(rsay, t, "kernels FAILED: %s", swacl_ctx_errmsg(ctx));
         failures++;
     }
+    peaks_again(ctx, t, pr, jd);
     for (int i = 0; i < nops; i++) {
         const swacl_bench_op *op = &ops[i];
         cJSON *e = jitem(jk, NULL);
