@@ -327,6 +327,10 @@ swacl_wtype swacl_wtype_for(const char *name, int ndim, int64_t K, swacl_wtype w
  * bf16 round to nearest even. */
 void swacl_row_encode(swacl_wtype t, const float *src, void *dst, int64_t K);
 void swacl_row_decode(swacl_wtype t, const void *src, float *dst, int64_t K);
+/* Index of the first NaN/Inf among n values of type t, read from their
+ * exponent bits without decoding; n when there is none. t: F32, F16 or
+ * BF16 (other types have no such bits: n). */
+size_t swacl_wtype_first_nonfinite(swacl_wtype t, const void *src, size_t n);
 uint16_t swacl_f32_to_f16(float f);
 uint16_t swacl_f32_to_bf16(float f);
 /* Give tensor t the type wt over rows of K = shape[ndim-1] from its current

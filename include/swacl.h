@@ -884,6 +884,8 @@ typedef struct {
     double fma8_gflops; /* ... on float8                                     */
     double fma_gflops;  /* the larger of the two: the compute peak           */
     double copy_gbps;   /* device copy, read + write bytes per second / 1e9  */
+    double update_gbps; /* in-place update x = f(x), read + write bytes / 1e9 */
+    double mem_gbps;    /* the memory peak: max(copy_gbps, update_gbps)      */
     size_t copy_bytes;  /* buffer size the copy ran on                       */
 } swacl_probe_result;
 
@@ -926,13 +928,21 @@ SWACL_API swacl_status swacl_bench_ops(swacl_ctx *ctx, const swacl_bench_params 
                                        swacl_bench_op **out, int *n);
 SWACL_API void swacl_bench_ops_free(swacl_bench_op *ops);
 
-/** Cold vs warm start: context + cohere2 model create + a 64-token forward,
- * first with an empty program cache, then again with the cache it filled. */
+/** Cold vs warm start: (checkpoint load +) context + model create + a
+ * 64-token forward + teardown, first with an empty program cache, then
+ * again with the cache it filled. */
 typedef struct {
     double cold_s, warm_s;
     double cold_compile_s, warm_compile_s;  /* swacl_ctx_compile_seconds    */
     int cold_cache_hits, cold_cache_misses; /* program builds: cache or not */
     int warm_cache_hits, warm_cache_misses;
+    /* the warm run by phase, wall seconds: checkpoint load (0 for the
+     * preset), context create, model create (weight upload), the forward,
+     * model + context + weights destroy; and the process CPU seconds of the
+     * whole warm run (all threads: on a shared machine the wall time
+     * includes waiting for a core, the CPU time does not) */
+    double warm_load_s, warm_ctx_s, warm_model_s, warm_forward_s, warm_teardown_s;
+    double warm_cpu_s;
 } swacl_bench_start_result;
 
 /** Measure start-up on `device` (a selector) with a fresh temporary cache
@@ -940,6 +950,13 @@ typedef struct {
 SWACL_API swacl_status swacl_bench_start(swacl_ctx *ctx, const char *device,
                                          const swacl_bench_params *params,
                                          swacl_bench_start_result *out);
+/** The same for the checkpoint in model_dir (a Hugging Face directory or a
+ * .gguf file, loaded inside the timing as `swacl run --model` does; NULL:
+ * the cohere2 preset with random weights, as swacl_bench_start). */
+SWACL_API swacl_status swacl_bench_start_model(swacl_ctx *ctx, const char *device,
+                                               const char *model_dir,
+                                               const swacl_bench_params *params,
+                                               swacl_bench_start_result *out);
 
 #define SWACL_BENCH_MAX_LENS 8
 

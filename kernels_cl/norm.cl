@@ -8,10 +8,9 @@
  *
  * Two versions; the host picks one from its device-class parameter table
  * (host/cl/cl_params.c; swacl_ctx_params.kernels.norm overrides it):
- *   norm_row  one work-item per row, serial loops, no barriers. PoCL CPU:
- *             its work-item loops vectorize across rows and barrier-free
- *             kernels avoid PoCL's per-barrier context-array cost
- *             (docs/PERF.md 3); NDRange (ceil(rows/NORM_ROW_LX)*NORM_ROW_LX).
+ *   norm_row  one work-item per row, float8 loops, no barriers. PoCL CPU:
+ *             barrier-free kernels avoid PoCL's per-barrier context-array
+ *             cost (docs/PERF.md 3); NDRange (ceil(rows/NORM_ROW_LX)*NORM_ROW_LX).
  *   norm_wg   one work-group of NORM_WG items per row, strided partial sums
  *             and a local-memory tree reduction (GPUs); NDRange
  *             (rows*NORM_WG), local (NORM_WG).
@@ -26,6 +25,18 @@
 #define NORM_ROW_LX 8
 #endif
 
+/* Sum of the 8 lanes of two float8 accumulators. */
+inline float norm_hsum(float8 a, float8 b)
+{
+    const float8 s = a + b;
+    const float4 q = s.lo + s.hi;
+    return (q.s0 + q.s2) + (q.s1 + q.s3);
+}
+
+/* norm_row: the row in float8 blocks with two accumulators (a float sum
+ * does not vectorize by itself: the compiler may not reorder it, and one
+ * scalar chain ran at 0.3x the copy bandwidth on PoCL), the n % 8 tail
+ * one by one. */
 __kernel __attribute__((reqd_work_group_size(NORM_ROW_LX, 1, 1)))
 void norm_row(__global float *y, __global const float *x, __global const float *w,
               __global const float *bias, int rows, int n, float eps, int layer, int has_w,
@@ -35,19 +46,44 @@ void norm_row(__global float *y, __global const float *x, __global const float *
     if (r >= rows) return;
     __global const float *xr = x + (size_t)r * n;
     __global float *yr = y + (size_t)r * n;
+    const int n8 = n & ~7, n16 = n & ~15;
     float mu = 0.0f;
     if (layer) {
-        float s = 0.0f;
-        for (int i = 0; i < n; i++) s += xr[i];
+        float8 a = 0.0f, b = 0.0f;
+        int i = 0;
+        for (; i < n16; i += 16) {
+            a += vload8(0, xr + i);
+            b += vload8(0, xr + i + 8);
+        }
+        if (i < n8) a += vload8(0, xr + i);
+        float s = norm_hsum(a, b);
+        for (i = n8; i < n; i++) s += xr[i];
         mu = s / (float)n;
     }
-    float ss = 0.0f;
-    for (int i = 0; i < n; i++) {
+    float8 a = 0.0f, b = 0.0f;
+    int i = 0;
+    for (; i < n16; i += 16) {
+        const float8 e0 = vload8(0, xr + i) - mu, e1 = vload8(0, xr + i + 8) - mu;
+        a = fma(e0, e0, a);
+        b = fma(e1, e1, b);
+    }
+    if (i < n8) {
+        const float8 e0 = vload8(0, xr + i) - mu;
+        a = fma(e0, e0, a);
+    }
+    float ss = norm_hsum(a, b);
+    for (i = n8; i < n; i++) {
         const float e = xr[i] - mu;
         ss += e * e;
     }
     const float inv = 1.0f / sqrt(ss / (float)n + eps);
-    for (int i = 0; i < n; i++) {
+    for (i = 0; i < n8; i += 8) {
+        float8 o = (vload8(0, xr + i) - mu) * inv;
+        if (has_w) o *= vload8(0, w + i);
+        if (has_b) o += vload8(0, bias + i);
+        vstore8(o, 0, yr + i);
+    }
+    for (i = n8; i < n; i++) {
         float o = (xr[i] - mu) * inv;
         if (has_w) o *= w[i];
         if (has_b) o += bias[i];

@@ -4,6 +4,13 @@
  *     16 mads per loop trip, float4 / float8 lanes: FLOPs per work-item =
  *     iters * 16 * 2 * width.
  *   probe_copy4: out[i] = in[i] over float4: bytes = 2 * 16 * n.
+ *   probe_copy64: the same copy, 64 contiguous floats per work-item (the
+ *     granularity of swacl's float8 element-wise kernels).
+ *   probe_update64: x[i] = x[i] * 0.5 + 0.25 in place, 64 floats per item:
+ *     the in-place read + write pattern of RoPE and in-place activations.
+ *     On a CPU a copy also reads the destination's lines before writing
+ *     them (write-allocate), so an in-place pass can run ~1.3x a copy's
+ *     counted bytes/s; the memory peak is the better of the two.
  * The result is stored, so nothing is dead code. */
 
 /* Sixteen independent accumulator chains per work-item, acc = acc * m + c
@@ -52,4 +59,16 @@ __kernel void probe_copy4(__global const float4 *in, __global float4 *out)
 {
     size_t gid = get_global_id(0);
     out[gid] = in[gid];
+}
+
+__kernel void probe_copy64(__global const float *in, __global float *out)
+{
+    const size_t o = get_global_id(0) * 64;
+    for (int j = 0; j < 64; j += 16) vstore16(vload16(0, in + o + j), 0, out + o + j);
+}
+
+__kernel void probe_update64(__global float *x)
+{
+    const size_t o = get_global_id(0) * 64;
+    for (int j = 0; j < 64; j += 16) vstore16(fma(vload16(0, x + o + j), 0.5f, 0.25f), 0, x + o + j);
 }

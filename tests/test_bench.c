@@ -41,6 +41,8 @@ Test(bench, probe_positive_finite)
     cr_expect(finite_pos(r.fma8_gflops), "fma8 %g", r.fma8_gflops);
     cr_expect(r.fma_gflops == fmax(r.fma4_gflops, r.fma8_gflops));
     cr_expect(finite_pos(r.copy_gbps), "copy %g", r.copy_gbps);
+    cr_expect(finite_pos(r.update_gbps), "update %g", r.update_gbps);
+    cr_expect(r.mem_gbps >= r.copy_gbps && r.mem_gbps >= r.update_gbps, "mem %g", r.mem_gbps);
     cr_expect(r.copy_bytes > 0 && r.copy_bytes <= ((size_t)4 << 20), "copy bytes %zu",
               r.copy_bytes);
     swacl_ctx_destroy(ctx);

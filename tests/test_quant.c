@@ -73,6 +73,40 @@ Test(quant, encoders_match_independent_implementations)
     free(x);
 }
 
+/* The loader's NaN/Inf scan by exponent bits: the first bad index in each
+ * float type, at block edges of the scan (0, 63, 64, the last), n when all
+ * values are finite (including the largest finite ones and -0). */
+Test(quant, first_nonfinite_by_bits)
+{
+    const size_t n = 131;
+    const size_t at[] = {0, 63, 64, 100, 130};
+    float f[131];
+    uint16_t h[131], bf[131];
+    for (int kind = 0; kind < 3; kind++) {
+        const float bad = kind == 0 ? NAN : kind == 1 ? INFINITY : -INFINITY;
+        for (size_t a = 0; a <= sizeof at / sizeof at[0]; a++) {
+            for (size_t i = 0; i < n; i++) {
+                f[i] = i % 3 == 0 ? 65504.0f : i % 3 == 1 ? -0.0f : (float)i * -0.37f;
+                h[i] = swacl_f32_to_f16(f[i]);
+                bf[i] = swacl_f32_to_bf16(f[i]);
+            }
+            f[7] = 3.0e38f; /* finite in f32 (not in f16: stays out of h) */
+            size_t want = n;
+            if (a < sizeof at / sizeof at[0]) {
+                want = at[a];
+                f[want] = bad;
+                h[want] = swacl_f32_to_f16(bad);
+                bf[want] = swacl_f32_to_bf16(bad);
+            }
+            cr_assert_eq(swacl_wtype_first_nonfinite(SWACL_WT_F32, f, n), want, "f32 %zu", want);
+            cr_assert_eq(swacl_wtype_first_nonfinite(SWACL_WT_F16, h, n), want, "f16 %zu", want);
+            cr_assert_eq(swacl_wtype_first_nonfinite(SWACL_WT_BF16, bf, n), want, "bf16 %zu",
+                         want);
+        }
+    }
+    cr_assert_eq(swacl_wtype_first_nonfinite(SWACL_WT_Q8_0, f, n), n); /* no float bits */
+}
+
 Test(quant, half_and_bfloat_roundtrip_every_pattern)
 {
     for (uint32_t h = 0; h < 65536; h++) {

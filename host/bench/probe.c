@@ -88,16 +88,20 @@ done:
     return st;
 }
 
-static swacl_status probe_copy(swacl_ctx *ctx, swacl_cl_dev *dev, cl_program prog, size_t bytes,
-                               double target_s, double *gbps)
+/* Bytes/s of kernel `name` streaming over `bytes`: `per_item` float4s per
+ * work-item; in place (one buffer) or a copy (two). */
+static swacl_status probe_stream(swacl_ctx *ctx, swacl_cl_dev *dev, cl_program prog,
+                                 const char *name, int per_item, int in_place, size_t bytes,
+                                 double target_s, double *gbps)
 {
     cl_int err = CL_SUCCESS;
-    cl_kernel k = clCreateKernel(prog, "probe_copy4", &err);
+    cl_kernel k = clCreateKernel(prog, name, &err);
     if (err != CL_SUCCESS) return swacl_cl_fail(ctx, err, "clCreateKernel", __FILE__, __LINE__);
     swacl_status st = SWACL_OK;
     cl_mem in = clCreateBuffer(dev->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
     cl_mem out = NULL;
-    if (err == CL_SUCCESS) out = clCreateBuffer(dev->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    if (err == CL_SUCCESS && !in_place)
+        out = clCreateBuffer(dev->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
     if (err != CL_SUCCESS) {
         st = swacl_cl_fail(ctx, err, "clCreateBuffer", __FILE__, __LINE__);
         goto done;
@@ -106,25 +110,26 @@ static swacl_status probe_copy(swacl_ctx *ctx, swacl_cl_dev *dev, cl_program pro
     if ((err = clEnqueueFillBuffer(dev->queue, in, &zero, sizeof zero, 0, bytes, 0, NULL,
                                    NULL)) != CL_SUCCESS ||
         (err = clSetKernelArg(k, 0, sizeof in, &in)) != CL_SUCCESS ||
-        (err = clSetKernelArg(k, 1, sizeof out, &out)) != CL_SUCCESS) {
+        (!in_place && (err = clSetKernelArg(k, 1, sizeof out, &out)) != CL_SUCCESS)) {
         st = swacl_cl_fail(ctx, err, "clSetKernelArg", __FILE__, __LINE__);
         goto done;
     }
-    size_t n4 = bytes / 16;
+    size_t items = bytes / (16 * (size_t)per_item);
     size_t local = dev->info.max_work_group_size >= 64 ? 64 : dev->info.max_work_group_size;
-    n4 = n4 / local * local;
+    if (per_item > 1 && local > 8) local = 8; /* 8 x 1 KiB per group, as the kernels */
+    items = items / local * local;
     double t = 0.0;
-    SWACL_TRY_GOTO(st, probe_launch(ctx, dev, k, n4, local, 1, &t), done); /* warm-up */
-    SWACL_TRY_GOTO(st, probe_launch(ctx, dev, k, n4, local, 1, &t), done);
+    SWACL_TRY_GOTO(st, probe_launch(ctx, dev, k, items, local, 1, &t), done); /* warm-up */
+    SWACL_TRY_GOTO(st, probe_launch(ctx, dev, k, items, local, 1, &t), done);
     int times = t > 1e-6 ? (int)(target_s / t) : 10;
     if (times < 2) times = 2;
     if (times > 1000) times = 1000;
     double best = 1e30;
     for (int i = 0; i < 3; i++) {
-        SWACL_TRY_GOTO(st, probe_launch(ctx, dev, k, n4, local, times, &t), done);
+        SWACL_TRY_GOTO(st, probe_launch(ctx, dev, k, items, local, times, &t), done);
         if (t / times < best) best = t / times;
     }
-    *gbps = 2.0 * 16.0 * (double)n4 / best / 1e9; /* read + write */
+    *gbps = 2.0 * 16.0 * per_item * (double)items / best / 1e9; /* read + write */
 done:
     if (in) clReleaseMemObject(in);
     if (out) clReleaseMemObject(out);
@@ -157,7 +162,15 @@ swacl_status swacl_device_probe(swacl_ctx *ctx, const swacl_probe_params *params
     SWACL_TRY(probe_fma(ctx, dev, prog, "probe_fma8", 8, target, &out->fma8_gflops));
     out->fma_gflops = out->fma4_gflops > out->fma8_gflops ? out->fma4_gflops : out->fma8_gflops;
     out->copy_bytes = bytes;
-    return probe_copy(ctx, dev, prog, bytes, target, &out->copy_gbps);
+    /* copy: the better of one float4 and 64 floats per work-item */
+    double c4 = 0.0, c64 = 0.0;
+    SWACL_TRY(probe_stream(ctx, dev, prog, "probe_copy4", 1, 0, bytes, target, &c4));
+    SWACL_TRY(probe_stream(ctx, dev, prog, "probe_copy64", 16, 0, bytes, target, &c64));
+    out->copy_gbps = c4 > c64 ? c4 : c64;
+    SWACL_TRY(probe_stream(ctx, dev, prog, "probe_update64", 16, 1, bytes, target,
+                           &out->update_gbps));
+    out->mem_gbps = out->copy_gbps > out->update_gbps ? out->copy_gbps : out->update_gbps;
+    return SWACL_OK;
 }
 
 swacl_status swacl_bench_host_sgemm(swacl_ctx *ctx, int n, double target_s, double *gflops)

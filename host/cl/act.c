@@ -28,6 +28,7 @@ swacl_status swacl_cl_op_act(swacl_backend *base, swacl_ffn kind, swacl_buf *out
         swacl_karg a[] = {KA(out->mem), KA(gate->mem), KA(nn)};
         SWACL_TRY(swacl_cl_set_args(be, k, a, 3));
     }
-    size_t g = swacl_round_up(n, ELT_LX), l = ELT_LX;
+    /* a work-item per 8 elements */
+    size_t g = swacl_round_up((n + 7) / 8, ELT_LX), l = ELT_LX;
     return swacl_cl_launch(be, k, 1, &g, &l);
 }

@@ -425,6 +425,10 @@ static void cl_free(swacl_backend *base)
     }
     if (be->attn_part) clReleaseMemObject(be->attn_part);
     if (be->mm_panel) clReleaseMemObject(be->mm_panel);
+    for (int i = 0; i < SWACL_CL_ROPE_TABS; i++) {
+        if (be->rope_tab[i].mem) clReleaseMemObject(be->rope_tab[i].mem);
+        free(be->rope_tab[i].key);
+    }
     for (int i = 0; i < be->n_kc; i++) clReleaseKernel(be->kc[i].kernel);
     if (be->dev_open) swacl_cl_dev_close(&be->dev);
     if (be->live_bufs != 0) {

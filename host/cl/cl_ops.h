@@ -40,6 +40,15 @@ typedef struct {
     cl_event ev; /* last write from host into mem (or NULL) */
 } swacl_cl_scratch;
 
+/* A RoPE cos/sin table (rope.c) and the inputs it was made from. */
+typedef struct {
+    cl_mem mem;
+    size_t cap;   /* bytes of mem                                          */
+    void *key;    /* B, T, pairs, mscale, pos0[B], inv_freq (hi, lo) bytes  */
+    size_t key_len;
+} swacl_cl_rope_tab;
+#define SWACL_CL_ROPE_TABS 2 /* e.g. Gemma's local and global theta */
+
 typedef struct {
     swacl_backend base;
     swacl_cl_dev dev;
@@ -57,6 +66,7 @@ typedef struct {
     size_t attn_part_bytes;
     cl_mem mm_panel;    /* decoded weight panel of packed prefill GEMMs  */
     size_t mm_panel_bytes;
+    swacl_cl_rope_tab rope_tab[SWACL_CL_ROPE_TABS]; /* most recent first   */
     /* buffers handed out and not yet freed: LSan cannot see a forgotten
      * cl_mem (its allocation stack is inside the driver, which the CI
      * suppressions cover), so the backend counts them itself */

@@ -372,7 +372,16 @@ static swacl_status deliver(swacl_weights *w, const struct swacl_hf_need_t *nd,
             FAILR(SWACL_OUT_OF_MEMORY, "gguf: cannot allocate tensor '%s'", nd->name);
         }
         memcpy(b, f->buf + f->data_off + t->offset, (size_t)t->nbytes);
-        for (int64_t r = 0; r < t->ne[1] && *bad == (size_t)t->numel; r++) {
+        if (st == SWACL_WT_F16 || st == SWACL_WT_BF16) { /* bit test, no decode */
+            *bad = swacl_wtype_first_nonfinite(st, b, (size_t)t->numel);
+            if (*bad < (size_t)t->numel) {
+                swacl_row_decode(st, b + *bad / (size_t)K * rb, row, K);
+                *badv = row[*bad % (size_t)K];
+            }
+        }
+        for (int64_t r = 0; r < t->ne[1] && *bad == (size_t)t->numel && st != SWACL_WT_F16 &&
+                            st != SWACL_WT_BF16;
+             r++) {
             swacl_row_decode(st, b + (size_t)r * rb, row, K);
             for (int64_t k = 0; k < K; k++)
                 if (!isfinite(row[k])) {
@@ -396,12 +405,8 @@ static swacl_status deliver(swacl_weights *w, const struct swacl_hf_need_t *nd,
         swacl_gguf_unpermute_rows(dst->data, unpermute_heads, head_dim,
                                   (size_t)t->ne[0] * sizeof(float)) != 0)
         FAILR(SWACL_OUT_OF_MEMORY, "gguf: out of memory");
-    for (int64_t k = 0; k < dst->numel; k++)
-        if (!isfinite(dst->data[k])) {
-            *bad = (size_t)k;
-            *badv = dst->data[k];
-            break;
-        }
+    *bad = swacl_wtype_first_nonfinite(SWACL_WT_F32, dst->data, (size_t)dst->numel);
+    if (*bad < (size_t)dst->numel) *badv = dst->data[*bad];
     return SWACL_OK;
 }
 

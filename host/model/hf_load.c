@@ -195,7 +195,27 @@ static swacl_status store_typed(swacl_tensor *t, const swacl_st_file *f, const s
     /* a copy drops the file's pages as it goes (every 8 MiB), so the file
      * and its copy are never both resident: pages wholly inside the tensor */
     uintptr_t dropped = ((uintptr_t)src + 4095) / 4096 * 4096;
-    for (int64_t r = 0; r < rows; r++) {
+    int64_t r0 = 0;
+    if (wt == ft) { /* as stored: a bit test and a copy, no decode (start-up) */
+        *bad = swacl_wtype_first_nonfinite(ft, src, (size_t)t->numel);
+        const size_t chunk = (size_t)8 << 20;
+        for (size_t o = 0; out && o < (size_t)rows * ob; o += chunk) {
+            size_t len = (size_t)rows * ob - o < chunk ? (size_t)rows * ob - o : chunk;
+#ifdef MADV_POPULATE_READ
+            /* map the chunk's file pages in one call, not one fault per page */
+            uintptr_t pb = ((uintptr_t)src + o) / 4096 * 4096;
+            madvise((void *)pb, (uintptr_t)src + o + len - pb, MADV_POPULATE_READ);
+#endif
+            memcpy(out + o, src + o, len);
+            uintptr_t end = ((uintptr_t)src + o + len) / 4096 * 4096;
+            if (end > dropped) {
+                madvise((void *)dropped, end - dropped, MADV_DONTNEED);
+                dropped = end;
+            }
+        }
+        r0 = rows; /* done */
+    }
+    for (int64_t r = r0; r < rows; r++) {
         swacl_row_decode(ft, src + (size_t)r * ib, row, K);
         for (int64_t k = 0; k < K && *bad == (size_t)t->numel; k++)
             if (!isfinite(row[k])) *bad = (size_t)(r * K + k);

@@ -21,10 +21,10 @@ export SWACL_CACHE_DIR
 
 # name file sed-expression
 cat > "$WORK/cases" <<'CASES'
-swiglu act.cl s|\* up\[i\];|* up[i] * 1.001f; /* INJECTED */|
-gelu act.cl s|(1.0f + erf(g \* 0.70710678118654752f));|(1.0f + erf(g * 0.70710678118654752f)) * 1.001f; /* INJECTED */|
+swiglu act.cl s|((g) / (1.0f + exp(-(g))) \* (u))|((g) / (1.0f + exp(-(g))) * (u) * 1.001f) /* INJECTED */|
+gelu act.cl s|(1.0f + erf((g) \* 0.70710678118654752f)))|(1.0f + erf((g) * 0.70710678118654752f)) * 1.001f) /* INJECTED */|
 norm norm.cl s|yr\[i\] = o;|yr[i] = o * 1.001f; /* INJECTED */|
-rope rope.cl s|row\[i0\] = x0 \* c - x1 \* s;|row[i0] = (x0 * c - x1 * s) * 1.001f; /* INJECTED */|
+rope rope.cl s|\*c = cos(r);|*c = cos(r) * 1.001f; /* INJECTED */|
 attention attn.cl s|\(const float inv = \)1.0f / \(.*\);|\11.001f / \2; /* INJECTED */|
 gemv matmul.cl s|\*yo = accumulate ? \*yo + s : s;|*yo = (accumulate ? *yo + s : s) * 1.001f; /* INJECTED */|
 bias matmul.cl s|if (mode) \*yp += bv;|if (mode) *yp = (*yp + bv) * 1.001f; /* INJECTED */|
