@@ -101,7 +101,7 @@ swacl_status swacl_cl_check_rows(swacl_cl_be *be, const char *op, const char *wh
 swacl_status swacl_cl_panel(swacl_cl_be *be, size_t bytes, cl_mem *out);
 
 /* The launchers (signatures of struct swacl_backend_i), one file each. */
-/* matmul.c: gemv_rows for M <= 8, else CLBlast; bias_rows for the bias */
+/* matmul.c: gemv_* kernels for M <= 8, else CLBlast; bias_rows for the bias */
 swacl_status swacl_cl_op_matmul(swacl_backend *base, swacl_buf *y, const swacl_buf *x,
                                 const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
                                 int accumulate);

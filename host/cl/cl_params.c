@@ -16,6 +16,11 @@
  *        rule swacl_attn_tiled_bk scales BK by 128 / d to keep it there).
  *        Norm norm_wg: a 64-item tree reduction per row.
  *   other (accelerators, unknown types): the GPU row.
+ * Decode GEMVs (k_gemv_rows; kernels_cl/matmul.cl has the measurements):
+ *   cpu  f32 8 W rows per work-item (15-17.5 GB of W per CPU-second,
+ *        streaming-read speed; 1 row: 11-14), 16 work-items per group
+ *        (1..64 within noise; 16 keeps N = 256 at two groups for 2 cores).
+ *   gpu  one row per work-item, 64 per group (not measured here).
  * A new row goes before "other"; vendor is a case-insensitive substring of
  * CL_DEVICE_VENDOR (NULL: any).
  */
@@ -76,6 +81,25 @@ static const kp_row k_rows[] = {
       .norm_wg_lx = 64,
       .norm_row_lx = 8}},
 };
+
+typedef struct {
+    const char *type; /* as kp_row.type (NULL: any) */
+    swacl_gemv_params g;
+} gemv_row;
+
+static const gemv_row k_gemv_rows[] = {
+    {"cpu", {.f32_rows = 8, .lx = 16}},
+    {"gpu", {.f32_rows = 1, .lx = 64}},
+    {NULL, {.f32_rows = 1, .lx = 64}},
+};
+
+const swacl_gemv_params *swacl_gemv_params_row(const swacl_device_info *info)
+{
+    const size_t n = sizeof k_gemv_rows / sizeof k_gemv_rows[0];
+    for (size_t i = 0; i + 1 < n; i++)
+        if (info && strcasecmp(info->type, k_gemv_rows[i].type) == 0) return &k_gemv_rows[i].g;
+    return &k_gemv_rows[n - 1].g;
+}
 
 const char *swacl_attn_kernel_name(swacl_attn_kernel k)
 {

@@ -258,8 +258,17 @@ static const swacl_op_case k_cases[] = {
     MATMUL("M=9 N=64 K=256 acc (CLBlast)", T_, DEF, TOL_MATMUL, 9, 64, 256, 0, 1),
     MATMUL("M=2 N=768 K=256 (gemv)", T_, DEF, TOL_MATMUL, 2, 768, 256, 0, 0),
     MATMUL("M=4 N=1000 K=17 bias (gemv tails)", T_, DEF, TOL_MATMUL, 4, 1000, 17, 1, 0),
+    /* gemv_f32_r<R>: R rows per work-item (8 on CPUs): N not a multiple
+     * of R or of the group (N = 1, 7, 13, 129), K below / not a multiple of
+     * the 16-value vector (1, 15, 33, 250), M = 1..8, accumulate, and the
+     * GQA K/V projection shape (N = 2 heads x 128 from K = 1024) */
+    MATMUL("M=1 N=7 K=15 (gemv rows, K < 16)", T_, DEF, TOL_MATMUL, 1, 7, 15, 0, 0),
+    MATMUL("M=3 N=129 K=250 acc (gemv tails)", T_, DEF, TOL_MATMUL, 3, 129, 250, 0, 1),
+    MATMUL("M=6 N=13 K=48 bias acc (gemv)", T_, DEF, TOL_MATMUL, 6, 13, 48, 1, 1),
+    MATMUL("M=7 N=1 K=33 (gemv)", T_, DEF, TOL_MATMUL, 7, 1, 33, 0, 0),
+    MATMUL("M=1 N=256 K=1024 acc (gemv GQA kv)", T_, DEF, TOL_MATMUL_LONG, 1, 256, 1024, 0, 1),
     /* packed weights vs the reference on the same decoded values: gemv_<t>
-     * (M <= 8; f16/bf16 with K tails, and _k8 for K % 8 == 0) and the
+     * (M <= 8; f16/bf16 with K % 16 tails and K < 16) and the
      * decoded-panel CLBlast path; the reference's double dot products of
      * the same decoded weights, so TOL_MATMUL holds as for f32 */
     MATMUL("f16 M=1 N=50 K=37 (gemv tail)", T_, DEF, TOL_MATMUL, 1, 50, 37, 0, 0, F16),
@@ -268,15 +277,24 @@ static const swacl_op_case k_cases[] = {
     MATMUL("f16 M=65 N=300 K=256 bias (panel)", T_, DEF, TOL_MATMUL, 65, 300, 256, 1, 0, F16),
     MATMUL("bf16 M=1 N=50 K=37 (gemv tail)", T_, DEF, TOL_MATMUL, 1, 50, 37, 0, 0, BF16),
     MATMUL("bf16 M=5 N=300 K=70 bias (gemv)", T_, DEF, TOL_MATMUL, 5, 300, 70, 1, 0, BF16),
-    MATMUL("bf16 M=2 N=300 K=64 acc (gemv k8)", T_, DEF, TOL_MATMUL, 2, 300, 64, 0, 1, BF16),
+    MATMUL("bf16 M=2 N=300 K=64 acc (gemv)", T_, DEF, TOL_MATMUL, 2, 300, 64, 0, 1, BF16),
+    MATMUL("bf16 M=8 N=17 K=24 bias acc (gemv K % 16)", T_, DEF, TOL_MATMUL, 8, 17, 24, 1, 1, BF16),
+    MATMUL("bf16 M=1 N=3 K=5 (gemv K < 16)", T_, DEF, TOL_MATMUL, 1, 3, 5, 0, 0, BF16),
+    MATMUL("f16 M=4 N=33 K=40 acc (gemv K % 16)", T_, DEF, TOL_MATMUL, 4, 33, 40, 0, 1, F16),
+    MATMUL("f16 M=2 N=9 K=7 bias (gemv K < 16)", T_, DEF, TOL_MATMUL, 2, 9, 7, 1, 0, F16),
+    MATMUL("f16 M=1 N=256 K=1024 (gemv GQA kv)", T_, DEF, TOL_MATMUL_LONG, 1, 256, 1024, 0, 0, F16),
     MATMUL("bf16 M=33 N=17 K=65 acc (panel)", T_, DEF, TOL_MATMUL, 33, 17, 65, 0, 1, BF16),
     MATMUL("bf16 M=128 N=64 K=256 (panel)", T_, DEF, TOL_MATMUL, 128, 64, 256, 0, 0, BF16),
     MATMUL("q8_0 M=1 N=50 K=32 (gemv)", T_, DEF, TOL_MATMUL, 1, 50, 32, 0, 0, Q8_0),
     MATMUL("q8_0 M=8 N=300 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 8, 300, 256, 1, 1, Q8_0),
+    MATMUL("q8_0 M=5 N=17 K=64 acc (gemv)", T_, DEF, TOL_MATMUL, 5, 17, 64, 0, 1, Q8_0),
+    MATMUL("q8_0 M=1 N=256 K=1024 (gemv GQA kv)", T_, DEF, TOL_MATMUL_LONG, 1, 256, 1024, 0, 0, Q8_0),
     MATMUL("q8_0 M=9 N=17 K=96 acc (panel)", T_, DEF, TOL_MATMUL, 9, 17, 96, 0, 1, Q8_0),
     MATMUL("q8_0 M=65 N=64 K=256 bias (panel)", T_, DEF, TOL_MATMUL, 65, 64, 256, 1, 0, Q8_0),
     MATMUL("q4_0 M=1 N=50 K=32 (gemv)", T_, DEF, TOL_MATMUL, 1, 50, 32, 0, 0, Q4_0),
     MATMUL("q4_0 M=3 N=300 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 3, 300, 256, 1, 1, Q4_0),
+    MATMUL("q4_0 M=8 N=13 K=96 acc (gemv)", T_, DEF, TOL_MATMUL, 8, 13, 96, 0, 1, Q4_0),
+    MATMUL("q4_0 M=1 N=256 K=1024 bias (gemv GQA kv)", T_, DEF, TOL_MATMUL_LONG, 1, 256, 1024, 1, 0, Q4_0),
     MATMUL("q4_0 M=9 N=17 K=96 acc (panel)", T_, DEF, TOL_MATMUL, 9, 17, 96, 0, 1, Q4_0),
     MATMUL("q4_0 M=128 N=64 K=256 (panel)", T_, DEF, TOL_MATMUL, 128, 64, 256, 0, 0, Q4_0),
 
