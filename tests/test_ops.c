@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl/cl_params.h"
 #include "helpers.h"
 
 /* Both backends of one test: cl (skips without a device) and ref. */
@@ -57,6 +58,15 @@ static pair_t pair_open_variant(swacl_op_variant v)
     case SWACL_OPV_ATTN_BLK: kp.attn = SWACL_ATTN_KERNEL_BLK; break;
     case SWACL_OPV_NORM_ROW: kp.norm = SWACL_NORM_KERNEL_ROW; break;
     case SWACL_OPV_NORM_WG: kp.norm = SWACL_NORM_KERNEL_WG; break;
+    case SWACL_OPV_GEMV_R1:
+    case SWACL_OPV_GEMV_R2:
+    case SWACL_OPV_GEMV_R4:
+    case SWACL_OPV_GEMV_R8: { /* not a public override: forced on the backend */
+        pair_t p = pair_open();
+        const int rows = 1 << (v - SWACL_OPV_GEMV_R1);
+        cr_assert_eq(swacl_cl_backend_force_gemv_rows(p.cl, rows), SWACL_OK, "gemv rows %d", rows);
+        return p;
+    }
     default: return pair_open(); /* the device's own choice */
     }
     pair_t p;

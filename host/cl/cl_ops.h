@@ -51,6 +51,7 @@ typedef struct {
      * the context's overrides (no AUTO, no zero; cl_params.c) */
     swacl_kernel_params kp;
     const char *kp_row; /* the table row's name                          */
+    int gemv_rows;      /* f32 decode GEMV rows per work-item (cl_params.c) */
     cl_mem attn_part;   /* split-K attention partials, lazy (attn.c)      */
     size_t attn_part_bytes;
     cl_mem mm_panel;    /* decoded weight panel of packed prefill GEMMs  */

@@ -21,6 +21,7 @@
  *        streaming-read speed; 1 row: 11-14), 16 work-items per group
  *        (1..64 within noise; 16 keeps N = 256 at two groups for 2 cores).
  *   gpu  one row per work-item, 64 per group (not measured here).
+ *   other one row per work-item, 16 per group (as v1 ran everywhere).
  * A new row goes before "other"; vendor is a case-insensitive substring of
  * CL_DEVICE_VENDOR (NULL: any).
  */
@@ -90,7 +91,7 @@ typedef struct {
 static const gemv_row k_gemv_rows[] = {
     {"cpu", {.f32_rows = 8, .lx = 16}},
     {"gpu", {.f32_rows = 1, .lx = 64}},
-    {NULL, {.f32_rows = 1, .lx = 64}},
+    {NULL, {.f32_rows = 1, .lx = 16}},
 };
 
 const swacl_gemv_params *swacl_gemv_params_row(const swacl_device_info *info)

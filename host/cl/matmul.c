@@ -33,12 +33,13 @@ static swacl_status bias_rows(swacl_cl_be *be, swacl_buf *y, const swacl_buf *bi
 static const char *const k_tname[SWACL_WT_COUNT] = {"", "", "f16", "bf16", "q8_0", "q4_0"};
 
 /* y (+)= x W^T for M <= GEMV_MAXM in W's storage type: gemv_<t> (f32:
- * gemv_f32_r<R>, R rows per work-item from the device's table) */
+ * gemv_f32_r<R>, R rows per work-item: be->gemv_rows, from the device's
+ * table) */
 static swacl_status gemv(swacl_cl_be *be, swacl_buf *y, const swacl_buf *x, const swacl_buf *w,
                          int M, int N, int K, int acc)
 {
     const swacl_gemv_params *gp = swacl_gemv_params_row(&be->dev.info);
-    const int rows = w->wtype == SWACL_WT_F32 ? gp->f32_rows : 1;
+    const int rows = w->wtype == SWACL_WT_F32 ? be->gemv_rows : 1;
     char name[32];
     if (w->wtype == SWACL_WT_F32) snprintf(name, sizeof name, "gemv_f32_r%d", rows);
     else snprintf(name, sizeof name, "gemv_%s", k_tname[w->wtype]);

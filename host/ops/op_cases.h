@@ -52,6 +52,10 @@ typedef enum {
     SWACL_OPV_ATTN_BLK,   /* attn_fwd_blk: head blocks, the CPU version     */
     SWACL_OPV_NORM_ROW,   /* norm_row: one work-item per row, the CPU choice */
     SWACL_OPV_NORM_WG,    /* norm_wg: one work-group per row, the GPU choice */
+    SWACL_OPV_GEMV_R1,    /* gemv_f32_r1: f32 decode matmul, 1 row per item  */
+    SWACL_OPV_GEMV_R2,    /* gemv_f32_r2                                     */
+    SWACL_OPV_GEMV_R4,    /* gemv_f32_r4                                     */
+    SWACL_OPV_GEMV_R8,    /* gemv_f32_r8: the CPU choice                     */
     SWACL_OPV_COUNT
 } swacl_op_variant;
 
@@ -60,6 +64,9 @@ typedef enum {
     (SWACL_OPV_BIT(SWACL_OPV_ATTN_ROW) | SWACL_OPV_BIT(SWACL_OPV_ATTN_TILED) | \
      SWACL_OPV_BIT(SWACL_OPV_ATTN_BLK))
 #define SWACL_OPV_NORM_ALL (SWACL_OPV_BIT(SWACL_OPV_NORM_ROW) | SWACL_OPV_BIT(SWACL_OPV_NORM_WG))
+#define SWACL_OPV_GEMV_ALL                                                    \
+    (SWACL_OPV_BIT(SWACL_OPV_GEMV_R1) | SWACL_OPV_BIT(SWACL_OPV_GEMV_R2) |   \
+     SWACL_OPV_BIT(SWACL_OPV_GEMV_R4) | SWACL_OPV_BIT(SWACL_OPV_GEMV_R8))
 
 /* "default", "row", "tiled", "blk", "row", "wg": the kernel's name as the
  * variant setting spells it. */
