@@ -34,7 +34,12 @@
  *   f16   old _k8 (uint pairs) 4.3; vload_half16 R=1 16 (R=4: 9)
  *   bf16  old _k8 9.3; widening ushort16 load R=1 18 (R=4: 8.5)
  *   q8_0  old (float8) 6.5-8.3; float16 R=1 10-12.6 (R=2..8: 4-5)
- *   q4_0  old 3.6; float16 R=1 5.2 (R=4: 2.8)
+ *   q4_0  old 3.6; float16 R=1 4.5-5.2, 6.6 with the scale by h2f below
+ *         (R=4: 2.8)
+ * Both block types stay compute-bound (~8 G weights per core-second): an
+ * int8 dot product over an x quantized per block (ggml's q8_0 x q8_0) was
+ * tried, but LLVM 15 under PoCL 3.1 lowers the short16 pair sums to
+ * vpmullw and permutes, not vpmaddwd, at half the float path's speed.
  * (More rows per work-item only helps f32: the packed decodes run out of
  * registers.) Versions: v2 (this); v1 was float8, one row per work-item.
  */
