@@ -2,54 +2,183 @@
  * matmul.cl - the kernels of the matmul op besides CLBlast's SGEMM (which
  * the host calls for M > GEMV_MAXM):
  *
- *   gemv_rows  y[M,N] (+)= x[M,K] w[N,K]^T for a few rows M (decode steps)
+ *   gemv_*     y[M,N] (+)= x[M,K] w[N,K]^T for M <= GEMV_MAXM (decode), in
+ *              every storage type (below)
  *   bias_rows  y [M, N]: y[r*N + c] = bias[c] (mode 0), += bias[c]
  *              (mode 1), = 0 (mode 0 without bias); NDRange (N padded to
  *              ELT_LX, M). Runs before the GEMM, which then accumulates.
- *
- * gemv_rows:
- * CLBlast's GEMM routines are built for large tiles: for M = 1 its direct
- * kernel ran at 0.2-0.5 GFLOP/s on PoCL, so a decode step spent most of its
- * time in seven tiny GEMMs per layer. A decode GEMM is a matrix-vector
- * product bound by reading W once; this kernel reads each W row once with
- * float8 loads and applies it to all M (<= GEMV_MAXM) rows of x.
- *
- * NDRange (ceil(N/GEMV_LX)*GEMV_LX), local (GEMV_LX); work-item n owns
- * column n of y. Accumulation in float8 lanes, then a horizontal sum.
- * Versions: v1 (this) one output column per work-item.
  */
-#ifndef GEMV_MAXM
-#define GEMV_MAXM 8 /* rows handled per launch (host splits larger M) */
-#endif
+/*
+ * gemv_*: decode-sized matmuls, y[M,N] (+)= x[M,K] w[N,K]^T for M <= 8
+ * (host/cl/matmul.c; CLBlast or the prefill GEMM for larger M). Bound by
+ * reading W once: every kernel streams its W rows in 16-value vectors
+ * (one AVX-512 register, or two AVX2 ones) and takes the rows of x one
+ * after another (m outer), so the accumulators stay in registers and the
+ * W rows, re-read for m > 0, come from the core's cache.
+ *
+ *   gemv_f32_r<R>  R = 1, 2, 4, 8 rows of W per work-item sharing each x
+ *                  load (the per-device table picks R: host/cl/cl_params.c)
+ *   gemv_<t>       t = f16, bf16, q8_0, q4_0: one row per work-item; the
+ *                  decode is exactly swacl_row_decode (f16 by vload_half16,
+ *                  core OpenCL 1.2; bf16 by a 16-bit shift; q8_0 / q4_0
+ *                  blocks of 32 with an f16 scale d: q * d, (nibble - 8) * d)
+ *
+ * NDRange (ceil(N/R) padded to the local size), work-item i owns rows
+ * R*i .. R*i+R-1 (past N: row N-1 recomputed, not stored).
+ *
+ * Measured on PoCL 3.1, 2-core EPYC (AVX-512), M = 1, N 2816 x K 1024,
+ * W cycled over 256 MB so it streams from DRAM, GB of W per CPU-second
+ * (the machine was shared; a streaming read of the same rows: 15-19):
+ *   f32   old gemv_rows (float8, 1 row) 8-9; float16: R=1 11-14, R=4 14-15,
+ *         R=8 15-17.5
+ *   f16   old _k8 (uint pairs) 4.3; vload_half16 R=1 16 (R=4: 9)
+ *   bf16  old _k8 9.3; widening ushort16 load R=1 18 (R=4: 8.5)
+ *   q8_0  old (float8) 6.5-8.3; float16 R=1 10-12.6 (R=2..8: 4-5)
+ *   q4_0  old 3.6; float16 R=1 4.5-5.2, 6.6 with the scale by h2f below
+ *         (R=4: 2.8)
+ * Both block types stay compute-bound (~8 G weights per core-second): an
+ * int8 dot product over an x quantized per block (ggml's q8_0 x q8_0) was
+ * tried, but LLVM 15 under PoCL 3.1 lowers the short16 pair sums to
+ * vpmullw and permutes, not vpmaddwd, at half the float path's speed.
+ * (More rows per work-item only helps f32: the packed decodes run out of
+ * registers.) Versions: v2 (this); v1 was float8, one row per work-item.
+ */
 
-__kernel void gemv_rows(__global float *restrict y, __global const float *restrict x,
-                        __global const float *restrict w, int M, int N, int K, int accumulate)
+static inline float hsum16(float16 a)
 {
-    const int n = (int)get_global_id(0);
-    if (n >= N) return;
-    __global const float *wr = w + (size_t)n * K;
-    float8 acc[GEMV_MAXM];
-    float tail[GEMV_MAXM];
-    for (int m = 0; m < GEMV_MAXM; m++) {
-        acc[m] = (float8)(0.0f);
-        tail[m] = 0.0f;
-    }
-    int k = 0;
-    for (; k + 8 <= K; k += 8) {
-        const float8 wv = vload8(0, wr + k);
-        for (int m = 0; m < M; m++) acc[m] = fma(vload8(0, x + (size_t)m * K + k), wv, acc[m]);
-    }
-    for (; k < K; k++) {
-        const float wk = wr[k];
-        for (int m = 0; m < M; m++) tail[m] = fma(x[(size_t)m * K + k], wk, tail[m]);
-    }
-    for (int m = 0; m < M; m++) {
-        const float8 a = acc[m];
-        const float s = ((a.s0 + a.s1) + (a.s2 + a.s3)) + ((a.s4 + a.s5) + (a.s6 + a.s7)) + tail[m];
-        __global float *yo = y + (size_t)m * N + n;
-        *yo = accumulate ? *yo + s : s;
-    }
+    const float8 b = a.lo + a.hi;
+    const float4 c = b.lo + b.hi;
+    return (c.s0 + c.s1) + (c.s2 + c.s3);
 }
+
+/* one f16 scale by integer ops (exact: normal and subnormal halves scaled
+ * by 2^112, Inf/NaN keep an all-ones exponent). PoCL's scalar vload_half
+ * is a ~20-instruction software routine, half the block's cost; its
+ * vector forms use vcvtph2ps, but a vload_half4 at the block start was
+ * merged with the overlapping quant loads into word inserts. */
+static inline float h2f(uint h)
+{
+    const uint m = (h & 0x7fffu) << 13;
+    uint b = as_uint(as_float(m) * 0x1p112f);
+    b = (h & 0x7c00u) == 0x7c00u ? m | 0x7f800000u : b;
+    return as_float(b | ((h & 0x8000u) << 16));
+}
+
+#define ROWS_1(X) X(0)
+#define ROWS_2(X) X(0) X(1)
+#define ROWS_4(X) X(0) X(1) X(2) X(3)
+#define ROWS_8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+#define GEMV_ARGS                                                             \
+    __global float *restrict y, __global const float *restrict x,            \
+        __global const uchar *restrict w, int M, int N, int K, int accumulate
+#define DECL_ROW(r)                                                           \
+    __global const uchar *w##r = w + (size_t)min(n0 + r, N - 1) * RB;         \
+    float16 a##r;                                                            \
+    float t##r;
+#define ZERO(r)                                                               \
+    a##r = (float16)(0.0f);                                                  \
+    t##r = 0.0f;
+#define STORE(r)                                                              \
+    if (n0 + r < N) {                                                        \
+        const float s = hsum16(a##r) + t##r;                                 \
+        __global float *yo = y + (size_t)m * N + n0 + r;                     \
+        *yo = accumulate ? *yo + s : s;                                      \
+    }
+#define FMA16(r) a##r = fma(WL16(w##r, k), xv, a##r);
+#define FMA1(r) t##r = fma(WL1(w##r, k), xk, t##r);
+
+/* float types: WL16(row, k) = float16 of elements k..k+15, WL1 one value;
+ * ES bytes per element; K % 16 tail one value at a time */
+#define GEMV_FLOAT(NAME, ES, ROWS, R)                                         \
+    __kernel void NAME(GEMV_ARGS)                                            \
+    {                                                                        \
+        const int n0 = (int)get_global_id(0) * (R);                          \
+        if (n0 >= N) return;                                                 \
+        const size_t RB = (size_t)K * (ES);                                  \
+        ROWS(DECL_ROW)                                                       \
+        for (int m = 0; m < M; m++) {                                        \
+            __global const float *xm = x + (size_t)m * K;                    \
+            ROWS(ZERO)                                                       \
+            int k = 0;                                                       \
+            for (; k + 16 <= K; k += 16) {                                   \
+                const float16 xv = vload16(0, xm + k);                       \
+                ROWS(FMA16)                                                  \
+            }                                                                \
+            for (; k < K; k++) {                                             \
+                const float xk = xm[k];                                      \
+                ROWS(FMA1)                                                   \
+            }                                                                \
+            ROWS(STORE)                                                      \
+        }                                                                    \
+    }
+
+#define WL16(row, k) vload16(0, (__global const float *)(row) + (k))
+#define WL1(row, k) ((__global const float *)(row))[k]
+GEMV_FLOAT(gemv_f32_r1, 4, ROWS_1, 1)
+GEMV_FLOAT(gemv_f32_r2, 4, ROWS_2, 2)
+GEMV_FLOAT(gemv_f32_r4, 4, ROWS_4, 4)
+GEMV_FLOAT(gemv_f32_r8, 4, ROWS_8, 8)
+#undef WL16
+#undef WL1
+
+#define WL16(row, k) vload_half16(0, (__global const half *)(row) + (k))
+#define WL1(row, k) vload_half((k), (__global const half *)(row))
+GEMV_FLOAT(gemv_f16, 2, ROWS_1, 1)
+#undef WL16
+#undef WL1
+
+#define WL16(row, k)                                                          \
+    as_float16(convert_uint16(vload16(0, (__global const ushort *)(row) + (k))) << 16)
+#define WL1(row, k) as_float((uint)((__global const ushort *)(row))[k] << 16)
+GEMV_FLOAT(gemv_bf16, 2, ROWS_1, 1)
+#undef WL16
+#undef WL1
+
+/* block types (K % 32 == 0): the x block (x0, x1) loaded once per block;
+ * one block's unscaled dot product in 16 lanes, then scaled by d once */
+#define Q8_DOT(r)                                                             \
+    {                                                                        \
+        __global const uchar *b = w##r + (size_t)ib * 34;                    \
+        const float d = h2f(*(__global const ushort *)b);             \
+        float16 p = convert_float16(vload16(0, (__global const char *)b + 2)) * x0; \
+        p = fma(convert_float16(vload16(0, (__global const char *)b + 18)), x1, p); \
+        a##r = fma(p, (float16)(d), a##r);                                   \
+    }
+/* nibble - 8 folded out: sum((q - 8) x) = sum(q x) - 8 sum(x), xs the
+ * block's 8 x (per lane), shared by the rows */
+#define Q4_DOT(r)                                                             \
+    {                                                                        \
+        __global const uchar *b = w##r + (size_t)ib * 18;                    \
+        const float d = h2f(*(__global const ushort *)b);             \
+        const uchar16 q = vload16(0, b + 2);                                 \
+        float16 p = fma(convert_float16(q & (uchar16)(0x0f)), x0, -xs);      \
+        p = fma(convert_float16(q >> (uchar16)(4)), x1, p);                  \
+        a##r = fma(p, (float16)(d), a##r);                                   \
+    }
+#define GEMV_BLOCK(NAME, BB, DOT, XS, ROWS, R)                                \
+    __kernel void NAME(GEMV_ARGS)                                            \
+    {                                                                        \
+        const int n0 = (int)get_global_id(0) * (R);                          \
+        if (n0 >= N) return;                                                 \
+        const int nb = K / 32;                                               \
+        const size_t RB = (size_t)nb * (BB);                                 \
+        ROWS(DECL_ROW)                                                       \
+        for (int m = 0; m < M; m++) {                                        \
+            __global const float *xm = x + (size_t)m * K;                    \
+            ROWS(ZERO)                                                       \
+            for (int ib = 0; ib < nb; ib++) {                                \
+                const float16 x0 = vload16(0, xm + ib * 32);                 \
+                const float16 x1 = vload16(1, xm + ib * 32);                 \
+                XS                                                           \
+                ROWS(DOT)                                                    \
+            }                                                                \
+            ROWS(STORE)                                                      \
+        }                                                                    \
+    }
+
+GEMV_BLOCK(gemv_q8_0, 34, Q8_DOT, , ROWS_1, 1)
+GEMV_BLOCK(gemv_q4_0, 18, Q4_DOT, const float16 xs = 8.0f * (x0 + x1);, ROWS_1, 1)
 
 /*
  * Packed weights (swacl_wtype, host/model/quant.c): one W row of K values
@@ -58,12 +187,6 @@ __kernel void gemv_rows(__global float *restrict y, __global const float *restri
  * 16-bit shift; q8_0 / q4_0 blocks of 32 with an f16 scale d, values
  * q * d and (nibble - 8) * d, products exact in float).
  *
- *   gemv_<t>     as gemv_rows with W in type t: each row decoded once per
- *                work-item, 8 values at a time (block types: 32 at a time,
- *                the block's dot product scaled by d once); gemv_<t>_k8
- *                for f16 / bf16 rows with K % 8 == 0 (uint pairs, below):
- *                vload_half8 and the widening bf16 load ran below f32 speed
- *                on PoCL
  *   dequant_<t>  out[r, k] = decode(w row n0 + r)[k] for r < rows: the
  *                float32 panel the host hands to CLBlast for prefill GEMMs
  *                (M > GEMV_MAXM); NDRange (K/8 padded to ELT_LX, rows)
@@ -72,120 +195,8 @@ __kernel void gemv_rows(__global float *restrict y, __global const float *restri
 #define W8_BF16(row, k)                                                       \
     as_float8(convert_uint8(vload8(0, (__global const ushort *)(row) + (k))) << 16)
 
-#define GEMV_BODY_FLOAT(W8, W1)                                               \
-    const int n = (int)get_global_id(0);                                     \
-    if (n >= N) return;                                                      \
-    float8 acc[GEMV_MAXM];                                                   \
-    float tail[GEMV_MAXM];                                                   \
-    for (int m = 0; m < GEMV_MAXM; m++) {                                    \
-        acc[m] = (float8)(0.0f);                                             \
-        tail[m] = 0.0f;                                                      \
-    }                                                                        \
-    __global const uchar *wr = w + (size_t)n * K * 2;                        \
-    int k = 0;                                                               \
-    for (; k + 8 <= K; k += 8) {                                             \
-        const float8 wv = W8(wr, k);                                         \
-        for (int m = 0; m < M; m++) acc[m] = fma(vload8(0, x + (size_t)m * K + k), wv, acc[m]); \
-    }                                                                        \
-    for (; k < K; k++) {                                                     \
-        const float wk = W1(wr, k);                                          \
-        for (int m = 0; m < M; m++) tail[m] = fma(x[(size_t)m * K + k], wk, tail[m]); \
-    }                                                                        \
-    for (int m = 0; m < M; m++) {                                            \
-        const float8 a = acc[m];                                             \
-        const float s = ((a.s0 + a.s1) + (a.s2 + a.s3)) + ((a.s4 + a.s5) + (a.s6 + a.s7)) + tail[m]; \
-        __global float *yo = y + (size_t)m * N + n;                          \
-        *yo = accumulate ? *yo + s : s;                                      \
-    }
-
 #define W1_F16(row, k) vload_half((k), (__global const half *)(row))
 #define W1_BF16(row, k) as_float((uint)((__global const ushort *)(row))[k] << 16)
-
-__kernel void gemv_f16(__global float *restrict y, __global const float *restrict x,
-                       __global const uchar *restrict w, int M, int N, int K, int accumulate)
-{
-    GEMV_BODY_FLOAT(W8_F16, W1_F16)
-}
-
-__kernel void gemv_bf16(__global float *restrict y, __global const float *restrict x,
-                        __global const uchar *restrict w, int M, int N, int K, int accumulate)
-{
-    GEMV_BODY_FLOAT(W8_BF16, W1_BF16)
-}
-
-/* Even K (K % 8 == 0, rows 4-byte aligned): one uint holds elements 2i (low
- * half) and 2i+1 (high half), so both decode with integer ops on whole
- * lanes, no widening: bf16 is the top half of a float; f16 moves its
- * exponent and mantissa up 13 bits and scales by 2^112 (exact for normal
- * and subnormal halves), Inf/NaN keep an all-ones exponent. x is split
- * into even and odd lanes to match. */
-#define PAIR_LO_BF16(v) as_float4((v) << 16)
-#define PAIR_HI_BF16(v) as_float4((v) & (uint4)(0xffff0000u))
-
-static inline float4 h2f4(uint4 h)
-{
-    const uint4 m = (h & (uint4)(0x7fffu)) << 13;
-    uint4 b = as_uint4(as_float4(m) * 0x1p112f);
-    b = select(b, m | (uint4)(0x7f800000u), (h & (uint4)(0x7c00u)) == (uint4)(0x7c00u));
-    return as_float4(b | ((h & (uint4)(0x8000u)) << 16));
-}
-#define PAIR_LO_F16(v) h2f4((v) & (uint4)(0xffffu))
-#define PAIR_HI_F16(v) h2f4((v) >> 16)
-
-#define GEMV_BODY_PAIRS(LO, HI)                                               \
-    const int n = (int)get_global_id(0);                                     \
-    if (n >= N) return;                                                      \
-    float4 ae[GEMV_MAXM], ao[GEMV_MAXM];                                     \
-    for (int m = 0; m < GEMV_MAXM; m++) ae[m] = ao[m] = (float4)(0.0f);      \
-    __global const uint *wr = (__global const uint *)(w + (size_t)n * K * 2); \
-    int k = 0;                                                               \
-    for (; k + 32 <= K; k += 32) { /* 32 per trip: the loop, not the load, \
-                                      bounded the 8-wide version */         \
-        const uint16 v = vload16(0, wr + k / 2);                             \
-        const float4 e0 = LO(v.s0123), o0 = HI(v.s0123);                     \
-        const float4 e1 = LO(v.s4567), o1 = HI(v.s4567);                     \
-        const float4 e2 = LO(v.s89ab), o2 = HI(v.s89ab);                     \
-        const float4 e3 = LO(v.scdef), o3 = HI(v.scdef);                     \
-        for (int m = 0; m < M; m++) {                                        \
-            __global const float *xm = x + (size_t)m * K + k;                \
-            const float8 x0 = vload8(0, xm), x1 = vload8(1, xm);             \
-            const float8 x2 = vload8(2, xm), x3 = vload8(3, xm);             \
-            float4 se = fma(x0.even, e0, ae[m]), so = fma(x0.odd, o0, ao[m]); \
-            se = fma(x1.even, e1, se);                                       \
-            so = fma(x1.odd, o1, so);                                        \
-            se = fma(x2.even, e2, se);                                       \
-            so = fma(x2.odd, o2, so);                                        \
-            ae[m] = fma(x3.even, e3, se);                                    \
-            ao[m] = fma(x3.odd, o3, so);                                     \
-        }                                                                    \
-    }                                                                        \
-    for (; k < K; k += 8) {                                                  \
-        const uint4 v = vload4(0, wr + k / 2);                               \
-        const float4 we = LO(v), wo = HI(v);                                 \
-        for (int m = 0; m < M; m++) {                                        \
-            const float8 xv = vload8(0, x + (size_t)m * K + k);              \
-            ae[m] = fma(xv.even, we, ae[m]);                                 \
-            ao[m] = fma(xv.odd, wo, ao[m]);                                  \
-        }                                                                    \
-    }                                                                        \
-    for (int m = 0; m < M; m++) {                                            \
-        const float4 a = ae[m] + ao[m];                                      \
-        const float s = (a.s0 + a.s1) + (a.s2 + a.s3);                       \
-        __global float *yo = y + (size_t)m * N + n;                          \
-        *yo = accumulate ? *yo + s : s;                                      \
-    }
-
-__kernel void gemv_bf16_k8(__global float *restrict y, __global const float *restrict x,
-                           __global const uchar *restrict w, int M, int N, int K, int accumulate)
-{
-    GEMV_BODY_PAIRS(PAIR_LO_BF16, PAIR_HI_BF16)
-}
-
-__kernel void gemv_f16_k8(__global float *restrict y, __global const float *restrict x,
-                          __global const uchar *restrict w, int M, int N, int K, int accumulate)
-{
-    GEMV_BODY_PAIRS(PAIR_LO_F16, PAIR_HI_F16)
-}
 
 /* one block of 32 as four float8 (unscaled) and its scale */
 #define Q8_BLOCK(b, d, w0, w1, w2, w3)                                        \
@@ -200,44 +211,6 @@ __kernel void gemv_f16_k8(__global float *restrict y, __global const float *rest
     const float16 lo = convert_float16(q & (uchar16)(0x0f)) - 8.0f;          \
     const float16 hi = convert_float16(q >> (uchar16)(4)) - 8.0f;            \
     const float8 w0 = lo.lo, w1 = lo.hi, w2 = hi.lo, w3 = hi.hi;
-
-#define GEMV_BODY_BLOCK(BLOCK, BB)                                            \
-    const int n = (int)get_global_id(0);                                     \
-    if (n >= N) return;                                                      \
-    float8 acc[GEMV_MAXM];                                                   \
-    for (int m = 0; m < GEMV_MAXM; m++) acc[m] = (float8)(0.0f);             \
-    const int nb = K / 32;                                                   \
-    __global const uchar *wr = w + (size_t)n * nb * (BB);                    \
-    for (int ib = 0; ib < nb; ib++) {                                        \
-        __global const uchar *b = wr + (size_t)ib * (BB);                    \
-        BLOCK(b, d, w0, w1, w2, w3)                                          \
-        for (int m = 0; m < M; m++) {                                        \
-            __global const float *xm = x + (size_t)m * K + ib * 32;          \
-            float8 p = vload8(0, xm) * w0;                                   \
-            p = fma(vload8(1, xm), w1, p);                                   \
-            p = fma(vload8(2, xm), w2, p);                                   \
-            p = fma(vload8(3, xm), w3, p);                                   \
-            acc[m] = fma(p, (float8)(d), acc[m]);                            \
-        }                                                                    \
-    }                                                                        \
-    for (int m = 0; m < M; m++) {                                            \
-        const float8 a = acc[m];                                             \
-        const float s = ((a.s0 + a.s1) + (a.s2 + a.s3)) + ((a.s4 + a.s5) + (a.s6 + a.s7)); \
-        __global float *yo = y + (size_t)m * N + n;                          \
-        *yo = accumulate ? *yo + s : s;                                      \
-    }
-
-__kernel void gemv_q8_0(__global float *restrict y, __global const float *restrict x,
-                        __global const uchar *restrict w, int M, int N, int K, int accumulate)
-{
-    GEMV_BODY_BLOCK(Q8_BLOCK, 34)
-}
-
-__kernel void gemv_q4_0(__global float *restrict y, __global const float *restrict x,
-                        __global const uchar *restrict w, int M, int N, int K, int accumulate)
-{
-    GEMV_BODY_BLOCK(Q4_BLOCK, 18)
-}
 
 #ifndef ELT_LX
 #define ELT_LX 64

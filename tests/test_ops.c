@@ -70,6 +70,16 @@ static pair_t pair_open_variant(swacl_op_variant v)
         gp->min_mnk = 0;
         return p;
     }
+    case SWACL_OPV_GEMV_R1:
+    case SWACL_OPV_GEMV_R2:
+    case SWACL_OPV_GEMV_R4:
+    case SWACL_OPV_GEMV_R8: { /* not a public override: forced on the backend */
+        pair_t p = pair_open();
+        if (swacl_ctx_is_reference(p.clc)) cr_skip_test("gemv variants need an OpenCL device");
+        const int rows = 1 << (v - SWACL_OPV_GEMV_R1);
+        cr_assert_eq(swacl_cl_backend_force_gemv_rows(p.cl, rows), SWACL_OK, "gemv rows %d", rows);
+        return p;
+    }
     default: return pair_open(); /* the device's own choice */
     }
     pair_t p;

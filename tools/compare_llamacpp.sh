@@ -5,12 +5,17 @@
 #   tools/compare_llamacpp.sh LLAMA_BUILD_DIR FILE.gguf [FILE.gguf ...]
 #   tools/compare_llamacpp.sh --make-model LLAMA_CPP_SRC OUT_DIR
 #
-# The first form runs, per file, `llama-bench -p 0 -n NEW -d 512` (decode of
-# NEW tokens at depth 512: the KV cache holds a 512-token prompt) and
+# The first form runs, per file, `llama-bench -p 0 -n NEW -d 512 -r 1` (decode
+# of NEW tokens at depth 512: the KV cache holds a 512-token prompt) and
 # `swacl generate --prompt-len 512 --max-new NEW --json` (the default device;
-# set SWACL_DEVICE to pick another), and prints one markdown table row per
-# file: type, llama.cpp tok/s, swacl tok/s, ratio. THREADS (default: nproc)
-# goes to both; NEW defaults to 64.
+# set SWACL_DEVICE to pick another), the two back to back, in ROUNDS rounds
+# (default 3) over all files: llama.cpp's spinning thread pool collapses
+# when the machine is oversubscribed, so single runs swing several-fold and
+# only figures from the same minutes compare. Each round prints a line per
+# file (UTC time, 1-minute load average, both tok/s); then one markdown
+# table row per file: type, best and median tok/s of each, and the ratios
+# best/best and median/median. THREADS (default: nproc) goes to both; NEW
+# defaults to 64.
 #
 # --make-model writes a random Llama (D 512, 8 layers, 8 heads / 4 KV heads,
 # F 1536, V 4096; transformers, BF16) to OUT_DIR/hf and converts it with
@@ -66,16 +71,36 @@ SWACL="${SWACL:-$ROOT/build/swacl}"
 [ -x "$SWACL" ] || { echo "compare_llamacpp.sh: no $SWACL (build swacl first)" >&2; exit 2; }
 THREADS="${THREADS:-$(nproc)}"
 NEW="${NEW:-64}"
-echo "| file | llama.cpp CPU decode tok/s | swacl decode tok/s | swacl / llama.cpp |"
-echo "|---|---|---|---|"
-for f in "$@"; do
-    lc=$("$BENCH" -m "$f" -p 0 -n "$NEW" -d 512 -t "$THREADS" -r 2 -o json 2>/dev/null |
-        "$PY" -c 'import json,sys; r=json.load(sys.stdin); print("%.2f" % r[0]["avg_ts"])')
-    dev=()
-    [ -n "${SWACL_DEVICE:-}" ] && dev=(--device "$SWACL_DEVICE")
-    sw=$("$SWACL" generate --model "$f" --prompt-len 512 --max-new "$NEW" --threads "$THREADS" \
-        "${dev[@]}" --json 2>/dev/null |
-        "$PY" -c 'import json,sys; print("%.2f" % json.load(sys.stdin)["decode_tokens_per_s"])')
-    ratio=$("$PY" -c "print('%.2f' % ($sw / $lc))")
-    echo "| $(basename "$f") | $lc | $sw | $ratio |"
+ROUNDS="${ROUNDS:-3}"
+LOG="$(mktemp)"
+trap 'rm -f "$LOG"' EXIT
+dev=()
+[ -n "${SWACL_DEVICE:-}" ] && dev=(--device "$SWACL_DEVICE")
+for ((r = 1; r <= ROUNDS; r++)); do
+    for f in "$@"; do
+        when="$(date -u +%H:%M:%S)"
+        load="$(cut -d' ' -f1 /proc/loadavg)"
+        lc=$("$BENCH" -m "$f" -p 0 -n "$NEW" -d 512 -t "$THREADS" -r 1 -o json 2>/dev/null |
+            "$PY" -c 'import json,sys; r=json.load(sys.stdin); print("%.2f" % r[0]["avg_ts"])')
+        sw=$("$SWACL" generate --model "$f" --prompt-len 512 --max-new "$NEW" --threads "$THREADS" \
+            "${dev[@]}" --json 2>/dev/null |
+            "$PY" -c 'import json,sys; print("%.2f" % json.load(sys.stdin)["decode_tokens_per_s"])')
+        echo "round $r $when load $load $(basename "$f") llama.cpp $lc swacl $sw"
+        echo "$(basename "$f") $lc $sw" >>"$LOG"
+    done
 done
+"$PY" - "$LOG" <<'EOF'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    f, lc, sw = line.split()
+    rows.setdefault(f, []).append((float(lc), float(sw)))
+print("| file | llama.cpp tok/s best / median | swacl tok/s best / median "
+      "| swacl / llama.cpp (best, median) |")
+print("|---|---|---|---|")
+for f, v in rows.items():
+    lc = [a for a, _ in v]
+    sw = [b for _, b in v]
+    lb, lm, sb, sm = max(lc), statistics.median(lc), max(sw), statistics.median(sw)
+    print("| %s | %.1f / %.1f | %.1f / %.1f | %.2f, %.2f |" % (f, lb, lm, sb, sm, sb / lb, sm / lm))
+EOF

@@ -511,6 +511,7 @@ swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,
         cl_free(&be->base);
         return st;
     }
+    be->gemv_rows = swacl_gemv_params_row(&be->dev.info)->f32_rows;
     if (be->dev.verbose)
         fprintf(stderr,
                 "swacl: kernel parameters (row '%s'): attention %s (bq %d bk %d/%d, row lx %d, "
@@ -546,6 +547,14 @@ swacl_gemm_params *swacl_cl_backend_gemm_params(swacl_backend *base)
 {
     if (!base || base->iface != &cl_iface) return NULL;
     return &((swacl_cl_be *)base)->gp;
+}
+
+swacl_status swacl_cl_backend_force_gemv_rows(swacl_backend *base, int rows)
+{
+    if (!base || base->iface != &cl_iface || (rows != 1 && rows != 2 && rows != 4 && rows != 8))
+        return SWACL_INVALID_ARG;
+    ((swacl_cl_be *)base)->gemv_rows = rows;
+    return SWACL_OK;
 }
 
 const char *swacl_cl_backend_device_name(const swacl_backend *base)

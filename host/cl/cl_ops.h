@@ -62,6 +62,7 @@ typedef struct {
     swacl_kernel_params kp;
     const char *kp_row; /* the table row's name                          */
     swacl_gemm_params gp; /* prefill GEMM choice and shape (cl_params.c)  */
+    int gemv_rows;      /* f32 decode GEMV rows per work-item (cl_params.c) */
     cl_mem attn_part;   /* split-K attention partials, lazy (attn.c)      */
     size_t attn_part_bytes;
     cl_mem mm_panel;    /* decoded weight panel of packed prefill GEMMs  */
@@ -120,7 +121,7 @@ swacl_status swacl_cl_gemm_own(swacl_cl_be *be, swacl_buf *y, const swacl_buf *x
                                int accumulate);
 
 /* The launchers (signatures of struct swacl_backend_i), one file each. */
-/* matmul.c: gemv_rows for M <= 8, else CLBlast; bias_rows for the bias */
+/* matmul.c: gemv_* kernels for M <= 8, else CLBlast; bias_rows for the bias */
 swacl_status swacl_cl_op_matmul(swacl_backend *base, swacl_buf *y, const swacl_buf *x,
                                 const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
                                 int accumulate);

@@ -21,6 +21,12 @@
  *   on the 168M shapes vs CLBlast's 0.11-0.15x in the same run (docs/PERF.md
  *   3.1); MR 6 beat 8 and 12, K block 256 ~ all of K (noise), local 1 as
  *   attn_fwd_blk. gpu / other: CLBlast (the own kernel is unmeasured there).
+ * Decode GEMVs (k_gemv_rows; kernels_cl/matmul.cl has the measurements):
+ *   cpu  f32 8 W rows per work-item (15-17.5 GB of W per CPU-second,
+ *        streaming-read speed; 1 row: 11-14), 16 work-items per group
+ *        (1..64 within noise; 16 keeps N = 256 at two groups for 2 cores).
+ *   gpu  one row per work-item, 64 per group (not measured here).
+ *   other one row per work-item, 16 per group (as v1 ran everywhere).
  * A new row goes before "other"; vendor is a case-insensitive substring of
  * CL_DEVICE_VENDOR (NULL: any).
  */
@@ -86,6 +92,25 @@ static const kp_row k_rows[] = {
       .norm_row_lx = 8},
      {.own_f32 = 0, .own_packed = 0, .mr = 6, .lx = 8, .kc = 0, .min_mnk = 0}},
 };
+
+typedef struct {
+    const char *type; /* as kp_row.type (NULL: any) */
+    swacl_gemv_params g;
+} gemv_row;
+
+static const gemv_row k_gemv_rows[] = {
+    {"cpu", {.f32_rows = 8, .lx = 16}},
+    {"gpu", {.f32_rows = 1, .lx = 64}},
+    {NULL, {.f32_rows = 1, .lx = 16}},
+};
+
+const swacl_gemv_params *swacl_gemv_params_row(const swacl_device_info *info)
+{
+    const size_t n = sizeof k_gemv_rows / sizeof k_gemv_rows[0];
+    for (size_t i = 0; i + 1 < n; i++)
+        if (info && strcasecmp(info->type, k_gemv_rows[i].type) == 0) return &k_gemv_rows[i].g;
+    return &k_gemv_rows[n - 1].g;
+}
 
 const char *swacl_attn_kernel_name(swacl_attn_kernel k)
 {

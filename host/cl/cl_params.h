@@ -27,6 +27,20 @@ swacl_status swacl_kernel_params_resolve(swacl_ctx *ctx, const swacl_device_info
                                          const swacl_kernel_params *over, swacl_kernel_params *out,
                                          const char **row_name);
 
+/* Decode GEMV launch shape (the gemv_* kernels of kernels_cl/matmul.cl),
+ * per device class like the rows above; kept out of swacl_kernel_params,
+ * whose layout is released. */
+typedef struct {
+    int f32_rows; /* W rows per work-item of gemv_f32_r<R>: 1, 2, 4 or 8 */
+    int lx;       /* local size of every gemv kernel                     */
+} swacl_gemv_params;
+const swacl_gemv_params *swacl_gemv_params_row(const swacl_device_info *info);
+
+/* Force an OpenCL backend's gemv_f32_r<R> (rows 1, 2, 4 or 8; the table's
+ * choice otherwise), so tests run every version on any device; another
+ * backend or another value: SWACL_INVALID_ARG (no message). */
+swacl_status swacl_cl_backend_force_gemv_rows(swacl_backend *be, int rows);
+
 /* The resolved parameters of an OpenCL backend (NULL for any other). */
 const swacl_kernel_params *swacl_cl_backend_kernel_params(const swacl_backend *be);
 

@@ -1,21 +1,21 @@
 /*
  * matmul.c - the matmul launcher: y[M,N] (= or +=) x[M,K] w[N,K]^T + bias.
- * M <= GEMV_MAXM: gemv_rows (kernels_cl/matmul.cl), which streams W once;
- * larger M: swacl's own GEMM (gemm.c, kernels_cl/gemm.cl) where the device's
- * table row picks it for the weight type and shape, else CLBlast SGEMM
- * (cl_gemm.c). For CLBlast and gemv a bias (or y = 0 for K = 0) is
- * written first by bias_rows and the product accumulated onto it. Packed
- * weights (f16, bf16, q8_0, q4_0): gemv_<type>, or panels decoded by
- * dequant_<type> for CLBlast (matmul_packed).
+ * M <= GEMV_MAXM: the gemv_* kernels of kernels_cl/matmul.cl, which stream
+ * W once, in every storage type; larger M: swacl's own GEMM (gemm.c,
+ * kernels_cl/gemm.cl) where the device's table row picks it for the weight
+ * type and shape, else CLBlast SGEMM (cl_gemm.c). For CLBlast and gemv a
+ * bias (or y = 0 for K = 0) is written first by bias_rows and the product
+ * accumulated onto it; packed weights for CLBlast are panels decoded by
+ * dequant_<type> (matmul_packed).
  */
 #include <stdio.h>
 
 #include "cl/cl_ops.h"
+#include "cl/cl_params.h"
 
 /* local sizes and the gemv row limit: kernels_cl/matmul.cl defaults */
 #define ELT_LX 64
 #define GEMV_MAXM 8
-#define GEMV_LX 16
 
 /* y[M, N] = mode ? y + bias : bias (zeros when bias is NULL). */
 static swacl_status bias_rows(swacl_cl_be *be, swacl_buf *y, const swacl_buf *bias, int M, int N,
@@ -34,13 +34,31 @@ static swacl_status bias_rows(swacl_cl_be *be, swacl_buf *y, const swacl_buf *bi
 /* kernel name suffixes by swacl_wtype */
 static const char *const k_tname[SWACL_WT_COUNT] = {"", "", "f16", "bf16", "q8_0", "q4_0"};
 
+/* y (+)= x W^T for M <= GEMV_MAXM in W's storage type: gemv_<t> (f32:
+ * gemv_f32_r<R>, R rows per work-item: be->gemv_rows, from the device's
+ * table) */
+static swacl_status gemv(swacl_cl_be *be, swacl_buf *y, const swacl_buf *x, const swacl_buf *w,
+                         int M, int N, int K, int acc)
+{
+    const swacl_gemv_params *gp = swacl_gemv_params_row(&be->dev.info);
+    const int rows = w->wtype == SWACL_WT_F32 ? be->gemv_rows : 1;
+    char name[32];
+    if (w->wtype == SWACL_WT_F32) snprintf(name, sizeof name, "gemv_f32_r%d", rows);
+    else snprintf(name, sizeof name, "gemv_%s", k_tname[w->wtype]);
+    cl_kernel k;
+    SWACL_TRY(swacl_cl_kernel(be, "matmul", "", name, &k));
+    swacl_karg a[] = {KA(y->mem), KA(x->mem), KA(w->mem), KA(M), KA(N), KA(K), KA(acc)};
+    SWACL_TRY(swacl_cl_set_args(be, k, a, 7));
+    size_t g = swacl_round_up(((size_t)N + rows - 1) / rows, (size_t)gp->lx), l = (size_t)gp->lx;
+    return swacl_cl_launch(be, k, 1, &g, &l);
+}
+
 /* Rows of W decoded per CLBlast panel: bounds the float32 scratch to
  * PANEL_BYTES whatever the matrix (an lm_head can be 100x larger). */
 #define PANEL_BYTES ((size_t)16 << 20)
 
-/* y (+)= x W^T for W in a packed type: gemv_<t> for decode-sized M; for
- * prefill, W decoded a panel of rows at a time into float32 scratch
- * (dequant_<t>, exact) and multiplied there by CLBlast SGEMM into the
+/* y (+)= x W^T for W in a packed type and M > GEMV_MAXM (prefill): W
+ * decoded a panel of rows at a time into float32 scratch (dequant_<t>, exact) and multiplied there by CLBlast SGEMM into the
  * matching columns of y. The decode costs one pass over W per call, small
  * beside the 2*M flops per weight of a prefill GEMM. */
 static swacl_status matmul_packed(swacl_cl_be *be, swacl_buf *y, const swacl_buf *x,
@@ -48,16 +66,6 @@ static swacl_status matmul_packed(swacl_cl_be *be, swacl_buf *y, const swacl_buf
 {
     swacl_ctx *ctx = be->base.ctx;
     char name[32];
-    if (M <= GEMV_MAXM) {
-        cl_kernel k;
-        const int pairs = (w->wtype == SWACL_WT_F16 || w->wtype == SWACL_WT_BF16) && K % 8 == 0;
-        snprintf(name, sizeof name, "gemv_%s%s", k_tname[w->wtype], pairs ? "_k8" : "");
-        SWACL_TRY(swacl_cl_kernel(be, "matmul", "", name, &k));
-        swacl_karg a[] = {KA(y->mem), KA(x->mem), KA(w->mem), KA(M), KA(N), KA(K), KA(acc)};
-        SWACL_TRY(swacl_cl_set_args(be, k, a, 7));
-        size_t g = swacl_round_up((size_t)N, GEMV_LX), l = GEMV_LX;
-        return swacl_cl_launch(be, k, 1, &g, &l);
-    }
     int panel = (int)(PANEL_BYTES / ((size_t)K * sizeof(float)));
     if (panel < 16) panel = 16;
     if (panel > N) panel = N;
@@ -105,18 +113,10 @@ swacl_status swacl_cl_op_matmul(swacl_backend *base, swacl_buf *y, const swacl_b
         beta = 1.0f;
     }
     if (K == 0) return SWACL_OK;
+    /* decode-sized products: kernels that stream W once beat CLBlast's
+     * large-tile GEMMs by an order of magnitude here */
+    if (M <= GEMV_MAXM) return gemv(be, y, x, w, M, N, K, beta != 0.0f);
     if (w->wtype != SWACL_WT_F32) return matmul_packed(be, y, x, w, M, N, K, beta != 0.0f);
-    if (M <= GEMV_MAXM) {
-        /* decode-sized products: a matrix-vector kernel that streams W once
-         * beats CLBlast's large-tile GEMMs by an order of magnitude here */
-        cl_kernel k;
-        SWACL_TRY(swacl_cl_kernel(be, "matmul", "", "gemv_rows", &k));
-        int acc = beta != 0.0f;
-        swacl_karg a[] = {KA(y->mem), KA(x->mem), KA(w->mem), KA(M), KA(N), KA(K), KA(acc)};
-        SWACL_TRY(swacl_cl_set_args(be, k, a, 7));
-        size_t g = swacl_round_up((size_t)N, GEMV_LX), l = GEMV_LX;
-        return swacl_cl_launch(be, k, 1, &g, &l);
-    }
     return swacl_cl_sgemm(ctx, &be->dev, 1, M, N, K, 1.0f, x->mem, 0, (size_t)K, w->mem, 0,
                           (size_t)K, beta, y->mem, 0, (size_t)N);
 }

@@ -57,6 +57,7 @@
 #define NORM2 SWACL_OPV_NORM_ALL
 #define GEMM2 SWACL_OPV_GEMM_ALL
 #define OWN SWACL_OPV_BIT(SWACL_OPV_GEMM_OWN)
+#define GEMV4 SWACL_OPV_GEMV_ALL
 
 /* One row: label, use, variants, tolerance, then the fields of the op's
  * shape struct in order (op_cases.h). Written out per op, not through a
@@ -249,22 +250,31 @@ static const swacl_op_case k_cases[] = {
          {0}),
 
     /* ---- matmul -------------------------------------------------------- */
-    MATMUL("M=1 N=1 K=1", T_, DEF, TOL_MATMUL, 1, 1, 1, 0, 0),
-    MATMUL("M=7 N=13 K=5 bias", T_, DEF, TOL_MATMUL, 7, 13, 5, 1, 0),
+    MATMUL("M=1 N=1 K=1", T_, GEMV4, TOL_MATMUL, 1, 1, 1, 0, 0),
+    MATMUL("M=7 N=13 K=5 bias", T_, GEMV4, TOL_MATMUL, 7, 13, 5, 1, 0),
     MATMUL("M=33 N=17 K=65 acc", T_, GEMM2, TOL_MATMUL, 33, 17, 65, 0, 1),
     MATMUL("M=65 N=31 K=129 bias acc", T_, GEMM2, TOL_MATMUL, 65, 31, 129, 1, 1),
-    MATMUL("M=5 N=300 K=70 bias", T_, DEF, TOL_MATMUL, 5, 300, 70, 1, 0),
+    MATMUL("M=5 N=300 K=70 bias", T_, GEMV4, TOL_MATMUL, 5, 300, 70, 1, 0),
     MATMUL("M=128 N=64 K=256", T_, GEMM2, TOL_MATMUL, 128, 64, 256, 0, 0),
-    MATMUL("M=3 N=7 K=300 bias acc", T_, DEF, TOL_MATMUL, 3, 7, 300, 1, 1),
-    MATMUL("M=1 N=50 K=33", T_, DEF, TOL_MATMUL, 1, 50, 33, 0, 0),
+    MATMUL("M=3 N=7 K=300 bias acc", T_, GEMV4, TOL_MATMUL, 3, 7, 300, 1, 1),
+    MATMUL("M=1 N=50 K=33", T_, GEMV4, TOL_MATMUL, 1, 50, 33, 0, 0),
     /* M <= 8 takes the gemv kernel, M = 9 CLBlast: both sides of the switch */
-    MATMUL("M=1 N=256 K=768 bias acc (gemv)", T_, DEF, TOL_MATMUL, 1, 256, 768, 1, 1),
-    MATMUL("M=8 N=64 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 8, 64, 256, 1, 1),
+    MATMUL("M=1 N=256 K=768 bias acc (gemv)", T_, GEMV4, TOL_MATMUL, 1, 256, 768, 1, 1),
+    MATMUL("M=8 N=64 K=256 bias acc (gemv)", T_, GEMV4, TOL_MATMUL, 8, 64, 256, 1, 1),
     MATMUL("M=9 N=64 K=256 acc (CLBlast)", T_, DEF, TOL_MATMUL, 9, 64, 256, 0, 1),
-    MATMUL("M=2 N=768 K=256 (gemv)", T_, DEF, TOL_MATMUL, 2, 768, 256, 0, 0),
-    MATMUL("M=4 N=1000 K=17 bias (gemv tails)", T_, DEF, TOL_MATMUL, 4, 1000, 17, 1, 0),
+    MATMUL("M=2 N=768 K=256 (gemv)", T_, GEMV4, TOL_MATMUL, 2, 768, 256, 0, 0),
+    MATMUL("M=4 N=1000 K=17 bias (gemv tails)", T_, GEMV4, TOL_MATMUL, 4, 1000, 17, 1, 0),
+    /* gemv_f32_r<R>: R rows per work-item (8 on CPUs): N not a multiple
+     * of R or of the group (N = 1, 7, 13, 129), K below / not a multiple of
+     * the 16-value vector (1, 15, 33, 250), M = 1..8, accumulate, and the
+     * GQA K/V projection shape (N = 2 heads x 128 from K = 1024) */
+    MATMUL("M=1 N=7 K=15 (gemv rows, K < 16)", T_, GEMV4, TOL_MATMUL, 1, 7, 15, 0, 0),
+    MATMUL("M=3 N=129 K=250 acc (gemv tails)", T_, GEMV4, TOL_MATMUL, 3, 129, 250, 0, 1),
+    MATMUL("M=6 N=13 K=48 bias acc (gemv)", T_, GEMV4, TOL_MATMUL, 6, 13, 48, 1, 1),
+    MATMUL("M=7 N=1 K=33 (gemv)", T_, GEMV4, TOL_MATMUL, 7, 1, 33, 0, 0),
+    MATMUL("M=1 N=256 K=1024 acc (gemv GQA kv)", T_, GEMV4, TOL_MATMUL_LONG, 1, 256, 1024, 0, 1),
     /* packed weights vs the reference on the same decoded values: gemv_<t>
-     * (M <= 8; f16/bf16 with K tails, and _k8 for K % 8 == 0) and the
+     * (M <= 8; f16/bf16 with K % 16 tails and K < 16) and the
      * decoded-panel CLBlast path; the reference's double dot products of
      * the same decoded weights, so TOL_MATMUL holds as for f32 */
     MATMUL("f16 M=1 N=50 K=37 (gemv tail)", T_, DEF, TOL_MATMUL, 1, 50, 37, 0, 0, F16),
@@ -273,15 +283,24 @@ static const swacl_op_case k_cases[] = {
     MATMUL("f16 M=65 N=300 K=256 bias (panel)", T_, GEMM2, TOL_MATMUL, 65, 300, 256, 1, 0, F16),
     MATMUL("bf16 M=1 N=50 K=37 (gemv tail)", T_, DEF, TOL_MATMUL, 1, 50, 37, 0, 0, BF16),
     MATMUL("bf16 M=5 N=300 K=70 bias (gemv)", T_, DEF, TOL_MATMUL, 5, 300, 70, 1, 0, BF16),
-    MATMUL("bf16 M=2 N=300 K=64 acc (gemv k8)", T_, DEF, TOL_MATMUL, 2, 300, 64, 0, 1, BF16),
+    MATMUL("bf16 M=2 N=300 K=64 acc (gemv)", T_, DEF, TOL_MATMUL, 2, 300, 64, 0, 1, BF16),
+    MATMUL("bf16 M=8 N=17 K=24 bias acc (gemv K % 16)", T_, DEF, TOL_MATMUL, 8, 17, 24, 1, 1, BF16),
+    MATMUL("bf16 M=1 N=3 K=5 (gemv K < 16)", T_, DEF, TOL_MATMUL, 1, 3, 5, 0, 0, BF16),
+    MATMUL("f16 M=4 N=33 K=40 acc (gemv K % 16)", T_, DEF, TOL_MATMUL, 4, 33, 40, 0, 1, F16),
+    MATMUL("f16 M=2 N=9 K=7 bias (gemv K < 16)", T_, DEF, TOL_MATMUL, 2, 9, 7, 1, 0, F16),
+    MATMUL("f16 M=1 N=256 K=1024 (gemv GQA kv)", T_, DEF, TOL_MATMUL_LONG, 1, 256, 1024, 0, 0, F16),
     MATMUL("bf16 M=33 N=17 K=65 acc (panel)", T_, GEMM2, TOL_MATMUL, 33, 17, 65, 0, 1, BF16),
     MATMUL("bf16 M=128 N=64 K=256 (panel)", T_, DEF, TOL_MATMUL, 128, 64, 256, 0, 0, BF16),
     MATMUL("q8_0 M=1 N=50 K=32 (gemv)", T_, DEF, TOL_MATMUL, 1, 50, 32, 0, 0, Q8_0),
     MATMUL("q8_0 M=8 N=300 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 8, 300, 256, 1, 1, Q8_0),
+    MATMUL("q8_0 M=5 N=17 K=64 acc (gemv)", T_, DEF, TOL_MATMUL, 5, 17, 64, 0, 1, Q8_0),
+    MATMUL("q8_0 M=1 N=256 K=1024 (gemv GQA kv)", T_, DEF, TOL_MATMUL_LONG, 1, 256, 1024, 0, 0, Q8_0),
     MATMUL("q8_0 M=9 N=17 K=96 acc (panel)", T_, GEMM2, TOL_MATMUL, 9, 17, 96, 0, 1, Q8_0),
     MATMUL("q8_0 M=65 N=64 K=256 bias (panel)", T_, DEF, TOL_MATMUL, 65, 64, 256, 1, 0, Q8_0),
     MATMUL("q4_0 M=1 N=50 K=32 (gemv)", T_, DEF, TOL_MATMUL, 1, 50, 32, 0, 0, Q4_0),
     MATMUL("q4_0 M=3 N=300 K=256 bias acc (gemv)", T_, DEF, TOL_MATMUL, 3, 300, 256, 1, 1, Q4_0),
+    MATMUL("q4_0 M=8 N=13 K=96 acc (gemv)", T_, DEF, TOL_MATMUL, 8, 13, 96, 0, 1, Q4_0),
+    MATMUL("q4_0 M=1 N=256 K=1024 bias (gemv GQA kv)", T_, DEF, TOL_MATMUL_LONG, 1, 256, 1024, 1, 0, Q4_0),
     MATMUL("q4_0 M=9 N=17 K=96 acc (panel)", T_, GEMM2, TOL_MATMUL, 9, 17, 96, 0, 1, Q4_0),
     MATMUL("q4_0 M=128 N=64 K=256 (panel)", T_, GEMM2, TOL_MATMUL, 128, 64, 256, 0, 0, Q4_0),
     /* the own GEMM (gemm.cl) forced on any device: M just above the gemv
@@ -429,8 +448,8 @@ const char *swacl_op_kind_name(swacl_op_kind k)
 
 const char *swacl_op_variant_name(swacl_op_variant v)
 {
-    static const char *const names[SWACL_OPV_COUNT] = {"default", "row", "tiled", "blk",
-                                                       "row",     "wg",  "own",   "clblast"};
+    static const char *const names[SWACL_OPV_COUNT] = {
+        "default", "row", "tiled", "blk", "row", "wg", "own", "clblast", "r1", "r2", "r4", "r8"};
     return (unsigned)v < SWACL_OPV_COUNT ? names[v] : "?";
 }
 
@@ -444,6 +463,10 @@ int swacl_op_variant_kind(swacl_op_variant v)
     case SWACL_OPV_NORM_WG: return SWACL_OP_NORM;
     case SWACL_OPV_GEMM_OWN:
     case SWACL_OPV_GEMM_CLBLAST: return SWACL_OP_MATMUL;
+    case SWACL_OPV_GEMV_R1:
+    case SWACL_OPV_GEMV_R2:
+    case SWACL_OPV_GEMV_R4:
+    case SWACL_OPV_GEMV_R8: return SWACL_OP_MATMUL;
     default: return -1;
     }
 }

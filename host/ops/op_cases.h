@@ -54,6 +54,10 @@ typedef enum {
     SWACL_OPV_NORM_WG,    /* norm_wg: one work-group per row, the GPU choice */
     SWACL_OPV_GEMM_OWN,   /* M > 8: gemm.cl (pack + micro-kernel), CPU choice */
     SWACL_OPV_GEMM_CLBLAST, /* M > 8: CLBlast SGEMM (packed W: dequant panels) */
+    SWACL_OPV_GEMV_R1,    /* gemv_f32_r1: f32 decode matmul, 1 row per item  */
+    SWACL_OPV_GEMV_R2,    /* gemv_f32_r2                                     */
+    SWACL_OPV_GEMV_R4,    /* gemv_f32_r4                                     */
+    SWACL_OPV_GEMV_R8,    /* gemv_f32_r8: the CPU choice                     */
     SWACL_OPV_COUNT
 } swacl_op_variant;
 
@@ -64,6 +68,9 @@ typedef enum {
 #define SWACL_OPV_NORM_ALL (SWACL_OPV_BIT(SWACL_OPV_NORM_ROW) | SWACL_OPV_BIT(SWACL_OPV_NORM_WG))
 #define SWACL_OPV_GEMM_ALL                                                    \
     (SWACL_OPV_BIT(SWACL_OPV_GEMM_OWN) | SWACL_OPV_BIT(SWACL_OPV_GEMM_CLBLAST))
+#define SWACL_OPV_GEMV_ALL                                                    \
+    (SWACL_OPV_BIT(SWACL_OPV_GEMV_R1) | SWACL_OPV_BIT(SWACL_OPV_GEMV_R2) |   \
+     SWACL_OPV_BIT(SWACL_OPV_GEMV_R4) | SWACL_OPV_BIT(SWACL_OPV_GEMV_R8))
 
 /* "default", "row", "tiled", "blk", "row", "wg", "own", "clblast": the
  * kernel's name as the variant setting spells it. A GEMM variant is forced
