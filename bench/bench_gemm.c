@@ -8,7 +8,7 @@
  * through the op runner the tests use (host/ops), on one OpenCL device.
  *
  *   bench_gemm [--device SEL] [--types f32,f16,...] [--rounds R] [--shapes 168m|cohere2|all]
- *              [--lm-head] [--mr 1..12] [--lx N] [--kc N]   (own kernel's shape, else the table's)
+ *              [--lm-head] [--mr 1..12] [--lx N] [--kc N] [--mc N]   (own kernel's shape, else the table's)
  *
  * Figure per cell: the best of R rounds (GFLOP/s, wall clock incl. the
  * pack); ratio = own / blas and clblast / blas of the same round set.
@@ -42,7 +42,7 @@ static swacl_status dev_time(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bu
 int main(int argc, char **argv)
 {
     const char *device = NULL, *types = "f32,f16", *set = "all";
-    int rounds = 3, lm = 0, mr = 0, lx = 0, kc = -1;
+    int rounds = 3, lm = 0, mr = 0, lx = 0, kc = -1, mc = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--device") && v) device = argv[++i];
@@ -53,9 +53,10 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--mr") && v) mr = atoi(argv[++i]);
         else if (!strcmp(a, "--lx") && v) lx = atoi(argv[++i]);
         else if (!strcmp(a, "--kc") && v) kc = atoi(argv[++i]);
+        else if (!strcmp(a, "--mc") && v) mc = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: %s [--device SEL] [--types f32,f16,bf16,q8_0,q4_0] "
-                            "[--rounds R] [--shapes 168m|cohere2|all] [--lm-head] [--mr 1..12] [--lx N] [--kc N]\n", argv[0]);
+                            "[--rounds R] [--shapes 168m|cohere2|all] [--lm-head] [--mr 1..12] [--lx N] [--kc N] [--mc N]\n", argv[0]);
             return 2;
         }
     }
@@ -68,6 +69,8 @@ int main(int argc, char **argv)
         {"168m lm_head", 512, 32000, 1024},
         {"168m qkv", 2048, 1536, 1024},  {"168m o", 2048, 1024, 1024},
         {"168m gate/up", 2048, 2816, 1024}, {"168m down", 2048, 1024, 2816},
+        {"168m qkv", 8192, 1536, 1024},  {"168m o", 8192, 1024, 1024},
+        {"168m gate/up", 8192, 2816, 1024}, {"168m down", 8192, 1024, 2816},
         {"cohere2 qkv", 512, 384, 256},  {"cohere2 o", 512, 256, 256},
         {"cohere2 gate/up", 512, 768, 256}, {"cohere2 down", 512, 256, 768},
         {"cohere2 lm_head", 512, 2048, 256},
@@ -91,9 +94,10 @@ int main(int argc, char **argv)
     if (mr >= 1 && mr <= 12) gp->mr = mr; /* search a launch shape by hand */
     if (lx >= 1) gp->lx = lx;
     if (kc >= 0) gp->kc = kc;
+    if (mc >= 0) gp->mc = mc;
     const swacl_gemm_params row = *gp;
-    printf("device: %s  own kernel: GEMM_MR %d, lx %d, kc %d; best of %d interleaved rounds\n",
-           swacl_ctx_device_name(ctx), row.mr, row.lx, row.kc, rounds);
+    printf("device: %s  own kernel: GEMM_MR %d, lx %d, kc %d, mc %d; best of %d interleaved rounds\n",
+           swacl_ctx_device_name(ctx), row.mr, row.lx, row.kc, row.mc, rounds);
     printf("%-16s %5s %6s %5s %-5s %8s %8s %8s %6s %6s\n", "shape", "M", "N", "K", "w", "own",
            "clblast", "blas", "own/b", "clb/b");
     int rc = 0;

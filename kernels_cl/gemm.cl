@@ -144,9 +144,11 @@ static inline void mk_store(__global float *yr, float8 a0, float8 a1, float8 bv0
  * micro-panel slice and the x tiles stay in L1; later blocks accumulate). */
 __kernel void gemm_mk(__global float *restrict y, __global const float *restrict x,
                       __global const float *restrict p, __global const float *restrict bias,
-                      int M, int N, int K, int n0, int rows, int k0, int kc, int mode)
+                      int mbeg, int M, int N, int K, int n0, int rows, int k0, int kc,
+                      int mode)
 {
-    const int m0 = (int)get_global_id(0) * GEMM_MR;
+    /* rows mbeg .. M-1 of y: the host's M block (gemm.c) */
+    const int m0 = mbeg + (int)get_global_id(0) * GEMM_MR;
     const int j = (int)get_global_id(1);
     if (m0 >= M || j * 16 >= rows) return;
     __global const float *pw = p + ((size_t)j * K + k0) * 16;

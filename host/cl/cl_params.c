@@ -59,7 +59,7 @@ static const kp_row k_rows[] = {
       .attn_blk_lx = 1,
       .norm_wg_lx = 64,
       .norm_row_lx = 8},
-     {.own_f32 = 1, .own_packed = 1, .mr = 6, .lx = 1, .kc = 256, .min_mnk = 0}},
+     {.own_f32 = 1, .own_packed = 1, .mr = 6, .lx = 1, .kc = 256, .mc = 512, .min_mnk = 0}},
     {"gpu",
      "gpu",
      NULL,

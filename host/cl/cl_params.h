@@ -74,6 +74,9 @@ typedef struct {
     int mr;         /* rows of y per work-item (-DGEMM_MR, 1..12)         */
     int lx;         /* work-items per group along M                      */
     int kc;         /* K block per launch (0: all of K)                  */
+    int mc;         /* M rows per launch (0: all of M): keeps the x block
+                       (mc x kc floats) cache-resident while the panel's
+                       micro-panels cycle over it                        */
     long long min_mnk; /* shape class: M*N*K below this goes to CLBlast  */
 } swacl_gemm_params;
 
