@@ -9,6 +9,8 @@
  *
  *   bench_gemm [--device SEL] [--types f32,f16,...] [--rounds R] [--shapes 168m|cohere2|all]
  *              [--lm-head] [--mr 1..12] [--lx N] [--kc N] [--mc N]   (own kernel's shape, else the table's)
+ *              [--m M] (only shapes of M rows) [--no-clblast] (skip CLBlast: ratio column 0)
+ *              [--vw 8|16] (accumulator width; --mr up to 24 at 16)
  *
  * Figure per cell: the best of R rounds (GFLOP/s, wall clock incl. the
  * pack); ratio = own / blas and clblast / blas of the same round set.
@@ -42,7 +44,7 @@ static swacl_status dev_time(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bu
 int main(int argc, char **argv)
 {
     const char *device = NULL, *types = "f32,f16", *set = "all";
-    int rounds = 3, lm = 0, mr = 0, lx = 0, kc = -1, mc = -1;
+    int rounds = 3, lm = 0, mr = 0, lx = 0, kc = -1, mc = -1, only_m = 0, noclb = 0, vw = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--device") && v) device = argv[++i];
@@ -54,9 +56,12 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--lx") && v) lx = atoi(argv[++i]);
         else if (!strcmp(a, "--kc") && v) kc = atoi(argv[++i]);
         else if (!strcmp(a, "--mc") && v) mc = atoi(argv[++i]);
+        else if (!strcmp(a, "--m") && v) only_m = atoi(argv[++i]);
+        else if (!strcmp(a, "--no-clblast")) noclb = 1;
+        else if (!strcmp(a, "--vw") && v) vw = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: %s [--device SEL] [--types f32,f16,bf16,q8_0,q4_0] "
-                            "[--rounds R] [--shapes 168m|cohere2|all] [--lm-head] [--mr 1..12] [--lx N] [--kc N] [--mc N]\n", argv[0]);
+                            "[--rounds R] [--shapes 168m|cohere2|all] [--lm-head] [--mr 1..12] [--lx N] [--kc N] [--mc N] [--m M] [--no-clblast] [--vw 8|16]\n", argv[0]);
             return 2;
         }
     }
@@ -91,13 +96,14 @@ int main(int argc, char **argv)
         swacl_ctx_destroy(ctx);
         return 1;
     }
-    if (mr >= 1 && mr <= 12) gp->mr = mr; /* search a launch shape by hand */
+    if (mr >= 1 && mr <= 24) gp->mr = mr;
+    if (vw == 8 || vw == 16) gp->vw = vw; /* search a launch shape by hand */
     if (lx >= 1) gp->lx = lx;
     if (kc >= 0) gp->kc = kc;
     if (mc >= 0) gp->mc = mc;
     const swacl_gemm_params row = *gp;
-    printf("device: %s  own kernel: GEMM_MR %d, lx %d, kc %d, mc %d; best of %d interleaved rounds\n",
-           swacl_ctx_device_name(ctx), row.mr, row.lx, row.kc, row.mc, rounds);
+    printf("device: %s  own kernel: GEMM_MR %d, VW %d, lx %d, kc %d, mc %d; best of %d interleaved rounds\n",
+           swacl_ctx_device_name(ctx), row.mr, row.vw ? row.vw : 8, row.lx, row.kc, row.mc, rounds);
     printf("%-16s %5s %6s %5s %-5s %8s %8s %8s %6s %6s\n", "shape", "M", "N", "K", "w", "own",
            "clblast", "blas", "own/b", "clb/b");
     int rc = 0;
@@ -107,6 +113,7 @@ int main(int argc, char **argv)
             const shape *sh = &all[s];
             if (strcmp(set, "all") && strncmp(sh->name, set, strlen(set))) continue;
             if (!lm && strstr(sh->name, "lm_head") && sh->N > 4096) continue;
+            if (only_m > 0 && sh->M != only_m) continue;
             swacl_op_case c;
             memset(&c, 0, sizeof c);
             c.op = SWACL_OP_MATMUL;
@@ -126,6 +133,7 @@ int main(int argc, char **argv)
             for (int r = -1; r < rounds && !rc; r++) { /* r = -1: warm-up */
                 for (int impl = 0; impl < 3 && !rc; impl++) {
                     double sec = 0.0;
+                    if (impl == 1 && noclb) continue; /* CLBlast: 5-10x slower here */
                     if (impl == 2) {
                         double t0 = swacl_now();
                         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, sh->M, sh->N, sh->K,

@@ -37,8 +37,14 @@
 #ifndef GEMM_MR
 #define GEMM_MR 6
 #endif
-#if GEMM_MR < 1 || GEMM_MR > 12
-#error "gemm.cl: GEMM_MR must be 1..12"
+#ifndef GEMM_VW
+#define GEMM_VW 8
+#endif
+#if GEMM_VW != 8 && GEMM_VW != 16
+#error "gemm.cl: GEMM_VW must be 8 or 16"
+#endif
+#if GEMM_MR < 1 || GEMM_MR > 24 || (GEMM_VW == 8 && GEMM_MR > 12)
+#error "gemm.cl: GEMM_MR must be 1..12 (GEMM_VW 8) or 1..24 (GEMM_VW 16)"
 #endif
 #ifndef ELT_LX
 #define ELT_LX 64
@@ -46,6 +52,7 @@
 
 /* ---- the micro-kernel ---------------------------------------------------- */
 
+#if GEMM_VW == 8
 /* slot s: x row pointer, two accumulators (columns 0-7, 8-15) */
 #define MK_DECL(s)                                                            \
     __global const float *x##s = x + (size_t)min(m0 + s, M - 1) * K + k0;    \
@@ -58,6 +65,15 @@
     }
 #define MK_STORE(s)                                                           \
     if (m0 + s < M) mk_store(y + (size_t)(m0 + s) * N + nc, a##s##0, a##s##1, bv0, bv1, nv, mode);
+#else
+/* slot s: x row pointer, one float16 accumulator (AVX-512: one zmm) */
+#define MK_DECL(s)                                                            \
+    __global const float *x##s = x + (size_t)min(m0 + s, M - 1) * K + k0;    \
+    float16 a##s = (float16)(0.0f);
+#define MK_STEP(s) a##s = fma((float16)(x##s[k]), w, a##s);
+#define MK_STORE(s)                                                           \
+    if (m0 + s < M) mk_store(y + (size_t)(m0 + s) * N + nc, a##s.lo, a##s.hi, bv0, bv1, nv, mode);
+#endif
 
 #if GEMM_MR > 1
 #define MK_1(F) F(1)
@@ -114,7 +130,67 @@
 #else
 #define MK_11(F)
 #endif
-#define MK_ALL(F) F(0) MK_1(F) MK_2(F) MK_3(F) MK_4(F) MK_5(F) MK_6(F) MK_7(F) MK_8(F) MK_9(F) MK_10(F) MK_11(F)
+#if GEMM_MR > 12
+#define MK_12(F) F(12)
+#else
+#define MK_12(F)
+#endif
+#if GEMM_MR > 13
+#define MK_13(F) F(13)
+#else
+#define MK_13(F)
+#endif
+#if GEMM_MR > 14
+#define MK_14(F) F(14)
+#else
+#define MK_14(F)
+#endif
+#if GEMM_MR > 15
+#define MK_15(F) F(15)
+#else
+#define MK_15(F)
+#endif
+#if GEMM_MR > 16
+#define MK_16(F) F(16)
+#else
+#define MK_16(F)
+#endif
+#if GEMM_MR > 17
+#define MK_17(F) F(17)
+#else
+#define MK_17(F)
+#endif
+#if GEMM_MR > 18
+#define MK_18(F) F(18)
+#else
+#define MK_18(F)
+#endif
+#if GEMM_MR > 19
+#define MK_19(F) F(19)
+#else
+#define MK_19(F)
+#endif
+#if GEMM_MR > 20
+#define MK_20(F) F(20)
+#else
+#define MK_20(F)
+#endif
+#if GEMM_MR > 21
+#define MK_21(F) F(21)
+#else
+#define MK_21(F)
+#endif
+#if GEMM_MR > 22
+#define MK_22(F) F(22)
+#else
+#define MK_22(F)
+#endif
+#if GEMM_MR > 23
+#define MK_23(F) F(23)
+#else
+#define MK_23(F)
+#endif
+#define MK_ALL(F) F(0) MK_1(F) MK_2(F) MK_3(F) MK_4(F) MK_5(F) MK_6(F) MK_7(F) MK_8(F) MK_9(F) MK_10(F) MK_11(F) MK_12(F) MK_13(F) MK_14(F) MK_15(F) MK_16(F) MK_17(F) MK_18(F) MK_19(F) MK_20(F) MK_21(F) MK_22(F) MK_23(F)
 
 /* 16 columns of one y row: (mode & 1) accumulates onto y; bias values
  * bv0/bv1 (zeros without a bias); nv < 16 stores only the first nv */
@@ -154,7 +230,11 @@ __kernel void gemm_mk(__global float *restrict y, __global const float *restrict
     __global const float *pw = p + ((size_t)j * K + k0) * 16;
     MK_ALL(MK_DECL)
     for (int k = 0; k < kc; k++) {
+#if GEMM_VW == 8
         const float8 w0 = vload8(0, pw + (size_t)k * 16), w1 = vload8(1, pw + (size_t)k * 16);
+#else
+        const float16 w = vload16(0, pw + (size_t)k * 16);
+#endif
         MK_ALL(MK_STEP)
     }
     const int nc = n0 + j * 16;

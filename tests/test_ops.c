@@ -68,9 +68,13 @@ static pair_t pair_open_variant(swacl_op_variant v)
         cr_assert(gp != NULL, "GEMM variant %s needs an OpenCL backend", swacl_op_variant_name(v));
         gp->own_f32 = gp->own_packed = v == SWACL_OPV_GEMM_OWN;
         gp->min_mnk = 0;
-        /* M blocks of 6 rows (8 rounded down to GEMM_MR): every own case
-         * splits M, ragged last block included; the device's own choice
-         * (the default variant) runs the same cases unsplit */
+        /* the float16-accumulator micro-kernel (GEMM_VW 16, MR 7: odd slot
+         * count) with M blocks of 7 rows (8 rounded down to GEMM_MR): every
+         * own case splits M, ragged last block included; the device's own
+         * choice (the default variant: the table's VW / MR) runs the same
+         * cases unsplit */
+        gp->vw = 16;
+        gp->mr = 7;
         gp->mc = 8;
         return p;
     }

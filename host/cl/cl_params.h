@@ -71,7 +71,9 @@ typedef struct {
     int own_f32;    /* 1: own kernel for float32 W, 0: CLBlast          */
     int own_packed; /* 1: own kernel for f16/bf16/q8_0/q4_0 W (one pass
                        decode + pack), 0: dequant panels + CLBlast      */
-    int mr;         /* rows of y per work-item (-DGEMM_MR, 1..12)         */
+    int mr;         /* rows of y per work-item (-DGEMM_MR, 1..12; 1..24 at vw 16) */
+    int vw;         /* accumulator width (-DGEMM_VW): 8 = two float8 per
+                       row of 16 columns, 16 = one float16 (0: 8)        */
     int lx;         /* work-items per group along M                      */
     int kc;         /* K block per launch (0: all of K)                  */
     int mc;         /* M rows per launch (0: all of M): keeps the x block

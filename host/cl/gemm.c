@@ -74,7 +74,7 @@ swacl_status swacl_cl_gemm_own(swacl_cl_be *be, swacl_buf *y, const swacl_buf *x
     snprintf(name, sizeof name, "gemm_pack_%s", k_tname[w->wtype]);
     cl_kernel kp, km;
     SWACL_TRY(swacl_cl_kernel(be, "gemm", "", name, &kp));
-    snprintf(opts, sizeof opts, "-DGEMM_MR=%d", gp->mr);
+    snprintf(opts, sizeof opts, "-DGEMM_MR=%d -DGEMM_VW=%d", gp->mr, gp->vw == 16 ? 16 : 8);
     SWACL_TRY(swacl_cl_kernel(be, "gemm", opts, "gemm_mk", &km));
     const int mode = (accumulate ? 1 : 0) | (bias ? 2 : 0);
     cl_mem bm = bias ? bias->mem : y->mem;
