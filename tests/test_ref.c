@@ -216,6 +216,65 @@ Test(ref_ops, matmul_random_vs_naive)
     free(y), free(x), free(w), free(bias);
 }
 
+/* The register-tiled GEMM (host/ref/matmul.c) must give dot_f64's sums bit
+ * for bit: eight lanes k mod 8 each in k order, one fixed tree, + bias. Rows
+ * of x not a multiple of the 4-row tile (and M = 1), N not a multiple of the
+ * 4-row panel, K with a tail, f32 and bf16 weights, overwrite and +=. */
+static float lanes_dot(const float *a, const float *b, int K, float bias, float y0, int acc)
+{
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int k = 0;
+    for (; k + 8 <= K; k += 8)
+        for (int l = 0; l < 8; l++) s[l] += (double)a[k + l] * (double)b[k + l];
+    for (; k < K; k++) s[0] += (double)a[k] * (double)b[k];
+    double d = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + bias;
+    return acc ? (float)((double)y0 + d) : (float)d;
+}
+
+Test(ref_ops, matmul_tiled_bitwise)
+{
+    swacl_backend *be = ref_be();
+    static const int shapes[][3] = {{1, 5, 13}, {5, 7, 13}, {6, 9, 40}, {8, 4, 64}, {11, 13, 96}};
+    for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
+        const int M = shapes[c][0], N = shapes[c][1], K = shapes[c][2];
+        for (int bf = 0; bf < 2; bf++) {
+            if (bf && K % 32) continue; /* packed rows: K % 32 == 0 */
+            float *x = rnd((size_t)M * K, 11 + c), *w = rnd((size_t)N * K, 21 + c);
+            float *bias = rnd(N, 31 + c), *y0 = rnd((size_t)M * N, 41 + c);
+            uint16_t *wb = malloc((size_t)N * K * 2);
+            for (int i = 0; i < N * K; i++) { /* w rounded to bf16: both sides see it */
+                uint32_t u;
+                memcpy(&u, &w[i], 4);
+                wb[i] = (uint16_t)(u >> 16);
+                u = (uint32_t)wb[i] << 16;
+                if (bf) memcpy(&w[i], &u, 4);
+            }
+            swacl_buf *W = NULL;
+            if (bf)
+                cr_assert_eq(be->iface->weight_create(be, SWACL_WT_BF16, wb, (size_t)N * K * 2, 0,
+                                                      &W, NULL), SWACL_OK);
+            else W = up(be, w, (size_t)N * K);
+            if (bf) track(W);
+            swacl_buf *X = up(be, x, (size_t)M * K), *Bb = up(be, bias, N);
+            for (int acc = 0; acc < 2; acc++) {
+                swacl_buf *Y = up(be, y0, (size_t)M * N);
+                cr_assert_eq(be->iface->matmul(be, Y, X, W, Bb, M, N, K, acc), SWACL_OK);
+                float *y = test_download(be, Y, (size_t)M * N);
+                for (int m = 0; m < M; m++)
+                    for (int n = 0; n < N; n++) {
+                        float want = lanes_dot(x + (size_t)m * K, w + (size_t)n * K, K, bias[n],
+                                               y0[m * N + n], acc);
+                        cr_assert(memcmp(&want, &y[m * N + n], 4) == 0,
+                                  "M=%d N=%d K=%d bf16=%d acc=%d (%d,%d): %.9g != %.9g", M, N,
+                                  K, bf, acc, m, n, y[m * N + n], want);
+                    }
+                free(y);
+            }
+            free(x), free(w), free(bias), free(y0), free(wb);
+        }
+    }
+}
+
 Test(ref_ops, norms_hand)
 {
     swacl_backend *be = ref_be();

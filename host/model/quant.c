@@ -137,7 +137,12 @@ void swacl_row_decode(swacl_wtype t, const void *src, float *y, int64_t K)
         for (int64_t i = 0; i < K; i++) y[i] = swacl_f16_to_f32(rd16(p + 2 * i));
         return;
     case SWACL_WT_BF16:
-        for (int64_t i = 0; i < K; i++) y[i] = swacl_bf16_to_f32(rd16(p + 2 * i));
+        /* swacl_bf16_to_f32 inline (the high half of the float's bits): the
+         * call per value was 6% of a warm start's CPU time */
+        for (int64_t i = 0; i < K; i++) {
+            const uint32_t bits = (uint32_t)rd16(p + 2 * i) << 16;
+            memcpy(&y[i], &bits, 4);
+        }
         return;
     case SWACL_WT_Q8_0:
         for (int64_t b = 0; b < K / SWACL_QK; b++, y += SWACL_QK, p += SWACL_Q8_0_BLOCK) {
