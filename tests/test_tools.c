@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "swacl.h"
+#include "internal.h" /* swacl_rng: the reference sampler below */
 
 static swacl_ctx *host_ctx(void)
 {
@@ -93,6 +94,100 @@ Test(tools, sampler_and_random)
     cr_expect(!memcmp(i1, i2, sizeof i1) && st1 == st2 && st1 != 5, "deterministic, advances");
     swacl_random_uniform(&st1, f1, 8);
     for (int i = 0; i < 8; i++) cr_expect(i1[i] >= 0 && i1[i] < 3 && f1[i] >= -1 && f1[i] < 1);
+    swacl_ctx_destroy(ctx);
+}
+
+/* The sampler as it was, by a full qsort of the vocabulary: the selection
+ * (top-k heap, radix sort) must pick exactly the same ids. */
+typedef struct {
+    float p;
+    int id;
+} ref_cand;
+
+static int ref_desc(const void *a, const void *b)
+{
+    float x = ((const ref_cand *)a)->p, y = ((const ref_cand *)b)->p;
+    return x < y ? 1 : x > y ? -1 : ((const ref_cand *)a)->id - ((const ref_cand *)b)->id;
+}
+
+static int32_t ref_sample(const swacl_sample_params *sp, swacl_rng *rng, const float *logits,
+                          int V, ref_cand *buf)
+{
+    float mx = logits[0];
+    for (int i = 1; i < V; i++) mx = logits[i] > mx ? logits[i] : mx;
+    double sum = 0;
+    for (int i = 0; i < V; i++) {
+        buf[i].id = i;
+        buf[i].p = expf((float)((logits[i] - mx) / sp->temperature));
+        sum += buf[i].p;
+    }
+    qsort(buf, (size_t)V, sizeof *buf, ref_desc);
+    int n = sp->top_k > 0 && sp->top_k < V ? sp->top_k : V;
+    double keep = 0;
+    int m = 0;
+    for (; m < n; m++) {
+        keep += buf[m].p / sum;
+        if (keep >= sp->top_p) {
+            m++;
+            break;
+        }
+    }
+    if (m > n) m = n;
+    double tot = 0;
+    for (int i = 0; i < m; i++) tot += buf[i].p;
+    double r = (0.5 + 0.5 * (double)swacl_rng_uniform(rng)) * tot, acc = 0;
+    for (int i = 0; i < m; i++) {
+        acc += buf[i].p;
+        if (r < acc) return buf[i].id;
+    }
+    return buf[m - 1].id;
+}
+
+Test(tools, sampler_matches_full_sort)
+{
+    swacl_ctx *ctx = host_ctx();
+    const int vocabs[] = {1, 2, 5, 17, 100, 4099, 32000};
+    const double temps[] = {0.3, 1.0, 2.5}, top_ps[] = {1.0, 0.9, 0.5, 1e-6};
+    uint64_t st = 12345;
+    int checked = 0, distinct_deep = 0;
+    for (size_t iv = 0; iv < sizeof vocabs / sizeof *vocabs; iv++) {
+        const int V = vocabs[iv];
+        float *logits = malloc((size_t)V * sizeof *logits);
+        ref_cand *buf = malloc((size_t)V * sizeof *buf);
+        cr_assert(logits && buf);
+        /* kinds: continuous, heavy ties (few distinct values), a -INF tail */
+        for (int kind = 0; kind < 3; kind++) {
+            swacl_random_uniform(&st, logits, (size_t)V);
+            for (int i = 0; i < V; i++) {
+                if (kind == 0) logits[i] *= 8.0f;
+                if (kind == 1) logits[i] = floorf(logits[i] * 3.0f);
+                if (kind == 2 && i % 3 == 1) logits[i] = -INFINITY;
+            }
+            const int ks[] = {0, 1, 2, V / 16, V / 16 + 1, V - 1, V, V + 5};
+            for (size_t it = 0; it < sizeof temps / sizeof *temps; it++)
+                for (size_t ik = 0; ik < sizeof ks / sizeof *ks; ik++)
+                    for (size_t ip = 0; ip < sizeof top_ps / sizeof *top_ps; ip++) {
+                        swacl_sample_params sp = {temps[it], ks[ik], top_ps[ip]};
+                        swacl_sampler *s = NULL;
+                        const uint64_t seed = 1000 + (uint64_t)checked;
+                        cr_assert(swacl_sampler_create(ctx, &sp, V, seed, &s) == SWACL_OK);
+                        swacl_rng rng = {.s = seed};
+                        for (int d = 0; d < 4; d++) {
+                            const int32_t a = swacl_sampler_next(s, logits);
+                            const int32_t b = ref_sample(&sp, &rng, logits, V, buf);
+                            cr_expect(a == b, "V %d kind %d T %g k %d p %g draw %d: %d vs %d", V,
+                                      kind, sp.temperature, sp.top_k, sp.top_p, d, a, b);
+                            distinct_deep += b != buf[0].id;
+                            checked++;
+                        }
+                        swacl_sampler_destroy(s);
+                    }
+        }
+        free(logits);
+        free(buf);
+    }
+    /* not only ever the most likely id: the order past the first matters */
+    cr_expect(distinct_deep > checked / 4, "%d of %d draws past the top", distinct_deep, checked);
     swacl_ctx_destroy(ctx);
 }
 

@@ -57,6 +57,10 @@ typedef struct {
     int n_kc;
     swacl_cl_scratch scratch[SWACL_CL_SCRATCH_SLOTS];
     int scratch_next;
+    /* the last pos0 / n_new upload (swacl_cl_upload_meta): a decode step's
+     * KV stores and attentions share one while its slot is not reused */
+    int meta_valid, meta_slot, meta_n;
+    int meta_val[64];
     /* kernel variants and launch shapes: the device class's table row with
      * the context's overrides (no AUTO, no zero; cl_params.c) */
     swacl_kernel_params kp;

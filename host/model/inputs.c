@@ -247,6 +247,7 @@ struct swacl_sampler {
     int vocab;
     swacl_rng rng;
     cand *buf; /* [vocab] scratch */
+    cand *tmp; /* [vocab] radix sort's other half */
 };
 
 swacl_status swacl_sampler_create(swacl_ctx *ctx, const swacl_sample_params *p, int vocab,
@@ -260,8 +261,12 @@ swacl_status swacl_sampler_create(swacl_ctx *ctx, const swacl_sample_params *p, 
                   SWACL_INVALID_ARG,
                   "sampling: temperature must be >= 0, top_k >= 0, top_p in (0, 1]");
     swacl_sampler *s = calloc(1, sizeof *s);
-    if (s) s->buf = malloc((size_t)vocab * sizeof *s->buf);
-    if (!s || !s->buf) {
+    if (s) {
+        s->buf = malloc((size_t)vocab * sizeof *s->buf);
+        s->tmp = malloc((size_t)vocab * sizeof *s->tmp);
+    }
+    if (!s || !s->buf || !s->tmp) {
+        if (s) free(s->buf);
         free(s);
         return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "sampler: out of host memory");
     }
@@ -276,13 +281,82 @@ void swacl_sampler_destroy(swacl_sampler *s)
 {
     if (!s) return;
     free(s->buf);
+    free(s->tmp);
     free(s);
 }
 
-static int cand_desc(const void *a, const void *b)
+/* The candidate order is p descending, ties by id ascending. p >= 0 (an
+ * expf), so its bits order like the value: key ~bits ascends as p
+ * descends. */
+static uint32_t cand_key(const cand *c)
 {
-    float x = ((const cand *)a)->p, y = ((const cand *)b)->p;
-    return x < y ? 1 : x > y ? -1 : ((const cand *)a)->id - ((const cand *)b)->id;
+    uint32_t u;
+    memcpy(&u, &c->p, sizeof u);
+    return ~u;
+}
+
+/* a before b in the candidate order */
+static int cand_before(const cand *a, const cand *b)
+{
+    return a->p > b->p || (a->p == b->p && a->id < b->id);
+}
+
+/* The whole vocabulary in candidate order: LSD radix sort on the key, 11
+ * bits a pass; stable, and buf comes in id order, so ties stay by id.
+ * O(V), where qsort was ~13% of a decode step at V = 32000. A pass whose
+ * digit is the same for every candidate (p <= 1: the top bits) is skipped. */
+static void cand_sort_all(cand *buf, cand *tmp, int V)
+{
+    cand *src = buf, *dst = tmp;
+    for (int shift = 0; shift < 32; shift += 11) {
+        size_t cnt[2048] = {0};
+        for (int i = 0; i < V; i++) cnt[(cand_key(&src[i]) >> shift) & 2047]++;
+        if (cnt[(cand_key(&src[0]) >> shift) & 2047] == (size_t)V) continue;
+        size_t pos = 0;
+        for (int d = 0; d < 2048; d++) {
+            const size_t c = cnt[d];
+            cnt[d] = pos;
+            pos += c;
+        }
+        for (int i = 0; i < V; i++) dst[cnt[(cand_key(&src[i]) >> shift) & 2047]++] = src[i];
+        cand *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != buf) memcpy(buf, src, (size_t)V * sizeof *buf);
+}
+
+/* heap with its last candidate in the order on top (a min-heap of the kept) */
+static void heap_down(cand *h, int n, int i)
+{
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= n) return;
+        if (c + 1 < n && cand_before(&h[c], &h[c + 1])) c++;
+        if (!cand_before(&h[i], &h[c])) return;
+        const cand t = h[i];
+        h[i] = h[c];
+        h[c] = t;
+        i = c;
+    }
+}
+
+/* the first k < V candidates of the order into buf[0..k), in order: a
+ * k-heap over the vocabulary, then heap sort; O(V log k) */
+static void cand_top_k(cand *buf, int V, int k)
+{
+    for (int i = k / 2 - 1; i >= 0; i--) heap_down(buf, k, i);
+    for (int i = k; i < V; i++)
+        if (cand_before(&buf[i], &buf[0])) {
+            buf[0] = buf[i];
+            heap_down(buf, k, 0);
+        }
+    for (int n = k - 1; n > 0; n--) {
+        const cand t = buf[0];
+        buf[0] = buf[n];
+        buf[n] = t;
+        heap_down(buf, n, 0);
+    }
 }
 
 int32_t swacl_sampler_next(swacl_sampler *s, const float *logits)
@@ -303,8 +377,10 @@ int32_t swacl_sampler_next(swacl_sampler *s, const float *logits)
         buf[i].p = expf((float)((logits[i] - mx) / s->p.temperature));
         sum += buf[i].p;
     }
-    qsort(buf, (size_t)V, sizeof *buf, cand_desc);
+    /* only the first n of the order are ever read: select those */
     int n = s->p.top_k > 0 && s->p.top_k < V ? s->p.top_k : V;
+    if (n <= V / 16) cand_top_k(buf, V, n);
+    else cand_sort_all(buf, s->tmp, V); /* its first n are the same */
     double keep = 0;
     int m = 0;
     for (; m < n; m++) { /* smallest prefix with mass >= top_p */
