@@ -181,6 +181,12 @@ void swacl_op_bufs_destroy(swacl_op_bufs *b); /* NULL-safe */
  * previous result: fine for timing, not for comparing. */
 swacl_status swacl_op_launch(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bufs *b);
 
+/* Copy c's output on b to host h (write 0) or h to it (write 1; the
+ * tuner fills it with NaN before a check): swacl_op_output_size(c) floats,
+ * finishing the queue first. */
+swacl_status swacl_op_output_io(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bufs *b,
+                                float *h, int write);
+
 /* Elements of c's output and the ranges that are compared (attention: the
  * valid rows t < n_new[b] of each sequence; one range otherwise).
  * Returns the range count (<= SWACL_OPC_MAXB); off/len may be NULL. */
