@@ -1245,6 +1245,42 @@ SWACL_API swacl_status swacl_tune_gemm(swacl_ctx *ctx, const swacl_tune_gemm_par
  * an odd shape: what a probe_exe child does. SWACL_MISMATCH when wrong. */
 SWACL_API swacl_status swacl_tune_gemm_probe(swacl_ctx *ctx, const char *device, const char *set);
 
+/* Tuning swacl's own prefill GEMM (host/tune/tune_own.c, `swacl tune
+ * --own`): which own kernel (gemm.cl's register micro-kernel "mk", or
+ * gemm_lm.cl's local-memory tiles "lm"), its launch shape (mk: rows per
+ * work-item mr, group size lx, K block kc, M block mc; lm: tile and
+ * work per item), and per weight class (f32; f16 standing for the packed
+ * types) own kernel or CLBlast, with the M*N*K size below which CLBlast
+ * runs. Every candidate is checked against the CPU reference on every
+ * timed shape (output filled with NaN first) and on two odd check shapes
+ * with bias and accumulate; a wrong or failing one is rejected. The winner
+ * is stored in the swacl cache dir (gemm-own-<device>-<hash>.json), which
+ * CL backends on that device apply over the per-device-class table.       */
+typedef struct {
+    const char *device;        /* selector as swacl_ctx_params.device       */
+    const swacl_config *model; /* default shapes: its layer GEMMs at M = 512
+                                  and 2048 (quick: 512); NULL: cohere2     */
+    const char *shapes;        /* or "M,N,K;M,N,K;..." (each 1..65536)      */
+    double budget_s;           /* no new candidate after this many seconds
+                                  of search (the first always runs)        */
+    int quick;                 /* three candidates, not the full descent    */
+    int save;                  /* write the tune file when the result beats
+                                  the table's choice (geometric mean)       */
+    void (*progress)(void *user, const char *line); /* NULL: silent         */
+    void *user;
+} swacl_tune_own_params;
+
+SWACL_API swacl_tune_own_params swacl_tune_own_params_default(void);
+/** Run the search; *json (swacl_free) is the report: the winner, the table
+ * row, every candidate with its verdict, and per shape and weight class
+ * GFLOP/s of the table's choice, the own kernel, CLBlast and OpenBLAS
+ * sgemm in the same run (swacl_report_print renders it). SWACL_MISMATCH
+ * when no candidate is correct; SWACL_NO_DEVICE; SWACL_INVALID_ARG. */
+SWACL_API swacl_status swacl_tune_own(swacl_ctx *ctx, const swacl_tune_own_params *p, char **json);
+/** The CLBlast tuner's result as the JSON object `swacl tune --json`
+ * prints (swacl_free). NULL when out of memory. */
+SWACL_API char *swacl_tune_gemm_result_json(const swacl_tune_gemm_result *r);
+
 /* ------------------------------------------------------------------------ */
 /* Tokenizer: a checkpoint's tokenizer.json (Hugging Face tokenizers format,
  * BPE models: byte-level with a regex pre-tokenizer as Llama 3 / Qwen /

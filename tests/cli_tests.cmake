@@ -196,6 +196,9 @@ swacl_cli_test(err_model_missing RC 1 ARGS run --model /nonexistent/model ERR "s
 # defaults plus the first candidates, every result checked before timing)
 swacl_cli_test(tune_smoke RC 0 ARGS tune --budget-s 0 --shapes 300,64,256 --json --no-save -q
                OUT "\"winner\"" JSON_OK)
+# tune --own: the own GEMM's quick search, every candidate checked (both kernels)
+swacl_cli_test(tune_own_smoke RC 0 ARGS tune --own --quick --budget-s 60 --shapes 70,48,100
+               --json --no-save -q OUT "\"candidates\"" JSON_OK)
 
 # bench --model: end to end on a loaded HF checkpoint (one model, no speedup)
 swacl_cli_test(bench_model RC 0 ARGS bench --devices 0 --quick --e2e-only --max-seq 64 --model ${CMAKE_SOURCE_DIR}/tests/fixtures/llama --out ${CMAKE_BINARY_DIR}/test-cache/bench-model.json)

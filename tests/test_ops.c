@@ -78,6 +78,18 @@ static pair_t pair_open_variant(swacl_op_variant v)
         gp->mc = 8;
         return p;
     }
+    case SWACL_OPV_GEMM_LM: { /* as GEMM_OWN, with the local-memory kernel */
+        pair_t p = pair_open();
+        if (swacl_ctx_is_reference(p.clc)) cr_skip_test("GEMM variants need an OpenCL device");
+        swacl_gemm_params *gp = swacl_cl_backend_gemm_params(p.cl);
+        cr_assert(gp != NULL, "GEMM variant lm needs an OpenCL backend");
+        gp->own_f32 = gp->own_packed = 1;
+        gp->min_mnk = 0;
+        gp->kern = SWACL_GEMM_KERN_LM;
+        gp->lm_ts = 32; /* 8 x 8 work-items: several tiles per case */
+        gp->lm_wpt = 4;
+        return p;
+    }
     case SWACL_OPV_GEMV_R1:
     case SWACL_OPV_GEMV_R2:
     case SWACL_OPV_GEMV_R4:

@@ -495,8 +495,9 @@ static int exists(const char *path)
 
 /* kernels_cl/<op>.cl, host/ref/<op>.c and host/cl/<op>.c come together
  * (common.cl: prepended to every program; probe.cl: device peak probes of
- * the benchmarks, no op; gemm.cl / host/cl/gemm.c: the matmul op's prefill
- * GEMM, checked against host/ref/matmul.c). */
+ * the benchmarks, no op; gemm.cl / gemm_lm.cl with host/cl/gemm.c /
+ * gemm_lm.c: the matmul op's prefill GEMMs, checked against
+ * host/ref/matmul.c). */
 static void check_stem(const char *path, const char *rel, void *user)
 {
     (void)path;
@@ -506,7 +507,7 @@ static void check_stem(const char *path, const char *rel, void *user)
         if (!ends_with(rel, ".cl")) return;
         snprintf(stem, sizeof stem, "%.*s", (int)(strlen(rel) - 3), rel);
         if (!strcmp(stem, "common") || !strcmp(stem, "probe")) return;
-        const char *ref = !strcmp(stem, "gemm") ? "matmul" : stem;
+        const char *ref = !strcmp(stem, "gemm") || !strcmp(stem, "gemm_lm") ? "matmul" : stem;
         snprintf(p, sizeof p, "%s/host/ref/%s.c", SWACL_SOURCE_DIR, ref);
         cr_assert(exists(p), "kernels_cl/%s.cl has no reference host/ref/%s.c", stem, ref);
         snprintf(p, sizeof p, "%s/host/cl/%s.c", SWACL_SOURCE_DIR, stem);

@@ -26,6 +26,7 @@
 
 #include "cl/cl_ops.h"
 #include "cl/cl_params.h"
+#include "cl/cl_tune_own.h"
 #include "common/env.h"
 
 /* ------------------------------------------------------------------------ */
@@ -525,6 +526,7 @@ swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,
      * the context's overrides (p->kernels, range-checked by ctx create) */
     st = swacl_kernel_params_resolve(ctx, &be->dev.info, &p->kernels, &be->kp, &be->kp_row);
     be->gp = *swacl_gemm_params_row(&be->dev.info);
+    swacl_cl_gemm_own_apply(&be->dev, &be->gp); /* `swacl tune --own`'s file, if any */
     if (st != SWACL_OK) {
         cl_free(&be->base);
         return st;

@@ -116,6 +116,8 @@ int swacl_tune_check(const float *got, const float *ref, size_t n, int K, double
                      size_t *bad_index);
 /* Tune file: <cache_dir>/gemm-tune-<name>-<hash(name, driver, version)>.json */
 int swacl_tune_path(const swacl_cl_dev *dev, char *path, size_t len);
+/* The same name with another prefix ("gemm-own": cl_tune_own.c). */
+int swacl_tune_path_named(const swacl_cl_dev *dev, const char *prefix, char *path, size_t len);
 /* Parse/load a tune file for dev (dev NULL: no device match/limits);
  * 0 ok, -1 with the reason in why. Never crashes on bad input.            */
 int swacl_tune_parse(const swacl_cl_dev *dev, const char *text, swacl_tune_params *out,

@@ -123,6 +123,11 @@ int swacl_cl_gemm_own_ok(const swacl_gemm_params *gp, swacl_wtype wt, int M, int
 swacl_status swacl_cl_gemm_own(swacl_cl_be *be, swacl_buf *y, const swacl_buf *x,
                                const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
                                int accumulate);
+/* gemm_lm.c: the local-memory tiled kernel (kernels_cl/gemm_lm.cl), what
+ * swacl_cl_gemm_own runs when gp->kern is SWACL_GEMM_KERN_LM. */
+swacl_status swacl_cl_gemm_lm(swacl_cl_be *be, swacl_buf *y, const swacl_buf *x,
+                              const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
+                              int accumulate);
 
 /* The launchers (signatures of struct swacl_backend_i), one file each. */
 /* matmul.c: gemv_* kernels for M <= 8, else CLBlast; bias_rows for the bias */

@@ -59,7 +59,8 @@ static const kp_row k_rows[] = {
       .attn_blk_lx = 1,
       .norm_wg_lx = 64,
       .norm_row_lx = 8},
-     {.own_f32 = 1, .own_packed = 1, .mr = 6, .lx = 1, .kc = 256, .mc = 512, .min_mnk = 0}},
+     {.own_f32 = 1, .own_packed = 1, .mr = 6, .lx = 1, .kc = 256, .mc = 512, .min_mnk = 0,
+      .kern = SWACL_GEMM_KERN_MK, .lm_ts = 32, .lm_wpt = 4}},
     {"gpu",
      "gpu",
      NULL,
@@ -74,8 +75,12 @@ static const kp_row k_rows[] = {
       .attn_blk_lx = 1,
       .norm_wg_lx = 64,
       .norm_row_lx = 8},
-     /* unmeasured on GPUs: CLBlast, whose database is tuned for them */
-     {.own_f32 = 0, .own_packed = 0, .mr = 6, .lx = 8, .kc = 0, .min_mnk = 0}},
+     /* unmeasured on GPUs: CLBlast, whose database is tuned for them; the
+      * own choice there is the local-memory kernel (gemm_lm.cl), 64 x 64
+      * tiles of 4 x 4 per work-item (256 items, 8.3 KiB of local memory),
+      * for `swacl tune` to try against CLBlast on the device */
+     {.own_f32 = 0, .own_packed = 0, .mr = 6, .lx = 8, .kc = 0, .min_mnk = 0,
+      .kern = SWACL_GEMM_KERN_LM, .lm_ts = 64, .lm_wpt = 4}},
     {"other",
      NULL,
      NULL,
@@ -90,7 +95,8 @@ static const kp_row k_rows[] = {
       .attn_blk_lx = 1,
       .norm_wg_lx = 64,
       .norm_row_lx = 8},
-     {.own_f32 = 0, .own_packed = 0, .mr = 6, .lx = 8, .kc = 0, .min_mnk = 0}},
+     {.own_f32 = 0, .own_packed = 0, .mr = 6, .lx = 8, .kc = 0, .min_mnk = 0,
+      .kern = SWACL_GEMM_KERN_LM, .lm_ts = 32, .lm_wpt = 2}},
 };
 
 typedef struct {

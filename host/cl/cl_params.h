@@ -67,6 +67,11 @@ int swacl_attn_blk_qb(const swacl_kernel_params *kp, int d);
  * kernel (kernels_cl/gemm.cl) or CLBlast SGEMM, and the own kernel's
  * launch shape. Internal (not in swacl_kernel_params, whose layout is
  * released); `swacl tune` reports it (cl_params.c has the measurements). */
+typedef enum {
+    SWACL_GEMM_KERN_MK = 0, /* gemm.cl: pack + register micro-kernel (CPUs) */
+    SWACL_GEMM_KERN_LM = 1  /* gemm_lm.cl: local-memory tiles (GPUs)        */
+} swacl_gemm_kern;
+
 typedef struct {
     int own_f32;    /* 1: own kernel for float32 W, 0: CLBlast          */
     int own_packed; /* 1: own kernel for f16/bf16/q8_0/q4_0 W (one pass
@@ -80,7 +85,17 @@ typedef struct {
                        (mc x kc floats) cache-resident while the panel's
                        micro-panels cycle over it                        */
     long long min_mnk; /* shape class: M*N*K below this goes to CLBlast  */
+    int kern;       /* swacl_gemm_kern: which own kernel                */
+    int lm_ts;      /* LM: tile of y per work-group (LM_TS x LM_TS)     */
+    int lm_wpt;     /* LM: rows and columns per work-item (divides ts)  */
+    int test_drop_k; /* tests only (0 otherwise): the LM kernel sums K -
+                        test_drop_k terms, a deliberately wrong candidate
+                        the tuner must reject                           */
 } swacl_gemm_params;
+
+/* 1 when gemm_lm.cl's tile (ts, wpt) is valid and fits a device with
+ * max_wg work-items per group and local_mem bytes (0: no limit). */
+int swacl_gemm_lm_fits(int ts, int wpt, size_t max_wg, uint64_t local_mem);
 
 /* The GEMM row for info (same matching as swacl_kernel_params_row). */
 const swacl_gemm_params *swacl_gemm_params_row(const swacl_device_info *info);

@@ -105,6 +105,11 @@ static uint64_t fnv64_str(uint64_t h, const char *s)
 
 int swacl_tune_path(const swacl_cl_dev *dev, char *path, size_t len)
 {
+    return swacl_tune_path_named(dev, "gemm-tune", path, len);
+}
+
+int swacl_tune_path_named(const swacl_cl_dev *dev, const char *prefix, char *path, size_t len)
+{
     if (!dev || !dev->cache_dir[0] || !len) return -1;
     uint64_t h = 0xcbf29ce484222325ull;
     h = fnv64_str(h, dev->info.name);
@@ -122,7 +127,7 @@ int swacl_tune_path(const swacl_cl_dev *dev, char *path, size_t len)
             tag[t++] = '-';
     }
     tag[t] = '\0';
-    int w = snprintf(path, len, "%s/gemm-tune-%s-%016llx.json", dev->cache_dir, tag,
+    int w = snprintf(path, len, "%s/%s-%s-%016llx.json", dev->cache_dir, prefix, tag,
                      (unsigned long long)h);
     if (w < 0 || (size_t)w >= len) {
         path[0] = '\0';

@@ -59,6 +59,8 @@ swacl_status swacl_cl_gemm_own(swacl_cl_be *be, swacl_buf *y, const swacl_buf *x
                                int accumulate)
 {
     const swacl_gemm_params *gp = &be->gp;
+    if (gp->kern == SWACL_GEMM_KERN_LM) /* GPUs: local-memory tiles, gemm_lm.c */
+        return swacl_cl_gemm_lm(be, y, x, w, bias, M, N, K, accumulate);
     swacl_ctx *ctx = be->base.ctx;
     SWACL_FAIL_IF(ctx, (int)w->wtype < 0 || (int)w->wtype >= SWACL_WT_COUNT, SWACL_INVALID_ARG,
                   "gemm: weight type %d", (int)w->wtype);

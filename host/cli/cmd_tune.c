@@ -14,36 +14,11 @@ static void progress(void *user, const char *line)
     cli_progress("%s", line);
 }
 
-static int print_result(const swacl_tune_gemm_result *r, int json)
+/* a report from the library (JSON text): printed as JSON or as a table */
+static int print_json(char *text, int json)
 {
-    cJSON *root = cJSON_CreateObject();
-    cli_json_add(root, "b:ok s:device s:driver_version", 1, r->device, r->driver_version);
-    cJSON *w = cJSON_AddObjectToObject(root, "winner");
-    cJSON *x = cJSON_AddObjectToObject(w, "xgemm");
-    for (int i = 0; i < r->n_xgemm; i++)
-        cJSON_AddNumberToObject(x, r->xgemm[i].name, (double)r->xgemm[i].value);
-    cJSON *d = cJSON_AddObjectToObject(w, "xgemm_direct");
-    for (int i = 0; i < r->n_direct; i++)
-        cJSON_AddNumberToObject(d, r->direct[i].name, (double)r->direct[i].value);
-    cJSON_AddNumberToObject(w, "min_indirect_size", (double)r->min_indirect_size);
-    cJSON *meas = cJSON_AddArrayToObject(root, "shapes");
-    for (int i = 0; i < r->n_shapes; i++) {
-        const swacl_tune_gemm_shape *s = &r->shapes[i];
-        cJSON *e = cJSON_CreateObject();
-        cli_json_add(e, "i:M i:N i:K s:path d:default_gflops d:tuned_gflops d:openblas_gflops "
-                     "d:tuned_vs_openblas", s->M, s->N, s->K, s->direct ? "direct" : "indirect",
-                     s->default_gflops, s->tuned_gflops, s->openblas_gflops,
-                     s->tuned_gflops / s->openblas_gflops);
-        cJSON_AddItemToArray(meas, e);
-    }
-    double g = r->openblas_gflops_geomean;
-    cli_json_add(root, "d:default_gflops_geomean d:tuned_gflops_geomean d:openblas_gflops_geomean "
-                 "d:tuned_vs_openblas_geomean i:candidates_tried i:candidates_rejected "
-                 "i:candidates_pruned d:search_seconds d:total_seconds b:saved s:tune_file",
-                 r->default_gflops_geomean, r->tuned_gflops_geomean, g,
-                 g > 0 ? r->tuned_gflops_geomean / g : 0.0, r->tried, r->rejected, r->pruned,
-                 r->search_seconds, r->total_seconds, r->saved, r->tune_file);
-    if (!json && !r->saved) cJSON_AddStringToObject(root, "not_saved", r->not_saved); /* text only */
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    swacl_free(text);
     return cli_output(root, json);
 }
 
@@ -52,7 +27,7 @@ int swacl_cmd_tune(int argc, char **argv)
     swacl_tune_gemm_params p = swacl_tune_gemm_params_default();
     cli_model m = {.preset = "cohere2"};
     const char *probe_set = NULL; /* hidden: compile + check one set, exit code only */
-    int json = 0, no_save = 0;
+    int json = 0, no_save = 0, own = 0, quick = 0;
     const cli_opt opts[] = {
         {"--device", CLI_STR, &p.device, 0, 0, "D",
          "device selector as in `swacl run` (default: first GPU, else CPU)"},
@@ -63,6 +38,10 @@ int swacl_cmd_tune(int argc, char **argv)
          "model's layer GEMMs (cohere2: hidden 256, FFN 768) at M in\n"
          "1,512,1024,2048,4096"},
         {"--no-save", CLI_FLAG, &no_save, 0, 0, NULL, "do not write the tune file"},
+        {"--own", CLI_FLAG, &own, 0, 0, NULL,
+         "tune swacl's own GEMM (kernel, launch shape, own vs CLBlast per\n"
+         "weight class) instead: prefill shapes, gemm-own-<device>-<hash>.json"},
+        {"--quick", CLI_FLAG, &quick, 0, 0, NULL, "--own: three candidates, M = 512 only"},
         {"--probe-set", CLI_STR, &probe_set, 0, 0, NULL, NULL},
         CLI_OUTPUT_OPTS(&json),
         CLI_MODEL_OPTS(&m, "cohere2"),
@@ -75,7 +54,8 @@ int swacl_cmd_tune(int argc, char **argv)
         "against the CPU reference's GEMM before timing it, and store the winner in\n"
         "the swacl cache dir (gemm-tune-<device>-<hash>.json). CL backends created on\n"
         "that device apply it (SWACL_GEMM_TUNE=off skips it). Reports GFLOP/s with\n"
-        "CLBlast's defaults, tuned, and OpenBLAS sgemm on the host.\n\n",
+        "CLBlast's defaults, tuned, and OpenBLAS sgemm on the host. --own: the same for\n"
+        "swacl's own GEMM kernels over the table row (docs/PERF.md).\n\n",
         opts, 1};
     int rc = cli_parse(&cmd, argc, argv);
     if (rc != CLI_CONTINUE) return rc;
@@ -92,10 +72,14 @@ int swacl_cmd_tune(int argc, char **argv)
     p.save = !no_save;
     p.probe_exe = "/proc/self/exe";
     p.progress = progress;
-    swacl_tune_gemm_result *r = calloc(1, sizeof *r);
-    if (!r) return swacl_ctx_destroy(host), cli_die_msg("out of memory"), EXIT_RUNTIME;
-    st = swacl_tune_gemm(host, &p, r);
-    rc = st != SWACL_OK ? cli_fail(host, st, "tune") : print_result(r, json);
+    swacl_tune_own_params op = {p.device, p.model, p.shapes, p.budget_s, quick, p.save,
+                                progress, NULL};
+    char *text = NULL;
+    swacl_tune_gemm_result *r = own ? NULL : calloc(1, sizeof *r);
+    if (!own && !r) return swacl_ctx_destroy(host), cli_die_msg("out of memory"), EXIT_RUNTIME;
+    st = own ? swacl_tune_own(host, &op, &text) : swacl_tune_gemm(host, &p, r);
+    if (st == SWACL_OK && !own) text = swacl_tune_gemm_result_json(r);
+    rc = st != SWACL_OK ? cli_fail(host, st, "tune") : print_json(text, json);
     free(r);
     swacl_ctx_destroy(host);
     return rc;

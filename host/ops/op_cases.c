@@ -57,6 +57,7 @@
 #define NORM2 SWACL_OPV_NORM_ALL
 #define GEMM2 SWACL_OPV_GEMM_ALL
 #define OWN SWACL_OPV_BIT(SWACL_OPV_GEMM_OWN)
+#define LM SWACL_OPV_BIT(SWACL_OPV_GEMM_LM)
 #define GEMV4 SWACL_OPV_GEMV_ALL
 
 /* One row: label, use, variants, tolerance, then the fields of the op's
@@ -316,6 +317,20 @@ static const swacl_op_case k_cases[] = {
     MATMUL("own q4_0 M=17 N=20 K=64 bias acc", T_, OWN, TOL_MATMUL, 17, 20, 64, 1, 1, Q4_0),
     MATMUL("own q4_0 M=9 N=1030 K=4096 (two panels)", T_, OWN, TOL_MATMUL_4K, 9, 1030, 4096, 0,
            0, Q4_0),
+    /* the local-memory GEMM (gemm_lm.cl, 32 x 32 tiles of 4 x 4 in the
+     * variant; the GEMM2 rows above run it too): M / N off the tile, K
+     * below and off the 16-deep K step (float types), every storage type,
+     * bias and accumulate, several tiles in both directions */
+    MATMUL("lm M=9 N=17 K=3 bias acc", T_, LM, TOL_MATMUL, 9, 17, 3, 1, 1),
+    MATMUL("lm M=70 N=100 K=47 bias", T_, LM, TOL_MATMUL, 70, 100, 47, 1, 0),
+    MATMUL("lm M=130 N=65 K=300 acc", T_, LM, TOL_MATMUL, 130, 65, 300, 0, 1),
+    MATMUL("lm M=33 N=129 K=1000 bias acc", T_, LM, TOL_MATMUL_LONG, 33, 129, 1000, 1, 1),
+    MATMUL("lm f16 M=65 N=70 K=37 bias acc", T_, LM, TOL_MATMUL, 65, 70, 37, 1, 1, F16),
+    MATMUL("lm f16 M=200 N=33 K=513 bias", T_, LM, TOL_MATMUL_LONG, 200, 33, 513, 1, 0, F16),
+    MATMUL("lm bf16 M=40 N=90 K=250 bias acc", T_, LM, TOL_MATMUL, 40, 90, 250, 1, 1, BF16),
+    MATMUL("lm q8_0 M=70 N=45 K=288 bias acc", T_, LM, TOL_MATMUL, 70, 45, 288, 1, 1, Q8_0),
+    MATMUL("lm q4_0 M=33 N=97 K=160 bias acc", T_, LM, TOL_MATMUL, 33, 97, 160, 1, 1, Q4_0),
+    MATMUL("lm q4_0 M=129 N=200 K=1024", T_, LM, TOL_MATMUL_LONG, 129, 200, 1024, 0, 0, Q4_0),
 
     /* ---- norm (every kernel version) ----------------------------------- */
     NORM("rms 7x33 w", T_, NORM2, TOL_NORM, RMS, 7, 33, 1, 0, 0, 1e-5f),
@@ -449,7 +464,8 @@ const char *swacl_op_kind_name(swacl_op_kind k)
 const char *swacl_op_variant_name(swacl_op_variant v)
 {
     static const char *const names[SWACL_OPV_COUNT] = {
-        "default", "row", "tiled", "blk", "row", "wg", "own", "clblast", "r1", "r2", "r4", "r8"};
+        "default", "row", "tiled", "blk", "row", "wg", "own", "clblast", "r1", "r2", "r4", "r8",
+        "lm"};
     return (unsigned)v < SWACL_OPV_COUNT ? names[v] : "?";
 }
 
@@ -462,7 +478,8 @@ int swacl_op_variant_kind(swacl_op_variant v)
     case SWACL_OPV_NORM_ROW:
     case SWACL_OPV_NORM_WG: return SWACL_OP_NORM;
     case SWACL_OPV_GEMM_OWN:
-    case SWACL_OPV_GEMM_CLBLAST: return SWACL_OP_MATMUL;
+    case SWACL_OPV_GEMM_CLBLAST:
+    case SWACL_OPV_GEMM_LM: return SWACL_OP_MATMUL;
     case SWACL_OPV_GEMV_R1:
     case SWACL_OPV_GEMV_R2:
     case SWACL_OPV_GEMV_R4:

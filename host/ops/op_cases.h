@@ -58,6 +58,7 @@ typedef enum {
     SWACL_OPV_GEMV_R2,    /* gemv_f32_r2                                     */
     SWACL_OPV_GEMV_R4,    /* gemv_f32_r4                                     */
     SWACL_OPV_GEMV_R8,    /* gemv_f32_r8: the CPU choice                     */
+    SWACL_OPV_GEMM_LM,    /* M > 8: gemm_lm.cl (local-memory tiles), GPU kernel */
     SWACL_OPV_COUNT
 } swacl_op_variant;
 
@@ -67,12 +68,14 @@ typedef enum {
      SWACL_OPV_BIT(SWACL_OPV_ATTN_BLK))
 #define SWACL_OPV_NORM_ALL (SWACL_OPV_BIT(SWACL_OPV_NORM_ROW) | SWACL_OPV_BIT(SWACL_OPV_NORM_WG))
 #define SWACL_OPV_GEMM_ALL                                                    \
-    (SWACL_OPV_BIT(SWACL_OPV_GEMM_OWN) | SWACL_OPV_BIT(SWACL_OPV_GEMM_CLBLAST))
+    (SWACL_OPV_BIT(SWACL_OPV_GEMM_OWN) | SWACL_OPV_BIT(SWACL_OPV_GEMM_CLBLAST) | \
+     SWACL_OPV_BIT(SWACL_OPV_GEMM_LM))
 #define SWACL_OPV_GEMV_ALL                                                    \
     (SWACL_OPV_BIT(SWACL_OPV_GEMV_R1) | SWACL_OPV_BIT(SWACL_OPV_GEMV_R2) |   \
      SWACL_OPV_BIT(SWACL_OPV_GEMV_R4) | SWACL_OPV_BIT(SWACL_OPV_GEMV_R8))
 
-/* "default", "row", "tiled", "blk", "row", "wg", "own", "clblast": the
+/* "default", "row", "tiled", "blk", "row", "wg", "own", "clblast", "r1".."r8",
+ * "lm": the
  * kernel's name as the variant setting spells it. A GEMM variant is forced
  * on the backend's swacl_gemm_params (internal, host/cl/cl_params.h). */
 const char *swacl_op_variant_name(swacl_op_variant v);
@@ -177,6 +180,12 @@ void swacl_op_bufs_destroy(swacl_op_bufs *b); /* NULL-safe */
  * in-place act/norm, kv_store) update their input, so a repeat sees the
  * previous result: fine for timing, not for comparing. */
 swacl_status swacl_op_launch(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bufs *b);
+
+/* Copy c's output on b to host h (write 0) or h to it (write 1; the
+ * tuner fills it with NaN before a check): swacl_op_output_size(c) floats,
+ * finishing the queue first. */
+swacl_status swacl_op_output_io(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bufs *b,
+                                float *h, int write);
 
 /* Elements of c's output and the ranges that are compared (attention: the
  * valid rows t < n_new[b] of each sequence; one range otherwise).

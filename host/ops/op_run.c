@@ -287,6 +287,17 @@ swacl_status swacl_op_launch(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bu
                            (int)c->op);
 }
 
+swacl_status swacl_op_output_io(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bufs *b,
+                                float *h, int write)
+{
+    swacl_backend *be = ctx->be;
+    const size_t n = swacl_op_output_size(c);
+    SWACL_TRY(be->iface->finish(be));
+    if (!n) return SWACL_OK;
+    return write ? be->iface->buf_write(be, b->b[b->out], 0, h, n * sizeof *h)
+                 : be->iface->buf_read(be, b->b[b->out], 0, h, n * sizeof *h);
+}
+
 swacl_status swacl_op_exec(swacl_ctx *ctx, const swacl_op_case *c, float **out)
 {
     *out = NULL;

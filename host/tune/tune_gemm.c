@@ -105,8 +105,7 @@ static const size_t k_dcands[][SWACL_TUNE_ND] = {
 
 /* ---- shapes ------------------------------------------------------------ */
 
-/* Parse "M,N,K;M,N,K" (also ' ' or '/' between shapes). -1 on error. */
-static int parse_shapes(const char *s, tshape *out, int cap)
+int swacl_tune_parse_shapes(const char *s, tshape *out, int cap)
 {
     int n = 0;
     while (*s) {
@@ -123,11 +122,14 @@ static int parse_shapes(const char *s, tshape *out, int cap)
     return n ? n : -1;
 }
 
-/* The layer GEMMs of cfg, (N, K) deduplicated in order: q (Q, D), k/v
- * (KV, D), o (D, Q), FFN up/gate (F, D), down (D, F). */
 static int model_shapes(const swacl_config *c, tshape *out)
 {
     static const int rows[] = {1, 512, 1024, 2048, 4096};
+    return swacl_tune_model_shapes(c, rows, 5, out);
+}
+
+int swacl_tune_model_shapes(const swacl_config *c, const int *rows, int n_rows, tshape *out)
+{
     const int D = c->hidden_size, Q = c->n_heads * c->head_dim, KV = c->n_kv_heads * c->head_dim;
     const int nk[5][2] = {{Q, D}, {KV, D}, {D, Q}, {c->ffn_dim, D}, {D, c->ffn_dim}};
     int u[5][2], nu = 0;
@@ -140,7 +142,7 @@ static int model_shapes(const swacl_config *c, tshape *out)
         }
     }
     int n = 0;
-    for (int r = 0; r < 5; r++)
+    for (int r = 0; r < n_rows; r++)
         for (int j = 0; j < nu; j++)
             out[n++] = (tshape){rows[r], u[j][0], u[j][1],
                                 rows[r] == 1 || rows[r] == 512 || rows[r] == 2048};
@@ -481,7 +483,7 @@ swacl_status swacl_tune_gemm(swacl_ctx *ctx, const swacl_tune_gemm_params *p,
     b.ctx = ctx;
     b.p = p;
     if (p->shapes) {
-        b.n = parse_shapes(p->shapes, b.sh, SWACL_TUNE_MAX_SHAPES);
+        b.n = swacl_tune_parse_shapes(p->shapes, b.sh, SWACL_TUNE_MAX_SHAPES);
         if (b.n < 0)
             return swacl_set_error(ctx, SWACL_INVALID_ARG,
                                    "tune: invalid --shapes '%s': expected 'M,N,K;M,N,K;...' (each "
@@ -553,4 +555,52 @@ done:
     free(s.best_d);
     swacl_tune_bench_close(&b);
     return st;
+}
+
+char *swacl_tune_gemm_result_json(const swacl_tune_gemm_result *r)
+{
+    if (!r) return NULL;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddBoolToObject(root, "ok", 1);
+    cJSON_AddStringToObject(root, "device", r->device);
+    cJSON_AddStringToObject(root, "driver_version", r->driver_version);
+    cJSON *w = cJSON_AddObjectToObject(root, "winner");
+    cJSON *x = cJSON_AddObjectToObject(w, "xgemm");
+    for (int i = 0; i < r->n_xgemm; i++)
+        cJSON_AddNumberToObject(x, r->xgemm[i].name, (double)r->xgemm[i].value);
+    cJSON *d = cJSON_AddObjectToObject(w, "xgemm_direct");
+    for (int i = 0; i < r->n_direct; i++)
+        cJSON_AddNumberToObject(d, r->direct[i].name, (double)r->direct[i].value);
+    cJSON_AddNumberToObject(w, "min_indirect_size", (double)r->min_indirect_size);
+    cJSON *meas = cJSON_AddArrayToObject(root, "shapes");
+    for (int i = 0; i < r->n_shapes; i++) {
+        const swacl_tune_gemm_shape *s = &r->shapes[i];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "M", s->M);
+        cJSON_AddNumberToObject(e, "N", s->N);
+        cJSON_AddNumberToObject(e, "K", s->K);
+        cJSON_AddStringToObject(e, "path", s->direct ? "direct" : "indirect");
+        cJSON_AddNumberToObject(e, "default_gflops", s->default_gflops);
+        cJSON_AddNumberToObject(e, "tuned_gflops", s->tuned_gflops);
+        cJSON_AddNumberToObject(e, "openblas_gflops", s->openblas_gflops);
+        cJSON_AddNumberToObject(e, "tuned_vs_openblas", s->tuned_gflops / s->openblas_gflops);
+        cJSON_AddItemToArray(meas, e);
+    }
+    double g = r->openblas_gflops_geomean;
+    cJSON_AddNumberToObject(root, "default_gflops_geomean", r->default_gflops_geomean);
+    cJSON_AddNumberToObject(root, "tuned_gflops_geomean", r->tuned_gflops_geomean);
+    cJSON_AddNumberToObject(root, "openblas_gflops_geomean", g);
+    cJSON_AddNumberToObject(root, "tuned_vs_openblas_geomean",
+                            g > 0 ? r->tuned_gflops_geomean / g : 0.0);
+    cJSON_AddNumberToObject(root, "candidates_tried", r->tried);
+    cJSON_AddNumberToObject(root, "candidates_rejected", r->rejected);
+    cJSON_AddNumberToObject(root, "candidates_pruned", r->pruned);
+    cJSON_AddNumberToObject(root, "search_seconds", r->search_seconds);
+    cJSON_AddNumberToObject(root, "total_seconds", r->total_seconds);
+    cJSON_AddBoolToObject(root, "saved", r->saved);
+    cJSON_AddStringToObject(root, "tune_file", r->tune_file);
+    if (!r->saved) cJSON_AddStringToObject(root, "not_saved", r->not_saved);
+    char *s = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    return s;
 }

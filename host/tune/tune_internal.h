@@ -26,6 +26,14 @@ typedef struct {
     cl_mem A, W, C;
 } tbench;
 
+/* Parse "M,N,K;M,N,K" (also ' ' or '/' between shapes), all searched.
+ * The count, -1 on error. */
+int swacl_tune_parse_shapes(const char *s, tshape *out, int cap);
+/* The layer GEMMs of cfg, (N, K) deduplicated in order: q (Q, D), k/v
+ * (KV, D), o (D, Q), FFN up/gate (F, D), down (D, F), at each of the
+ * n_rows M values (search: M 1, 512, 2048). out holds 5 * n_rows. */
+int swacl_tune_model_shapes(const swacl_config *c, const int *rows, int n_rows, tshape *out);
+
 /* A progress line through p->progress (nothing without one). */
 void swacl_tune_note(const tbench *b, const char *fmt, ...)
 #if defined(__GNUC__)
