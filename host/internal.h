@@ -101,6 +101,11 @@ typedef struct {
     float softcap;          /* > 0: s -> softcap * tanh(s / softcap), s the
                                scaled score, before the mask (Gemma 2)       */
     swacl_buf *out;         /* [B*T, H*d]                                    */
+    int kv_f16;             /* kc / vc hold f16 values (2 bytes each); every
+                               K / V value is then read rounded to f16 (round
+                               to nearest even), the new rows k / v too, so a
+                               result does not depend on which keys came from
+                               the cache (prefill chunking)                  */
 } swacl_attn_args;
 
 /* One RoPE application. Pair i < rot/2 of each head rotates by angle
@@ -177,9 +182,11 @@ struct swacl_backend_i {
     swacl_status (*gather_rows)(swacl_backend *be, swacl_buf *dst, const swacl_buf *src,
                                 const int *rows, int n, int width);
     /* Append new rows into a cache: for t < n_new[b] with t >= n_new[b]-cap,
-     * cache[b, (pos0[b]+t) % cap, :] = src[b*T + t, :].                     */
+     * cache[b, (pos0[b]+t) % cap, :] = src[b*T + t, :]; f16: the cache
+     * holds f16 values (2 bytes, src rounded to nearest even).               */
     swacl_status (*kv_store)(swacl_backend *be, swacl_buf *cache, const swacl_buf *src, int B,
-                             int T, int cap, int width, const int *pos0, const int *n_new);
+                             int T, int cap, int width, const int *pos0, const int *n_new,
+                             int f16);
     /* Wait for all queued work.                                             */
     swacl_status (*finish)(swacl_backend *be);
 

@@ -332,6 +332,10 @@ SWACL_API swacl_status swacl_model_type_info(int i, const char **model_type, con
  * an uninitialised config). */
 SWACL_API uint64_t swacl_kv_bytes(const swacl_config *cfg, int batch, int n_ctx, uint64_t *global_bytes,
                         uint64_t *window_bytes);
+/** As swacl_kv_bytes for a cache stored in kv_type (F16: 2 bytes a value;
+ * anything else: F32, 4). */
+SWACL_API uint64_t swacl_kv_bytes_ex(const swacl_config *cfg, int kv_type, int batch, int n_ctx,
+                                     uint64_t *global_bytes, uint64_t *window_bytes);
 
 /* ------------------------------------------------------------------------ */
 /* Host weights: named float32 tensors (HF-style names, nn.Linear [out, in]). */
@@ -496,6 +500,13 @@ typedef struct {
     swacl_wtype weights;    /* swacl_load_hf on this context stores 2-D
                                tensors in this type (AUTO: as in the file,
                                F32/F16/BF16 kept without conversion)       */
+    swacl_wtype kv_type;    /* KV-cache storage of sessions on this context:
+                               F32, or F16 (2 bytes a value, written with
+                               vstore_half, read with vload_half: no
+                               cl_khr_fp16 needed; attention then reads every
+                               K / V value rounded to f16, cached or new);
+                               AUTO: F16 when some matmul weight is not F32,
+                               else F32                                    */
     /* New fields go here, at the end (struct_size tells them apart); the
      * layout of swacl_kernel_params stays as released.                    */
 } swacl_ctx_params;
@@ -580,6 +591,8 @@ SWACL_API void swacl_session_destroy(swacl_session *s);
 SWACL_API int swacl_session_pos(const swacl_session *s, int b);
 /** Bytes held by this session's KV cache. */
 SWACL_API uint64_t swacl_session_kv_bytes(const swacl_session *s);
+/** The KV cache's storage type (SWACL_WT_F32 or SWACL_WT_F16; swacl_ctx_params.kv_type). */
+SWACL_API int swacl_session_kv_type(const swacl_session *s);
 /** Forget every sequence (positions back to 0). */
 SWACL_API void swacl_session_reset(swacl_session *s);
 
@@ -717,6 +730,7 @@ SWACL_API void swacl_pipeline_session_destroy(swacl_pipeline_session *s);
 SWACL_API int swacl_pipeline_session_pos(const swacl_pipeline_session *s, int b);
 /** Bytes held by the session's KV caches, over every stage. */
 SWACL_API uint64_t swacl_pipeline_session_kv_bytes(const swacl_pipeline_session *s);
+SWACL_API int swacl_pipeline_session_kv_type(const swacl_pipeline_session *s);
 SWACL_API swacl_status swacl_pipeline_session_step(swacl_pipeline_session *s, int T, const int *n_new,
                                          const int32_t *ids, const float *embeds, float *out);
 SWACL_API swacl_status swacl_pipeline_session_prefill(swacl_pipeline_session *s, const swacl_input *in,

@@ -85,6 +85,10 @@
  *   ATTN_BQ   queries per work-group (= local size)
  *   ATTN_BK   keys per local-memory tile (the host shrinks it as d grows:
  *             2 * BK * d floats of local memory, host/cl/cl_params.c)
+ *   ATTN_KV_HALF  1: k, v, kc and vc hold f16 values (2 bytes), read with
+ *             vload_half (core OpenCL: no cl_khr_fp16 needed); the host
+ *             converts the step's new rows to f16 first (kv_to_half), so
+ *             every key / value is seen rounded the same way.
  *   ATTN_SOFTCAP  1: every score s (after scale and temperature) becomes
  *             softcap * tanh(s / softcap) before the mask (Gemma 2); the
  *             cap is the kernels' `softcap` argument, unused otherwise, so
@@ -98,6 +102,24 @@
 #endif
 #ifndef ATTN_SOFTCAP
 #define ATTN_SOFTCAP 0
+#endif
+#ifndef ATTN_KV_HALF
+#define ATTN_KV_HALF 0
+#endif
+/* K / V element type and float4 access: ATTN_R4 turns a row pointer into
+ * the row handle, ATTN_AT4(r, c) reads float4 c of it */
+#if ATTN_KV_HALF
+#define attn_kv_t half
+#define ATTN_KV4(c, p) vload_half4((c), (p))
+#define ATTN_R4_T __global const half *
+#define ATTN_R4(p) (p)
+#define ATTN_AT4(r, c) vload_half4((c), (r))
+#else
+#define attn_kv_t float
+#define ATTN_KV4(c, p) vload4((c), (p))
+#define ATTN_R4_T __global const float4 *
+#define ATTN_R4(p) ((__global const float4 *)(p))
+#define ATTN_AT4(r, c) ((r)[c])
 #endif
 /* score soft-capping, on a float or a float vector */
 #if ATTN_SOFTCAP
@@ -150,9 +172,9 @@ inline float attn_temp(int kind, float p0, float p1, int p)
 }
 
 __kernel __attribute__((reqd_work_group_size(ATTN_BQ, 1, 1)))
-void attn_fwd(__global const float *restrict q, __global const float *restrict k,
-              __global const float *restrict v, __global const float *restrict kc,
-              __global const float *restrict vc, __global const int *restrict meta,
+void attn_fwd(__global const float *restrict q, __global const attn_kv_t *restrict k,
+              __global const attn_kv_t *restrict v, __global const attn_kv_t *restrict kc,
+              __global const attn_kv_t *restrict vc, __global const int *restrict meta,
               __global float *restrict out, int B, int T, int H, int Hkv, int cap,
               int span, int S, float scale, int temp, float temp_p0, float temp_p1,
               float softcap)
@@ -202,7 +224,7 @@ void attn_fwd(__global const float *restrict q, __global const float *restrict k
             float4 kx = (float4)(0.0f), vx = (float4)(0.0f);
             if (j <= band_hi) {
                 size_t off;
-                __global const float *ks, *vs;
+                __global const attn_kv_t *ks, *vs;
                 if (j >= pos0) {
                     off = ((size_t)b * T + (j - pos0)) * kw + g * HEAD_DIM;
                     ks = k;
@@ -212,8 +234,8 @@ void attn_fwd(__global const float *restrict q, __global const float *restrict k
                     ks = kc;
                     vs = vc;
                 }
-                kx = vload4(c, ks + off);
-                vx = vload4(c, vs + off);
+                kx = ATTN_KV4(c, ks + off);
+                vx = ATTN_KV4(c, vs + off);
             }
             Ks[e] = kx;
             Vs[e] = vx;
@@ -269,9 +291,9 @@ inline float attn_hsum(float4 a) { return (a.x + a.y) + (a.z + a.w); }
 
 /* v3: NDRange (ceil(T/ATTN_ROW_LX)*ATTN_ROW_LX, H, B), local (ATTN_ROW_LX). */
 __kernel __attribute__((reqd_work_group_size(ATTN_ROW_LX, 1, 1)))
-void attn_fwd_row(__global const float *restrict q, __global const float *restrict k,
-                  __global const float *restrict v, __global const float *restrict kc,
-                  __global const float *restrict vc, __global const int *restrict meta,
+void attn_fwd_row(__global const float *restrict q, __global const attn_kv_t *restrict k,
+                  __global const attn_kv_t *restrict v, __global const attn_kv_t *restrict kc,
+                  __global const attn_kv_t *restrict vc, __global const int *restrict meta,
                   __global float *restrict out, int B, int T, int H, int Hkv, int cap,
                   int span, int S, float scale, int temp, float temp_p0, float temp_p1,
                   float softcap)
@@ -302,20 +324,20 @@ void attn_fwd_row(__global const float *restrict q, __global const float *restri
         const int nk = min(ATTN_KB, p - j0 + 1);
         float sc[ATTN_KB];
         for (int kk = 0; kk < ATTN_KB; kk += 4) {
-            __global const float4 *kr[4];
+            ATTN_R4_T kr[4];
             for (int u = 0; u < 4; u++) {
                 int fc;
                 const int j = min(j0 + kk + u, p); /* past p: a valid row, masked below */
                 const size_t off = attn_kv_off(j, b, g, T, pos0, cap, kw, &fc);
-                kr[u] = (__global const float4 *)((fc ? kc : k) + off);
+                kr[u] = ATTN_R4((fc ? kc : k) + off);
             }
             float4 a0 = (float4)(0.0f), a1 = a0, a2 = a0, a3 = a0;
             for (int c = 0; c < ATTN_D4; c++) {
                 const float4 qc = qv[c];
-                a0 = mad(qc, kr[0][c], a0);
-                a1 = mad(qc, kr[1][c], a1);
-                a2 = mad(qc, kr[2][c], a2);
-                a3 = mad(qc, kr[3][c], a3);
+                a0 = mad(qc, ATTN_AT4(kr[0], c), a0);
+                a1 = mad(qc, ATTN_AT4(kr[1], c), a1);
+                a2 = mad(qc, ATTN_AT4(kr[2], c), a2);
+                a3 = mad(qc, ATTN_AT4(kr[3], c), a3);
             }
             sc[kk] = ATTN_CAP(attn_hsum(a0), softcap);
             sc[kk + 1] = ATTN_CAP(attn_hsum(a1), softcap);
@@ -332,9 +354,9 @@ void attn_fwd_row(__global const float *restrict q, __global const float *restri
             const float w = exp(sc[kk] - mn);
             int fc;
             const size_t off = attn_kv_off(j0 + kk, b, g, T, pos0, cap, kw, &fc);
-            __global const float4 *vr = (__global const float4 *)((fc ? vc : v) + off);
+            ATTN_R4_T vr = ATTN_R4((fc ? vc : v) + off);
             l += w;
-            for (int c = 0; c < ATTN_D4; c++) acc[c] = mad((float4)(w), vr[c], acc[c]);
+            for (int c = 0; c < ATTN_D4; c++) acc[c] = mad((float4)(w), ATTN_AT4(vr, c), acc[c]);
         }
         m = mn;
     }
@@ -420,6 +442,20 @@ typedef float4 attn_v;
 #define attn_vstore vstore4
 #endif
 #define ATTN_DV (HEAD_DIM / ATTN_VW) /* vectors per head row */
+/* K / V row handles of attn_v vectors (as ATTN_R4 / ATTN_AT4) */
+#if ATTN_KV_HALF
+#define ATTN_RV_T __global const half *
+#define ATTN_RV(p) (p)
+#if ATTN_VW == 8
+#define ATTN_ATV(r, c) vload_half8((c), (r))
+#else
+#define ATTN_ATV(r, c) vload_half4((c), (r))
+#endif
+#else
+#define ATTN_RV_T __global const attn_v *
+#define ATTN_RV(p) ((__global const attn_v *)(p))
+#define ATTN_ATV(r, c) ((r)[c])
+#endif
 
 /* in-lane horizontal add (AVX hadd / shufps pattern):
  * [a0+a1, a2+a3, b0+b1, b2+b3, a4+a5, a6+a7, b4+b5, b6+b7] */
@@ -464,22 +500,22 @@ inline float attn_hsum8(float8 a)
  * plo / phi anyway) for ATTN_QB slots whose rows of q start at qrow[r]
  * (already scaled), slot r seeing keys [plo[r], phi[r]]. Updates the online
  * softmax state acc / m / l. softcap: the cap under ATTN_SOFTCAP. */
-inline void attn_blk_core(__global const float *restrict k, __global const float *restrict v,
-                          __global const float *restrict kc, __global const float *restrict vc,
+inline void attn_blk_core(__global const attn_kv_t *restrict k, __global const attn_kv_t *restrict v,
+                          __global const attn_kv_t *restrict kc, __global const attn_kv_t *restrict vc,
                           int b, int g, int T, int pos0, int cap, int kw, int klo, int khi,
                           const int *plo, const int *phi, attn_v (*qv)[ATTN_DV],
                           attn_v (*acc)[ATTN_DV], float *m, float *l, float softcap)
 {
     for (int kt = klo; kt <= khi; kt += ATTN_KT) {
-        __global const attn_v *kr[ATTN_KT];
-        __global const attn_v *vr[ATTN_KT];
+        ATTN_RV_T kr[ATTN_KT];
+        ATTN_RV_T vr[ATTN_KT];
         for (int kk = 0; kk < ATTN_KT; kk++) {
             const int j = min(kt + kk, khi);
             const int fc = j < pos0;
             const size_t off = fc ? ((size_t)b * cap + (j % cap)) * kw + g * HEAD_DIM
                                   : ((size_t)b * T + (j - pos0)) * kw + g * HEAD_DIM;
-            kr[kk] = (__global const attn_v *)((fc ? kc : k) + off);
-            vr[kk] = (__global const attn_v *)((fc ? vc : v) + off);
+            kr[kk] = ATTN_RV((fc ? kc : k) + off);
+            vr[kk] = ATTN_RV((fc ? vc : v) + off);
         }
 
         /* scores, 2 slots x 4 keys per step */
@@ -488,11 +524,14 @@ inline void attn_blk_core(__global const float *restrict k, __global const float
             for (int kk = 0; kk < ATTN_KT; kk += 4) {
                 attn_v a0 = (attn_v)(0.0f), a1 = a0, a2 = a0, a3 = a0;
                 attn_v b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-                __global const attn_v *k0 = kr[kk], *k1 = kr[kk + 1];
-                __global const attn_v *k2 = kr[kk + 2], *k3 = kr[kk + 3];
+                ATTN_RV_T k0 = kr[kk];
+                ATTN_RV_T k1 = kr[kk + 1];
+                ATTN_RV_T k2 = kr[kk + 2];
+                ATTN_RV_T k3 = kr[kk + 3];
                 for (int c = 0; c < ATTN_DV; c++) {
                     const attn_v qa = qv[r][c], qb = qv[r + 1][c];
-                    const attn_v x0 = k0[c], x1 = k1[c], x2 = k2[c], x3 = k3[c];
+                    const attn_v x0 = ATTN_ATV(k0, c), x1 = ATTN_ATV(k1, c);
+                    const attn_v x2 = ATTN_ATV(k2, c), x3 = ATTN_ATV(k3, c);
                     a0 = ATTN_FMA(qa, x0, a0);
                     a1 = ATTN_FMA(qa, x1, a1);
                     a2 = ATTN_FMA(qa, x2, a2);
@@ -545,7 +584,8 @@ inline void attn_blk_core(__global const float *restrict k, __global const float
             for (int kb = 0; kb < ATTN_KT / 8; kb++) {
                 ATTN_UNROLL
                 for (int u = 0; u < 8; u++) {
-                    const attn_v y0 = vr[kb * 8 + u][c], y1 = vr[kb * 8 + u][c + 1];
+                    const attn_v y0 = ATTN_ATV(vr[kb * 8 + u], c);
+                    const attn_v y1 = ATTN_ATV(vr[kb * 8 + u], c + 1);
                     ATTN_UNROLL
                     for (int r = 0; r < ATTN_QB; r++) {
                         const float w = pr[r][kb][u];
@@ -570,7 +610,7 @@ inline void attn_blk_core(__global const float *restrict k, __global const float
             for (int kb = 0; kb < ATTN_KT / 8; kb++) {
                 ATTN_UNROLL
                 for (int u = 0; u < 8; u++) {
-                    const attn_v y0 = vr[kb * 8 + u][c];
+                    const attn_v y0 = ATTN_ATV(vr[kb * 8 + u], c);
                     ATTN_UNROLL
                     for (int r = 0; r < ATTN_QB; r++)
                         o0[r] = ATTN_FMA((attn_v)(pr[r][kb][u]), y0, o0[r]);
@@ -610,9 +650,9 @@ inline void attn_blk_load(__global const float *restrict q, int b, int T, int H,
     }
 }
 
-__kernel void attn_fwd_blk(__global const float *restrict q, __global const float *restrict k,
-                           __global const float *restrict v, __global const float *restrict kc,
-                           __global const float *restrict vc, __global const int *restrict meta,
+__kernel void attn_fwd_blk(__global const float *restrict q, __global const attn_kv_t *restrict k,
+                           __global const attn_kv_t *restrict v, __global const attn_kv_t *restrict kc,
+                           __global const attn_kv_t *restrict vc, __global const int *restrict meta,
                            __global float *restrict out, int B, int T, int H, int Hkv, int cap,
                            int span, int S, float scale, int temp, float temp_p0, float temp_p1,
                            float softcap)
@@ -651,9 +691,9 @@ __kernel void attn_fwd_blk(__global const float *restrict q, __global const floa
  *   part[((b * H + h) * nsplit + s) * (HEAD_DIM + 2) + c]  o[c], then m, l
  * (m = ATTN_NEG_BIG, l = 0, o = 0 for an empty range). Needs
  * ATTN_QB == ATTN_HQ (one position). attn_merge combines them. */
-__kernel void attn_split_blk(__global const float *restrict q, __global const float *restrict k,
-                             __global const float *restrict v, __global const float *restrict kc,
-                             __global const float *restrict vc,
+__kernel void attn_split_blk(__global const float *restrict q, __global const attn_kv_t *restrict k,
+                             __global const attn_kv_t *restrict v, __global const attn_kv_t *restrict kc,
+                             __global const attn_kv_t *restrict vc,
                              __global const int *restrict meta, __global float *restrict part,
                              int B, int T, int H, int Hkv, int cap, int span, int S, float scale,
                              int temp, float temp_p0, float temp_p1, float softcap, int nsplit,

@@ -58,6 +58,10 @@ static swacl_ctx *make_ctx(const char *device, int allow_skip, const swacl_kerne
 {
     swacl_ctx_params p = swacl_ctx_params_default();
     p.device = device;
+    /* float32 KV caches: the fixtures compare against transformers' float
+     * math; the f16 cache (the default for non-f32 weights) has its own
+     * tests (test_quant kv_f16_*, the f16 rows of the op table) */
+    p.kv_type = SWACL_WT_F32;
     if (k) p.kernels = *k;
     swacl_ctx *ctx = NULL;
     swacl_status st = swacl_ctx_create(&p, &ctx);

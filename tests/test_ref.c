@@ -601,8 +601,8 @@ static void check_cache_path(swacl_span span, int size, int cap)
     n_new[0] = h1, c.T = h1;
     float *first = be_attn(be, &c);
     expect_close("first half", first, full, h1 * qw, 0, 0, 0);
-    cr_assert_eq(be->iface->kv_store(be, KC, K1, 1, h1, cap, kvw, pos0, n_new), SWACL_OK);
-    cr_assert_eq(be->iface->kv_store(be, VC, V1, 1, h1, cap, kvw, pos0, n_new), SWACL_OK);
+    cr_assert_eq(be->iface->kv_store(be, KC, K1, 1, h1, cap, kvw, pos0, n_new, 0), SWACL_OK);
+    cr_assert_eq(be->iface->kv_store(be, VC, V1, 1, h1, cap, kvw, pos0, n_new, 0), SWACL_OK);
     float *kc = test_download(be, KC, cap * kvw), *vc = test_download(be, VC, cap * kvw);
     pos0[0] = h1, n_new[0] = T - h1;
     acase c2 = c;
@@ -625,8 +625,8 @@ static void check_cache_path(swacl_span span, int size, int cap)
         snprintf(what, sizeof what, "decode p=%d", p);
         expect_close(what, o, full + p * qw, qw, 1e-7, 1e-6, 1e-14);
         swacl_buf *Kp = up(be, k + p * kvw, kvw), *Vp = up(be, v + p * kvw, kvw);
-        cr_assert_eq(be->iface->kv_store(be, KC2, Kp, 1, 1, cap, kvw, pos0, n_new), SWACL_OK);
-        cr_assert_eq(be->iface->kv_store(be, VC2, Vp, 1, 1, cap, kvw, pos0, n_new), SWACL_OK);
+        cr_assert_eq(be->iface->kv_store(be, KC2, Kp, 1, 1, cap, kvw, pos0, n_new, 0), SWACL_OK);
+        cr_assert_eq(be->iface->kv_store(be, VC2, Vp, 1, 1, cap, kvw, pos0, n_new, 0), SWACL_OK);
                 free(kcp), free(vcp), free(o);
     }
     free(q), free(k), free(v), free(full);
@@ -645,7 +645,7 @@ Test(ref_attn, kv_store_slots)
     float src[5] = {2, 3, 4, 5, 6};
     int pos0[1] = {2}, n_new[1] = {5};
     swacl_buf *S = up(be, src, 5), *C = al(be, 3);
-    cr_assert_eq(be->iface->kv_store(be, C, S, 1, 5, 3, 1, pos0, n_new), SWACL_OK);
+    cr_assert_eq(be->iface->kv_store(be, C, S, 1, 5, 3, 1, pos0, n_new, 0), SWACL_OK);
     float *c = test_download(be, C, 3), want[3] = {6, 4, 5};
     expect_close("kv_store slots", c, want, 3, 0, 0, 0);
     free(c);

@@ -29,8 +29,9 @@ static int gcd_int(int a, int b)
 /* Split-K decode: T == 1, keys [lo, p] of each query cut into chunks of
  * `chunk` keys, one attn_split_blk work-item per (chunk, head block, seq),
  * then attn_merge. max_range: the longest key range over the batch. */
-static swacl_status attn_split(swacl_cl_be *be, const swacl_attn_args *a, cl_mem meta, cl_mem kcm,
-                               cl_mem vcm, int cap, int span, int S, int max_range)
+static swacl_status attn_split(swacl_cl_be *be, const swacl_attn_args *a, cl_mem meta, cl_mem km,
+                               cl_mem vm, cl_mem kcm, cl_mem vcm, int cap, int span, int S,
+                               int max_range)
 {
     swacl_ctx *ctx = be->base.ctx;
     int hq = gcd_int(a->H / a->Hkv, 8); /* heads per work-item: one position */
@@ -57,13 +58,14 @@ static swacl_status attn_split(swacl_cl_be *be, const swacl_attn_args *a, cl_mem
         be->attn_part_bytes = bytes;
     }
     char opts[128];
-    snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_QB=%d -DATTN_HQ=%d -DATTN_KT=32%s", a->d,
-             hq < 2 ? 2 : hq, hq, a->softcap > 0 ? " -DATTN_SOFTCAP=1" : "");
+    snprintf(opts, sizeof opts, "-DHEAD_DIM=%d -DATTN_QB=%d -DATTN_HQ=%d -DATTN_KT=32%s%s", a->d,
+             hq < 2 ? 2 : hq, hq, a->softcap > 0 ? " -DATTN_SOFTCAP=1" : "",
+             a->kv_f16 ? " -DATTN_KV_HALF=1" : "");
     cl_kernel k;
     SWACL_TRY(swacl_cl_kernel(be, "attn", opts, "attn_split_blk", &k));
     int temp = (int)a->temp;
     float scale = a->scale, p0 = a->temp_p0, p1 = a->temp_p1, sc = a->softcap;
-    swacl_karg ka[] = {KA(a->q->mem), KA(a->k->mem), KA(a->v->mem),     KA(kcm),
+    swacl_karg ka[] = {KA(a->q->mem), KA(km),        KA(vm),            KA(kcm),
                        KA(vcm),       KA(meta),      KA(be->attn_part), KA(a->B),
                        KA(a->T),      KA(a->H),      KA(a->Hkv),        KA(cap),
                        KA(span),      KA(S),         KA(scale),         KA(temp),
@@ -73,15 +75,15 @@ static swacl_status attn_split(swacl_cl_be *be, const swacl_attn_args *a, cl_mem
     size_t g[3] = {(size_t)nsplit, (size_t)nhb, (size_t)a->B};
     size_t l[3] = {1, 1, 1};
     SWACL_TRY(swacl_cl_launch(be, k, 3, g, l));
-    cl_kernel km;
+    cl_kernel kmg;
     snprintf(opts, sizeof opts, "-DHEAD_DIM=%d", a->d);
-    SWACL_TRY(swacl_cl_kernel(be, "attn", opts, "attn_merge", &km));
+    SWACL_TRY(swacl_cl_kernel(be, "attn", opts, "attn_merge", &kmg));
     swacl_karg kb[] = {KA(be->attn_part), KA(meta), KA(a->out->mem), KA(a->B),
                        KA(a->T),          KA(a->H), KA(nsplit)};
-    SWACL_TRY(swacl_cl_set_args(be, km, kb, 7));
+    SWACL_TRY(swacl_cl_set_args(be, kmg, kb, 7));
     size_t gm[2] = {(size_t)a->H, (size_t)a->B};
     size_t lm[2] = {1, 1};
-    return swacl_cl_launch(be, km, 2, gm, lm);
+    return swacl_cl_launch(be, kmg, 2, gm, lm);
 }
 
 swacl_status swacl_cl_op_attention(swacl_backend *base, const swacl_attn_args *a)
@@ -134,18 +136,40 @@ swacl_status swacl_cl_op_attention(swacl_backend *base, const swacl_attn_args *a
         SWACL_FAIL_IF(ctx, a->cap < 1, SWACL_INVALID_ARG,
                       "attention: pos0 > 0 needs a cache (cap %d)", a->cap);
         size_t cn = (size_t)a->B * a->cap * a->Hkv * a->d;
+        if (a->kv_f16) cn = (cn + 1) / 2; /* 2-byte values */
         SWACL_TRY(swacl_cl_check_buf(be, "attention", "kc", a->kc, cn));
         SWACL_TRY(swacl_cl_check_buf(be, "attention", "vc", a->vc, cn));
     }
     cl_mem meta;
     SWACL_TRY(swacl_cl_upload_meta(be, a->pos0, a->n_new, a->B, a->T, &meta));
-    cl_mem kcm = need_cache ? a->kc->mem : a->k->mem;
-    cl_mem vcm = need_cache ? a->vc->mem : a->v->mem;
+    cl_mem km = a->k->mem, vm = a->v->mem;
+    if (a->kv_f16) { /* the kernels read f16 only: the new rows as f16 too */
+        size_t n = rows * a->Hkv * a->d, bytes = n * 2;
+        if (be->attn_kvh_bytes < bytes) {
+            if (be->attn_kh) clReleaseMemObject(be->attn_kh); /* deferred past queued users */
+            if (be->attn_vh) clReleaseMemObject(be->attn_vh);
+            be->attn_kh = be->attn_vh = NULL;
+            be->attn_kvh_bytes = 0;
+            cl_int err = CL_SUCCESS, err2 = CL_SUCCESS;
+            be->attn_kh = clCreateBuffer(be->dev.context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+            if (err == CL_SUCCESS)
+                be->attn_vh = clCreateBuffer(be->dev.context, CL_MEM_READ_WRITE, bytes, NULL, &err2);
+            if (err != CL_SUCCESS || err2 != CL_SUCCESS)
+                return swacl_cl_fail(ctx, err != CL_SUCCESS ? err : err2,
+                                     "clCreateBuffer(attention f16 K/V)", __FILE__, __LINE__);
+            be->attn_kvh_bytes = bytes;
+        }
+        SWACL_TRY(swacl_cl_kv_to_half(be, be->attn_kh, be->attn_vh, km, vm, n));
+        km = be->attn_kh;
+        vm = be->attn_vh;
+    }
+    cl_mem kcm = need_cache ? a->kc->mem : km;
+    cl_mem vcm = need_cache ? a->vc->mem : vm;
     int cap = need_cache ? a->cap : 1;
     int span = (int)a->span, S = a->span != SWACL_SPAN_GLOBAL ? a->span_size : 1;
     /* one decode token with a long key range: split the keys (any device) */
     if (a->T == 1 && max_range > ATTN_SPLIT_MIN_KEYS)
-        return attn_split(be, a, meta, kcm, vcm, cap, span, S, max_range);
+        return attn_split(be, a, meta, km, vm, kcm, vcm, cap, span, S, max_range);
     char opts[128];
     const char *kname;
     size_t lx, gx, gy = (size_t)a->H;
@@ -176,11 +200,15 @@ swacl_status swacl_cl_op_attention(swacl_backend *base, const swacl_attn_args *a
         size_t n = strlen(opts);
         snprintf(opts + n, sizeof opts - n, " -DATTN_SOFTCAP=1");
     }
+    if (a->kv_f16) {
+        size_t n = strlen(opts);
+        snprintf(opts + n, sizeof opts - n, " -DATTN_KV_HALF=1");
+    }
     cl_kernel k;
     SWACL_TRY(swacl_cl_kernel(be, "attn", opts, kname, &k));
     int temp = (int)a->temp;
     float scale = a->scale, p0 = a->temp_p0, p1 = a->temp_p1, sc = a->softcap;
-    swacl_karg ka[] = {KA(a->q->mem), KA(a->k->mem),   KA(a->v->mem), KA(kcm),  KA(vcm),
+    swacl_karg ka[] = {KA(a->q->mem), KA(km),          KA(vm),        KA(kcm),  KA(vcm),
                        KA(meta),      KA(a->out->mem), KA(a->B),      KA(a->T), KA(a->H),
                        KA(a->Hkv),    KA(cap),         KA(span),      KA(S),    KA(scale),
                        KA(temp),      KA(p0),          KA(p1),        KA(sc)};

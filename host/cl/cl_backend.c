@@ -443,6 +443,8 @@ static void cl_free(swacl_backend *base)
         free(s->host);
     }
     if (be->attn_part) clReleaseMemObject(be->attn_part);
+    if (be->attn_kh) clReleaseMemObject(be->attn_kh);
+    if (be->attn_vh) clReleaseMemObject(be->attn_vh);
     if (be->mm_panel) clReleaseMemObject(be->mm_panel);
     for (int i = 0; i < SWACL_CL_ROPE_TABS; i++) {
         if (be->rope_tab[i].mem) clReleaseMemObject(be->rope_tab[i].mem);

@@ -69,6 +69,8 @@ typedef struct {
     int gemv_rows;      /* f32 decode GEMV rows per work-item (cl_params.c) */
     cl_mem attn_part;   /* split-K attention partials, lazy (attn.c)      */
     size_t attn_part_bytes;
+    cl_mem attn_kh, attn_vh; /* f16 caches: the step's K, V as f16, lazy */
+    size_t attn_kvh_bytes;   /* bytes of each                             */
     cl_mem mm_panel;    /* decoded weight panel of packed prefill GEMMs  */
     size_t mm_panel_bytes;
     swacl_cl_rope_tab rope_tab[SWACL_CL_ROPE_TABS]; /* most recent first   */
@@ -160,6 +162,9 @@ swacl_status swacl_cl_op_gather_rows(swacl_backend *base, swacl_buf *dst, const 
 /* kv_store.c */
 swacl_status swacl_cl_op_kv_store(swacl_backend *base, swacl_buf *cache, const swacl_buf *src,
                                   int B, int T, int cap, int width, const int *pos0,
-                                  const int *n_new);
+                                  const int *n_new, int f16);
+/* hk[i], hv[i] = k[i], v[i] as f16 (round to nearest even) for i < n: an
+ * f16 cache's attention reads the step's new rows from these. */
+swacl_status swacl_cl_kv_to_half(swacl_cl_be *be, cl_mem hk, cl_mem hv, cl_mem k, cl_mem v, size_t n);
 
 #endif /* SWACL_CL_OPS_H */

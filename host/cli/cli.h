@@ -122,7 +122,7 @@ swacl_ctx *cli_host_ctx_ex(int allow_nonfinite, int wtype); /* as swacl_ctx_para
 /* ---- runner: one device, or a layer pipeline over --devices ------------- */
 
 typedef struct {
-    const char *device, *devices, *placement;
+    const char *device, *devices, *placement, *kv_type;
     int threads, verbose;
 } cli_device;
 
@@ -141,6 +141,7 @@ typedef struct {
      "busy_s, transfer_in}] per stage"},                                                      \
     {"--threads", CLI_INT, &(d)->threads, 0, CLI_INT_MAX, "T",                                \
      "CPU reference threads, at most 1024 (default 0 = all cores)"},                                        \
+    {"--kv-type", CLI_STR, &(d)->kv_type, 0, 0, "T", "KV cache storage: f32 or f16 (default: f16 unless\nevery weight matrix is f32)"}, \
     {"-v|--verbose", CLI_FLAG, &(d)->verbose, 0, 0, NULL, "log kernel compiles and cache events"}
 
 /* --device and --devices exclude each other; --placement alone: --devices all. */

@@ -64,6 +64,7 @@ int cli_runner_open(cli_runner *r, const cli_device *d, const swacl_config *cfg,
     p.threads = d->threads;
     p.verbose = d->verbose;
     p.device = d->devices ? "ref" : d->device;
+    p.kv_type = d->kv_type ? (swacl_wtype)swacl_wtype_parse(d->kv_type) : SWACL_WT_AUTO; /* checked there */
     swacl_status st = swacl_ctx_create(&p, &r->ctx);
     if (st != SWACL_OK) {
         char what[320];

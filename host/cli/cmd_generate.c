@@ -28,24 +28,21 @@ static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_con
                        const swacl_verify_result *c, int ok, cJSON *toks, const char *text)
 {
     uint64_t kvg = 0, kvw = 0;
-    uint64_t kv = swacl_kv_bytes(cfg, 1, P + o->max_new, &kvg, &kvw);
+    const int kvt = swacl_pipeline_session_kv_type(dev->ps);
+    uint64_t kv = swacl_kv_bytes_ex(cfg, kvt, 1, P + o->max_new, &kvg, &kvw);
     double pf_tps = P / t_prefill, dec_tps = o->max_new > 0 ? o->max_new / t_decode : 0;
     cJSON *j = cJSON_CreateObject();
-    cli_json_add(j, "s:device s:preset i:prompt_tokens i:new_tokens d:prefill_tokens_per_s "
-                 "d:decode_tokens_per_s u:kv_bytes u:kv_bytes_global u:kv_bytes_window "
-                 "u:session_kv_bytes", dev->name, o->m.preset, P, o->max_new, pf_tps, dec_tps, kv,
-                 kvg, kvw, swacl_pipeline_session_kv_bytes(dev->ps));
+    cli_json_add(j, "s:device s:preset i:prompt_tokens i:new_tokens d:prefill_tokens_per_s d:decode_tokens_per_s "
+                 "s:kv_type u:kv_bytes u:kv_bytes_global u:kv_bytes_window u:session_kv_bytes", dev->name,
+                 o->m.preset, P, o->max_new, pf_tps, dec_tps, swacl_wtype_name((swacl_wtype)kvt), kv, kvg, kvw,
+                 swacl_pipeline_session_kv_bytes(dev->ps));
     cli_json_mem(j, w);
-    if (o->json) /* text mode streamed them already */
-        cJSON_AddItemToObject(j, "tokens", toks);
-    else
-        cJSON_Delete(toks);
+    if (o->json) cJSON_AddItemToObject(j, "tokens", toks); /* text mode streamed them already */
+    else cJSON_Delete(toks);
     if (o->json && text) cJSON_AddStringToObject(j, "text", text);
     cli_json_add(j, "b:verified", o->verify);
-    if (o->verify)
-        cli_json_add(j, "d:max_abs_err d:nmse", c->max_abs_err, c->nmse);
-    else
-        cli_json_add(j, "-:max_abs_err -:nmse");
+    if (o->verify) cli_json_add(j, "d:max_abs_err d:nmse", c->max_abs_err, c->nmse);
+    else cli_json_add(j, "-:max_abs_err -:nmse");
     cli_json_add(j, "b:ok", ok);
     cli_output(j, o->json);
 }

@@ -69,6 +69,9 @@ swacl_status swacl_ctx_create_shared(const swacl_ctx_params *params, const swacl
         p.struct_size = sizeof p;
     }
     SWACL_TRY(swacl_kernel_params_check(ctx, &p.kernels));
+    SWACL_FAIL_IF(ctx, p.kv_type != SWACL_WT_AUTO && p.kv_type != SWACL_WT_F32 && p.kv_type != SWACL_WT_F16,
+                  SWACL_INVALID_ARG, "kv_type %d: the KV cache is stored as f32 or f16 (or AUTO)",
+                  (int)p.kv_type);
     if (remember_params(ctx, &p) != SWACL_OK) {
         *out = NULL;
         swacl_ctx_destroy(ctx);

@@ -29,6 +29,7 @@ typedef struct {
 typedef struct {
     swacl_buf *k, *v;
     int cap;
+    int f16;  /* values stored as f16 (2 bytes), else float32 */
 } swacl_kv_layer;
 
 struct swacl_model {
@@ -40,6 +41,9 @@ struct swacl_model {
     swacl_weights *wref;                /* the host weights, when a buffer
                                            borrows their bytes (retained)   */
     int borrowed;                       /* some weight buffer does          */
+    int low_prec;                       /* some 2-D weight is not F32        */
+    int kv_f16;                         /* sessions store K/V as f16
+                                           (ctx kv_type, AUTO: low_prec)    */
     swacl_buf *embed, *in_w, *in_b;     /* [V, D]; [D, Din], [D]             */
     swacl_buf *norm_w, *norm_b;         /* [D]                               */
     swacl_buf *lm_head, *head;          /* head = lm_head or embed (tied)    */

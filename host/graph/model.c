@@ -109,6 +109,7 @@ static swacl_status upload(swacl_model *m, const char *name, const swacl_tensor 
         SWACL_TRY(be->iface->weight_create(be, t->type, t->bytes, t->nbytes, 1, &b, &lent));
         m->owned[m->n_owned++] = b;
         m->borrowed |= lent;
+        m->low_prec |= t->type != SWACL_WT_F32;
         *out = b;
         return SWACL_OK;
     }
@@ -232,6 +233,8 @@ swacl_status swacl_model_create_range(swacl_ctx *ctx, const swacl_config *cfg,
     }
     upload_state us = {m, weights, SWACL_OK, l0, l1};
     swacl_config_tensors(cfg, need, &us);
+    const swacl_wtype kvt = ctx->params.kv_type;
+    m->kv_f16 = kvt == SWACL_WT_F16 || (kvt == SWACL_WT_AUTO && m->low_prec);
     if (m->borrowed) { /* buffers use the host bytes: keep them alive with the model */
         m->wref = (swacl_weights *)weights;
         swacl_weights_retain(m->wref);
@@ -432,12 +435,12 @@ swacl_status swacl_graph_step(swacl_model *m, const swacl_step *s, float *out)
             .pos0 = s->pos0, .n_new = s->n_new,
             .span = ls->span, .span_size = ls->span_size, .scale = scale,
             .temp = ls->temp, .temp_p0 = ls->temp_p0, .temp_p1 = ls->temp_p1,
-            .softcap = c->attn_softcap, .out = m->a,
+            .softcap = c->attn_softcap, .out = m->a, .kv_f16 = kv ? kv->f16 : 0,
         };
         SWACL_TRY(f->attention(be, &a));
         if (kv) {
-            SWACL_TRY(f->kv_store(be, kv->k, m->k, B, T, kv->cap, KV, s->pos0, s->n_new));
-            SWACL_TRY(f->kv_store(be, kv->v, m->v, B, T, kv->cap, KV, s->pos0, s->n_new));
+            SWACL_TRY(f->kv_store(be, kv->k, m->k, B, T, kv->cap, KV, s->pos0, s->n_new, kv->f16));
+            SWACL_TRY(f->kv_store(be, kv->v, m->v, B, T, kv->cap, KV, s->pos0, s->n_new, kv->f16));
         }
         /* x += a Wo^T + bo (through the post-attention norm when there is
          * one); the parallel block then adds ffn(h) of the same h */

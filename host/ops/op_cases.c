@@ -23,7 +23,11 @@
  *   TOL_ROPE   the angle is computed in double where cl_khr_fp64 exists;
  *              positions up to 40000 (measured 1.2e-7, 1 ulp).
  *   TOL_ELT    one transcendental per element (silu / erf): a few ulp.
- *   TOL_EXACT  pure copies (embed, gather_rows, kv_store).
+ *   TOL_EXACT  pure copies (embed, gather_rows, kv_store; an f16 cache rounds
+ *              to nearest even on both sides, so it is exact too).
+ *   f16 KV rows (kv_f16) keep TOL_ATTN: the reference reads K / V rounded
+ *              to f16 exactly as vload_half gives them (measured: as the
+ *              float rows).
  * Rows used only by the benchmark carry their family's tolerance too, for
  * a verifying run; the test suite does not exercise them.
  */
@@ -161,6 +165,26 @@ static const swacl_op_case k_cases[] = {
          4, 0.1f, 2048, {20000}, {0}),
     ATTN("split decode chunk", T_, ATTN3, TOL_ATTN, 1, 1, 2, 1, 32, CHK, 4096, NOT, 0, 0, 4096,
          {8190}, {0}),
+    /* f16 KV cache (kv_f16: K / V read as f16 by both sides, the same
+     * rounding): the same tolerance as float caches */
+    ATTN("f16 kv window ring wraps, ragged GQA2", T_, ATTN3, TOL_ATTN, 2, 16, 4, 2, 64, WIN, 32, NOT,
+         0, 0, 32, {1000, 5003}, {16, 9}, 0, 1),
+    ATTN("f16 kv window prefill chunk + ring d128 GQA4", T_, ATTN3, TOL_ATTN, 1, 48, 4, 1, 128, WIN,
+         40, NOT, 0, 0, 40, {777}, {0}, 0, 1),
+    ATTN("f16 kv global cache ragged d64 GQA4 batch2", T_, ATTN3, TOL_ATTN, 2, 20, 8, 2, 64, GLB, 0,
+         NOT, 0, 0, 100, {50, 70}, {20, 7}, 0, 1),
+    ATTN("f16 kv no cache prefill d128", T_, ATTN3, TOL_ATTN, 1, 37, 2, 1, 128, GLB, 0, NOT, 0, 0, 0,
+         {0}, {0}, 0, 1),
+    ATTN("f16 kv decode T=1 window d128 batch3", T_, ATTN3, TOL_ATTN, 3, 1, 4, 1, 128, WIN, 16, NOT,
+         0, 0, 16, {0, 15, 777}, {0}, 0, 1),
+    ATTN("f16 kv decode T=1 global d64 GQA2", T_, ATTN3, TOL_ATTN, 2, 1, 4, 2, 64, GLB, 0, NOT, 0, 0,
+         600, {0, 500}, {0}, 0, 1),
+    ATTN("f16 kv split decode global d128 GQA4", T_, ATTN3, TOL_ATTN, 2, 1, 8, 2, 128, GLB, 0, NOT, 0,
+         0, 6000, {5000, 1030}, {1, 1}, 0, 1),
+    ATTN("f16 kv split decode window ring wraps d64", T_, ATTN3, TOL_ATTN, 2, 1, 4, 1, 64, WIN, 1500,
+         NOT, 0, 0, 1500, {9321, 1600}, {1, 1}, 0, 1),
+    ATTN("f16 kv d48 softcap chunk + cache", T_, ATTN3, TOL_ATTN, 2, 20, 2, 1, 48, CHK, 16, L4, 4,
+         0.1f, 16, {200, 37}, {20, 13}, 1.0f, 1),
 
     /* ---- attention at every head_dim the kernels build for (multiples of
      * 4 up to 256): float8 blocks with an even count (16 48 80 96 256), an
@@ -428,6 +452,11 @@ static const swacl_op_case k_cases[] = {
     KV("empty sequence", T_, DEF, TOL_EXACT, 2, 20, 64, 128, {100, 5000}, {20, 0}),
     KV("exactly cap rows, wraps", T_, DEF, TOL_EXACT, 1, 9, 9, 8, {3}, {9}),
     KV("width 2x80 (head_dim 80, 2 KV heads)", T_, DEF, TOL_EXACT, 2, 5, 7, 160, {5, 0}, {5, 2}),
+    /* f16 caches: both sides round to nearest even, read back decoded */
+    KV("f16 n_new > cap: only the newest cap rows", T_, DEF, TOL_EXACT, 2, 10, 4, 37, {0, 7},
+       {10, 3}, 1),
+    KV("f16 decode", T_, DEF, TOL_EXACT, 3, 1, 16, 256, {0, 15, 777}, {1, 1, 1}, 1),
+    KV("f16 exactly cap rows, wraps, width 128", T_, DEF, TOL_EXACT, 1, 9, 9, 128, {3}, {9}, 1),
 
     /* ---- benchmark: GEMMs at cohere2 dims, 1024 then 4096 rows --------- */
     MATMUL("gemm qkv 1024x384<-256", T_ | B_ | Q_, DEF, TOL_MATMUL, 1024, 384, 256, 0, 0),

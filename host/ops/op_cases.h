@@ -97,6 +97,7 @@ typedef struct { /* swacl_attn_args; scale = 1/sqrt(d)                      */
     int pos0[SWACL_OPC_MAXB];
     int n_new[SWACL_OPC_MAXB];   /* 0 means T                               */
     float softcap;               /* score soft-cap; 0 = off                 */
+    int kv_f16;                  /* kc / vc hold f16 values (kv_f16)        */
 } swacl_opc_attn;
 
 typedef struct { /* y[M,N] (= or +=) x[M,K] w[N,K]^T (+ bias)               */
@@ -135,6 +136,7 @@ typedef struct { /* cache [B, cap, width] <- src [B*T, width]                */
     int B, T, cap, width;
     int pos0[SWACL_OPC_MAXB];
     int n_new[SWACL_OPC_MAXB];   /* exact (0 = nothing to store)            */
+    int f16;                     /* the cache holds f16 (read back decoded) */
 } swacl_opc_kv;
 
 typedef struct {

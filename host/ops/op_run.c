@@ -47,6 +47,27 @@ static swacl_status slot(swacl_op_bufs *b, int i, size_t n, uint64_t seed, float
     return st;
 }
 
+/* An f16 slot (a KV cache of kv_f16): n values uniform(seed), stored as
+ * f16 (2 bytes each, round to nearest even). */
+static swacl_status hslot(swacl_op_bufs *b, int i, size_t n, uint64_t seed)
+{
+    swacl_backend *be = b->ctx->be;
+    float *h = calloc(n ? n : 1, sizeof *h);
+    uint16_t *p = calloc(n ? n : 1, sizeof *p);
+    swacl_status st = SWACL_OUT_OF_MEMORY;
+    if (h && p) {
+        swacl_op_fill_uniform(h, n, seed, 1.0f);
+        swacl_row_encode(SWACL_WT_F16, h, p, (int64_t)n);
+        st = be->iface->buf_alloc(be, (n ? n : 1) * sizeof *p, &b->b[i]);
+        if (st == SWACL_OK && n) st = be->iface->buf_write(be, b->b[i], 0, p, n * sizeof *p);
+    } else {
+        swacl_set_error(b->ctx, st, "op case: out of host memory");
+    }
+    free(h);
+    free(p);
+    return st;
+}
+
 /* A weight slot of rows x K values in storage type wt (F32 / AUTO: as
  * slot): the same uniform values, encoded (swacl_row_encode), so every
  * backend gets the same packed bytes. */
@@ -154,7 +175,10 @@ swacl_status swacl_op_bufs_create(swacl_ctx *ctx, const swacl_op_case *c, swacl_
         SWACL_TRY_GOTO(st, slot(b, 1, nkv, 12, 1.0f, 0.0f), fail);
         SWACL_TRY_GOTO(st, slot(b, 2, nkv, 13, 1.0f, 0.0f), fail);
         SWACL_TRY_GOTO(st, slot(b, 3, nout, 0, 0.0f, 0.0f), fail);
-        if (a->cap) {
+        if (a->cap && a->kv_f16) {
+            SWACL_TRY_GOTO(st, hslot(b, 4, ncache, 14), fail);
+            SWACL_TRY_GOTO(st, hslot(b, 5, ncache, 15), fail);
+        } else if (a->cap) {
             SWACL_TRY_GOTO(st, slot(b, 4, ncache, 14, 1.0f, 0.0f), fail);
             SWACL_TRY_GOTO(st, slot(b, 5, ncache, 15, 1.0f, 0.0f), fail);
         }
@@ -218,7 +242,10 @@ swacl_status swacl_op_bufs_create(swacl_ctx *ctx, const swacl_op_case *c, swacl_
     case SWACL_OP_KV_STORE: {
         const swacl_opc_kv *k = &c->kv;
         SWACL_TRY_GOTO(st, slot(b, 0, (size_t)k->B * k->T * k->width, 71, 1.0f, 0.0f), fail);
-        SWACL_TRY_GOTO(st, slot(b, 1, nout, 72, 1.0f, 0.0f), fail);
+        if (k->f16)
+            SWACL_TRY_GOTO(st, hslot(b, 1, nout, 72), fail);
+        else
+            SWACL_TRY_GOTO(st, slot(b, 1, nout, 72, 1.0f, 0.0f), fail);
         b->out = 1;
         break;
     }
@@ -251,7 +278,7 @@ swacl_status swacl_op_launch(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bu
                                .cap = a->cap, .pos0 = pos0, .n_new = n_new, .span = a->span,
                                .span_size = a->S, .scale = 1.0f / sqrtf((float)a->d),
                                .temp = a->temp, .temp_p0 = a->p0, .temp_p1 = a->p1,
-                               .softcap = a->softcap, .out = s[3]};
+                               .softcap = a->softcap, .out = s[3], .kv_f16 = a->kv_f16};
         return f->attention(be, &arg);
     }
     case SWACL_OP_MATMUL:
@@ -280,7 +307,7 @@ swacl_status swacl_op_launch(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bu
         return f->gather_rows(be, s[1], s[0], b->rows, c->embed.n, c->embed.D);
     case SWACL_OP_KV_STORE:
         return f->kv_store(be, s[1], s[0], c->kv.B, c->kv.T, c->kv.cap, c->kv.width, c->kv.pos0,
-                           c->kv.n_new);
+                           c->kv.n_new, c->kv.f16);
     case SWACL_OP_KIND_COUNT: break;
     }
     return swacl_set_error(ctx, SWACL_INVALID_ARG, "op case '%s': bad op kind %d", c->label,
@@ -310,7 +337,14 @@ swacl_status swacl_op_exec(swacl_ctx *ctx, const swacl_op_case *c, float **out)
                         : swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "op case: out of host memory");
     if (st == SWACL_OK) st = swacl_op_launch(ctx, c, b);
     if (st == SWACL_OK) st = be->iface->finish(be);
-    if (st == SWACL_OK && n) st = be->iface->buf_read(be, b->b[b->out], 0, h, n * sizeof *h);
+    if (st == SWACL_OK && n && c->op == SWACL_OP_KV_STORE && c->kv.f16) { /* f16 cache: decoded */
+        uint16_t *hb = malloc(n * sizeof *hb);
+        st = hb ? be->iface->buf_read(be, b->b[b->out], 0, hb, n * sizeof *hb) : SWACL_OUT_OF_MEMORY;
+        if (st == SWACL_OK) swacl_row_decode(SWACL_WT_F16, hb, h, (int64_t)n);
+        free(hb);
+    } else if (st == SWACL_OK && n) {
+        st = be->iface->buf_read(be, b->b[b->out], 0, h, n * sizeof *h);
+    }
     swacl_op_bufs_destroy(b);
     if (st != SWACL_OK) {
         free(h);

@@ -52,9 +52,10 @@ static swacl_status attn_validate(swacl_backend *be, const swacl_attn_args *a)
     SWACL_TRY(swacl_ref_need(be, "attention", "k", a->k, rows * kvw));
     SWACL_TRY(swacl_ref_need(be, "attention", "v", a->v, rows * kvw));
     SWACL_TRY(swacl_ref_need(be, "attention", "out", a->out, rows * qw));
-    if (a->kc) {
-        SWACL_TRY(swacl_ref_need(be, "attention", "kc", a->kc, (size_t)a->B * a->cap * kvw));
-        SWACL_TRY(swacl_ref_need(be, "attention", "vc", a->vc, (size_t)a->B * a->cap * kvw));
+    if (a->kc) { /* an f16 cache holds 2-byte values: half as many floats' worth */
+        const size_t n = (size_t)a->B * a->cap * kvw, nf = a->kv_f16 ? (n + 1) / 2 : n;
+        SWACL_TRY(swacl_ref_need(be, "attention", "kc", a->kc, nf));
+        SWACL_TRY(swacl_ref_need(be, "attention", "vc", a->vc, nf));
     }
     SWACL_FAIL_IF(ctx, a->out == a->q || a->out == a->k || a->out == a->v, SWACL_INVALID_ARG,
                   "ref attention: out must not alias q/k/v");
@@ -89,6 +90,23 @@ static const float *kv_row(const swacl_attn_args *a, const float *fresh, const f
     return cache + ((size_t)b * a->cap + (size_t)(j % a->cap)) * kvw + (size_t)kvh * a->d;
 }
 
+/* kv_f16: n values as attention reads them, into a malloc'd float copy:
+ * new rows (float) rounded to f16, cache rows (f16) decoded. NULL: OOM. */
+static float *kv_as_read(const swacl_buf *buf, size_t n, int is_half)
+{
+    float *f = malloc((n ? n : 1) * sizeof *f);
+    uint16_t *h = is_half ? NULL : malloc((n ? n : 1) * sizeof *h);
+    if (f && (is_half || h)) {
+        if (!is_half) swacl_row_encode(SWACL_WT_F16, fdata(buf), h, (int64_t)n);
+        swacl_row_decode(SWACL_WT_F16, is_half ? (const void *)buf->data : h, f, (int64_t)n);
+    } else {
+        free(f);
+        f = NULL;
+    }
+    free(h);
+    return f;
+}
+
 /* Queries are processed in tiles of QTILE consecutive tokens of one head, so
  * each key / value row is read from memory once per tile instead of once per
  * query. The math per query is unchanged: scores, softmax, weighted sum. */
@@ -121,6 +139,20 @@ swacl_status swacl_ref_attention(swacl_backend *be, const swacl_attn_args *a)
     const float *Q = fdata(a->q), *K = fdata(a->k), *V = fdata(a->v);
     const float *KC = a->kc ? fdata(a->kc) : NULL, *VC = a->vc ? fdata(a->vc) : NULL;
     float *O = fdata(a->out);
+    float *rd[4] = {NULL, NULL, NULL, NULL}; /* kv_f16: K, V, KC, VC as read */
+    if (a->kv_f16) {
+        const size_t nkv = (size_t)B * T * Hkv * d, nc = a->kc ? (size_t)B * a->cap * Hkv * d : 0;
+        rd[0] = kv_as_read(a->k, nkv, 0);
+        rd[1] = kv_as_read(a->v, nkv, 0);
+        rd[2] = nc ? kv_as_read(a->kc, nc, 1) : NULL;
+        rd[3] = nc ? kv_as_read(a->vc, nc, 1) : NULL;
+        if (!rd[0] || !rd[1] || (nc && (!rd[2] || !rd[3]))) {
+            for (int i = 0; i < 4; i++) free(rd[i]);
+            free(scratch);
+            return swacl_set_error(be->ctx, SWACL_OUT_OF_MEMORY, "ref attention: out of host memory");
+        }
+        K = rd[0], V = rd[1], KC = rd[2], VC = rd[3];
+    }
 
 #pragma omp parallel for collapse(3) schedule(dynamic, 1) num_threads(nt)
     for (int b = 0; b < B; b++) {
@@ -192,6 +224,7 @@ swacl_status swacl_ref_attention(swacl_backend *be, const swacl_attn_args *a)
             }
         }
     }
+    for (int i = 0; i < 4; i++) free(rd[i]);
     free(scratch);
     return SWACL_OK;
 }

@@ -83,6 +83,6 @@ swacl_status swacl_ref_gather_rows(swacl_backend *be, swacl_buf *dst, const swac
                                    const int *rows, int n, int width);
 /* kv_store.c */
 swacl_status swacl_ref_kv_store(swacl_backend *be, swacl_buf *cache, const swacl_buf *src, int B,
-                                int T, int cap, int width, const int *pos0, const int *n_new);
+                                int T, int cap, int width, const int *pos0, const int *n_new, int f16);
 
 #endif /* SWACL_REF_INTERNAL_H */

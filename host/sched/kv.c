@@ -33,20 +33,21 @@ int sched_kv_bounded(const swacl_config *c, int max_ctx)
     return 0;
 }
 
-/* K (or V) bytes of one layer: batch x cap x Hkv*d floats. */
-static uint64_t layer_bytes(const swacl_config *c, int l, int batch, int max_ctx)
+/* K (or V) bytes of one layer: batch x cap x Hkv*d values of 4 bytes
+ * (2 for an f16 cache). */
+static uint64_t layer_bytes(const swacl_config *c, int l, int batch, int max_ctx, int f16)
 {
     return (uint64_t)batch * (uint64_t)swacl_layer_cache_cap(&c->layers[l], max_ctx) *
-           (uint64_t)c->n_kv_heads * (uint64_t)c->head_dim * sizeof(float);
+           (uint64_t)c->n_kv_heads * (uint64_t)c->head_dim * (f16 ? 2u : 4u);
 }
 
 uint64_t sched_kv_range_bytes(const swacl_config *c, int l0, int l1, int batch, int max_ctx,
-                              uint64_t *max_buf)
+                              int f16, uint64_t *max_buf)
 {
     uint64_t total = 0, biggest = 0;
     if (batch > 0 && max_ctx > 0)
         for (int l = l0; l < l1 && l < SWACL_MAX_LAYERS; l++) {
-            uint64_t one = layer_bytes(c, l, batch, max_ctx);
+            uint64_t one = layer_bytes(c, l, batch, max_ctx, f16);
             total += 2 * one;
             if (one > biggest) biggest = one;
         }
@@ -57,10 +58,16 @@ uint64_t sched_kv_range_bytes(const swacl_config *c, int l0, int l1, int batch, 
 uint64_t swacl_kv_bytes(const swacl_config *c, int batch, int n_ctx, uint64_t *global_bytes,
                         uint64_t *window_bytes)
 {
+    return swacl_kv_bytes_ex(c, SWACL_WT_F32, batch, n_ctx, global_bytes, window_bytes);
+}
+
+uint64_t swacl_kv_bytes_ex(const swacl_config *c, int kv_type, int batch, int n_ctx,
+                           uint64_t *global_bytes, uint64_t *window_bytes)
+{
     uint64_t g = 0, w = 0;
     if (swacl_config_size_ok(c) && batch > 0 && n_ctx > 0) {
         for (int l = 0; l < c->n_layers && l < SWACL_MAX_LAYERS; l++) {
-            uint64_t b = sched_kv_range_bytes(c, l, l + 1, batch, n_ctx, NULL);
+            uint64_t b = sched_kv_range_bytes(c, l, l + 1, batch, n_ctx, kv_type == SWACL_WT_F16, NULL);
             if (c->layers[l].span == SWACL_SPAN_GLOBAL) g += b;
             else w += b;
         }
@@ -71,11 +78,12 @@ uint64_t swacl_kv_bytes(const swacl_config *c, int batch, int n_ctx, uint64_t *g
 }
 
 swacl_status sched_kv_alloc(swacl_backend *be, const swacl_config *c, int l, int batch,
-                            int max_ctx, swacl_kv_layer *kv, uint64_t *bytes)
+                            int max_ctx, int f16, swacl_kv_layer *kv, uint64_t *bytes)
 {
-    const uint64_t one = layer_bytes(c, l, batch, max_ctx);
+    const uint64_t one = layer_bytes(c, l, batch, max_ctx, f16);
     *bytes = 2 * one;
     kv->k = kv->v = NULL;
+    kv->f16 = f16;
     kv->cap = swacl_layer_cache_cap(&c->layers[l], max_ctx);
     if ((uint64_t)(size_t)one != one) return SWACL_OUT_OF_MEMORY; /* 32-bit hosts */
     swacl_status st = be->iface->buf_alloc(be, (size_t)one, &kv->k);

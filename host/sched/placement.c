@@ -161,7 +161,7 @@ uint64_t sched_stage_bytes(const swacl_config *c, int l0, int l1, int plan_rows,
     }
     if (kv_batch > 0) {
         uint64_t kv_max = 0;
-        bytes += sched_kv_range_bytes(c, l0, l1, kv_batch, kv_ctx, &kv_max);
+        bytes += sched_kv_range_bytes(c, l0, l1, kv_batch, kv_ctx, 0, &kv_max); /* f32: an upper bound */
         if (kv_max > biggest) biggest = kv_max;
     }
     if (maxt > biggest) biggest = maxt;

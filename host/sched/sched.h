@@ -218,14 +218,14 @@ float *sched_staging(swacl_pipeline *p, size_t bytes, int *oom);
  * layer, or a ring cut below its span by max_ctx. Else the rings stream
  * forever (up to INT_MAX positions). */
 int sched_kv_bounded(const swacl_config *c, int max_ctx);
-/* KV bytes (K + V) of layers [l0, l1) for batch x max_ctx; *max_buf (may
- * be NULL) = the largest single buffer. */
+/* KV bytes (K + V) of layers [l0, l1) for batch x max_ctx, f16: 2-byte
+ * values; *max_buf (may be NULL) = the largest single buffer. */
 uint64_t sched_kv_range_bytes(const swacl_config *c, int l0, int l1, int batch, int max_ctx,
-                              uint64_t *max_buf);
-/* Allocate layer l's K and V on be for batch x max_ctx; *bytes = K + V
- * bytes (also on failure, for the message). */
+                              int f16, uint64_t *max_buf);
+/* Allocate layer l's K and V on be for batch x max_ctx (f16: 2-byte
+ * values); *bytes = K + V bytes (also on failure, for the message). */
 swacl_status sched_kv_alloc(swacl_backend *be, const swacl_config *c, int l, int batch,
-                            int max_ctx, swacl_kv_layer *kv, uint64_t *bytes);
+                            int max_ctx, int f16, swacl_kv_layer *kv, uint64_t *bytes);
 void sched_kv_free(swacl_backend *be, swacl_kv_layer *kv);
 
 /* ------------------------------------------------------------------------ */

@@ -31,6 +31,7 @@ struct swacl_pipeline_session {
     swacl_kv_layer *kv;      /* [n_mb][n_layers], on the owning stage       */
     int *pos, *pos0, *n_new; /* [B] cached length; step scratch             */
     uint64_t kv_bytes;
+    int kv_f16;              /* K/V stored as f16 (the models' kv_f16)      */
     int handle;              /* its name in the other processes (remote)    */
 };
 
@@ -108,13 +109,16 @@ static swacl_status sess_init(swacl_pipeline_session *s, int batch, int max_ctx)
     if (!s->mb_b0 || !s->kv || !s->pos || !s->pos0 || !s->n_new)
         return sched_fail(p, SWACL_OUT_OF_MEMORY, "out of host memory");
     for (int i = 0; i <= s->n_mb; i++) s->mb_b0[i] = (int)((int64_t)i * batch / s->n_mb);
+    /* one cache type for the session: the first local stage's model decides */
+    for (int l = L - 1; l >= 0; l--)
+        if (p->stage_of_layer[l] >= 0) s->kv_f16 = p->st[p->stage_of_layer[l]].m->kv_f16;
     for (int l = 0; l < L; l++) {
         if (p->stage_of_layer[l] < 0) continue; /* another process holds it */
         const sched_stage *sg = &p->st[p->stage_of_layer[l]];
         for (int i = 0; i < s->n_mb; i++) {
             uint64_t bytes = 0;
             swacl_status st = sched_kv_alloc(sg->m->be, c, l, s->mb_b0[i + 1] - s->mb_b0[i], max_ctx,
-                                             &s->kv[(size_t)i * L + l], &bytes);
+                                             s->kv_f16, &s->kv[(size_t)i * L + l], &bytes);
             if (st != SWACL_OK)
                 return sched_fail(p, st, "allocating the layer-%d KV cache (%llu bytes, %llu MiB) on device %d "
                                   "('%s') failed: %s", l, (unsigned long long)bytes,
@@ -333,6 +337,11 @@ int swacl_session_pos(const swacl_session *s, int b) { return s ? swacl_pipeline
 
 uint64_t swacl_session_kv_bytes(const swacl_session *s) { return s ? s->s.kv_bytes : 0; }
 uint64_t swacl_pipeline_session_kv_bytes(const swacl_pipeline_session *s) { return s ? s->kv_bytes : 0; }
+int swacl_session_kv_type(const swacl_session *s) { return s && s->s.kv_f16 ? SWACL_WT_F16 : SWACL_WT_F32; }
+int swacl_pipeline_session_kv_type(const swacl_pipeline_session *s)
+{
+    return s && s->kv_f16 ? SWACL_WT_F16 : SWACL_WT_F32;
+}
 
 void swacl_session_reset(swacl_session *s)
 {
