@@ -36,6 +36,7 @@ static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_con
                  "u:session_kv_bytes", dev->name, o->m.preset, P, o->max_new, pf_tps, dec_tps, kv,
                  kvg, kvw, swacl_pipeline_session_kv_bytes(dev->ps));
     cli_json_mem(j, w);
+    cli_json_pipeline(j, dev, 1, P + o->max_new);
     if (o->json) /* text mode streamed them already */
         cJSON_AddItemToObject(j, "tokens", toks);
     else
