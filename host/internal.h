@@ -304,6 +304,10 @@ typedef struct {
     const void *bytes;
     size_t nbytes;
     int owned;          /* bytes is malloc'd by the tensor                   */
+    /* seeded weights (swacl_weights_create_seeded): the bytes are made on
+     * first use (swacl_tensor_realize), then encoded as `type` says, so a
+     * pipeline part builds only the tensors of its layers */
+    int pending;
 } swacl_tensor;
 
 struct swacl_weights {
@@ -312,6 +316,7 @@ struct swacl_weights {
     int refs;           /* models borrowing the bytes (swacl_weights_retain);
                            destroy frees when none is left                  */
     int n_maps;         /* file mappings borrowed tensors point into         */
+    uint64_t seed;      /* of the pending tensors                            */
     struct swacl_weights_map {
         void *addr;
         size_t len;
@@ -356,6 +361,12 @@ void swacl_tensor_set(swacl_tensor *t, swacl_wtype wt, const void *src, size_t n
 
 /* Find a tensor by exact name (NULL if absent). */
 const swacl_tensor *swacl_weights_find(const swacl_weights *w, const char *name);
+/* Make a pending tensor's bytes (seeded values, encoded as t->type); a
+ * no-op for others. Not thread-safe: models are built one at a time. */
+swacl_status swacl_tensor_realize(const swacl_weights *w, const swacl_tensor *t);
+/* Bytes of w's tensors this process made or converted (owned: not pending,
+ * not borrowed from a file mapping). */
+uint64_t swacl_weights_owned_bytes(const swacl_weights *w);
 /* Add a zero-filled tensor (takes a copy of the name). */
 swacl_status swacl_weights_add(swacl_weights *w, const char *name, int ndim,
                                const int64_t *shape, swacl_tensor **out);

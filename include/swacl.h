@@ -382,6 +382,12 @@ SWACL_API uint64_t swacl_peak_rss_bytes(void);
  * invalid or uninitialised cfg. *out is the caller's (swacl_weights_destroy). */
 SWACL_API swacl_status swacl_weights_create_random(const swacl_config *cfg, uint64_t seed,
                                          swacl_weights **out);
+/** The same weights as swacl_weights_create_random, each tensor made (and
+ * stored as swacl_weights_convert asked) only when a model first uploads it
+ * or swacl_weights_name hands out its data: a pipeline part over MPI builds
+ * only its layers' tensors. swacl_weights_bytes counts the tensors made so far. */
+SWACL_API swacl_status swacl_weights_create_seeded(const swacl_config *cfg, uint64_t seed,
+                                                   swacl_weights **out);
 SWACL_API void swacl_weights_destroy(swacl_weights *w);
 /** Number of tensors, and the i-th tensor's name/shape/data (borrowed:
  * valid until swacl_weights_destroy; *data is NULL for a tensor not stored
@@ -712,11 +718,31 @@ typedef struct {
     double transfer_s;       /* host seconds this stage spent passing
                                 activations / outputs to or from other
                                 ranks (0 within one process)                */
+    uint64_t host_weight_bytes; /* host bytes of weights the stage's process
+                                made or converted when the pipeline was
+                                built (all its stages together: the same on
+                                each of its stages; a mapped checkpoint's
+                                unconverted tensors are not counted)        */
+    uint64_t kv_bytes;       /* KV cache the stage's layers hold now (the
+                                sessions open on the pipeline)              */
 } swacl_pipeline_stage;
 
 /** Stages in layer order: at most max written to stages, *n = count. */
 SWACL_API swacl_status swacl_pipeline_describe(const swacl_pipeline *p, swacl_pipeline_stage *stages,
                                      int max, int *n);
+
+/**
+ * p's placement as one JSON object (*json the caller's, swacl_free):
+ * "placement": per stage {device, selector, name, layers [first, last],
+ * busy_s, transfer_s, rank, transfer_in, weight_bytes, kv_bytes,
+ * kv_held_bytes}, "busy_s": [per stage], "ranks": per process {rank,
+ * layers, stages, busy_s, transfer_s, weight_bytes (uploaded),
+ * host_weight_bytes (made or converted on its host), kv_bytes (of a
+ * session of batch x n_ctx over its layers; 0 when n_ctx is 0),
+ * kv_held_bytes (its sessions' now)}. On rank 0 of an MPI pipeline: every
+ * rank's stages.
+ */
+SWACL_API swacl_status swacl_pipeline_report(const swacl_pipeline *p, int batch, int n_ctx, char **json);
 
 /** As swacl_model_forward, through the stages. */
 SWACL_API swacl_status swacl_pipeline_forward(swacl_pipeline *p, const swacl_input *in, int all_positions,

@@ -52,6 +52,20 @@ if(CMAKE_SCRIPT_MODE_FILE)
       message(FATAL_ERROR "${SAME_JSON_KEY} differs:\n single ${v0}\n mpi    ${v1}")
     endif()
   endif()
+  # RANK_BYTES: each rank made on its host exactly the weights it uploaded
+  # (its layers' tensors), and they are less than the whole model
+  if(DEFINED RANK_BYTES)
+    string(JSON nr LENGTH "${out}" ranks)
+    math(EXPR last "${nr} - 1")
+    foreach(i RANGE ${last})
+      string(JSON hb GET "${out}" ranks ${i} host_weight_bytes)
+      string(JSON wb GET "${out}" ranks ${i} weight_bytes)
+      string(JSON tot GET "${out}" weight_bytes_total)
+      if(NOT hb STREQUAL wb OR hb EQUAL 0)
+        message(FATAL_ERROR "rank ${i}: host weights ${hb} bytes, its layers' ${wb}")
+      endif()
+    endforeach()
+  endif()
   return()
 endif()
 
@@ -73,7 +87,7 @@ endif()
 # swacl_mpi_test(NAME ARGS ... [RC 0|fail] [MATCH re] [MAX_S s] [PRE_ARGS ...]
 #                [SAME_FILES a b] [SAME_JSON_KEY k] [ENV VAR=VALUE ...])
 function(swacl_mpi_test name)
-  cmake_parse_arguments(T "" "RC;MATCH;MAX_S;SAME_JSON_KEY" "ARGS;PRE_ARGS;SAME_FILES;ENV" ${ARGN})
+  cmake_parse_arguments(T "" "RC;MATCH;MAX_S;SAME_JSON_KEY;RANK_BYTES" "ARGS;PRE_ARGS;SAME_FILES;ENV" ${ARGN})
   if(NOT DEFINED T_RC)
     set(T_RC 0)
   endif()
@@ -81,7 +95,7 @@ function(swacl_mpi_test name)
   string(REPLACE ";" "\\;" mpiexec "${SWACL_MPIEXEC}")
   set(cmd ${CMAKE_COMMAND} "-DMPIEXEC=${mpiexec}" -DNP=2 "-DEXE=$<TARGET_FILE:swacl>" "-DARGS=${args}"
       "-DEXPECT_RC=${T_RC}")
-  foreach(v MATCH MAX_S SAME_JSON_KEY)
+  foreach(v MATCH MAX_S SAME_JSON_KEY RANK_BYTES)
     if(DEFINED T_${v})
       list(APPEND cmd "-D${v}=${T_${v}}")
     endif()
@@ -132,6 +146,12 @@ swacl_mpi_test(generate_decode
   ARGS generate --preset cohere2 --prompt-len 16 --max-new ${steps} --temperature 0 --devices 0:0.0,1:0.1
        --placement 0-3:0,4-7:1 --verify --tol 1e-10 --chunk 5 --json -q
   MATCH "\"ok\":true" SAME_JSON_KEY tokens)
+# each rank builds (seeded presets) and converts (--weights f16) only its
+# layers' tensors: its host weight bytes are its stages' uploaded bytes
+swacl_mpi_test(rank_weights ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1
+       --placement 0-3:0,4-7:1 --no-verify --json -q RANK_BYTES 1 MATCH "\"kv_bytes\":131072")
+swacl_mpi_test(rank_weights_f16 ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1
+       --placement 0-3:0,4-7:1 --no-verify --weights f16 --json -q RANK_BYTES 1)
 # failures end the job on every rank with a message naming the rank, fast
 swacl_mpi_test(killed_rank RC fail MAX_S ${max_s} ENV SWACL_MPI_FAULT=kill:1
   ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1 -q

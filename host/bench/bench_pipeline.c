@@ -79,7 +79,7 @@ static swacl_status pipe_model(swacl_ctx *ctx, const swacl_bench_pipeline_params
         return SWACL_OK;
     }
     swacl_status st = swacl_preset("cohere2", cfg);
-    if (st == SWACL_OK) st = swacl_weights_create_random(cfg, 1, own);
+    if (st == SWACL_OK) st = swacl_weights_create_seeded(cfg, 1, own); /* MPI: a rank its layers */
     if (st != SWACL_OK)
         return swacl_set_error(ctx, st, "pipeline model: %s", swacl_status_string(st));
     *w = *own;

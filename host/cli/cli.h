@@ -162,6 +162,8 @@ typedef struct {
 int cli_runner_open(cli_runner *r, const cli_device *d, const swacl_config *cfg,
                     const swacl_weights *w, int batch, int max_ctx);
 void cli_runner_close(cli_runner *r);
+/* A pipeline's placement / busy_s / ranks into j (KV for batch x n_ctx). */
+void cli_json_pipeline(cJSON *j, const cli_runner *r, int batch, int n_ctx);
 /* "<what> failed on <runner>: <status>: <message>"; returns the exit code. */
 int cli_runner_fail(const cli_runner *r, swacl_status st, const char *what);
 

@@ -25,7 +25,7 @@ int cli_model_setup(cli_model *m, swacl_config *cfg, swacl_weights **w)
 int cli_model_weights(const cli_model *m, const swacl_config *cfg, uint64_t seed, swacl_weights **w)
 {
     if (*w) return EXIT_OK;
-    swacl_status st = swacl_weights_create_random(cfg, seed, w);
+    swacl_status st = swacl_weights_create_seeded(cfg, seed, w); /* made on upload */
     if (st == SWACL_OK && (st = swacl_weights_convert(NULL, *w, (swacl_wtype)m->wtype)) == SWACL_OK)
         return EXIT_OK;
     cli_die_msg("cannot create random weights: %s", swacl_status_string(st));
@@ -92,6 +92,14 @@ int cli_runner_open(cli_runner *r, const cli_device *d, const swacl_config *cfg,
     if (max_ctx > 0 && (st = swacl_pipeline_session_create(r->pipe, batch, max_ctx, &r->ps)) != SWACL_OK)
         return cli_runner_fail(r, st, "session_create");
     return EXIT_OK;
+}
+
+void cli_json_pipeline(cJSON *j, const cli_runner *r, int batch, int n_ctx)
+{
+    char *s = NULL; /* placement, busy_s, ranks (swacl_pipeline_report) */
+    cJSON *o = !r->m && swacl_pipeline_report(r->pipe, batch, n_ctx, &s) == SWACL_OK ? cJSON_Parse(s) : NULL;
+    for (cJSON *e; o && (e = o->child);) cJSON_AddItemToObject(j, e->string, cJSON_DetachItemViaPointer(o, e));
+    cJSON_Delete(o), swacl_free(s);
 }
 
 void cli_runner_close(cli_runner *r)

@@ -37,6 +37,7 @@ static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_con
                  o->m.preset, P, o->max_new, pf_tps, dec_tps, swacl_wtype_name((swacl_wtype)kvt), kv, kvg, kvw,
                  swacl_pipeline_session_kv_bytes(dev->ps));
     cli_json_mem(j, w);
+    cli_json_pipeline(j, dev, 1, P + o->max_new);
     if (o->json) cJSON_AddItemToObject(j, "tokens", toks); /* text mode streamed them already */
     else cJSON_Delete(toks);
     if (o->json && text) cJSON_AddStringToObject(j, "text", text);

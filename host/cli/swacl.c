@@ -210,8 +210,7 @@ static int cmd_run(int argc, char **argv)
     if (!(out = calloc(out_n, sizeof *out))) goto oom;
 
     /* device run (or a pipeline over --devices) */
-    swacl_pipeline_stage stages[SWACL_MAX_LAYERS];
-    int n_stages = 0, hits = 0, misses = 0;
+    int hits = 0, misses = 0;
     double seconds = 0, compile_s = 0;
     if ((rc = cli_runner_open(&dev, &o.d, &cfg, w, 0, 0)) != 0) goto done;
     const char *dev_name = dev.name;
@@ -221,7 +220,6 @@ static int cmd_run(int argc, char **argv)
         cli_progress("running on %s...", dev.name);
     if ((rc = timed_forward(&dev, &in, o.all_positions, o.warmup, o.iters, out, &seconds)) != 0)
         goto done;
-    if (o.d.devices) swacl_pipeline_describe(dev.pipe, stages, SWACL_MAX_LAYERS, &n_stages);
     compile_s = swacl_ctx_compile_seconds(dev.ctx, &hits, &misses);
     rc = EXIT_RUNTIME;
 
@@ -271,21 +269,7 @@ static int cmd_run(int argc, char **argv)
                      vr.nonfinite, vr.atol, vr.rtol, vr.n_bad, vr.bound_ratio);
     else
         cli_json_add(j, "-:max_abs_err -:nmse");
-    if (o.d.devices) {
-        cJSON *pl = cJSON_AddArrayToObject(j, "placement");
-        cJSON *busy = cJSON_AddArrayToObject(j, "busy_s");
-        for (int i = 0; i < n_stages; i++) {
-            cJSON *e = cJSON_CreateObject();
-            cli_json_add(e, "i:device s:selector s:name", stages[i].device, stages[i].selector,
-                         stages[i].device_name);
-            int lr[2] = {stages[i].layer_begin, stages[i].layer_end - 1};
-            cJSON_AddItemToObject(e, "layers", cJSON_CreateIntArray(lr, 2));
-            cli_json_add(e, "d:busy_s d:transfer_s i:rank", stages[i].busy_s, stages[i].transfer_s, stages[i].rank);
-            if (i) cJSON_AddStringToObject(e, "transfer_in", stages[i].transfer_in);
-            cJSON_AddItemToArray(pl, e);
-            cJSON_AddItemToArray(busy, cJSON_CreateNumber(stages[i].busy_s));
-        }
-    }
+    cli_json_pipeline(j, &dev, B, T); /* --devices: per stage and per rank */
     cJSON_AddBoolToObject(j, "ok", ok);
     if (cli_output(j, o.json) != 0) goto done;
     if (!ok) {

@@ -61,6 +61,7 @@ struct swacl_model {
      * swacl_model_create_range); has_input / has_output: the input layer
      * (embedding / input_proj) and the final norm + head are uploaded      */
     int layer_lo, layer_hi, has_input, has_output;
+    uint64_t weight_bytes;              /* of the tensors uploaded (as stored) */
 };
 
 /* One step: T new rows for each of B sequences. */

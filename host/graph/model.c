@@ -107,6 +107,7 @@ static swacl_status upload(swacl_model *m, const char *name, const swacl_tensor 
          * type), in place where the device shares host memory */
         int lent = 0;
         SWACL_TRY(be->iface->weight_create(be, t->type, t->bytes, t->nbytes, 1, &b, &lent));
+        m->weight_bytes += t->nbytes;
         m->owned[m->n_owned++] = b;
         m->borrowed |= lent;
         m->low_prec |= t->type != SWACL_WT_F32;
@@ -115,6 +116,7 @@ static swacl_status upload(swacl_model *m, const char *name, const swacl_tensor 
     }
     SWACL_TRY(be->iface->buf_alloc(be, bytes ? bytes : sizeof(float), &b));
     m->owned[m->n_owned++] = b;
+    m->weight_bytes += bytes;
     if (!bytes) {
         *out = b;
         return SWACL_OK;
@@ -157,6 +159,10 @@ static void need(const char *name, int ndim, const int64_t *shape, void *user)
         return;
     }
     swacl_buf *b = NULL;
+    if ((us->st = swacl_tensor_realize(us->w, t)) != SWACL_OK) {
+        us->st = swacl_set_error(m->ctx, us->st, "cannot make tensor '%s'", name);
+        return;
+    }
     us->st = upload(m, name, t, &b);
     if (us->st != SWACL_OK) return;
 

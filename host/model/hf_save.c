@@ -330,6 +330,8 @@ static swacl_status save_hf(const char *dir_in, const swacl_config *cfg, const s
     if (need.oom || !ts) FAILMSG(SWACL_OUT_OF_MEMORY, "swacl_save_hf: out of memory");
     for (int i = 0; i < need.n; i++) {
         ts[i] = swacl_weights_find(w, need.t[i].name);
+        if (ts[i] && swacl_tensor_realize(w, ts[i]) != SWACL_OK)
+            FAILMSG(SWACL_OUT_OF_MEMORY, "swacl_save_hf: out of memory");
         if (!ts[i] || ts[i]->ndim != need.t[i].ndim || ts[i]->shape[0] != need.t[i].shape[0] ||
             (ts[i]->ndim > 1 && ts[i]->shape[1] != need.t[i].shape[1]))
             FAILMSG(SWACL_INVALID_ARG, "swacl_save_hf: weights lack tensor '%s' of the config's shape",

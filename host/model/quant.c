@@ -281,6 +281,10 @@ swacl_status swacl_weights_convert(swacl_ctx *ctx, swacl_weights *w, swacl_wtype
     for (int i = 0; i < w->n && wt != SWACL_WT_AUTO; i++) {
         swacl_tensor *t = &w->t[i];
         swacl_wtype want = swacl_wtype_for(t->name, t->ndim, t->shape[t->ndim - 1], wt);
+        if (t->pending) { /* encoded when it is made */
+            t->type = want;
+            continue;
+        }
         swacl_status st = swacl_tensor_encode(t, want);
         if (st != SWACL_OK)
             return swacl_set_error(ctx, st, "cannot store tensor '%s' as %s", t->name,

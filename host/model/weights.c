@@ -89,6 +89,10 @@ const char *swacl_weights_name(const swacl_weights *w, int i, int *ndim, int64_t
 {
     if (!w || i < 0 || i >= w->n) return NULL;
     const swacl_tensor *t = &w->t[i];
+    if (data && swacl_tensor_realize(w, t) != SWACL_OK) { /* out of memory: no data */
+        *data = NULL;
+        data = NULL;
+    }
     if (ndim) *ndim = t->ndim;
     if (shape)
         for (int d = 0; d < 4; d++) shape[d] = d < t->ndim ? t->shape[d] : 1;
@@ -100,6 +104,7 @@ typedef struct {
     swacl_weights *w;
     uint64_t seed;
     swacl_status st;
+    int lazy;
 } rand_state;
 
 static int ends_with(const char *s, const char *suf)
@@ -108,14 +113,12 @@ static int ends_with(const char *s, const char *suf)
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-static void add_random(const char *name, int ndim, const int64_t *shape, void *user)
+/* Tensor i's seeded values into data (the stream depends on seed and i
+ * only, so a tensor made alone equals the one made with all the others). */
+static void fill_random(const swacl_tensor *t, uint64_t seed, int i, float *data)
 {
-    rand_state *rs = user;
-    if (rs->st != SWACL_OK) return;
-    swacl_tensor *t = NULL;
-    rs->st = swacl_weights_add(rs->w, name, ndim, shape, &t);
-    if (rs->st != SWACL_OK) return;
-    swacl_rng r = {rs->seed * 0x9E3779B97F4A7C15ull + (uint64_t)rs->w->n * 0xD1B54A32D192ED03ull};
+    const char *name = t->name;
+    swacl_rng r = {seed * 0x9E3779B97F4A7C15ull + (uint64_t)(i + 1) * 0xD1B54A32D192ED03ull};
     /* Norm gains near 1 and small biases keep activations O(1) through many
      * layers while still making every parameter matter in comparisons. */
     int is_norm = strstr(name, "norm") != NULL;
@@ -131,20 +134,58 @@ static void add_random(const char *name, int ndim, const int64_t *shape, void *u
         scale = 1.0f;
     } else { /* linear [out, in]: uniform(-1,1)/sqrt(in), like nn.Linear */
         lo = 0.0f;
-        scale = 1.0f / sqrtf((float)shape[ndim - 1]);
+        scale = 1.0f / sqrtf((float)t->shape[t->ndim - 1]);
     }
-    for (int64_t i = 0; i < t->numel; i++) t->data[i] = lo + scale * swacl_rng_uniform(&r);
+    for (int64_t k = 0; k < t->numel; k++) data[k] = lo + scale * swacl_rng_uniform(&r);
 }
 
-swacl_status swacl_weights_create_random(const swacl_config *cfg, uint64_t seed,
-                                         swacl_weights **out)
+static void add_random(const char *name, int ndim, const int64_t *shape, void *user)
+{
+    rand_state *rs = user;
+    if (rs->st != SWACL_OK) return;
+    swacl_tensor *t = NULL;
+    if (rs->lazy) { /* made on first use */
+        rs->st = swacl_weights_add_meta(rs->w, name, ndim, shape, &t);
+        if (rs->st == SWACL_OK) t->pending = 1, t->type = SWACL_WT_F32;
+        return;
+    }
+    rs->st = swacl_weights_add(rs->w, name, ndim, shape, &t);
+    if (rs->st != SWACL_OK) return;
+    fill_random(t, rs->seed, rs->w->n - 1, t->data);
+}
+
+swacl_status swacl_tensor_realize(const swacl_weights *cw, const swacl_tensor *ct)
+{
+    if (!cw || !ct || !ct->pending) return SWACL_OK;
+    swacl_tensor *t = (swacl_tensor *)ct; /* a cache filled on first use */
+    const size_t bytes = (size_t)(t->numel ? t->numel : 1) * sizeof(float);
+    float *data = swacl_weight_alloc(bytes);
+    if (!data) return SWACL_OUT_OF_MEMORY;
+    fill_random(t, cw->seed, (int)(t - cw->t), data);
+    const swacl_wtype want = t->type;
+    swacl_tensor_set(t, SWACL_WT_F32, data, (size_t)t->numel * sizeof(float), 1);
+    t->pending = 0;
+    return swacl_tensor_encode(t, want);
+}
+
+uint64_t swacl_weights_owned_bytes(const swacl_weights *w)
+{
+    uint64_t n = 0;
+    for (int i = 0; w && i < w->n; i++)
+        if (w->t[i].owned) n += w->t[i].nbytes;
+    return n;
+}
+
+static swacl_status create_random(const swacl_config *cfg, uint64_t seed, int lazy,
+                                  swacl_weights **out)
 {
     if (!cfg || !out) return SWACL_INVALID_ARG;
     *out = NULL;
     if (swacl_config_check(cfg, NULL, 0) != SWACL_OK) return SWACL_INVALID_ARG;
     swacl_weights *w = calloc(1, sizeof *w);
     if (!w) return SWACL_OUT_OF_MEMORY;
-    rand_state rs = {w, seed, SWACL_OK};
+    w->seed = seed;
+    rand_state rs = {w, seed, SWACL_OK, lazy};
     swacl_config_tensors(cfg, add_random, &rs);
     if (rs.st != SWACL_OK) {
         swacl_weights_destroy(w);
@@ -152,4 +193,16 @@ swacl_status swacl_weights_create_random(const swacl_config *cfg, uint64_t seed,
     }
     *out = w;
     return SWACL_OK;
+}
+
+swacl_status swacl_weights_create_random(const swacl_config *cfg, uint64_t seed,
+                                         swacl_weights **out)
+{
+    return create_random(cfg, seed, 0, out);
+}
+
+swacl_status swacl_weights_create_seeded(const swacl_config *cfg, uint64_t seed,
+                                         swacl_weights **out)
+{
+    return create_random(cfg, seed, 1, out);
 }

@@ -287,6 +287,8 @@ int sched_describe_local(const swacl_pipeline *p, swacl_pipeline_stage *stages, 
         o->busy_s = s->busy_s;
         o->transfer_s = s->xfer_s;
         o->rank = p->remote ? p->remote->rank : 0;
+        o->host_weight_bytes = p->host_weight_bytes;
+        o->kv_bytes = s->kv_bytes;
         const int remote_in = i == 0 && p->remote && !p->remote->first;
         snprintf(o->transfer_in, sizeof o->transfer_in, "%s",
                  remote_in ? "mpi" : i ? sched_link_name(s->link_in) : "");
@@ -425,6 +427,7 @@ static swacl_status build_stages(swacl_pipeline *p, const swacl_weights *weights
         if (st != SWACL_OK)
             return sched_fail(p, st, "device %d ('%s' %s), layers %d-%d: %s", k, p->dev[k].sel, p->dev[k].name,
                               l, e - 1, swacl_ctx_errmsg(s->ctx));
+        s->weight_bytes = s->m->weight_bytes; /* as uploaded (storage types) */
         if (p->n_stages > 1) {
             const swacl_backend *prev = p->st[p->n_stages - 2].m->be, *cur = s->m->be;
             s->link_in = cur->iface->peer && cur->iface->peer(cur, prev) ? SCHED_LINK_DEVICE
@@ -517,6 +520,7 @@ swacl_status swacl_pipeline_create_ex(swacl_ctx *ctx, const char *devices, const
     SWACL_TRY_GOTO(st, open_devices(p, base, &o, cl, n_cl, ctxs), done);
     if (is_auto) SWACL_TRY_GOTO(st, place_auto(p, base, &o, ctxs, dev_of_layer), done);
     SWACL_TRY_GOTO(st, build_stages(p, weights, ctxs, dev_of_layer, lo, hi), done);
+    p->host_weight_bytes = swacl_weights_owned_bytes(weights); /* seeded: only this part's */
     if (o.verbose || (base && base->verbose))
         for (int i = 0; i < p->n_stages; i++)
             fprintf(stderr, "swacl: sched: stage %d: layers %d-%d on device %d (%s)%s%s\n", i, p->st[i].l0,

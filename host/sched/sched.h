@@ -81,6 +81,7 @@ typedef struct {
     double xfer_s;           /* host seconds in transfers to / from other
                                 processes (remote links only)               */
     int link_in;             /* SCHED_LINK_*: how x reaches this stage      */
+    uint64_t kv_bytes;       /* held by the sessions open now               */
 } sched_stage;
 
 typedef struct {
@@ -111,6 +112,7 @@ struct swacl_pipeline {
     swacl_ctx *owner;        /* errors go here (borrowed; NULL when solo)   */
     sched_remote *remote;    /* the other processes' parts (NULL: none)     */
     int session_seq;         /* handles of the sessions made on p           */
+    uint64_t host_weight_bytes; /* owned weight bytes after the build       */
 };
 
 /* A pipeline of one stage over m (borrowed: m and its context outlive it).
@@ -195,6 +197,13 @@ struct sched_remote {
     int (*describe)(sched_remote *r, const swacl_pipeline *p, swacl_pipeline_stage *stages, int max);
     void (*destroy)(sched_remote *r);
 };
+
+/* Per process (rank) of the stages st[n] (layer order): a cJSON array of
+ * {rank, layers, stages, busy_s, transfer_s, weight_bytes,
+ * host_weight_bytes, kv_bytes (batch x n_ctx), kv_held_bytes} (report.c;
+ * the bench's pipeline section too). */
+struct cJSON *sched_ranks_json(const swacl_config *c, const swacl_pipeline_stage *st, int n, int batch,
+                               int n_ctx);
 
 /* This process's own stages (swacl_pipeline_describe without remote). */
 int sched_describe_local(const swacl_pipeline *p, swacl_pipeline_stage *stages, int max);

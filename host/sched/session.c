@@ -32,6 +32,8 @@ struct swacl_pipeline_session {
     int *pos, *pos0, *n_new; /* [B] cached length; step scratch             */
     uint64_t kv_bytes;
     int kv_f16;              /* K/V stored as f16 (the models' kv_f16)      */
+    uint64_t stage_kv[SWACL_MAX_LAYERS]; /* of kv_bytes, per stage (its
+                                            stage's kv_bytes until destroy) */
     int handle;              /* its name in the other processes (remote)    */
 };
 
@@ -75,6 +77,7 @@ static void sess_fini(swacl_pipeline_session *s)
     swacl_pipeline *p = s->p;
     if (s->kv) {
         const int L = p->cfg.n_layers;
+        for (int k = 0; k < p->n_stages && k < SWACL_MAX_LAYERS; k++) p->st[k].kv_bytes -= s->stage_kv[k];
         for (int i = 0; i < s->n_mb * L; i++)
             if (p->stage_of_layer[i % L] >= 0) /* else another process's layer */
                 sched_kv_free(p->st[p->stage_of_layer[i % L]].m->be, &s->kv[i]);
@@ -114,7 +117,7 @@ static swacl_status sess_init(swacl_pipeline_session *s, int batch, int max_ctx)
         if (p->stage_of_layer[l] >= 0) s->kv_f16 = p->st[p->stage_of_layer[l]].m->kv_f16;
     for (int l = 0; l < L; l++) {
         if (p->stage_of_layer[l] < 0) continue; /* another process holds it */
-        const sched_stage *sg = &p->st[p->stage_of_layer[l]];
+        sched_stage *sg = &p->st[p->stage_of_layer[l]];
         for (int i = 0; i < s->n_mb; i++) {
             uint64_t bytes = 0;
             swacl_status st = sched_kv_alloc(sg->m->be, c, l, s->mb_b0[i + 1] - s->mb_b0[i], max_ctx,
@@ -125,6 +128,8 @@ static swacl_status sess_init(swacl_pipeline_session *s, int batch, int max_ctx)
                                   (unsigned long long)(bytes >> 20), sg->dev, p->dev[sg->dev].name,
                                   swacl_ctx_errmsg(sg->ctx));
             s->kv_bytes += bytes;
+            s->stage_kv[p->stage_of_layer[l]] += bytes;
+            sg->kv_bytes += bytes;
         }
     }
     return SWACL_OK;
