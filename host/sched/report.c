@@ -12,7 +12,8 @@
 
 #define JNUM(o, k, v) cJSON_AddNumberToObject(o, k, (double)(v))
 
-cJSON *sched_ranks_json(const swacl_config *c, const swacl_pipeline_stage *st, int n, int batch, int n_ctx)
+cJSON *sched_ranks_json(const swacl_config *c, const swacl_pipeline_stage *st, int n, int batch, int n_ctx,
+                        int kv_f16)
 {
     cJSON *ranks = cJSON_CreateArray();
     for (int i = 0; ranks && i < n;) {
@@ -24,7 +25,7 @@ cJSON *sched_ranks_json(const swacl_config *c, const swacl_pipeline_stage *st, i
             xfer += st[e].transfer_s;
             wb += st[e].weight_bytes;
             held += st[e].kv_bytes;
-            kv += sched_kv_range_bytes(c, st[e].layer_begin, st[e].layer_end, batch, n_ctx, NULL);
+            kv += sched_kv_range_bytes(c, st[e].layer_begin, st[e].layer_end, batch, n_ctx, kv_f16, NULL);
         }
         cJSON *r = cJSON_CreateObject();
         JNUM(r, "rank", st[i].rank);
@@ -50,6 +51,10 @@ swacl_status swacl_pipeline_report(const swacl_pipeline *p, int batch, int n_ctx
     swacl_pipeline_stage *st = calloc(SWACL_MAX_LAYERS, sizeof *st);
     int n = 0;
     if (!st) return sched_fail(p, SWACL_OUT_OF_MEMORY, "out of host memory");
+    /* a session's cache type: the first local stage's model decides (session.c) */
+    int kv_f16 = 0;
+    for (int l = p->cfg.n_layers - 1; l >= 0; l--)
+        if (p->stage_of_layer[l] >= 0) kv_f16 = p->st[p->stage_of_layer[l]].m->kv_f16;
     swacl_status s = swacl_pipeline_describe(p, st, SWACL_MAX_LAYERS, &n);
     if (n > SWACL_MAX_LAYERS) n = SWACL_MAX_LAYERS;
     cJSON *j = s == SWACL_OK ? cJSON_CreateObject() : NULL;
@@ -67,12 +72,13 @@ swacl_status swacl_pipeline_report(const swacl_pipeline *p, int batch, int n_ctx
         JNUM(e, "rank", st[i].rank);
         if (i) cJSON_AddStringToObject(e, "transfer_in", st[i].transfer_in);
         JNUM(e, "weight_bytes", st[i].weight_bytes);
-        JNUM(e, "kv_bytes", sched_kv_range_bytes(&p->cfg, st[i].layer_begin, st[i].layer_end, batch, n_ctx, NULL));
+        JNUM(e, "kv_bytes",
+             sched_kv_range_bytes(&p->cfg, st[i].layer_begin, st[i].layer_end, batch, n_ctx, kv_f16, NULL));
         JNUM(e, "kv_held_bytes", st[i].kv_bytes);
         cJSON_AddItemToArray(pl, e);
         cJSON_AddItemToArray(busy, cJSON_CreateNumber(st[i].busy_s));
     }
-    if (j) cJSON_AddItemToObject(j, "ranks", sched_ranks_json(&p->cfg, st, n, batch, n_ctx));
+    if (j) cJSON_AddItemToObject(j, "ranks", sched_ranks_json(&p->cfg, st, n, batch, n_ctx, kv_f16));
     *json = j ? cJSON_PrintUnformatted(j) : NULL;
     cJSON_Delete(j);
     free(st);

@@ -203,7 +203,7 @@ struct sched_remote {
  * host_weight_bytes, kv_bytes (batch x n_ctx), kv_held_bytes} (report.c;
  * the bench's pipeline section too). */
 struct cJSON *sched_ranks_json(const swacl_config *c, const swacl_pipeline_stage *st, int n, int batch,
-                               int n_ctx);
+                              int n_ctx, int kv_f16);
 
 /* This process's own stages (swacl_pipeline_describe without remote). */
 int sched_describe_local(const swacl_pipeline *p, swacl_pipeline_stage *stages, int max);
