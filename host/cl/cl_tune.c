@@ -167,6 +167,29 @@ int swacl_tune_load(const swacl_cl_dev *dev, const char *path, swacl_tune_params
     return rc;
 }
 
+/* Write root (consumed) to path atomically: a temporary file renamed over
+ * it, so a reader never sees half a tune file. Shared by both tune files. */
+swacl_status swacl_tune_write_json(swacl_ctx *ctx, cJSON *root, const char *path, char *path_out,
+                                   size_t path_len)
+{
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
+    char tmp[1300];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f) ok = (fclose(f) == 0) && ok;
+    free(text);
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return swacl_set_error(ctx, SWACL_IO, "cannot write %s: %s", path, strerror(e));
+    }
+    if (path_out && path_len) snprintf(path_out, path_len, "%s", path);
+    return SWACL_OK;
+}
+
 swacl_status swacl_tune_save(swacl_ctx *ctx, const swacl_cl_dev *dev, const swacl_tune_params *t,
                              struct cJSON *extra, char *path_out, size_t path_len)
 {
@@ -190,22 +213,7 @@ swacl_status swacl_tune_save(swacl_ctx *ctx, const swacl_cl_dev *dev, const swac
         cJSON_AddNumberToObject(d, swacl_tune_direct_names[i], (double)t->d[i]);
     cJSON_AddNumberToObject(root, "min_indirect_size", (double)t->min_indirect);
     if (extra) cJSON_AddItemReferenceToObject(root, "measured", extra);
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text) return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
-    char tmp[1300];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f) ok = (fclose(f) == 0) && ok;
-    free(text);
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return swacl_set_error(ctx, SWACL_IO, "cannot write %s: %s", path, strerror(e));
-    }
-    if (path_out && path_len) snprintf(path_out, path_len, "%s", path);
-    return SWACL_OK;
+    return swacl_tune_write_json(ctx, root, path, path_out, path_len);
 }
 
 /* Built-in parameter database (CLBlast's idea, for devices its own database

@@ -135,22 +135,7 @@ swacl_status swacl_gemm_own_save(swacl_ctx *ctx, const swacl_cl_dev *dev,
     cJSON_AddNumberToObject(g, "lm_ts", p->lm_ts);
     cJSON_AddNumberToObject(g, "lm_wpt", p->lm_wpt);
     if (extra) cJSON_AddItemToObject(root, "measured", cJSON_Duplicate(extra, 1));
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text) return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
-    char tmp[1300];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f) ok = (fclose(f) == 0) && ok;
-    free(text);
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return swacl_set_error(ctx, SWACL_IO, "cannot write %s: %s", path, strerror(e));
-    }
-    if (path_out && path_len) snprintf(path_out, path_len, "%s", path);
-    return SWACL_OK;
+    return swacl_tune_write_json(ctx, root, path, path_out, path_len);
 }
 
 int swacl_cl_gemm_own_apply(const swacl_cl_dev *dev, swacl_gemm_params *gp)
