@@ -230,6 +230,11 @@ struct swacl_backend {
  * OpenMP threads (0 = all cores). */
 void swacl_ref_gemm(int M, int N, int K, const float *X, const float *W, const float *bias,
                     float *Y, int accumulate, int threads);
+/* The same with W rows of type wt and the tile variant isa (0 plain C, 1 AVX2,
+ * 2 AVX-512, -1 the widest this CPU runs; every one gives the same bits, and
+ * tests check each): 0, -1 out of memory, -2 when this CPU does not run isa. */
+int swacl_ref_gemm_isa(int isa, int M, int N, int K, const float *X, swacl_wtype wt,
+                       const void *W, const float *Bs, float *Y, int accumulate, int threads);
 
 /* Backend constructors. */
 swacl_status swacl_ref_backend_create(swacl_ctx *ctx, int threads, swacl_backend **out);

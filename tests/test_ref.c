@@ -216,31 +216,39 @@ Test(ref_ops, matmul_random_vs_naive)
     free(y), free(x), free(w), free(bias);
 }
 
-/* The register-tiled GEMM (host/ref/matmul.c) must give dot_f64's sums bit
- * for bit: eight lanes k mod 8 each in k order, one fixed tree, + bias. Rows
- * of x not a multiple of the 4-row tile (and M = 1), N not a multiple of the
- * 4-row panel, K with a tail, f32 and bf16 weights, overwrite and +=. */
-static float lanes_dot(const float *a, const float *b, int K, float bias, float y0, int acc)
+/* The register-tiled GEMM (host/ref/matmul.c) must give the naive loop's
+ * sums bit for bit: one double accumulator per output in k order, + bias.
+ * Rows of x not a multiple of any tile (and M = 1), rows past one MC block
+ * (257), N not a multiple of a panel, K not a multiple of a k block (KC
+ * 256) or of 8, f32 and bf16 weights, overwrite and +=, 1 and 3 threads;
+ * through the backend and through every tile variant this CPU runs. Pairs
+ * of terms x 2^40 that cancel (k = 0, 1 mod 8) make the double sum round,
+ * so a sum in any other order shows in the float result. */
+static float naive_dot(const float *a, const float *b, int K, float bias, float y0, int acc)
 {
-    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int k = 0;
-    for (; k + 8 <= K; k += 8)
-        for (int l = 0; l < 8; l++) s[l] += (double)a[k + l] * (double)b[k + l];
-    for (; k < K; k++) s[0] += (double)a[k] * (double)b[k];
-    double d = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + bias;
-    return acc ? (float)((double)y0 + d) : (float)d;
+    double s = 0;
+    for (int k = 0; k < K; k++) s += (double)a[k] * (double)b[k];
+    s += bias;
+    return acc ? (float)((double)y0 + s) : (float)s;
 }
 
 Test(ref_ops, matmul_tiled_bitwise)
 {
     swacl_backend *be = ref_be();
-    static const int shapes[][3] = {{1, 5, 13}, {5, 7, 13}, {6, 9, 40}, {8, 4, 64}, {11, 13, 96}};
+    static const int shapes[][3] = {{1, 5, 13},  {5, 7, 13},   {6, 9, 40},   {8, 4, 64},
+                                    {11, 13, 96}, {17, 9, 288}, {33, 17, 544}, {257, 3, 64}};
+    int variants_run = 0;
     for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
         const int M = shapes[c][0], N = shapes[c][1], K = shapes[c][2];
         for (int bf = 0; bf < 2; bf++) {
             if (bf && K % 32) continue; /* packed rows: K % 32 == 0 */
             float *x = rnd((size_t)M * K, 11 + c), *w = rnd((size_t)N * K, 21 + c);
             float *bias = rnd(N, 31 + c), *y0 = rnd((size_t)M * N, 41 + c);
+            for (int k = 0; k + 1 < K; k += 8) {
+                for (int m = 0; m < M; m++)
+                    x[(size_t)m * K + k] = x[(size_t)m * K + k + 1] = x[(size_t)m * K + k] * 0x1p40f;
+                for (int n = 0; n < N; n++) w[(size_t)n * K + k + 1] = -w[(size_t)n * K + k];
+            }
             uint16_t *wb = malloc((size_t)N * K * 2);
             for (int i = 0; i < N * K; i++) { /* w rounded to bf16: both sides see it */
                 uint32_t u;
@@ -249,6 +257,13 @@ Test(ref_ops, matmul_tiled_bitwise)
                 u = (uint32_t)wb[i] << 16;
                 if (bf) memcpy(&w[i], &u, 4);
             }
+            float *want = malloc((size_t)M * N * 2 * sizeof *want);
+            for (int acc = 0; acc < 2; acc++)
+                for (int m = 0; m < M; m++)
+                    for (int n = 0; n < N; n++)
+                        want[((size_t)acc * M + m) * N + n] =
+                            naive_dot(x + (size_t)m * K, w + (size_t)n * K, K, bias[n],
+                                      y0[m * N + n], acc);
             swacl_buf *W = NULL;
             if (bf)
                 cr_assert_eq(be->iface->weight_create(be, SWACL_WT_BF16, wb, (size_t)N * K * 2, 0,
@@ -257,22 +272,36 @@ Test(ref_ops, matmul_tiled_bitwise)
             if (bf) track(W);
             swacl_buf *X = up(be, x, (size_t)M * K), *Bb = up(be, bias, N);
             for (int acc = 0; acc < 2; acc++) {
+                const float *wa = want + (size_t)acc * M * N;
                 swacl_buf *Y = up(be, y0, (size_t)M * N);
                 cr_assert_eq(be->iface->matmul(be, Y, X, W, Bb, M, N, K, acc), SWACL_OK);
                 float *y = test_download(be, Y, (size_t)M * N);
-                for (int m = 0; m < M; m++)
-                    for (int n = 0; n < N; n++) {
-                        float want = lanes_dot(x + (size_t)m * K, w + (size_t)n * K, K, bias[n],
-                                               y0[m * N + n], acc);
-                        cr_assert(memcmp(&want, &y[m * N + n], 4) == 0,
-                                  "M=%d N=%d K=%d bf16=%d acc=%d (%d,%d): %.9g != %.9g", M, N,
-                                  K, bf, acc, m, n, y[m * N + n], want);
-                    }
+                for (int i = 0; i < M * N; i++)
+                    cr_assert(memcmp(&wa[i], &y[i], 4) == 0,
+                              "M=%d N=%d K=%d bf16=%d acc=%d (%d,%d): %.9g != %.9g", M, N, K, bf,
+                              acc, i / N, i % N, y[i], wa[i]);
                 free(y);
+                for (int isa = 0; isa <= 2; isa++)
+                    for (int th = 1; th <= 3; th += 2) {
+                        float *yv = malloc((size_t)M * N * sizeof *yv);
+                        memcpy(yv, y0, (size_t)M * N * sizeof *yv);
+                        int rc = swacl_ref_gemm_isa(isa, M, N, K, x, bf ? SWACL_WT_BF16 : SWACL_WT_F32,
+                                                    bf ? (const void *)wb : (const void *)w, bias,
+                                                    yv, acc, th);
+                        cr_assert(rc == 0 || (rc == -2 && isa > 0), "isa %d: rc %d", isa, rc);
+                        variants_run += rc == 0;
+                        for (int i = 0; rc == 0 && i < M * N; i++)
+                            cr_assert(memcmp(&wa[i], &yv[i], 4) == 0,
+                                      "isa=%d threads=%d M=%d N=%d K=%d bf16=%d acc=%d (%d,%d): "
+                                      "%.9g != %.9g", isa, th, M, N, K, bf, acc, i / N, i % N,
+                                      yv[i], wa[i]);
+                        free(yv);
+                    }
             }
-            free(x), free(w), free(bias), free(y0), free(wb);
+            free(x), free(w), free(bias), free(y0), free(wb), free(want);
         }
     }
+    cr_assert(variants_run > 0);
 }
 
 Test(ref_ops, norms_hand)

@@ -1,21 +1,24 @@
 /*
  * matmul.c - reference matmul: y[M,N] (= or +=) x[M,K] w[N,K]^T + bias[N],
- * every output the double dot product of ref_internal.h's dot_f64 (eight
- * lanes l = k mod 8, each summed in k order, then one fixed tree), with
+ * every output the plain double dot product: acc = 0, then acc += x[k] w[k]
+ * for k = 0 .. K-1 in order, + bias (ref_dot_seq in ref_internal.h), with
  * packed weights (f16, bf16, q8_0, q4_0) decoded by swacl_row_decode.
  *
- * Speed without changing one bit of the result: a float times a float is
- * exact in double, so converting x and the decoded w rows to double once
- * and multiplying in double gives the very products dot_f64 forms, and an
- * fma of an exact product rounds as the add does. The loops are then
- * register-tiled: a 4 x 4 block of outputs keeps its 4 x 4 x 8 lane sums in
- * registers while k runs, so each loaded x and w value feeds four outputs
- * (dot_f64 alone is load- and convert-bound, ~5 GFLOP/s on two cores).
- * Plain C loops of constant trip counts that the compiler vectorises;
- * on x86-64 the same source is also compiled for AVX2 and AVX-512 and
- * picked at run time. OpenMP over panels of 4 weight rows; x in blocks of
- * MC rows so its double copy stays small at long prompts.
+ * Speed without changing one bit of that: a float times a float is exact in
+ * double, so the products are formed from double copies of x and w, and an
+ * fma of an exact product rounds as the add does. Each output keeps its own
+ * accumulator, so any tiling of the outputs gives the same bits. The tile:
+ * MR rows of x (packed k-major, MR contiguous doubles per k) x NR rows of w
+ * (packed k-major as well), MR x NR accumulators that stay in registers
+ * while k runs; the innermost loop runs over the MR contiguous rows, so the
+ * compiler turns it into vector fmas of x against one broadcast w value.
+ * Plain C loops of constant trip counts; on x86-64 the same source is also
+ * compiled for AVX2 and AVX-512 (target attributes, a tile shape each that
+ * fits its register file) and the widest is picked at run time. OpenMP over
+ * panels of NR weight rows; x in blocks of MC rows, k in blocks of KC so a
+ * panel's slice stays in L1 while the row tiles stream past it.
  */
+#include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,126 +26,140 @@
 #include "ref/ref_internal.h"
 
 enum {
-    MR = 4,   /* rows of x per tile                                          */
-    NR = 4,   /* rows of w per tile (one panel)                              */
-    LN = 8,   /* dot_f64's lanes                                             */
-    MC = 256, /* rows of x converted per block                               */
+    MC = 256, /* rows of x packed per block                                  */
+    KC = 256, /* k per pass over the row tiles (NR x KC doubles <= 16 KiB)   */
 };
 
-/* The tile: s[i][j][l] = sum over k = l (mod 8), k < K8, of x[i][k] w[j][k]
- * for mr (MR or 1) rows of x; K8 = K rounded down to a multiple of 8. */
-#define REF_TILE(name, attr, mr)                                                               \
-    attr static void name(const double *restrict x, size_t ldx, const double *restrict w,     \
-                          size_t ldw, int K8, double *restrict out)                            \
-    {                                                                                          \
-        double s[mr][NR][LN];                                                                  \
-        for (int i = 0; i < (mr); i++)                                                         \
-            for (int j = 0; j < NR; j++)                                                       \
-                for (int l = 0; l < LN; l++) s[i][j][l] = 0;                                   \
-        for (int k = 0; k < K8; k += LN)                                                       \
-            for (int i = 0; i < (mr); i++)                                                     \
-                for (int j = 0; j < NR; j++)                                                   \
-                    for (int l = 0; l < LN; l++)                                               \
-                        s[i][j][l] += x[(size_t)i * ldx + k + l] * w[(size_t)j * ldw + k + l]; \
-        memcpy(out, s, sizeof s);                                                              \
+/* The tile: c[j][i] += sum over k < kc of xp[k][i] wp[k][j], each c in k
+ * order (fma_ is mul + add or fma: the same bits, the product is exact).
+ * The j loop is unrolled so c lives in mr x nr / lanes vector registers. */
+#define REF_TILE(name, attr, mr, nr, fma_)                                                   \
+    attr static void name(const double *restrict xp, const double *restrict wp, int kc,    \
+                          double *restrict c)                                              \
+    {                                                                                      \
+        double s[nr][mr];                                                                  \
+        memcpy(s, c, sizeof s);                                                            \
+        for (int k = 0; k < kc; k++) {                                                     \
+            const double *restrict xk = xp + (size_t)k * (mr);                             \
+            const double *restrict wk = wp + (size_t)k * (nr);                             \
+            _Pragma("GCC unroll 16") for (int j = 0; j < (nr); j++)                       \
+                for (int i = 0; i < (mr); i++) s[j][i] = fma_(xk[i], wk[j], s[j][i]);      \
+        }                                                                                  \
+        memcpy(c, s, sizeof s);                                                            \
     }
 
-typedef void (*tile_fn)(const double *restrict, size_t, const double *restrict, size_t, int,
-                        double *restrict);
+#define MUL_ADD(a, b, c) ((c) + (a) * (b))
 
-REF_TILE(tile4_base, , MR)
-REF_TILE(tile1_base, , 1)
+typedef void (*tile_fn)(const double *restrict, const double *restrict, int, double *restrict);
+typedef struct {
+    tile_fn tile;
+    int mr, nr;
+} tile_kind;
+
+REF_TILE(tile_base, , 4, 4, MUL_ADD)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define REF_X86 1
 #define AVX2_ATTR __attribute__((target("avx2,fma")))
 #define AVX512_ATTR __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
-REF_TILE(tile4_avx2, AVX2_ATTR, MR)
-REF_TILE(tile1_avx2, AVX2_ATTR, 1)
-REF_TILE(tile4_avx512, AVX512_ATTR, MR)
-REF_TILE(tile1_avx512, AVX512_ATTR, 1)
+REF_TILE(tile_avx2, AVX2_ATTR, 8, 4, fma)     /* 8 ymm accumulators  */
+REF_TILE(tile_avx512, AVX512_ATTR, 16, 8, fma) /* 16 zmm accumulators */
 #endif
 
-/* The widest variant this CPU runs (the same sums in every one). */
-static void pick_tiles(tile_fn *t4, tile_fn *t1)
+/* Variant isa (0 plain, 1 AVX2, 2 AVX-512; -1 the widest this CPU runs),
+ * 0; -1 when this CPU does not run it. The same sums in every one. */
+static int pick_tile(int isa, tile_kind *t)
 {
-    *t4 = tile4_base, *t1 = tile1_base;
+    *t = (tile_kind){tile_base, 4, 4};
+    int best = 0;
 #ifdef REF_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw")) {
-        *t4 = tile4_avx512, *t1 = tile1_avx512;
-    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        *t4 = tile4_avx2, *t1 = tile1_avx2;
-    }
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw"))
+        best = 2;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        best = 1;
+    if (isa < 0) isa = best;
+    if (isa == 2 && best >= 2) *t = (tile_kind){tile_avx512, 16, 8};
+    else if (isa == 1 && best >= 1) *t = (tile_kind){tile_avx2, 8, 4};
+#else
+    if (isa < 0) isa = best;
 #endif
-}
-
-/* Output (m, n) from its lane sums s (dot_f64's tail and tree), + bias. */
-static inline void finish(double *s, const double *x, const double *w, int K8, int K,
-                          const float *Bs, int n, float *yo, int accumulate)
-{
-    for (int k = K8; k < K; k++) s[0] += x[k] * w[k];
-    double acc = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-    if (Bs) acc += Bs[n];
-    *yo = accumulate ? (float)((double)*yo + acc) : (float)acc;
+    return isa > best ? -1 : 0;
 }
 
 /* The double-accumulation GEMM over weight rows of type wt (F32 included).
- * 0, or -1 when out of memory for the double copies. */
-static int gemm_tiled(int M, int N, int K, const float *X, swacl_wtype wt, const void *W,
-                      const float *Bs, float *Y, int accumulate, int threads)
+ * 0, -1 when out of memory for the double copies, -2 when this CPU does not
+ * run variant isa. */
+static int gemm_tiled(int isa, int M, int N, int K, const float *X, swacl_wtype wt,
+                      const void *W, const float *Bs, float *Y, int accumulate, int threads)
 {
+    tile_kind tk;
+    if (pick_tile(isa, &tk) != 0) return -2;
     if (threads < 1) threads = omp_get_max_threads();
     if (M == 0 || N == 0) return 0;
-    tile_fn t4, t1;
-    pick_tiles(&t4, &t1);
-    const size_t kk = (size_t)(K ? K : 1), rb = swacl_wtype_row_bytes(wt, K);
-    const int K8 = K / LN * LN, mc = M < MC ? M : MC, panels = (N + NR - 1) / NR;
-    double *xd = malloc((size_t)mc * kk * sizeof *xd);
-    /* per thread: a panel of NR decoded rows in double, one float row */
-    double *wd = malloc((size_t)threads * NR * kk * sizeof *wd);
-    float *fr = malloc((size_t)threads * kk * sizeof *fr);
-    int ok = xd && wd && fr;
+    const int mr = tk.mr, nr = tk.nr;
+    const size_t kk = (size_t)K, rb = swacl_wtype_row_bytes(wt, K);
+    const int mc = M < MC ? M : MC, tiles_max = (mc + mr - 1) / mr;
+    const int panels = (N + nr - 1) / nr;
+    /* x: per tile of mr rows, k-major (zero rows pad the last tile) */
+    double *xp = malloc((size_t)tiles_max * mr * (kk ? kk : 1) * sizeof *xp);
+    /* per thread: a panel of nr decoded rows k-major, the tiles' sums, one float row */
+    const size_t wsz = (size_t)nr * (kk ? kk : 1), csz = (size_t)tiles_max * mr * nr;
+    double *wd = malloc((size_t)threads * wsz * sizeof *wd);
+    double *cd = malloc((size_t)threads * csz * sizeof *cd);
+    float *fr = malloc((size_t)threads * (kk ? kk : 1) * sizeof *fr);
+    int ok = xp && wd && cd && fr;
     for (int m0 = 0; ok && m0 < M; m0 += mc) {
-        const int mb = M - m0 < mc ? M - m0 : mc;
+        const int mb = M - m0 < mc ? M - m0 : mc, tiles = (mb + mr - 1) / mr;
 #pragma omp parallel num_threads(threads)
         {
 #pragma omp for schedule(static)
-            for (int m = 0; m < mb; m++)
-                for (int k = 0; k < K; k++)
-                    xd[(size_t)m * kk + k] = X[(size_t)(m0 + m) * K + k];
-            double *wp = wd + (size_t)omp_get_thread_num() * NR * kk;
-            float *row = fr + (size_t)omp_get_thread_num() * kk;
-            double s[MR * NR * LN];
+            for (int t = 0; t < tiles; t++) {
+                double *xt = xp + (size_t)t * mr * kk;
+                for (int i = 0; i < mr; i++) {
+                    const int m = t * mr + i;
+                    const float *xr = X + (size_t)(m0 + m) * K;
+                    for (size_t k = 0; k < kk; k++) xt[k * mr + i] = m < mb ? xr[k] : 0.0;
+                }
+            }
+            const int th = omp_get_thread_num();
+            double *wp = wd + (size_t)th * wsz, *c = cd + (size_t)th * csz;
+            float *row = fr + (size_t)th * (kk ? kk : 1);
             /* dynamic: on a shared machine a descheduled thread's panels
              * go to the others instead of stalling the loop's barrier */
 #pragma omp for schedule(dynamic, 2)
             for (int p = 0; p < panels; p++) {
-                const int n0 = p * NR, nr = N - n0 < NR ? N - n0 : NR;
-                for (int j = 0; j < NR; j++) {
-                    if (j < nr) {
+                const int n0 = p * nr, nb = N - n0 < nr ? N - n0 : nr;
+                for (int j = 0; j < nr; j++) {
+                    if (j < nb) {
                         swacl_row_decode(wt, (const unsigned char *)W + (size_t)(n0 + j) * rb, row, K);
-                        for (int k = 0; k < K; k++) wp[(size_t)j * kk + k] = row[k];
-                    } else { /* padding rows: their sums are computed, never stored */
-                        memset(wp + (size_t)j * kk, 0, kk * sizeof *wp);
+                        for (size_t k = 0; k < kk; k++) wp[k * nr + j] = row[k];
+                    } else { /* padding columns: summed, never stored */
+                        for (size_t k = 0; k < kk; k++) wp[k * nr + j] = 0;
                     }
                 }
-                for (int i0 = 0; i0 < mb; i0 += MR) {
-                    const int ir = mb - i0 < MR ? 1 : MR;
-                    for (int i = i0; i < i0 + MR && i < mb; i += ir) {
-                        (ir == MR ? t4 : t1)(xd + (size_t)i * kk, kk, wp, kk, K8, s);
-                        for (int a = 0; a < ir; a++)
-                            for (int j = 0; j < nr; j++)
-                                finish(s + ((size_t)a * NR + j) * LN, xd + (size_t)(i + a) * kk,
-                                       wp + (size_t)j * kk, K8, K, Bs, n0 + j,
-                                       Y + (size_t)(m0 + i + a) * N + n0 + j, accumulate);
+                memset(c, 0, (size_t)tiles * mr * nr * sizeof *c);
+                for (int k0 = 0; k0 < K; k0 += KC) {
+                    const int kc = K - k0 < KC ? K - k0 : KC;
+                    for (int t = 0; t < tiles; t++)
+                        tk.tile(xp + ((size_t)t * kk + k0) * mr, wp + (size_t)k0 * nr, kc,
+                                c + (size_t)t * mr * nr);
+                }
+                for (int m = 0; m < mb; m++) {
+                    const double *cm = c + (size_t)(m / mr) * mr * nr + m % mr;
+                    float *yr = Y + (size_t)(m0 + m) * N + n0;
+                    for (int j = 0; j < nb; j++) {
+                        double acc = cm[(size_t)j * mr];
+                        if (Bs) acc += Bs[n0 + j];
+                        yr[j] = accumulate ? (float)((double)yr[j] + acc) : (float)acc;
                     }
                 }
             }
         }
     }
-    free(xd);
+    free(xp);
     free(wd);
+    free(cd);
     free(fr);
     return ok ? 0 : -1;
 }
@@ -169,20 +186,27 @@ int swacl_ref_gemm_typed(int M, int N, int K, const float *X, swacl_wtype wt, co
                          const float *Bs, float *Y, int accumulate, int threads)
 {
     if (wt == SWACL_WT_AUTO) wt = SWACL_WT_F32;
-    return gemm_tiled(M, N, K, X, wt, W, Bs, Y, accumulate, threads);
+    return gemm_tiled(-1, M, N, K, X, wt, W, Bs, Y, accumulate, threads);
+}
+
+int swacl_ref_gemm_isa(int isa, int M, int N, int K, const float *X, swacl_wtype wt,
+                       const void *W, const float *Bs, float *Y, int accumulate, int threads)
+{
+    if (wt == SWACL_WT_AUTO) wt = SWACL_WT_F32;
+    return gemm_tiled(isa, M, N, K, X, wt, W, Bs, Y, accumulate, threads);
 }
 
 /* The one reference GEMM (also the GEMM tuner's check, host/tune/); out of
- * memory for the tiled copies, the same sums one dot_f64 at a time. */
+ * memory for the tiled copies, the same sums one ref_dot_seq at a time. */
 void swacl_ref_gemm(int M, int N, int K, const float *X, const float *Wt, const float *Bs,
                     float *Y, int accumulate, int threads)
 {
-    if (gemm_tiled(M, N, K, X, SWACL_WT_F32, Wt, Bs, Y, accumulate, threads) == 0) return;
+    if (gemm_tiled(-1, M, N, K, X, SWACL_WT_F32, Wt, Bs, Y, accumulate, threads) == 0) return;
     if (threads < 1) threads = omp_get_max_threads();
 #pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
     for (int m = 0; m < M; m++) {
         for (int n = 0; n < N; n++) {
-            double acc = dot_f64(X + (size_t)m * K, Wt + (size_t)n * K, K);
+            double acc = ref_dot_seq(X + (size_t)m * K, Wt + (size_t)n * K, K);
             if (Bs) acc += Bs[n];
             float *yo = Y + (size_t)m * N + n;
             *yo = accumulate ? (float)((double)*yo + acc) : (float)acc;

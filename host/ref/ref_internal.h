@@ -41,6 +41,15 @@ static inline double dot_f64(const float *a, const float *b, int n)
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
+/* sum_i a[i]*b[i] in double, one accumulator in i order: the matmul's sum
+ * (matmul.c tiles it over outputs, never over i, so its bits are these). */
+static inline double ref_dot_seq(const float *a, const float *b, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++) s += (double)a[i] * (double)b[i];
+    return s;
+}
+
 /* SWACL_OK when buf exists and holds at least n floats; else
  * SWACL_INVALID_ARG naming op and what. */
 swacl_status swacl_ref_need(swacl_backend *be, const char *op, const char *what,
