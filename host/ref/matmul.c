@@ -28,6 +28,8 @@
 enum {
     MC = 256, /* rows of x packed per block                                  */
     KC = 256, /* k per pass over the row tiles (NR x KC doubles <= 16 KiB)   */
+    RN = 8,   /* rows of w per few-rows pass (chains: fma latency x units)   */
+    FEW = 4,  /* M below this: the few-rows path                             */
 };
 
 /* The tile: c[j][i] += sum over k < kc of xp[k][i] wp[k][j], each c in k
@@ -48,28 +50,49 @@ enum {
         memcpy(c, s, sizeof s);                                                            \
     }
 
+/* Few rows of x (the head at the last position): packing w costs more than
+ * the sums, so RN decoded float rows of w against one row of x, RN
+ * independent chains (the fma latency hidden), each in k order: the same
+ * bits as the tile. s[j] = sum over k < K of x[k] w[j][k]. */
+#define REF_ROWS(name, attr, fma_)                                                           \
+    attr static void name(const double *restrict x, const float *restrict w, int K,         \
+                          double *restrict s)                                              \
+    {                                                                                      \
+        double a[RN] = {0};                                                                \
+        for (int k = 0; k < K; k++) {                                                      \
+            const double xk = x[k];                                                        \
+            for (int j = 0; j < RN; j++) a[j] = fma_(xk, (double)w[(size_t)j * K + k], a[j]); \
+        }                                                                                  \
+        memcpy(s, a, sizeof a);                                                            \
+    }
+
 #define MUL_ADD(a, b, c) ((c) + (a) * (b))
 
 typedef void (*tile_fn)(const double *restrict, const double *restrict, int, double *restrict);
+typedef void (*rows_fn)(const double *restrict, const float *restrict, int, double *restrict);
 typedef struct {
     tile_fn tile;
     int mr, nr;
+    rows_fn rows;
 } tile_kind;
 
 REF_TILE(tile_base, , 4, 4, MUL_ADD)
+REF_ROWS(rows_base, , MUL_ADD)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define REF_X86 1
 #define AVX2_ATTR __attribute__((target("avx2,fma")))
 #define AVX512_ATTR __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
 REF_TILE(tile_avx2, AVX2_ATTR, 8, 4, fma)     /* 8 ymm accumulators  */
 REF_TILE(tile_avx512, AVX512_ATTR, 16, 8, fma) /* 16 zmm accumulators */
+REF_ROWS(rows_avx2, AVX2_ATTR, fma)
+REF_ROWS(rows_avx512, AVX512_ATTR, fma)
 #endif
 
 /* Variant isa (0 plain, 1 AVX2, 2 AVX-512; -1 the widest this CPU runs),
  * 0; -1 when this CPU does not run it. The same sums in every one. */
 static int pick_tile(int isa, tile_kind *t)
 {
-    *t = (tile_kind){tile_base, 4, 4};
+    *t = (tile_kind){tile_base, 4, 4, rows_base};
     int best = 0;
 #ifdef REF_X86
     __builtin_cpu_init();
@@ -79,12 +102,49 @@ static int pick_tile(int isa, tile_kind *t)
     else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         best = 1;
     if (isa < 0) isa = best;
-    if (isa == 2 && best >= 2) *t = (tile_kind){tile_avx512, 16, 8};
-    else if (isa == 1 && best >= 1) *t = (tile_kind){tile_avx2, 8, 4};
+    if (isa == 2 && best >= 2) *t = (tile_kind){tile_avx512, 16, 8, rows_avx512};
+    else if (isa == 1 && best >= 1) *t = (tile_kind){tile_avx2, 8, 4, rows_avx2};
 #else
     if (isa < 0) isa = best;
 #endif
     return isa > best ? -1 : 0;
+}
+
+/* Output (m, n) from its sum acc: + bias, then = or +=. */
+static inline void store(float *yo, double acc, const float *Bs, int n, int accumulate)
+{
+    if (Bs) acc += Bs[n];
+    *yo = accumulate ? (float)((double)*yo + acc) : (float)acc;
+}
+
+/* gemm_tiled for M < FEW: no packing, RN rows of w at a time. */
+static int gemm_few(const tile_kind *tk, int M, int N, int K, const float *X, swacl_wtype wt,
+                    const void *W, const float *Bs, float *Y, int accumulate, int threads)
+{
+    const size_t kk = (size_t)(K ? K : 1), rb = swacl_wtype_row_bytes(wt, K);
+    double *xd = malloc((size_t)M * kk * sizeof *xd);
+    float *wf = malloc((size_t)threads * RN * kk * sizeof *wf);
+    int ok = xd && wf;
+    for (size_t i = 0; ok && i < (size_t)M * K; i++) xd[i] = X[i];
+    const int panels = ok ? (N + RN - 1) / RN : 0;
+#pragma omp parallel for schedule(dynamic, 8) num_threads(threads)
+    for (int p = 0; p < panels; p++) {
+        float *wp = wf + (size_t)omp_get_thread_num() * RN * kk;
+        const int n0 = p * RN, nb = N - n0 < RN ? N - n0 : RN;
+        for (int j = 0; j < RN; j++) {
+            if (j < nb) swacl_row_decode(wt, (const unsigned char *)W + (size_t)(n0 + j) * rb, wp + (size_t)j * K, K);
+            else memset(wp + (size_t)j * K, 0, (size_t)K * sizeof *wp); /* summed, never stored */
+        }
+        for (int m = 0; m < M; m++) {
+            double s[RN];
+            tk->rows(xd + (size_t)m * K, wp, K, s);
+            for (int j = 0; j < nb; j++)
+                store(Y + (size_t)m * N + n0 + j, s[j], Bs, n0 + j, accumulate);
+        }
+    }
+    free(xd);
+    free(wf);
+    return ok ? 0 : -1;
 }
 
 /* The double-accumulation GEMM over weight rows of type wt (F32 included).
@@ -97,6 +157,7 @@ static int gemm_tiled(int isa, int M, int N, int K, const float *X, swacl_wtype 
     if (pick_tile(isa, &tk) != 0) return -2;
     if (threads < 1) threads = omp_get_max_threads();
     if (M == 0 || N == 0) return 0;
+    if (M < FEW) return gemm_few(&tk, M, N, K, X, wt, W, Bs, Y, accumulate, threads);
     const int mr = tk.mr, nr = tk.nr;
     const size_t kk = (size_t)K, rb = swacl_wtype_row_bytes(wt, K);
     const int mc = M < MC ? M : MC, tiles_max = (mc + mr - 1) / mr;
@@ -148,11 +209,8 @@ static int gemm_tiled(int isa, int M, int N, int K, const float *X, swacl_wtype 
                 for (int m = 0; m < mb; m++) {
                     const double *cm = c + (size_t)(m / mr) * mr * nr + m % mr;
                     float *yr = Y + (size_t)(m0 + m) * N + n0;
-                    for (int j = 0; j < nb; j++) {
-                        double acc = cm[(size_t)j * mr];
-                        if (Bs) acc += Bs[n0 + j];
-                        yr[j] = accumulate ? (float)((double)yr[j] + acc) : (float)acc;
-                    }
+                    for (int j = 0; j < nb; j++)
+                        store(yr + j, cm[(size_t)j * mr], Bs, n0 + j, accumulate);
                 }
             }
         }
