@@ -172,23 +172,24 @@ static int gemm_tiled(int isa, int M, int N, int K, const float *X, swacl_wtype 
     int ok = xp && wd && cd && fr;
     for (int m0 = 0; ok && m0 < M; m0 += mc) {
         const int mb = M - m0 < mc ? M - m0 : mc, tiles = (mb + mr - 1) / mr;
+        /* x's copy here, not in the parallel region: one barrier per block
+         * (on a shared machine each one waits for a descheduled thread) */
+        for (int t = 0; t < tiles; t++) {
+            double *xt = xp + (size_t)t * mr * kk;
+            for (int i = 0; i < mr; i++) {
+                const int m = t * mr + i;
+                const float *xr = X + (size_t)(m0 + m) * K;
+                for (size_t k = 0; k < kk; k++) xt[k * mr + i] = m < mb ? xr[k] : 0.0;
+            }
+        }
 #pragma omp parallel num_threads(threads)
         {
-#pragma omp for schedule(static)
-            for (int t = 0; t < tiles; t++) {
-                double *xt = xp + (size_t)t * mr * kk;
-                for (int i = 0; i < mr; i++) {
-                    const int m = t * mr + i;
-                    const float *xr = X + (size_t)(m0 + m) * K;
-                    for (size_t k = 0; k < kk; k++) xt[k * mr + i] = m < mb ? xr[k] : 0.0;
-                }
-            }
             const int th = omp_get_thread_num();
             double *wp = wd + (size_t)th * wsz, *c = cd + (size_t)th * csz;
             float *row = fr + (size_t)th * (kk ? kk : 1);
             /* dynamic: on a shared machine a descheduled thread's panels
              * go to the others instead of stalling the loop's barrier */
-#pragma omp for schedule(dynamic, 2)
+#pragma omp for schedule(dynamic, 2) nowait
             for (int p = 0; p < panels; p++) {
                 const int n0 = p * nr, nb = N - n0 < nr ? N - n0 : nr;
                 for (int j = 0; j < nr; j++) {

@@ -30,7 +30,10 @@ swacl_status swacl_ref_norm(swacl_backend *be, swacl_norm kind, swacl_buf *y, co
     const float *Wg = w ? fdata(w) : NULL;
     const float *Bb = (b && kind == SWACL_NORM_LAYER) ? fdata(b) : NULL;
     const int layer = kind != SWACL_NORM_RMS;
-#pragma omp parallel for schedule(static) num_threads(nthreads(be))
+    /* small norms serially: a parallel region's barrier costs more than the
+     * work when the other thread is descheduled (shared machines) */
+#pragma omp parallel for schedule(static) num_threads(nthreads(be)) \
+    if ((size_t)rows * (size_t)n > ((size_t)1 << 18))
     for (int r = 0; r < rows; r++) {
         const float *xr = X + (size_t)r * n;
         float *yr = Y + (size_t)r * n; /* may equal xr: stats are read first */

@@ -29,7 +29,9 @@ swacl_status swacl_ref_rope(swacl_backend *be, swacl_buf *x, int B, int T, int n
     const int half = r->rot / 2, pair = r->layout == SWACL_POS_ROPE_PAIR;
     const double ms = r->mscale;
     const size_t width = (size_t)nh * d;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(nthreads(be))
+    /* small ones serially (a barrier outweighs them; see norm.c) */
+#pragma omp parallel for collapse(2) schedule(static) num_threads(nthreads(be)) \
+    if ((size_t)B * (size_t)T * width > ((size_t)1 << 18))
     for (int b = 0; b < B; b++) {
         for (int t = 0; t < T; t++) {
             const double p = (double)pos0[b] + t;
