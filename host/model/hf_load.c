@@ -197,34 +197,22 @@ static swacl_status store_typed(swacl_tensor *t, const swacl_st_file *f, const s
     uintptr_t dropped = ((uintptr_t)src + 4095) / 4096 * 4096;
     int64_t r0 = 0;
     if (wt == ft) { /* as stored: a bit test and a copy, no decode (start-up) */
-        /* per 8 MiB chunk: its file pages mapped in one call (not one fault
-         * per page), the bit test, the copy, the pages wholly inside it
-         * dropped; chunks on all cores (the copy's page faults are most of
-         * a warm start's load) */
-        const size_t chunk = (size_t)8 << 20, total = (size_t)rows * ob;
-        const size_t es = ft == SWACL_WT_F32 ? 4 : 2; /* F32, F16, BF16 */
-        const long nch = (long)((total + chunk - 1) / chunk);
-        size_t first = *bad;
-#pragma omp parallel for schedule(dynamic, 1) reduction(min : first) if (nch > 2)
-        for (long c = 0; c < nch; c++) {
-            const size_t o = (size_t)c * chunk, len = total - o < chunk ? total - o : chunk;
+        *bad = swacl_wtype_first_nonfinite(ft, src, (size_t)t->numel);
+        const size_t chunk = (size_t)8 << 20;
+        for (size_t o = 0; out && o < (size_t)rows * ob; o += chunk) {
+            size_t len = (size_t)rows * ob - o < chunk ? (size_t)rows * ob - o : chunk;
 #ifdef MADV_POPULATE_READ
+            /* map the chunk's file pages in one call, not one fault per page */
             uintptr_t pb = ((uintptr_t)src + o) / 4096 * 4096;
             madvise((void *)pb, (uintptr_t)src + o + len - pb, MADV_POPULATE_READ);
 #endif
-            size_t b = swacl_wtype_first_nonfinite(ft, src + o, len / es);
-            if (b < len / es && o / es + b < first) first = o / es + b;
-            if (!out) continue;
             memcpy(out + o, src + o, len);
-            uintptr_t lo = ((uintptr_t)src + o + 4095) / 4096 * 4096;
-            uintptr_t hi = ((uintptr_t)src + o + len) / 4096 * 4096;
-            if (lo < dropped) lo = dropped;
-            if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+            uintptr_t end = ((uintptr_t)src + o + len) / 4096 * 4096;
+            if (end > dropped) {
+                madvise((void *)dropped, end - dropped, MADV_DONTNEED);
+                dropped = end;
+            }
         }
-        *bad = first;
-        /* the pages across chunk boundaries */
-        uintptr_t end = ((uintptr_t)src + total) / 4096 * 4096;
-        if (out && end > dropped) madvise((void *)dropped, end - dropped, MADV_DONTNEED);
         r0 = rows; /* done */
     }
     for (int64_t r = r0; r < rows; r++) {
