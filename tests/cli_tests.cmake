@@ -163,10 +163,15 @@ swacl_cli_test(err_bad_config RC 2 ARGS run --heads 3 --seq 16 ERR "swacl: error
 swacl_cli_test(generate_verify RC 0
                ARGS generate --preset cohere2 --window 8 --prompt-len 20 --max-new 12 --verify --json
                OUT "\"decode_tokens_per_s\"" JSON_OK)
-# a prompt past the default 512-token prefill chunk: two chunks, checked
+# a prompt past the default 256-token prefill chunk: three chunks (256, 256, 18), checked
 swacl_cli_test(generate_default_chunk RC 0
                ARGS generate --preset cohere2 --window 8 --prompt-len 530 --max-new 3 --verify --json
                JSON_OK)
+# --prefill-chunk (was --chunk, which the model options' --chunk shadowed):
+# three chunks of 7 and one of 2, every step checked
+swacl_cli_test(generate_prefill_chunk RC 0
+               ARGS generate --preset cohere2 --window 8 --prompt-len 23 --max-new 3 --prefill-chunk 7
+                    --verify --json JSON_OK)
 swacl_cli_test(generate_continuous RC 0
                ARGS generate --preset rnope-swa --window 8 --prompt-len 12 --max-new 10 --verify --json
                JSON_OK)

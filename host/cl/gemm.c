@@ -23,8 +23,10 @@
 #define NR 16 /* columns per micro-panel: gemm.cl's two float8 */
 
 /* float32 scratch per panel: bounds memory whatever the matrix (an lm_head
- * can be 100x larger); at K = 1024 a panel is 4096 rows */
-#define PANEL_BYTES ((size_t)16 << 20)
+ * can be 100x larger); at K = 1024 a panel is 1024 rows. 4 MiB, not 16:
+ * the panel stays resident for the whole run (issue 11's peak-RSS bar) and
+ * more, smaller panels only re-read the L2-sized x blocks a few more times */
+#define PANEL_BYTES ((size_t)4 << 20)
 
 static const char *const k_tname[SWACL_WT_COUNT] = {"f32", "f32", "f16", "bf16", "q8_0", "q4_0"};
 

@@ -55,7 +55,7 @@ static swacl_status gemv(swacl_cl_be *be, swacl_buf *y, const swacl_buf *x, cons
 
 /* Rows of W decoded per CLBlast panel: bounds the float32 scratch to
  * PANEL_BYTES whatever the matrix (an lm_head can be 100x larger). */
-#define PANEL_BYTES ((size_t)16 << 20)
+#define PANEL_BYTES ((size_t)4 << 20) /* as gemm.c's: one shared mm_panel */
 
 /* y (+)= x W^T for W in a packed type and M > GEMV_MAXM (prefill): W
  * decoded a panel of rows at a time into float32 scratch (dequant_<t>, exact) and multiplied there by CLBlast SGEMM into the

@@ -51,7 +51,7 @@ static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_con
 int swacl_cmd_generate(int argc, char **argv)
 {
     gen_opts o = {.m = {.preset = "cohere2"}, .prompt_len = 16, .max_new = 32, .seed = 1,
-                  .chunk = 512, .sp = {0.8, 0, 1.0}, .tol = 1e-6};
+                  .chunk = 256, .sp = {0.8, 0, 1.0}, .tol = 1e-6};
     const cli_opt opts[] = {
         CLI_MODEL_OPTS(&o.m, "cohere2"),
         {"prompt and sampling", CLI_SECTION, NULL, 0, 0, NULL, ""},
@@ -68,8 +68,8 @@ int swacl_cmd_generate(int argc, char **argv)
         {"--top-k", CLI_INT, &o.sp.top_k, 0, 1 << 30, "K", "keep the K most likely (0 = off)"},
         {"--top-p", CLI_DOUBLE, &o.sp.top_p, 1e-6, 1, "P", "nucleus mass (default 1 = off)"},
         {"--seed", CLI_INT, &o.seed, 0, 1 << 30, "S", "seed of the prompt and sampling (default 1)"},
-        {"--chunk", CLI_INT, &o.chunk, 0, 1 << 30, "C",
-         "prefill chunk in tokens (default 512; 0 = one chunk)"},
+        {"--prefill-chunk", CLI_INT, &o.chunk, 0, 1 << 30, "C", /* --chunk: the model's C */
+         "prefill chunk in tokens (default 256; 0 = one chunk)"},
         CLI_DEVICE_OPTS(&o.d),
         {"check", CLI_SECTION, NULL, 0, 0, NULL, ""},
         {"--verify", CLI_FLAG, &o.verify, 0, 0, NULL,

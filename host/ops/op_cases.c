@@ -331,7 +331,8 @@ static const swacl_op_case k_cases[] = {
     /* the own GEMM (gemm.cl) forced on any device: M just above the gemv
      * limit, M / N / K off the 6 x 16 tile and the 256-deep K block (K 257:
      * two blocks, the bias on the first only; K 600: three, accumulating),
-     * K off the 8-wide pack for float types, and N past one 16 MiB panel */
+     * K off the 8-wide pack for float types, and N past one 4 MiB panel (256 rows
+     * at K 4096: five panels, the last of 6 rows) */
     MATMUL("own M=9 N=17 K=3 bias acc", T_, OWN, TOL_MATMUL, 9, 17, 3, 1, 1),
     MATMUL("own M=13 N=33 K=257 bias", T_, OWN, TOL_MATMUL, 13, 33, 257, 1, 0),
     MATMUL("own M=50 N=40 K=600 acc", T_, OWN, TOL_MATMUL_LONG, 50, 40, 600, 0, 1),
@@ -339,8 +340,10 @@ static const swacl_op_case k_cases[] = {
     MATMUL("own bf16 M=12 N=47 K=300 bias", T_, OWN, TOL_MATMUL, 12, 47, 300, 1, 0, BF16),
     MATMUL("own q8_0 M=9 N=31 K=288 bias acc", T_, OWN, TOL_MATMUL, 9, 31, 288, 1, 1, Q8_0),
     MATMUL("own q4_0 M=17 N=20 K=64 bias acc", T_, OWN, TOL_MATMUL, 17, 20, 64, 1, 1, Q4_0),
-    MATMUL("own q4_0 M=9 N=1030 K=4096 (two panels)", T_, OWN, TOL_MATMUL_4K, 9, 1030, 4096, 0,
+    MATMUL("own q4_0 M=9 N=1030 K=4096 (five panels)", T_, OWN, TOL_MATMUL_4K, 9, 1030, 4096, 0,
            0, Q4_0),
+    MATMUL("own bf16 M=20 N=300 K=4096 bias (two panels)", T_, OWN, TOL_MATMUL_4K, 20, 300, 4096,
+           1, 0, BF16),
     /* the local-memory GEMM (gemm_lm.cl, 32 x 32 tiles of 4 x 4 in the
      * variant; the GEMM2 rows above run it too): M / N off the tile, K
      * below and off the 16-deep K step (float types), every storage type,
