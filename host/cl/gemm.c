@@ -96,13 +96,16 @@ swacl_status swacl_cl_gemm_own(swacl_cl_be *be, swacl_buf *y, const swacl_buf *x
         SWACL_TRY(swacl_cl_set_args(be, kp, a, 5));
         size_t g[2] = {swacl_round_up(((size_t)K + 7) / 8, ELT_LX), pj}, l[2] = {ELT_LX, 1};
         SWACL_TRY(swacl_cl_launch(be, kp, 2, g, l));
-        for (int k0 = 0; k0 < K; k0 += kb) {
-            int kc = K - k0 < kb ? K - k0 : kb;
-            /* the first K block writes (or accumulates) and adds the bias,
-             * later ones accumulate */
-            int md = k0 == 0 ? mode : 1;
-            for (int m0 = 0; m0 < M; m0 += mb) {
-                int mrows = M - m0 < mb ? M - m0 : mb;
+        /* M blocks outside K blocks: the block's rows of y (mc x panel
+         * floats, 5.8 MB at 512 x 2816) stay in L3 between the K blocks'
+         * accumulate passes instead of going to memory and back per block */
+        for (int m0 = 0; m0 < M; m0 += mb) {
+            int mrows = M - m0 < mb ? M - m0 : mb;
+            for (int k0 = 0; k0 < K; k0 += kb) {
+                int kc = K - k0 < kb ? K - k0 : kb;
+                /* the first K block writes (or accumulates) and adds the
+                 * bias, later ones accumulate */
+                int md = k0 == 0 ? mode : 1;
                 SWACL_TRY(gemm_mk_launch(be, km, y, x, tmp, bm, m0, mrows, N, K, n0, rows, k0,
                                          kc, md, pj));
             }
