@@ -87,7 +87,7 @@ swacl_status swacl_cl_gemm_own(swacl_cl_be *be, swacl_buf *y, const swacl_buf *x
         kb = (K + nb - 1) / nb;
     }
     /* M block: a multiple of mr rows, so only the last block is ragged */
-    int mb = gp->mc > 0 && gp->mc < M ? gp->mc / gp->mr * gp->mr : M;
+    int mb = gp->mc > 0 && gp->mc < M && M >= gp->mc_min_m ? gp->mc / gp->mr * gp->mr : M;
     if (mb < gp->mr) mb = gp->mr < M ? gp->mr : M;
     for (int n0 = 0; n0 < N; n0 += panel) {
         int rows = N - n0 < panel ? N - n0 : panel;
