@@ -107,6 +107,49 @@ Test(tune_own, mc_per_m_class)
     cr_expect(swacl_tune_pick_mc(3, ms, 0, mcs, e, &mc, &mmin) == -1);
 }
 
+/* The full search on the device picks mc per M class: two classes (40
+ * and 300 rows; mc 256 splits the second), every mc candidate checked,
+ * the winner's M blocks one of the tried values from 0 or a class's M. */
+Test(tune_own, full_search_mc_per_class, .timeout = 600)
+{
+    swacl_ctx_destroy(cl_ctx_or_skip());
+    swacl_ctx *host = test_ref_ctx();
+    swacl_tune_own_params p = swacl_tune_own_params_default();
+    p.device = getenv("SWACL_TEST_DEVICE");
+    p.shapes = "40,48,64;300,40,96";
+    p.budget_s = 240;
+    p.save = 0;
+    p.progress = progress;
+    char *json = NULL;
+    cr_assert(swacl_tune_own_run(host, &p, NULL, 0, &json) == SWACL_OK, "tune: %s",
+              swacl_ctx_errmsg(host));
+    cJSON *root = cJSON_Parse(json);
+    cr_assert(root, "report is not JSON");
+    cr_expect(cJSON_GetNumberValue(cJSON_GetObjectItem(root, "candidates_rejected")) == 0);
+    int seen[4] = {0, 0, 0, 0};
+    const cJSON *cands = cJSON_GetObjectItem(root, "candidates");
+    for (int i = 0; i < cJSON_GetArraySize(cands); i++) {
+        const char *d =
+            cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(cands, i), "candidate"));
+        for (int v = 0; v < 4; v++) {
+            char want[32];
+            snprintf(want, sizeof want, "mc=%d (M >= 0)", (int[]){0, 256, 512, 1024}[v]);
+            seen[v] |= d && strstr(d, want) != NULL;
+        }
+    }
+    cr_expect(seen[0] && seen[1] && seen[2] && seen[3], "mc candidates %d %d %d %d", seen[0],
+              seen[1], seen[2], seen[3]);
+    const cJSON *win = cJSON_GetObjectItem(root, "winner");
+    const int mc = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(win, "mc"));
+    const int mmin = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(win, "mc_min_m"));
+    cr_expect(mc == 0 || mc == 256 || mc == 512 || mc == 1024, "winner mc %d", mc);
+    cr_expect(mmin == 0 || (mc > 0 && (mmin == 40 || mmin == 300)), "winner mc %d from M %d",
+              mc, mmin);
+    cJSON_Delete(root);
+    swacl_free(json);
+    swacl_ctx_destroy(host);
+}
+
 Test(tune_own, broken_candidate_rejected, .timeout = 300)
 {
     char dir[256];
