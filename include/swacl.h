@@ -1288,18 +1288,19 @@ SWACL_API swacl_status swacl_tune_gemm_probe(swacl_ctx *ctx, const char *device,
 /* Tuning swacl's own prefill GEMM (host/tune/tune_own.c, `swacl tune
  * --own`): which own kernel (gemm.cl's register micro-kernel "mk", or
  * gemm_lm.cl's local-memory tiles "lm"), its launch shape (mk: rows per
- * work-item mr, group size lx, K block kc, M block mc; lm: tile and
+ * work-item mr, group size lx, K block kc, M block mc and the M it
+ * applies from, picked per M class; lm: tile and
  * work per item), and per weight class (f32; f16 standing for the packed
  * types) own kernel or CLBlast, with the M*N*K size below which CLBlast
  * runs. Every candidate is checked against the CPU reference on every
- * timed shape (output filled with NaN first) and on two odd check shapes
+ * timed shape up to M 2048 (output filled with NaN first) and on two odd check shapes
  * with bias and accumulate; a wrong or failing one is rejected. The winner
  * is stored in the swacl cache dir (gemm-own-<device>-<hash>.json), which
  * CL backends on that device apply over the per-device-class table.       */
 typedef struct {
     const char *device;        /* selector as swacl_ctx_params.device       */
-    const swacl_config *model; /* default shapes: its layer GEMMs at M = 512
-                                  and 2048 (quick: 512); NULL: cohere2     */
+    const swacl_config *model; /* default shapes: its layer GEMMs at M = 512,
+                                  2048 and 8192 (quick: 512); NULL: cohere2 */
     const char *shapes;        /* or "M,N,K;M,N,K;..." (each 1..65536)      */
     double budget_s;           /* no new candidate after this many seconds
                                   of search (the first always runs)        */

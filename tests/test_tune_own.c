@@ -14,6 +14,7 @@
 #define _DEFAULT_SOURCE /* mkdtemp, setenv */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,78 @@ static void progress(void *user, const char *line)
 {
     (void)user;
     cr_log_info("%s", line);
+}
+
+/* The per-M-class choice of the M blocks (swacl_tune_pick_mc), on made-up
+ * times: each case has a different right answer. */
+Test(tune_own, mc_per_m_class)
+{
+    const int ms[3] = {512, 2048, 8192}, mcs[4] = {0, 256, 512, 1024};
+    int mc = -1, mmin = -1;
+    /* small M: blocks a little slower; 8192: mc 512 1.8x faster */
+    const double a[12] = {1.0, 1.05, 1.02, 1.01, 4.0, 4.3, 4.1, 4.05, 30, 20, 16.5, 22};
+    cr_assert(swacl_tune_pick_mc(3, ms, 4, mcs, a, &mc, &mmin) == 0);
+    cr_expect(mc == 512 && mmin == 8192, "mc %d from M %d", mc, mmin);
+    /* blocks help from 2048 on */
+    const double b[12] = {1.0, 1.05, 1.02, 1.01, 4.0, 3.5, 3.0, 3.2, 30, 20, 16.5, 22};
+    cr_assert(swacl_tune_pick_mc(3, ms, 4, mcs, b, &mc, &mmin) == 0);
+    cr_expect(mc == 512 && mmin == 2048, "mc %d from M %d", mc, mmin);
+    /* blocks help everywhere (mc 1024 best overall) */
+    const double c[12] = {1.0, 0.9, 0.8, 0.7, 4.0, 3.5, 3.0, 2.9, 30, 20, 18, 16};
+    cr_assert(swacl_tune_pick_mc(3, ms, 4, mcs, c, &mc, &mmin) == 0);
+    cr_expect(mc == 1024 && mmin == 0, "mc %d from M %d", mc, mmin);
+    /* blocks hurt everywhere: none */
+    const double d[12] = {1.0, 1.2, 1.1, 1.1, 4.0, 4.5, 4.4, 4.3, 16, 20, 18, 17};
+    cr_assert(swacl_tune_pick_mc(3, ms, 4, mcs, d, &mc, &mmin) == 0);
+    cr_expect(mc == 0 && mmin == 0, "mc %d from M %d", mc, mmin);
+    /* a failed (infinite) mc is never picked */
+    const double e[12] = {1.0, 1.1, 1.0, 1.0, 4.0, 4.4, 4.0, 4.0, 30, 10, INFINITY, 20};
+    cr_assert(swacl_tune_pick_mc(3, ms, 4, mcs, e, &mc, &mmin) == 0);
+    cr_expect(mc == 256 && mmin == 8192, "mc %d from M %d", mc, mmin);
+    cr_expect(swacl_tune_pick_mc(3, ms, 0, mcs, e, &mc, &mmin) == -1);
+}
+
+/* The full search on the device picks mc per M class: two classes (40
+ * and 300 rows; mc 256 splits the second), every mc candidate checked,
+ * the winner's M blocks one of the tried values from 0 or a class's M. */
+Test(tune_own, full_search_mc_per_class, .timeout = 600)
+{
+    swacl_ctx_destroy(cl_ctx_or_skip());
+    swacl_ctx *host = test_ref_ctx();
+    swacl_tune_own_params p = swacl_tune_own_params_default();
+    p.device = getenv("SWACL_TEST_DEVICE");
+    p.shapes = "40,48,64;300,40,96";
+    p.budget_s = 240;
+    p.save = 0;
+    p.progress = progress;
+    char *json = NULL;
+    cr_assert(swacl_tune_own_run(host, &p, NULL, 0, &json) == SWACL_OK, "tune: %s",
+              swacl_ctx_errmsg(host));
+    cJSON *root = cJSON_Parse(json);
+    cr_assert(root, "report is not JSON");
+    cr_expect(cJSON_GetNumberValue(cJSON_GetObjectItem(root, "candidates_rejected")) == 0);
+    int seen[4] = {0, 0, 0, 0};
+    const cJSON *cands = cJSON_GetObjectItem(root, "candidates");
+    for (int i = 0; i < cJSON_GetArraySize(cands); i++) {
+        const char *d =
+            cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(cands, i), "candidate"));
+        for (int v = 0; v < 4; v++) {
+            char want[32];
+            snprintf(want, sizeof want, "mc=%d (M >= 0)", (int[]){0, 256, 512, 1024}[v]);
+            seen[v] |= d && strstr(d, want) != NULL;
+        }
+    }
+    cr_expect(seen[0] && seen[1] && seen[2] && seen[3], "mc candidates %d %d %d %d", seen[0],
+              seen[1], seen[2], seen[3]);
+    const cJSON *win = cJSON_GetObjectItem(root, "winner");
+    const int mc = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(win, "mc"));
+    const int mmin = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(win, "mc_min_m"));
+    cr_expect(mc == 0 || mc == 256 || mc == 512 || mc == 1024, "winner mc %d", mc);
+    cr_expect(mmin == 0 || (mc > 0 && (mmin == 40 || mmin == 300)), "winner mc %d from M %d",
+              mc, mmin);
+    cJSON_Delete(root);
+    swacl_free(json);
+    swacl_ctx_destroy(host);
 }
 
 Test(tune_own, broken_candidate_rejected, .timeout = 300)
@@ -151,6 +224,7 @@ Test(tune_own, file_applied_or_ignored, .timeout = 180)
     t.lx = 2;
     t.kc = 64;
     t.mc = 20;
+    t.mc_min_m = 300;
     t.min_mnk = 1000;
     t.lm_ts = 16;
     t.lm_wpt = 2;
@@ -163,7 +237,7 @@ Test(tune_own, file_applied_or_ignored, .timeout = 180)
 
     swacl_ctx *ctx = cl_ctx_or_skip();
     const swacl_gemm_params *gp = swacl_cl_backend_gemm_params(ctx->be);
-    cr_expect(gp->mr == 4 && gp->lx == 2 && gp->kc == 64 && gp->mc == 20 &&
+    cr_expect(gp->mr == 4 && gp->lx == 2 && gp->kc == 64 && gp->mc == 20 && gp->mc_min_m == 300 &&
                   gp->min_mnk == 1000 && gp->own_f32 == 1 && gp->own_packed == 0,
               "tuned set not applied (mr %d lx %d kc %d mc %d)", gp->mr, gp->lx, gp->kc, gp->mc);
     check_matmul(ctx, 70, 48, 100, SWACL_WT_F32);
@@ -187,9 +261,9 @@ Test(tune_own, file_applied_or_ignored, .timeout = 180)
             snprintf(text, sizeof text, "\x01garbage{");
         else
             snprintf(text, sizeof text,
-                     "{\"format\":\"swacl-gemm-own-1\",\"device\":\"%s\",\"driver_version\":\"%s\","
+                     "{\"format\":\"swacl-gemm-own-2\",\"device\":\"%s\",\"driver_version\":\"%s\","
                      "\"gemm\":{\"own_f32\":1,\"own_packed\":1,\"kern\":\"%s\",\"mr\":%d,\"lx\":%d,"
-                     "\"kc\":0,\"mc\":0,\"min_mnk\":0,\"lm_ts\":%d,\"lm_wpt\":%d}}",
+                     "\"kc\":0,\"mc\":0,\"mc_min_m\":0,\"min_mnk\":0,\"lm_ts\":%d,\"lm_wpt\":%d}}",
                      i == 1 ? "some other device" : dev->info.name, dev->info.driver_version,
                      i == 4 ? "xx" : "mk", i == 2 ? 13 : 6, i == 5 ? 0 : 1, i == 3 ? 128 : 32,
                      i == 3 ? 1 : 4);
@@ -211,9 +285,9 @@ Test(tune_own, file_applied_or_ignored, .timeout = 180)
     {
         char text[1400];
         snprintf(text, sizeof text,
-                 "{\"format\":\"swacl-gemm-own-1\",\"device\":\"%s\",\"driver_version\":\"%s\","
+                 "{\"format\":\"swacl-gemm-own-2\",\"device\":\"%s\",\"driver_version\":\"%s\","
                  "\"gemm\":{\"own_f32\":1,\"own_packed\":0,\"kern\":\"mk\",\"mr\":6,\"lx\":1,"
-                 "\"kc\":0,\"mc\":0,\"min_mnk\":0,\"lm_ts\":32,\"lm_wpt\":4}}",
+                 "\"kc\":0,\"mc\":0,\"mc_min_m\":0,\"min_mnk\":0,\"lm_ts\":32,\"lm_wpt\":4}}",
                  dev->info.name, dev->info.driver_version);
         swacl_gemm_params out;
         char why[256] = "";

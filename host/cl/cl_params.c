@@ -20,7 +20,9 @@
  *   (kernels_cl/gemm.cl) for every weight type: 0.58-1.12x OpenBLAS sgemm
  *   on the 168M shapes vs CLBlast's 0.11-0.15x in the same run (docs/PERF.md
  *   3.1); MR 6 beat 8 and 12, K block 256 ~ all of K (noise), local 1 as
- *   attn_fwd_blk. gpu / other: CLBlast (the own kernel is unmeasured there).
+ *   attn_fwd_blk; M blocks of 512 at any M (mc_min_m 0; 8192 rows: 0.4x ->
+ *   0.6-0.8x OpenBLAS; 256 / 1024 and 4 M tiles per work-item measured
+ *   slower in gemm_mk cycles vs OpenBLAS's, bench/README.md). gpu / other: CLBlast (the own kernel is unmeasured there).
  * Decode GEMVs (k_gemv_rows; kernels_cl/matmul.cl has the measurements):
  *   cpu  f32 8 W rows per work-item (15-17.5 GB of W per CPU-second,
  *        streaming-read speed; 1 row: 11-14), 16 work-items per group

@@ -84,6 +84,9 @@ typedef struct {
     int mc;         /* M rows per launch (0: all of M): keeps the x block
                        (mc x kc floats) cache-resident while the panel's
                        micro-panels cycle over it                        */
+    int mc_min_m;   /* M blocks only when M >= mc_min_m (0: at any M);
+                       `swacl tune --own` picks mc and this per M class,
+                       so a file tuned on small M keeps large M blocked */
     long long min_mnk; /* shape class: M*N*K below this goes to CLBlast  */
     int kern;       /* swacl_gemm_kern: which own kernel                */
     int lm_ts;      /* LM: tile of y per work-group (LM_TS x LM_TS)     */

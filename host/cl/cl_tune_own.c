@@ -19,7 +19,9 @@
 #include "common/env.h"
 #include "common/file.h"
 
-#define OWN_FORMAT "swacl-gemm-own-1"
+/* -2: mc_min_m (M-class M blocks); -1 files, tuned without it on M 512 /
+ * 2048 only, could turn off the blocks 8192 rows need, and are ignored */
+#define OWN_FORMAT "swacl-gemm-own-2"
 #define OWN_FILE_MAX (1 << 20)
 
 int swacl_gemm_own_path(const swacl_cl_dev *dev, char *path, size_t len)
@@ -60,13 +62,14 @@ int swacl_gemm_own_parse(const swacl_cl_dev *dev, const char *text, swacl_gemm_p
     const cJSON *dv = cJSON_GetObjectItemCaseSensitive(root, "driver_version");
     const cJSON *g = cJSON_GetObjectItemCaseSensitive(root, "gemm");
     const cJSON *kern = cJSON_GetObjectItemCaseSensitive(g, "kern");
-    long long v[9];
+    long long v[10];
     static const struct {
         const char *name;
         double lo, hi;
-    } k_fields[9] = {{"own_f32", 0, 1},  {"own_packed", 0, 1}, {"mr", 1, 12},
-                     {"lx", 1, 1024},    {"kc", 0, 65536},     {"mc", 0, 1 << 20},
-                     {"min_mnk", 0, 1e18}, {"lm_ts", 8, 128},  {"lm_wpt", 1, 8}};
+    } k_fields[10] = {{"own_f32", 0, 1},  {"own_packed", 0, 1}, {"mr", 1, 12},
+                      {"lx", 1, 1024},    {"kc", 0, 65536},     {"mc", 0, 1 << 20},
+                      {"min_mnk", 0, 1e18}, {"lm_ts", 8, 128},  {"lm_wpt", 1, 8},
+                      {"mc_min_m", 0, 1 << 20}};
     if (!cJSON_IsString(f) || strcmp(f->valuestring, OWN_FORMAT) != 0) {
         snprintf(why, why_len, "format is not %s", OWN_FORMAT);
         goto done;
@@ -85,14 +88,14 @@ int swacl_gemm_own_parse(const swacl_cl_dev *dev, const char *text, swacl_gemm_p
         snprintf(why, why_len, "gemm.kern is not \"mk\" or \"lm\"");
         goto done;
     }
-    for (int i = 0; i < 9; i++)
+    for (int i = 0; i < 10; i++)
         if (get_int(g, k_fields[i].name, k_fields[i].lo, k_fields[i].hi, &v[i], why, why_len))
             goto done;
     swacl_gemm_params p = {.own_f32 = (int)v[0], .own_packed = (int)v[1], .mr = (int)v[2],
                            .lx = (int)v[3], .kc = (int)v[4], .mc = (int)v[5], .min_mnk = v[6],
                            .kern = strcmp(kern->valuestring, "lm") ? SWACL_GEMM_KERN_MK
                                                                     : SWACL_GEMM_KERN_LM,
-                           .lm_ts = (int)v[7], .lm_wpt = (int)v[8]};
+                           .lm_ts = (int)v[7], .lm_wpt = (int)v[8], .mc_min_m = (int)v[9]};
     const size_t mwg = dev ? dev->info.max_work_group_size : 0;
     const uint64_t lm = dev ? dev->info.local_mem_bytes : 0;
     if (!swacl_gemm_lm_fits(p.lm_ts, p.lm_wpt, mwg, lm) || (mwg && (size_t)p.lx > mwg)) {
@@ -131,6 +134,7 @@ swacl_status swacl_gemm_own_save(swacl_ctx *ctx, const swacl_cl_dev *dev,
     cJSON_AddNumberToObject(g, "lx", p->lx);
     cJSON_AddNumberToObject(g, "kc", p->kc);
     cJSON_AddNumberToObject(g, "mc", p->mc);
+    cJSON_AddNumberToObject(g, "mc_min_m", p->mc_min_m);
     cJSON_AddNumberToObject(g, "min_mnk", (double)p->min_mnk);
     cJSON_AddNumberToObject(g, "lm_ts", p->lm_ts);
     cJSON_AddNumberToObject(g, "lm_wpt", p->lm_wpt);
