@@ -1034,6 +1034,16 @@ SWACL_API swacl_status swacl_bench_e2e(swacl_ctx *ctx, const swacl_bench_e2e_par
 
 #define SWACL_BENCH_MAX_DEVICES 32
 
+/** What builds the benchmarked pipeline: swacl_pipeline_create, or one with
+ * its signature that spreads it over processes (the CLI passes the MPI one,
+ * host/mpi/swacl_mpi.h, so the library never needs MPI). Such a builder
+ * returns the pipeline on one process only; devices then are "RANK:SEL,..."
+ * and each device alone runs its selector after the "RANK:" on this process. */
+typedef swacl_status (*swacl_pipeline_create_fn)(swacl_ctx *ctx, const char *devices,
+                                                 const char *placement, const swacl_config *cfg,
+                                                 const swacl_weights *weights,
+                                                 swacl_pipeline **out);
+
 typedef struct {
     int quick;
     const char *devices;   /* as swacl_bench_devices / swacl_pipeline_create */
@@ -1046,6 +1056,7 @@ typedef struct {
     int micro_batches; /* 0: auto (swacl_pipeline_set_micro_batches)         */
     swacl_bench_progress_fn progress;
     void *user;
+    swacl_pipeline_create_fn pipeline_create; /* NULL: swacl_pipeline_create */
 } swacl_bench_pipeline_params;
 
 typedef struct {
@@ -1069,6 +1080,9 @@ typedef struct {
     double nmse;        /* pipeline vs the first device alone; < 0: not run  */
     int ok;             /* nmse within 1e-6                                  */
     int failures;       /* single devices that failed + a failed check       */
+    /* per stage, mean per timed forward: busy and transfer seconds (for a
+     * stage on another process, host time in its links: waits included) */
+    double stage_busy_s[SWACL_BENCH_MAX_DEVICES], stage_transfer_s[SWACL_BENCH_MAX_DEVICES];
 } swacl_bench_pipeline_result;
 
 /**
@@ -1101,6 +1115,9 @@ typedef struct {
                               checkpoint, loaded once (also its label)       */
     swacl_bench_progress_fn progress; /* lines "[device] ..."; NULL: silent */
     void *user;
+    /* NULL: swacl_pipeline_create; else as swacl_bench_pipeline_params (a
+     * builder over processes: no build-and-drop check ahead of the run) */
+    swacl_pipeline_create_fn pipeline_create;
 } swacl_bench_report_params;
 
 /**

@@ -152,6 +152,11 @@ swacl_mpi_test(rank_weights ARGS run --preset cohere2 --batch 2 --seq 32 --devic
        --placement 0-3:0,4-7:1 --no-verify --json -q RANK_BYTES 1 MATCH "\"kv_bytes\":131072")
 swacl_mpi_test(rank_weights_f16 ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1
        --placement 0-3:0,4-7:1 --no-verify --weights f16 --json -q RANK_BYTES 1)
+# `swacl bench` under mpirun: the pipeline section over the ranks, checked
+# against device 0.0 alone on rank 0, with per-rank busy and transfer time
+swacl_mpi_test(bench_pipeline ARGS bench --devices 0:0.0,1:0.1 --placement 0-3:0,4-7:1 --quick --max-seq 32
+       --batch 2 --micro-batches 2 --json -q
+  MATCH "\"ranks\":.*\"rank\":1,\"layer_begin\".*\"transfer_share\".*\"nmse\":0,.*\"ok\":true")
 # failures end the job on every rank with a message naming the rank, fast
 swacl_mpi_test(killed_rank RC fail MAX_S ${max_s} ENV SWACL_MPI_FAULT=kill:1
   ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1 -q
