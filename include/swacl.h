@@ -515,6 +515,12 @@ typedef struct {
                                else F32                                    */
     /* New fields go here, at the end (struct_size tells them apart); the
      * layout of swacl_kernel_params stays as released.                    */
+    int lazy_weights;       /* swacl_load_hf (safetensors) on this context
+                               reads and converts each tensor only when a
+                               model first uploads it or swacl_weights_name
+                               hands out its data: a pipeline part over MPI
+                               loads only its layers. A NaN/Inf is then an
+                               error of that upload (SWACL_FORMAT)         */
 } swacl_ctx_params;
 
 SWACL_API swacl_ctx_params swacl_ctx_params_default(void);

@@ -157,6 +157,13 @@ swacl_mpi_test(rank_weights_f16 ARGS run --preset cohere2 --batch 2 --seq 32 --d
 swacl_mpi_test(bench_pipeline ARGS bench --devices 0:0.0,1:0.1 --placement 0-3:0,4-7:1 --quick --max-seq 32
        --batch 2 --micro-batches 2 --json -q
   MATCH "\"ranks\":.*\"rank\":1,\"layer_begin\".*\"transfer_share\".*\"nmse\":0,.*\"ok\":true")
+# --model DIR (safetensors) with --weights conversion: each rank reads and
+# converts only its layers' tensors (swacl_ctx_params.lazy_weights)
+add_test(NAME mpi_model_setup COMMAND swacl save --preset cohere2 --out ${d}/mpi-model -q)
+set_tests_properties(mpi_model_setup PROPERTIES FIXTURES_SETUP mpi_model)
+swacl_mpi_test(rank_weights_model ARGS run --model ${d}/mpi-model --weights f16 --batch 2 --seq 32
+       --devices 0:0.0,1:0.1 --placement 0-3:0,4-7:1 --no-verify --json -q RANK_BYTES 1)
+set_tests_properties(mpi_rank_weights_model PROPERTIES FIXTURES_REQUIRED mpi_model)
 # failures end the job on every rank with a message naming the rank, fast
 swacl_mpi_test(killed_rank RC fail MAX_S ${max_s} ENV SWACL_MPI_FAULT=kill:1
   ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1 -q
