@@ -819,6 +819,12 @@ typedef struct {
                           elementwise bound calibrated to float32 rounding
                           for the model and length (docs/VERIFY.md), times
                           this factor (default 1); 0: no elementwise check  */
+    uint64_t mem_limit; /* bytes the reference may take (its estimate: every
+                          weight as float32 + activations and KV cache of
+                          the checked tokens); 0: MemAvailable of
+                          /proc/meminfo (no limit where that is unknown).
+                          Over it the check is skipped (swacl_verify_result
+                          .skipped) instead of running out of memory        */
 } swacl_tolerance;
 
 /** The defaults: nmse 1e-6 plus the calibrated elementwise bound
@@ -840,6 +846,9 @@ typedef struct {
     double atol, rtol;   /* the elementwise bound of the last check (both 0
                             when it is off)                                   */
     double bound_ratio;  /* largest |a-r| / (atol + rtol*|r|): < 1 passes     */
+    int skipped;         /* the reference does not fit (tolerance.mem_limit):
+                            nothing was compared (ok stays 1)               */
+    char skip_reason[256]; /* why, one line, when skipped                    */
 } swacl_verify_result;
 
 typedef struct swacl_verifier swacl_verifier;
@@ -876,7 +885,13 @@ SWACL_API swacl_verify_result swacl_verifier_result(const swacl_verifier *v);
 SWACL_API const char *swacl_verify_describe(const swacl_verify_result *r, double nmse_tol,
                                             char *buf, size_t len);
 
-/** One forward checked: create, swacl_verifier_forward, result, destroy. */
+/** The reference's estimated bytes for cfg over `tokens` tokens (batch x
+ * sequence or session length): every weight as float32 plus activations
+ * and KV cache (what tolerance.mem_limit is compared with). */
+SWACL_API uint64_t swacl_verify_mem_estimate(const swacl_config *cfg, uint64_t tokens);
+
+/** One forward checked: create, swacl_verifier_forward, result, destroy.
+ * A reference that does not fit (tol->mem_limit) is not built: res->skipped. */
 SWACL_API swacl_status swacl_verify_forward(swacl_ctx *ctx, const swacl_config *cfg,
                                             const swacl_weights *weights, const swacl_input *in,
                                             int all_positions, const float *out,
