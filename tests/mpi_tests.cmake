@@ -140,7 +140,8 @@ swacl_mpi_test(run_auto ARGS run --preset cohere2 ${bt_auto} --devices 0:0.0,1:0
   MATCH "\"verified\":true.*\"ok\":true")
 # a reference that does not fit rank 0 (forced: --verify-mem 1000 bytes) is
 # skipped with a message and verify_skipped, never run out of memory
-swacl_mpi_test(verify_skipped ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1 --verify-mem 1000
+swacl_mpi_test(verify_skipped ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1
+       --placement 0-3:0,4-7:1 --verify-mem 1000
        --json -q MATCH "\"verified\":false.*\"verify_skipped\":\"the CPU reference needs.*swacl: verification skipped")
 # a 64-step greedy decode session (each rank the KV cache of its layers):
 # every step checked against the reference, tokens equal to one process's
