@@ -313,6 +313,10 @@ typedef struct {
      * first use (swacl_tensor_realize), then encoded as `type` says, so a
      * pipeline part builds only the tensors of its layers */
     int pending;
+    /* lazily loaded (swacl_ctx_params.lazy_weights): pending == 2, the
+     * file's values at src (a mapping the weights keep) in src_type */
+    const void *src;
+    swacl_wtype src_type;
 } swacl_tensor;
 
 struct swacl_weights {
@@ -322,6 +326,7 @@ struct swacl_weights {
                            destroy frees when none is left                  */
     int n_maps;         /* file mappings borrowed tensors point into         */
     uint64_t seed;      /* of the pending tensors                            */
+    int allow_nonfinite; /* lazily loaded tensors: NaN/Inf accepted          */
     struct swacl_weights_map {
         void *addr;
         size_t len;
@@ -369,6 +374,9 @@ const swacl_tensor *swacl_weights_find(const swacl_weights *w, const char *name)
 /* Make a pending tensor's bytes (seeded values, encoded as t->type); a
  * no-op for others. Not thread-safe: models are built one at a time. */
 swacl_status swacl_tensor_realize(const swacl_weights *w, const swacl_tensor *t);
+/* A lazily loaded tensor (pending == 2) from its file bytes (hf_load.c):
+ * SWACL_FORMAT for a NaN/Inf unless allow_nonfinite. */
+swacl_status swacl_tensor_load(swacl_tensor *t, int allow_nonfinite);
 /* Bytes of w's tensors this process made or converted (owned: not pending,
  * not borrowed from a file mapping). */
 uint64_t swacl_weights_owned_bytes(const swacl_weights *w);

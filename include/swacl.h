@@ -515,6 +515,12 @@ typedef struct {
                                else F32                                    */
     /* New fields go here, at the end (struct_size tells them apart); the
      * layout of swacl_kernel_params stays as released.                    */
+    int lazy_weights;       /* swacl_load_hf (safetensors) on this context
+                               reads and converts each tensor only when a
+                               model first uploads it or swacl_weights_name
+                               hands out its data: a pipeline part over MPI
+                               loads only its layers. A NaN/Inf is then an
+                               error of that upload (SWACL_FORMAT)         */
 } swacl_ctx_params;
 
 SWACL_API swacl_ctx_params swacl_ctx_params_default(void);
@@ -813,6 +819,12 @@ typedef struct {
                           elementwise bound calibrated to float32 rounding
                           for the model and length (docs/VERIFY.md), times
                           this factor (default 1); 0: no elementwise check  */
+    uint64_t mem_limit; /* bytes the reference may take (its estimate: every
+                          weight as float32 + activations and KV cache of
+                          the checked tokens); 0: MemAvailable of
+                          /proc/meminfo (no limit where that is unknown).
+                          Over it the check is skipped (swacl_verify_result
+                          .skipped) instead of running out of memory        */
 } swacl_tolerance;
 
 /** The defaults: nmse 1e-6 plus the calibrated elementwise bound
@@ -834,6 +846,9 @@ typedef struct {
     double atol, rtol;   /* the elementwise bound of the last check (both 0
                             when it is off)                                   */
     double bound_ratio;  /* largest |a-r| / (atol + rtol*|r|): < 1 passes     */
+    int skipped;         /* the reference does not fit (tolerance.mem_limit):
+                            nothing was compared (ok stays 1)               */
+    char skip_reason[256]; /* why, one line, when skipped                    */
 } swacl_verify_result;
 
 typedef struct swacl_verifier swacl_verifier;
@@ -870,7 +885,13 @@ SWACL_API swacl_verify_result swacl_verifier_result(const swacl_verifier *v);
 SWACL_API const char *swacl_verify_describe(const swacl_verify_result *r, double nmse_tol,
                                             char *buf, size_t len);
 
-/** One forward checked: create, swacl_verifier_forward, result, destroy. */
+/** The reference's estimated bytes for cfg over `tokens` tokens (batch x
+ * sequence or session length): every weight as float32 plus activations
+ * and KV cache (what tolerance.mem_limit is compared with). */
+SWACL_API uint64_t swacl_verify_mem_estimate(const swacl_config *cfg, uint64_t tokens);
+
+/** One forward checked: create, swacl_verifier_forward, result, destroy.
+ * A reference that does not fit (tol->mem_limit) is not built: res->skipped. */
 SWACL_API swacl_status swacl_verify_forward(swacl_ctx *ctx, const swacl_config *cfg,
                                             const swacl_weights *weights, const swacl_input *in,
                                             int all_positions, const float *out,
@@ -1034,6 +1055,16 @@ SWACL_API swacl_status swacl_bench_e2e(swacl_ctx *ctx, const swacl_bench_e2e_par
 
 #define SWACL_BENCH_MAX_DEVICES 32
 
+/** What builds the benchmarked pipeline: swacl_pipeline_create, or one with
+ * its signature that spreads it over processes (the CLI passes the MPI one,
+ * host/mpi/swacl_mpi.h, so the library never needs MPI). Such a builder
+ * returns the pipeline on one process only; devices then are "RANK:SEL,..."
+ * and each device alone runs its selector after the "RANK:" on this process. */
+typedef swacl_status (*swacl_pipeline_create_fn)(swacl_ctx *ctx, const char *devices,
+                                                 const char *placement, const swacl_config *cfg,
+                                                 const swacl_weights *weights,
+                                                 swacl_pipeline **out);
+
 typedef struct {
     int quick;
     const char *devices;   /* as swacl_bench_devices / swacl_pipeline_create */
@@ -1046,6 +1077,7 @@ typedef struct {
     int micro_batches; /* 0: auto (swacl_pipeline_set_micro_batches)         */
     swacl_bench_progress_fn progress;
     void *user;
+    swacl_pipeline_create_fn pipeline_create; /* NULL: swacl_pipeline_create */
 } swacl_bench_pipeline_params;
 
 typedef struct {
@@ -1069,6 +1101,9 @@ typedef struct {
     double nmse;        /* pipeline vs the first device alone; < 0: not run  */
     int ok;             /* nmse within 1e-6                                  */
     int failures;       /* single devices that failed + a failed check       */
+    /* per stage, mean per timed forward: busy and transfer seconds (for a
+     * stage on another process, host time in its links: waits included) */
+    double stage_busy_s[SWACL_BENCH_MAX_DEVICES], stage_transfer_s[SWACL_BENCH_MAX_DEVICES];
 } swacl_bench_pipeline_result;
 
 /**
@@ -1101,6 +1136,9 @@ typedef struct {
                               checkpoint, loaded once (also its label)       */
     swacl_bench_progress_fn progress; /* lines "[device] ..."; NULL: silent */
     void *user;
+    /* NULL: swacl_pipeline_create; else as swacl_bench_pipeline_params (a
+     * builder over processes: no build-and-drop check ahead of the run) */
+    swacl_pipeline_create_fn pipeline_create;
 } swacl_bench_report_params;
 
 /**

@@ -163,6 +163,11 @@ swacl_cli_test(err_bad_config RC 2 ARGS run --heads 3 --seq 16 ERR "swacl: error
 swacl_cli_test(generate_verify RC 0
                ARGS generate --preset cohere2 --window 8 --prompt-len 20 --max-new 12 --verify --json
                OUT "\"decode_tokens_per_s\"" JSON_OK)
+# a reference over --verify-mem BYTES is skipped with a message, not run
+swacl_cli_test(generate_verify_skipped RC 0
+               ARGS generate --preset cohere2 --window 8 --prompt-len 20 --max-new 4 --verify --verify-mem 1000 --json
+               OUT "\"verified\":false,\"verify_skipped\":\"the CPU reference needs about [0-9.]+ MiB"
+               ERR "swacl: verification skipped: .*more than the .* allowed")
 # a prompt past the default 256-token prefill chunk: three chunks (256, 256, 18), checked
 swacl_cli_test(generate_default_chunk RC 0
                ARGS generate --preset cohere2 --window 8 --prompt-len 530 --max-new 3 --verify --json

@@ -137,7 +137,12 @@ swacl_mpi_test(run_cohere2
 # placement auto over both ranks (calibration + MPI hop), checked on rank 0
 # against the CPU reference at NMSE <= 1e-10
 swacl_mpi_test(run_auto ARGS run --preset cohere2 ${bt_auto} --devices 0:0.0,1:0.1 --tol 1e-10 --json -q
-  MATCH "\"ok\":true")
+  MATCH "\"verified\":true.*\"ok\":true")
+# a reference that does not fit rank 0 (forced: --verify-mem 1000 bytes) is
+# skipped with a message and verify_skipped, never run out of memory
+swacl_mpi_test(verify_skipped ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1
+       --placement 0-3:0,4-7:1 --verify-mem 1000
+       --json -q MATCH "\"verified\":false.*\"verify_skipped\":\"the CPU reference needs.*swacl: verification skipped")
 # a 64-step greedy decode session (each rank the KV cache of its layers):
 # every step checked against the reference, tokens equal to one process's
 swacl_mpi_test(generate_decode
@@ -152,6 +157,18 @@ swacl_mpi_test(rank_weights ARGS run --preset cohere2 --batch 2 --seq 32 --devic
        --placement 0-3:0,4-7:1 --no-verify --json -q RANK_BYTES 1 MATCH "\"kv_bytes\":131072")
 swacl_mpi_test(rank_weights_f16 ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1
        --placement 0-3:0,4-7:1 --no-verify --weights f16 --json -q RANK_BYTES 1)
+# `swacl bench` under mpirun: the pipeline section over the ranks, checked
+# against device 0.0 alone on rank 0, with per-rank busy and transfer time
+swacl_mpi_test(bench_pipeline ARGS bench --devices 0:0.0,1:0.1 --placement 0-3:0,4-7:1 --quick --max-seq 32
+       --batch 2 --micro-batches 2 --json -q
+  MATCH "\"ranks\":.*\"rank\":1,\"layer_begin\".*\"transfer_share\".*\"nmse\":0,.*\"ok\":true")
+# --model DIR (safetensors) with --weights conversion: each rank reads and
+# converts only its layers' tensors (swacl_ctx_params.lazy_weights)
+add_test(NAME mpi_model_setup COMMAND swacl save --preset cohere2 --out ${d}/mpi-model -q)
+set_tests_properties(mpi_model_setup PROPERTIES FIXTURES_SETUP mpi_model)
+swacl_mpi_test(rank_weights_model ARGS run --model ${d}/mpi-model --weights f16 --batch 2 --seq 32
+       --devices 0:0.0,1:0.1 --placement 0-3:0,4-7:1 --no-verify --json -q RANK_BYTES 1)
+set_tests_properties(mpi_rank_weights_model PROPERTIES FIXTURES_REQUIRED mpi_model)
 # failures end the job on every rank with a message naming the rank, fast
 swacl_mpi_test(killed_rank RC fail MAX_S ${max_s} ENV SWACL_MPI_FAULT=kill:1
   ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1 -q

@@ -19,6 +19,7 @@
  *              the trained fixture, a 5e-2 regression bound on the random-init
  *              ones, see the test).
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -460,4 +461,84 @@ Test(quant, kv_type_default_and_invalid)
     cr_expect(swacl_ctx_create(&p, &ctx) == SWACL_INVALID_ARG);
     cr_expect(strstr(swacl_ctx_errmsg(ctx), "f32 or f16") != NULL, "%s", swacl_ctx_errmsg(ctx));
     swacl_ctx_destroy(ctx);
+}
+
+/* swacl_ctx_params.lazy_weights (a pipeline part over MPI reads only its
+ * layers): nothing is read at load; each tensor, made on first use, has the
+ * eager load's type and bytes, and a model on it gives the same output bit
+ * for bit; a NaN in the file is then an error of the upload. */
+static swacl_weights *load_lazy(const char *dir, swacl_wtype t, swacl_config *cfg, swacl_status want)
+{
+    swacl_ctx_params p = swacl_ctx_params_default();
+    p.device = "ref";
+    p.weights = t;
+    p.lazy_weights = 1;
+    swacl_ctx *ctx = NULL;
+    cr_assert(swacl_ctx_create(&p, &ctx) == SWACL_OK);
+    swacl_weights *w = NULL;
+    cr_assert(swacl_load_hf(ctx, dir, cfg, &w) == want, "%s", swacl_ctx_errmsg(ctx));
+    swacl_ctx_destroy(ctx);
+    return w;
+}
+
+Test(quant, lazy_load_on_first_use)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/mistral", SWACL_SOURCE_DIR); /* an f16 file */
+    int B, T;
+    int32_t *ids = read_ids(dir, &B, &T);
+    swacl_ctx *ref = test_ref_ctx();
+    const swacl_wtype types[] = {SWACL_WT_AUTO, SWACL_WT_F32, SWACL_WT_Q8_0};
+    for (int k = 0; k < 3; k++) {
+        swacl_config ce, cz;
+        swacl_weights *we = load_as(dir, types[k], &ce), *wz = load_lazy(dir, types[k], &cz, SWACL_OK);
+        cr_assert(memcmp(&ce, &cz, sizeof ce) == 0);
+        cr_expect(swacl_weights_bytes(wz, SWACL_WT_AUTO) == 0, "lazy: %llu bytes made at load",
+                  (unsigned long long)swacl_weights_bytes(wz, SWACL_WT_AUTO));
+        for (int i = 0; i < swacl_weights_count(we); i++)
+            cr_expect(swacl_weights_type(we, i) == swacl_weights_type(wz, i), "tensor %d type", i);
+        const size_t n = (size_t)B * T * (size_t)ce.vocab_size;
+        float *ye = calloc(n, sizeof *ye), *yz = calloc(n, sizeof *yz);
+        swacl_model *me = NULL, *mz = NULL;
+        swacl_input in = {B, T, ids, NULL};
+        cr_assert(swacl_model_create(ref, &ce, we, &me) == SWACL_OK, "%s", swacl_ctx_errmsg(ref));
+        cr_assert(swacl_model_create(ref, &cz, wz, &mz) == SWACL_OK, "%s", swacl_ctx_errmsg(ref));
+        cr_assert(swacl_model_forward(me, &in, 1, ye) == SWACL_OK);
+        cr_assert(swacl_model_forward(mz, &in, 1, yz) == SWACL_OK);
+        cr_expect(memcmp(ye, yz, n * sizeof *ye) == 0, "%s: lazy output differs", swacl_wtype_name(types[k]));
+        cr_expect(swacl_weights_bytes(we, SWACL_WT_AUTO) == swacl_weights_bytes(wz, SWACL_WT_AUTO));
+        swacl_model_destroy(me), swacl_model_destroy(mz);
+        swacl_weights_destroy(we), swacl_weights_destroy(wz);
+        free(ye), free(yz);
+    }
+    /* a NaN in a layer's norm: loads, then its upload fails naming it */
+    swacl_config c;
+    swacl_weights *w = NULL;
+    cr_assert(swacl_preset("cohere2", &c) == SWACL_OK);
+    cr_assert(swacl_weights_create_random(&c, 3, &w) == SWACL_OK);
+    const float *x = NULL;
+    int bad = -1;
+    for (int i = 0; i < swacl_weights_count(w) && bad < 0; i++)
+        if (strstr(swacl_weights_name(w, i, NULL, NULL, &x), "layers.5.input_layernorm")) bad = i;
+    cr_assert(bad >= 0 && x);
+    ((float *)x)[3] = NAN;
+    char tmp[] = "/tmp/swacl-lazy-XXXXXX";
+    cr_assert(mkdtemp(tmp) != NULL);
+    cr_assert(swacl_save_hf(ref, tmp, &c, w) == SWACL_OK, "%s", swacl_ctx_errmsg(ref));
+    swacl_weights_destroy(w);
+    swacl_weights *wz = NULL;
+    cr_expect(swacl_load_hf(ref, tmp, &c, &wz) == SWACL_FORMAT); /* eager: refused at load */
+    swacl_weights_destroy(wz);
+    wz = load_lazy(tmp, SWACL_WT_AUTO, &c, SWACL_OK);
+    swacl_model *m = NULL;
+    cr_expect(swacl_model_create(ref, &c, wz, &m) == SWACL_FORMAT);
+    cr_expect(strstr(swacl_ctx_errmsg(ref), "layers.5.input_layernorm") &&
+              strstr(swacl_ctx_errmsg(ref), "non-finite"), "%s", swacl_ctx_errmsg(ref));
+    swacl_model_destroy(m);
+    swacl_weights_destroy(wz);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    cr_expect(system(cmd) == 0);
+    swacl_ctx_destroy(ref);
+    free(ids);
 }

@@ -258,7 +258,7 @@ Test(tools, verify_forward)
 
     /* one element off by 1: within a loose nmse, caught elementwise */
     out[5] += 1.0f;
-    swacl_tolerance loose = def, ew = def, old = {0, 1.0, -1, -1, 0}; /* struct_size 0: this header's */
+    swacl_tolerance loose = def, ew = def, old = {0, 1.0, -1, -1, 0, 0}; /* struct_size 0: this header's */
     loose.nmse = ew.nmse = 1.0;
     loose.calibrated = 0; /* nmse only */
     ew.atol = 0.5;

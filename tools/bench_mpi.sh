@@ -6,9 +6,14 @@
 #
 #   tools/bench_mpi.sh [BUILD_DIR] [ROUNDS]     (defaults: build 3)
 #   PRESET=cohere2 BATCH=8 SEQ=256 tools/bench_mpi.sh
+#   MB="2 8" tools/bench_mpi.sh build 0          (only the bench part)
 #
 # Prints one line per run: seconds per forward (mean of 3 after 1 warm-up)
 # and, for the pipelines, per stage busy_s and transfer_s per forward.
+# Then, for each micro-batch count in MB (default "2 8"), `swacl bench
+# --pipeline-only` under mpirun: the 2-rank pipeline and each sub-device
+# alone on rank 0, interleaved in one run (best of 3), with each rank's
+# busy / transfer seconds per forward and its transfer share.
 set -euo pipefail
 BUILD="${1:-build}"
 ROUNDS="${2:-3}"
@@ -33,4 +38,15 @@ for r in $(seq "$ROUNDS"); do
     mpirun --oversubscribe -np 2 "$SW" "${COMMON[@]}" --devices 0:0.0,1:0.1 --placement 0-3:0,4-7:1 \
         | show "2 ranks x 1 core"
     "$SW" "${COMMON[@]}" --devices 0.0,0.1 --placement 0-3:0,4-7:1 | show "1 rank, 2 sub-devices"
+done
+for mb in ${MB:-2 8}; do
+    mpirun --oversubscribe -np 2 "$SW" bench --devices 0:0.0,1:0.1 --placement 0-3:0,4-7:1 --pipeline-only \
+        --batch "$BATCH" --max-seq "$SEQ" --micro-batches "$mb" --json -q | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["pipeline"]; one = p["single"][0]["tokens_per_s"]
+print("bench, %d micro-batches: 2 ranks %.0f tok/s, 1 rank x 1 core (%s alone) %.0f tok/s: %.2fx, nmse %g" % (
+      p["micro_batches"], p["tokens_per_s"], p["single"][0]["selector"], one, p["tokens_per_s"] / one, p["nmse"]))
+for r in p["ranks"]:
+    print("  rank %d layers %d-%d: busy %.3f s, transfer %.3f s per forward (transfer share %.1f%%)" % (
+          r["rank"], r["layer_begin"], r["layer_end"] - 1, r["busy_s"], r["transfer_s"], 100 * r["transfer_share"]))'
 done

@@ -36,9 +36,12 @@ swacl_status swacl_bench_devices(swacl_ctx *ctx, const char *devices, char (*sel
             *n = 0;
             return swacl_set_error(ctx, SWACL_INVALID_ARG, "device selector too long");
         }
-        if (len > 0) {
-            memcpy(sel[*n], s, len);
-            sel[(*n)++][len] = 0;
+        /* "RANK:SEL" (a pipeline over MPI ranks): this process runs SEL */
+        size_t skip = strspn(s, "0123456789");
+        skip = skip && skip < len && s[skip] == ':' ? skip + 1 : 0;
+        if (len > skip) {
+            memcpy(sel[*n], s + skip, len - skip);
+            sel[(*n)++][len - skip] = 0;
         }
         s += len;
         if (*s == ',') s++;
@@ -100,7 +103,8 @@ static swacl_status pipe_create(swacl_ctx *ctx, const swacl_bench_pipeline_param
                                 swacl_pipeline **out)
 {
     /* the stages inherit ctx's parameters; errors land on ctx */
-    return swacl_pipeline_create(ctx, p->devices, p->placement, cfg, w, out);
+    swacl_pipeline_create_fn fn = p->pipeline_create ? p->pipeline_create : swacl_pipeline_create;
+    return fn(ctx, p->devices, p->placement, cfg, w, out);
 }
 
 swacl_status swacl_bench_pipeline_check(swacl_ctx *ctx, const swacl_bench_pipeline_params *params)
@@ -218,8 +222,13 @@ static void pipe_finish(const swacl_bench_pipeline_params *p, swacl_pipeline *pl
     int ns = 0;
     swacl_pipeline_describe(pl, r->stages, SWACL_BENCH_MAX_DEVICES, &ns);
     r->n_stages = ns > SWACL_BENCH_MAX_DEVICES ? SWACL_BENCH_MAX_DEVICES : ns;
-    for (int i = 0; i < r->n_stages; i++)
-        r->busy_fraction[i] = wall_p > 0 ? (r->stages[i].busy_s - k->stg0[i].busy_s) / wall_p : 0;
+    for (int i = 0; i < r->n_stages; i++) {
+        const double busy = r->stages[i].busy_s - k->stg0[i].busy_s;
+        r->busy_fraction[i] = wall_p > 0 ? busy / wall_p : 0;
+        r->stage_busy_s[i] = r->iters > 0 ? busy / r->iters : 0;
+        r->stage_transfer_s[i] =
+            r->iters > 0 ? (r->stages[i].transfer_s - k->stg0[i].transfer_s) / r->iters : 0;
+    }
     /* the pipeline's output must be the first device's own */
     r->nmse = k->m[0] ? nmse_of(k->out_1, k->out_p, nout) : -1.0;
     r->ok = r->nmse >= 0.0 && r->nmse <= PIPE_NMSE_TOL;

@@ -296,7 +296,23 @@ static swacl_status pipeline_section(swacl_ctx *ectx, const swacl_bench_report_p
         JSTR(e, "device_name", s->device_name); JNUM(e, "layer_begin", s->layer_begin);
         JNUM(e, "layer_end", s->layer_end); JNUM(e, "weight_bytes", (double)s->weight_bytes);
         JNUM(e, "busy_s", s->busy_s); JNUM(e, "busy_fraction", r->busy_fraction[i]);
-        JSTR(e, "transfer_in", s->transfer_in);
+        JSTR(e, "transfer_in", s->transfer_in); JNUM(e, "rank", s->rank);
+        JNUM(e, "busy_per_forward_s", r->stage_busy_s[i]);
+        JNUM(e, "transfer_per_forward_s", r->stage_transfer_s[i]);
+    }
+    /* per process (MPI rank), per timed forward; transfer_share: the part
+     * of its time in links (waits for the neighbours included) */
+    cJSON *jr = cJSON_AddArrayToObject(jp, "ranks");
+    for (int i = 0; i < r->n_stages;) {
+        int e = i;
+        double busy = 0, xfer = 0;
+        for (; e < r->n_stages && r->stages[e].rank == r->stages[i].rank; e++)
+            busy += r->stage_busy_s[e], xfer += r->stage_transfer_s[e];
+        cJSON *o = jitem(jr, NULL);
+        JNUM(o, "rank", r->stages[i].rank); JNUM(o, "layer_begin", r->stages[i].layer_begin);
+        JNUM(o, "layer_end", r->stages[e - 1].layer_end); JNUM(o, "busy_s", busy);
+        JNUM(o, "transfer_s", xfer); JNUM(o, "transfer_share", busy + xfer > 0 ? xfer / (busy + xfer) : 0);
+        i = e;
     }
     JNUM(jp, "micro_batches", r->micro_batches);
     JBOOL(jp, "micro_batches_auto", p->micro_batches <= 0);
@@ -337,7 +353,9 @@ static swacl_status report_setup(swacl_ctx *ctx, const swacl_bench_report_params
                                    "needs at least 2", p->model_dir, mcfg->n_layers);
     }
     /* a bad SPEC, device or fit fails now, not after the per-device sections */
-    if (p->placement && !p->pipeline_only && (st = swacl_bench_pipeline_check(ctx, pp)))
+    if (p->placement && !p->pipeline_only &&
+        (!p->pipeline_create || p->pipeline_create == swacl_pipeline_create) &&
+        (st = swacl_bench_pipeline_check(ctx, pp)))
         return st;
     return SWACL_OK;
 }
@@ -363,7 +381,8 @@ swacl_status swacl_bench_report(swacl_ctx *ctx, const swacl_bench_report_params 
     swacl_weights *mw = NULL;
     rtag ptag = {p, "pipeline"};
     swacl_bench_pipeline_params pp = {p->quick, devices, p->placement, NULL, NULL, p->model_dir,
-                                      p->batch, p->max_seq, p->micro_batches, rsay, &ptag};
+                                      p->batch, p->max_seq, p->micro_batches, rsay, &ptag,
+                                      p->pipeline_create};
     if (nsel == 0) goto done; /* st: the list's error */
     if ((st = report_setup(ctx, p, &mcfg, &mw, &pp)) != SWACL_OK) goto done;
     if (p->model_dir) pp.model_cfg = &mcfg, pp.model_weights = mw;

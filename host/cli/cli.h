@@ -126,6 +126,9 @@ typedef struct {
     int threads, verbose;
 } cli_device;
 
+/* --verify-mem: the reference's memory bound (swacl_tolerance.mem_limit) */
+#define CLI_VERIFY_MEM_OPT(v) {"--verify-mem", CLI_U64, v, 0, 0, "BYTES", \
+     "memory the CPU reference may take (default MemAvailable);\nover it the check is skipped, not run"}
 #define CLI_DEVICE_OPTS(d)                                                                    \
     {"device", CLI_SECTION, NULL, 0, 0, NULL, ""},                                            \
     {"--device", CLI_STR, &(d)->device, 0, 0, "D",                                            \

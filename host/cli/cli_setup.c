@@ -38,6 +38,7 @@ swacl_ctx *cli_host_ctx_ex(int allow_nonfinite, int wtype)
     p.device = "ref";
     p.allow_nonfinite = allow_nonfinite;
     p.weights = (swacl_wtype)wtype;
+    p.lazy_weights = SWACL_MPI_SIZE() > 1; /* --model: each rank reads and converts only its layers */
     swacl_ctx *ctx = NULL;
     swacl_status st = swacl_ctx_create(&p, &ctx);
     if (st == SWACL_OK) return ctx;

@@ -48,7 +48,8 @@ static int plot(swacl_ctx *ctx, const char *json, const char *png)
 
 int swacl_cmd_bench(int argc, char **argv)
 {
-    swacl_bench_report_params p = {.devices = "all", .progress = say};
+    swacl_bench_report_params p = {.devices = "all", .progress = say,
+                                   .pipeline_create = SWACL_PIPELINE_CREATE}; /* MPI: over the ranks */
     const char *json_path = NULL, *plot_path = NULL;
     int json_out = 0;
     const cli_opt opts[] = {
@@ -92,6 +93,7 @@ int swacl_cmd_bench(int argc, char **argv)
         opts, 0};
     int rc = cli_parse(&cmd, argc, argv);
     if (rc != CLI_CONTINUE) return rc;
+    p.pipeline_only |= SWACL_MPI_SIZE() > 1; /* under mpirun: the pipeline over the ranks only */
     if (!p.placement && (p.pipeline_only || p.batch || p.micro_batches))
         return cli_die_msg("bench: --pipeline-only, --batch and --micro-batches need "
                            "--placement auto|SPEC"), EXIT_USAGE;

@@ -21,6 +21,7 @@ typedef struct {
     int prompt_len, max_new, seed, verify, json, chunk, ignore_eos;
     swacl_sample_params sp;
     double tol;
+    uint64_t verify_mem;
 } gen_opts;
 
 static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_config *cfg,
@@ -41,8 +42,9 @@ static void gen_report(const gen_opts *o, const cli_runner *dev, const swacl_con
     if (o->json) cJSON_AddItemToObject(j, "tokens", toks); /* text mode streamed them already */
     else cJSON_Delete(toks);
     if (o->json && text) cJSON_AddStringToObject(j, "text", text);
-    cli_json_add(j, "b:verified", o->verify);
-    if (o->verify) cli_json_add(j, "d:max_abs_err d:nmse", c->max_abs_err, c->nmse);
+    cli_json_add(j, "b:verified", o->verify && !c->skipped);
+    if (c->skipped) cJSON_AddStringToObject(j, "verify_skipped", c->skip_reason);
+    if (o->verify && !c->skipped) cli_json_add(j, "d:max_abs_err d:nmse", c->max_abs_err, c->nmse);
     else cli_json_add(j, "-:max_abs_err -:nmse");
     cli_json_add(j, "b:ok", ok);
     cli_output(j, o->json);
@@ -75,6 +77,7 @@ int swacl_cmd_generate(int argc, char **argv)
         {"--verify", CLI_FLAG, &o.verify, 0, 0, NULL,
          "check every step against the CPU reference (exit 3 if not)"},
         {"--tol", CLI_DOUBLE, &o.tol, 0, 1e30, "NMSE", "max normalised MSE per step (default 1e-6)"},
+        CLI_VERIFY_MEM_OPT(&o.verify_mem),
         {"output", CLI_SECTION, NULL, 0, 0, NULL, ""},
         CLI_OUTPUT_OPTS(&o.json),
         {NULL}};
@@ -145,11 +148,13 @@ int swacl_cmd_generate(int argc, char **argv)
         (rc = cli_runner_open(&dev, &o.d, &cfg, w, 1, total)) != 0)
         goto done;
     swacl_tolerance tol = swacl_tolerance_default();
-    tol.nmse = o.tol;
+    tol.nmse = o.tol, tol.mem_limit = o.verify_mem;
     if (o.verify && (st = swacl_verifier_create(dev.ctx, &cfg, w, &tol, 1, total, &ver)) != SWACL_OK) {
         rc = cli_fail(dev.ctx, st, "verification");
         goto done;
     }
+    if (swacl_verifier_result(ver).skipped)
+        fprintf(stderr, "swacl: verification skipped: %s\n", swacl_verifier_result(ver).skip_reason);
 
     /* prefill */
     cli_progress("prefill %d tokens on %s...", P, dev.name);

@@ -94,7 +94,7 @@ typedef struct {
     cli_device d;
     const char *ids_file, *inputs_file, *logits_out;
     int seq, batch, warmup, iters, no_verify, all_positions, json, kv_only;
-    uint64_t seed;
+    uint64_t seed, verify_mem;
     double tol, atol, rtol;
 } run_opts;
 
@@ -144,6 +144,7 @@ static int cmd_run(int argc, char **argv)
          "elementwise |a-r| <= atol + rtol*|r| (default, float32\nrounding: rtol = 8*2^-24*sqrt(depth), atol = rtol*RMS(r))"},
         {"--rtol", CLI_DOUBLE, &o.rtol, 0, INFINITY, "R",
          "(either replaces that bound; docs/VERIFY.md)"},
+        CLI_VERIFY_MEM_OPT(&o.verify_mem),
         {"output", CLI_SECTION, NULL, 0, 0, NULL, ""},
         {"--logits-out", CLI_STR, &o.logits_out, 0, 0, "F",
          "write the device output at every position as float32\n"
@@ -163,7 +164,7 @@ static int cmd_run(int argc, char **argv)
         cli_die_msg("--seq %d x --batch %d is too large", o.seq, o.batch);
         return EXIT_USAGE;
     }
-    const int verify = !o.no_verify;
+    int verify = !o.no_verify;
 
     swacl_config cfg;
     swacl_weights *w = NULL;
@@ -233,12 +234,14 @@ static int cmd_run(int argc, char **argv)
         swacl_tolerance tol = swacl_tolerance_default();
         tol.nmse = o.tol;
         tol.atol = o.atol, tol.rtol = o.rtol; /* both -1 unless given: calibrated */
+        tol.mem_limit = o.verify_mem;
         st = swacl_verify_forward(dev.ctx, &cfg, w, &in, o.all_positions, out, &tol, &vr);
         if (st != SWACL_OK) {
             rc = cli_fail(dev.ctx, st, "verification");
             goto done;
         }
         ok = vr.ok;
+        if (vr.skipped) fprintf(stderr, "swacl: verification skipped: %s\n", vr.skip_reason), verify = 0;
     }
     double tps = seconds > 0 ? (double)B * T / seconds : 0;
     if (o.logits_out) {
@@ -269,6 +272,7 @@ static int cmd_run(int argc, char **argv)
                      vr.nonfinite, vr.atol, vr.rtol, vr.n_bad, vr.bound_ratio);
     else
         cli_json_add(j, "-:max_abs_err -:nmse");
+    if (vr.skipped) cJSON_AddStringToObject(j, "verify_skipped", vr.skip_reason);
     cli_json_pipeline(j, &dev, B, T); /* --devices: per stage and per rank */
     cJSON_AddBoolToObject(j, "ok", ok);
     if (cli_output(j, o.json) != 0) goto done;

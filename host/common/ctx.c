@@ -8,13 +8,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include <stddef.h>
+
 #include "cl/cl_params.h"
 #include "internal.h"
 
 /* The smallest struct_size accepted: the first layout that had the field
  * (this one). A later header appends fields and keeps this value, so its
  * library can still read callers built against this header. */
-#define CTX_PARAMS_MIN_SIZE sizeof(swacl_ctx_params)
+#define CTX_PARAMS_MIN_SIZE offsetof(swacl_ctx_params, lazy_weights)
 
 swacl_ctx_params swacl_ctx_params_default(void)
 {

@@ -29,7 +29,7 @@ struct swacl_verifier {
 
 swacl_tolerance swacl_tolerance_default(void)
 {
-    swacl_tolerance t = {sizeof t, 1e-6, -1.0, -1.0, 1.0};
+    swacl_tolerance t = {sizeof t, 1e-6, -1.0, -1.0, 1.0, 0};
     return t;
 }
 
@@ -141,9 +141,59 @@ const char *swacl_verify_describe(const swacl_verify_result *r, double nmse_tol,
     return buf;
 }
 
-swacl_status swacl_verifier_create(swacl_ctx *ctx, const swacl_config *cfg,
-                                   const swacl_weights *weights, const swacl_tolerance *tol,
-                                   int batch, int max_ctx, swacl_verifier **out)
+static void add_numel(const char *name, int ndim, const int64_t *shape, void *user)
+{
+    (void)name;
+    uint64_t n = 1;
+    for (int d = 0; d < ndim; d++) n *= (uint64_t)shape[d];
+    *(uint64_t *)user += n;
+}
+
+uint64_t swacl_verify_mem_estimate(const swacl_config *c, uint64_t tokens)
+{
+    if (!c) return 0;
+    uint64_t numel = 0;
+    swacl_config_tensors(c, add_numel, &numel);
+    /* per token: x, residual, norm, o (4 D); q, k, v, attention (2 H d +
+     * 2 Hkv d); gate, up, act (3 F); every layer's K and V; the output row */
+    const uint64_t D = (uint64_t)c->hidden_size, hd = (uint64_t)c->head_dim;
+    const uint64_t per = 4 * D + 2 * ((uint64_t)c->n_heads + (uint64_t)c->n_kv_heads) * hd +
+                         3 * (uint64_t)c->ffn_dim + (uint64_t)c->n_layers * 2 * (uint64_t)c->n_kv_heads * hd +
+                         (uint64_t)swacl_output_size(c);
+    return 4 * (numel + tokens * per);
+}
+
+/* MemAvailable of /proc/meminfo in bytes; 0 when unknown. */
+static uint64_t mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    unsigned long long kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+    if (f) fclose(f);
+    return (uint64_t)kb * 1024;
+}
+
+/* 1 when the reference over `tokens` fits v->tol.mem_limit; else v->res
+ * says skipped and why. */
+static int fits(swacl_verifier *v, uint64_t tokens)
+{
+    const uint64_t need = swacl_verify_mem_estimate(&v->cfg, tokens);
+    const uint64_t lim = v->tol.mem_limit ? v->tol.mem_limit : mem_available();
+    if (!lim || need <= lim) return 1;
+    v->res.skipped = 1;
+    snprintf(v->res.skip_reason, sizeof v->res.skip_reason,
+             "the CPU reference needs about %.4g MiB (weights as float32 + activations of %llu tokens), "
+             "more than the %.4g MiB %s", need / 1048576.0, (unsigned long long)tokens, lim / 1048576.0,
+             v->tol.mem_limit ? "allowed (mem_limit)" : "available (MemAvailable)");
+    return 0;
+}
+
+/* tokens: what the memory estimate counts (the session's, or the forward's) */
+static swacl_status verifier_create(swacl_ctx *ctx, const swacl_config *cfg, const swacl_weights *weights,
+                                    const swacl_tolerance *tol, int batch, int max_ctx, uint64_t tokens,
+                                    swacl_verifier **out)
 {
     SWACL_FAIL_IF(ctx, !out, SWACL_INVALID_ARG, "swacl_verifier_create: out is NULL");
     *out = NULL;
@@ -165,6 +215,10 @@ swacl_status swacl_verifier_create(swacl_ctx *ctx, const swacl_config *cfg,
     v->max_ctx = max_ctx;
     v->batch = batch;
     v->width = swacl_output_size(cfg);
+    if (!fits(v, tokens)) {
+        *out = v; /* a verifier that compares nothing */
+        return SWACL_OK;
+    }
     const swacl_ctx_params *pp = swacl_ctx_params_of(ctx);
     swacl_ctx_params p = pp ? *pp : swacl_ctx_params_default();
     p.device = "ref";
@@ -180,6 +234,14 @@ swacl_status swacl_verifier_create(swacl_ctx *ctx, const swacl_config *cfg,
     }
     *out = v;
     return SWACL_OK;
+}
+
+swacl_status swacl_verifier_create(swacl_ctx *ctx, const swacl_config *cfg,
+                                   const swacl_weights *weights, const swacl_tolerance *tol,
+                                   int batch, int max_ctx, swacl_verifier **out)
+{
+    const uint64_t tokens = max_ctx > 0 && batch > 0 ? (uint64_t)batch * (uint64_t)max_ctx : 0;
+    return verifier_create(ctx, cfg, weights, tol, batch, max_ctx, tokens, out);
 }
 
 void swacl_verifier_destroy(swacl_verifier *v)
@@ -198,6 +260,7 @@ swacl_status swacl_verifier_forward(swacl_verifier *v, const swacl_input *in, in
     if (!v) return SWACL_INVALID_ARG;
     SWACL_FAIL_IF(v->owner, !in || !out || in->batch < 1 || in->seq < 1, SWACL_INVALID_ARG,
                   "swacl_verifier_forward: an input of B, T >= 1 and out are required");
+    if (v->res.skipped || !fits(v, (uint64_t)in->batch * (uint64_t)in->seq)) return SWACL_OK;
     size_t n = (size_t)in->batch * (size_t)(all_positions ? in->seq : 1) * (size_t)v->width;
     float *ref = scratch(v, n);
     if (!ref) return swacl_set_error(v->owner, SWACL_OUT_OF_MEMORY, "reference forward: out of memory");
@@ -213,6 +276,7 @@ swacl_status swacl_verifier_prefill(swacl_verifier *v, const swacl_input *in, in
                                     const float *out)
 {
     if (!v) return SWACL_INVALID_ARG;
+    if (v->res.skipped) return SWACL_OK; /* the reference did not fit */
     SWACL_FAIL_IF(v->owner, !v->s, SWACL_INVALID_ARG,
                   "swacl_verifier_prefill: the verifier has no session (max_ctx 0)");
     SWACL_FAIL_IF(v->owner, !in || !out, SWACL_INVALID_ARG,
@@ -232,6 +296,7 @@ swacl_status swacl_verifier_step(swacl_verifier *v, int T, const int *n_new, con
                                  const float *embeds, const float *out)
 {
     if (!v) return SWACL_INVALID_ARG;
+    if (v->res.skipped) return SWACL_OK; /* the reference did not fit */
     SWACL_FAIL_IF(v->owner, !v->s, SWACL_INVALID_ARG,
                   "swacl_verifier_step: the verifier has no session (max_ctx 0)");
     SWACL_FAIL_IF(v->owner, !out, SWACL_INVALID_ARG, "swacl_verifier_step: out is required");
@@ -273,7 +338,8 @@ swacl_status swacl_verify_forward(swacl_ctx *ctx, const swacl_config *cfg,
     SWACL_FAIL_IF(ctx, !res, SWACL_INVALID_ARG, "swacl_verify_forward: res is NULL");
     memset(res, 0, sizeof *res);
     swacl_verifier *v = NULL;
-    swacl_status st = swacl_verifier_create(ctx, cfg, weights, tol, 0, 0, &v);
+    const uint64_t tokens = in && in->batch > 0 && in->seq > 0 ? (uint64_t)in->batch * (uint64_t)in->seq : 0;
+    swacl_status st = verifier_create(ctx, cfg, weights, tol, 0, 0, tokens, &v);
     if (st == SWACL_OK) st = swacl_verifier_forward(v, in, all_positions, out);
     if (st == SWACL_OK) *res = swacl_verifier_result(v);
     swacl_verifier_destroy(v);

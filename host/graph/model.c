@@ -160,7 +160,9 @@ static void need(const char *name, int ndim, const int64_t *shape, void *user)
     }
     swacl_buf *b = NULL;
     if ((us->st = swacl_tensor_realize(us->w, t)) != SWACL_OK) {
-        us->st = swacl_set_error(m->ctx, us->st, "cannot make tensor '%s'", name);
+        us->st = swacl_set_error(m->ctx, us->st, "cannot make tensor '%s'%s", name,
+                                 us->st == SWACL_FORMAT ? ": it has a non-finite value (allow_nonfinite / "
+                                                          "--allow-nonfinite loads it anyway)" : "");
         return;
     }
     us->st = upload(m, name, t, &b);

@@ -172,14 +172,13 @@ static size_t first_nonfinite(const float *x, size_t n)
  * the mapping when the file already holds that type at an aligned offset
  * (*borrowed = 1), else encoded row by row from the file's bytes. *bad =
  * index of the first NaN/Inf of the file's values (numel if none). */
-static swacl_status store_typed(swacl_tensor *t, const swacl_st_file *f, const swacl_st_entry *e,
-                                swacl_wtype wt, int *borrowed, size_t *bad)
+static const swacl_wtype k_st_type[] = {SWACL_WT_F32, SWACL_WT_F16, SWACL_WT_BF16};
+
+static swacl_status store_typed(swacl_tensor *t, const uint8_t *src, swacl_wtype ft, swacl_wtype wt,
+                                int *borrowed, size_t *bad)
 {
-    static const swacl_wtype k_of[] = {SWACL_WT_F32, SWACL_WT_F16, SWACL_WT_BF16};
-    const swacl_wtype ft = k_of[e->dtype];
     const int64_t K = t->shape[1], rows = t->shape[0];
     wt = swacl_wtype_for(t->name, 2, K, wt == SWACL_WT_AUTO ? ft : wt);
-    const uint8_t *src = f->data + e->begin;
     const size_t ib = swacl_wtype_row_bytes(ft, K), ob = swacl_wtype_row_bytes(wt, K);
     float *row = malloc((size_t)(K ? K : 1) * sizeof *row);
     if (!row) return SWACL_OUT_OF_MEMORY;
@@ -232,6 +231,26 @@ static swacl_status store_typed(swacl_tensor *t, const swacl_st_file *f, const s
     return SWACL_OK;
 }
 
+swacl_status swacl_tensor_load(swacl_tensor *t, int allow_nonfinite)
+{
+    size_t bad = (size_t)t->numel;
+    int borrowed = 0;
+    swacl_status st;
+    if (t->ndim == 2) {
+        st = store_typed(t, t->src, t->src_type, t->type, &borrowed, &bad);
+    } else { /* 1-D: float32 */
+        float *x = swacl_weight_alloc((size_t)(t->numel ? t->numel : 1) * sizeof *x);
+        if (!x) return SWACL_OUT_OF_MEMORY;
+        swacl_row_decode(t->src_type, t->src, x, t->numel);
+        bad = first_nonfinite(x, (size_t)t->numel);
+        swacl_tensor_set(t, SWACL_WT_F32, x, (size_t)t->numel * sizeof *x, 1);
+        st = SWACL_OK;
+    }
+    if (st != SWACL_OK) return st;
+    t->pending = 0;
+    return !allow_nonfinite && bad < (size_t)t->numel ? SWACL_FORMAT : SWACL_OK;
+}
+
 /* Keep shard s's mapping alive in w (its tensors borrow from it). */
 static swacl_status keep_map(swacl_weights *w, shard *s)
 {
@@ -245,7 +264,7 @@ static swacl_status keep_map(swacl_weights *w, shard *s)
     return SWACL_OK;
 }
 
-static swacl_status load_hf(const char *dir, int allow_nonfinite, swacl_wtype wtype,
+static swacl_status load_hf(const char *dir, int allow_nonfinite, swacl_wtype wtype, int lazy,
                             swacl_config *cfg, swacl_weights **out, char *err, size_t err_len)
 {
     if (err && err_len) err[0] = 0;
@@ -380,6 +399,17 @@ static swacl_status load_hf(const char *dir, int allow_nonfinite, swacl_wtype wt
             goto done;
         }
         swacl_tensor *t;
+        if (lazy && e->dtype != SWACL_ST_OTHER) { /* read on first use (swacl_tensor_load) */
+            SWACL_TRY_GOTO(st, swacl_weights_add_meta(w, nd->name, nd->ndim, nd->shape, &t), done);
+            SWACL_TRY_GOTO(st, keep_map(w, &sh[s - sh]), done);
+            t->pending = 2;
+            t->src = s->st.data + e->begin;
+            t->src_type = k_st_type[e->dtype];
+            t->type = nd->ndim == 2 ? swacl_wtype_for(nd->name, 2, nd->shape[1],
+                                                      wtype == SWACL_WT_AUTO ? t->src_type : wtype)
+                                    : SWACL_WT_F32;
+            continue;
+        }
         const int packed = nd->ndim == 2 && e->dtype != SWACL_ST_OTHER;
         st = packed ? swacl_weights_add_meta(w, nd->name, nd->ndim, nd->shape, &t)
                     : swacl_weights_add(w, nd->name, nd->ndim, nd->shape, &t);
@@ -391,7 +421,8 @@ static swacl_status load_hf(const char *dir, int allow_nonfinite, swacl_wtype wt
         float badv = 0;
         if (packed) { /* matmul / embedding: typed */
             int borrowed = 0;
-            SWACL_TRY_GOTO(st, store_typed(t, &s->st, e, wtype, &borrowed, &bad), done);
+            SWACL_TRY_GOTO(st, store_typed(t, s->st.data + e->begin, k_st_type[e->dtype], wtype, &borrowed,
+                                           &bad), done);
             if (borrowed) SWACL_TRY_GOTO(st, keep_map(w, &sh[s - sh]), done);
             if (bad < (size_t)t->numel) {
                 float tmp[1];
@@ -417,6 +448,7 @@ static swacl_status load_hf(const char *dir, int allow_nonfinite, swacl_wtype wt
             goto done;
         }
     }
+    w->allow_nonfinite = allow_nonfinite;
     *cfg = c;
     *out = w;
     w = NULL;
@@ -446,7 +478,8 @@ swacl_status swacl_load_hf(swacl_ctx *ctx, const char *dir, swacl_config *cfg, s
     const int g = swacl_gguf_resolve(dir, gguf, sizeof gguf, err, sizeof err);
     swacl_status st = g < 0 ? SWACL_INVALID_ARG
                       : g   ? swacl_gguf_load(gguf, p && p->allow_nonfinite, cfg, out, err, sizeof err)
-                            : load_hf(dir, p && p->allow_nonfinite, wt, cfg, out, err, sizeof err);
+                            : load_hf(dir, p && p->allow_nonfinite, wt, p && p->lazy_weights, cfg, out, err,
+                                      sizeof err);
     /* GGUF tensors arrive as stored (F32 ones as float32): --weights then
      * re-encodes them like any checkpoint */
     if (st == SWACL_OK && g > 0 && wt != SWACL_WT_AUTO) {

@@ -158,6 +158,7 @@ swacl_status swacl_tensor_realize(const swacl_weights *cw, const swacl_tensor *c
 {
     if (!cw || !ct || !ct->pending) return SWACL_OK;
     swacl_tensor *t = (swacl_tensor *)ct; /* a cache filled on first use */
+    if (t->pending == 2) return swacl_tensor_load(t, cw->allow_nonfinite);
     const size_t bytes = (size_t)(t->numel ? t->numel : 1) * sizeof(float);
     float *data = swacl_weight_alloc(bytes);
     if (!data) return SWACL_OUT_OF_MEMORY;

@@ -276,6 +276,14 @@ fail:
     return swacl_set_error(ctx, st != SWACL_OK ? st : SWACL_INVALID_ARG, "%s", err);
 }
 
+int swacl_mpi_size(void)
+{
+    int init = 0, size = 1;
+    MPI_Initialized(&init);
+    if (init) MPI_Comm_size(MPI_COMM_WORLD, &size);
+    return size;
+}
+
 int swacl_mpi_main(int argc, char **argv, int (*fn)(int, char **))
 {
     /* not under a launcher: no MPI (a singleton MPI_Init costs ~1 s) */

@@ -28,11 +28,15 @@ int swacl_mpi_main(int argc, char **argv, int (*fn)(int, char **));
 swacl_status swacl_mpi_pipeline_create(swacl_ctx *ctx, const char *devices, const char *placement,
                                        const swacl_config *cfg, const swacl_weights *weights,
                                        swacl_pipeline **out);
+/* Processes in the job (1: not under mpirun). */
+int swacl_mpi_size(void);
 #define SWACL_MAIN(fn, argc, argv) swacl_mpi_main(argc, argv, fn)
 #define SWACL_PIPELINE_CREATE swacl_mpi_pipeline_create
+#define SWACL_MPI_SIZE() swacl_mpi_size()
 #else
 #define SWACL_MAIN(fn, argc, argv) fn(argc, argv)
 #define SWACL_PIPELINE_CREATE swacl_pipeline_create
+#define SWACL_MPI_SIZE() 1
 #endif
 
 #endif /* SWACL_MPI_H */
