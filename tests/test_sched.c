@@ -602,6 +602,25 @@ Test(placement, split_counts_transfers)
     cr_expect(dol[0] == 0 && dol[1] == 0 && dol[2] == 1 && dol[3] == 1, "cheap link: 2 + 2");
 }
 
+/* Under MPI every rank must take a layer: the slow link above put all on
+ * device 0, nonempty keeps one stage per device (and fails when it can't). */
+Test(placement, split_nonempty)
+{
+    const int L = 4;
+    double cost[2 * 4] = {1, 1, 1, 1, 1, 1, 1, 1}, t_in[2] = {3, 3}, t_out[2] = {0, 0};
+    int dol[4];
+    cr_assert_eq(sched_split_ex(2, L, cost, t_in, t_out, fits_all, NULL, 1, dol), 0);
+    int n1 = 0;
+    for (int l = 0; l < L; l++) n1 += dol[l] == 1;
+    cr_expect(dol[0] == 0 && n1 >= 1 && dol[L - 1] == 1, "each device a layer: %d %d %d %d", dol[0], dol[1],
+              dol[2], dol[3]);
+    /* a very slow device 0 still keeps layer 0 */
+    double skew[2 * 4] = {100, 100, 100, 100, 1, 1, 1, 1};
+    cr_assert_eq(sched_split_ex(2, L, skew, NULL, NULL, fits_all, NULL, 1, dol), 0);
+    cr_expect(dol[0] == 0 && dol[1] == 1 && dol[2] == 1 && dol[3] == 1, "slow device 0: one layer");
+    cr_expect_eq(sched_split_ex(5, L, cost, NULL, NULL, fits_all, NULL, 1, dol), -1, "5 devices, 4 layers");
+}
+
 /* ------------------------------------------------------------------------ */
 /* placement                                                                 */
 

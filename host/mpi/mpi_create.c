@@ -179,7 +179,7 @@ static int place_auto(mpi_link *l, swacl_ctx *ctx, const swacl_config *cfg, cons
                         "x in %.3f ms (MPI hop %.3f ms)\n", k, d[k].rank, d[k].sel, all[k].window_s * 1e3,
                         all[k].global_s * 1e3, t_in[k] * 1e3, all[k].hop_s * 1e3);
         }
-        if (sched_split(n, L, lc, t_in, t_out, fit_any, NULL, dev_of_layer) != 0) {
+        if (sched_split_ex(n, L, lc, t_in, t_out, fit_any, NULL, 1, dev_of_layer) != 0) {
             snprintf(err, len, "no placement of the %d layers over the %d devices", L, n);
             any = 1;
         }

@@ -175,6 +175,12 @@ uint64_t sched_stage_bytes(const swacl_config *c, int l0, int l1, int plan_rows,
 int sched_split(int n_dev, int n_layers, const double *cost, const double *t_in,
                 const double *t_out, sched_fit_fn fits, void *user, int *dev_of_layer)
 {
+    return sched_split_ex(n_dev, n_layers, cost, t_in, t_out, fits, user, 0, dev_of_layer);
+}
+
+int sched_split_ex(int n_dev, int n_layers, const double *cost, const double *t_in,
+                   const double *t_out, sched_fit_fn fits, void *user, int nonempty, int *dev_of_layer)
+{
     /* best[k][l]: slowest stage when devices 0..k-1 took layers 0..l-1;
      * from[k][l]: where device k-1's range starts. */
     const size_t W = (size_t)n_layers + 1;
@@ -196,6 +202,7 @@ int sched_split(int n_dev, int n_layers, const double *cost, const double *t_in,
                 if (j < l) sum += ck[j];
                 double prev = best[(size_t)(k - 1) * W + j];
                 if (prev == DBL_MAX) continue;
+                if (j == l && nonempty) continue;
                 if (j < l && !fits(k - 1, j, l, user)) continue;
                 /* a non-empty stage after layer 0 receives x, one before
                  * the last layer sends it on */

@@ -297,5 +297,11 @@ typedef int (*sched_fit_fn)(int dev, int l0, int l1, void *user);
 int sched_split(int n_dev, int n_layers, const double *cost /* [n_dev][n_layers] */,
                 const double *t_in, const double *t_out, sched_fit_fn fits, void *user,
                 int *dev_of_layer);
+/* The same with nonempty != 0: every device takes at least one layer (an MPI
+ * rank with no layers has nothing to run; a slow calibration under load must
+ * not leave one out). -1 when n_dev > n_layers. */
+int sched_split_ex(int n_dev, int n_layers, const double *cost, const double *t_in,
+                   const double *t_out, sched_fit_fn fits, void *user, int nonempty,
+                   int *dev_of_layer);
 
 #endif /* SWACL_SCHED_H */
