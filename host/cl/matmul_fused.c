@@ -4,8 +4,8 @@
  * activation in one (gemv_glu_<t>), kernels_cl/matmul.cl. Taken for
  * M <= GEMV_MAXM with every W in one packed type (f16, bf16, q8_0, q4_0);
  * anything else (f32: its multi-row gemv; prefill; mixed types) is the
- * unfused matmul / act calls. A decode step saves 36 of its launches
- * (3 per layer for q/k/v, gate/up/act).
+ * unfused matmul / act calls. A decode step saves 48 of its launches
+ * (4 per layer: q/k/v 3 -> 1, gate/up/act 3 -> 1).
  */
 #include <stdio.h>
 
