@@ -181,7 +181,7 @@ GEMV_BLOCK(gemv_q8_0, 34, Q8_DOT, , ROWS_1, 1)
 GEMV_BLOCK(gemv_q4_0, 18, Q4_DOT, const float16 xs = 8.0f * (x0 + x1);, ROWS_1, 1)
 
 /*
- * Decode fusions (host/cl/matmul_fused.c), M <= GEMV_MAXM, packed W types
+ * Decode fusions (host/cl/matmul.c), M <= GEMV_MAXM, packed W types
  * (f32 keeps its multi-row gemv_f32_r<R>): one launch instead of two or
  * three, the same per-row dot products as gemv_<t> (rowdot_<t>).
  *

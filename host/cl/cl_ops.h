@@ -146,7 +146,7 @@ swacl_status swacl_cl_op_rope(swacl_backend *base, swacl_buf *x, int B, int T, i
 /* attn.c */
 swacl_status swacl_cl_op_attention(swacl_backend *base, const swacl_attn_args *a);
 /* act.c */
-/* the decode fusions (matmul_fused.c) */
+/* the decode fusions (matmul.c) */
 swacl_status swacl_cl_op_matmul_multi(swacl_backend *base, int n, swacl_buf *const *y,
                                       const swacl_buf *x, const swacl_buf *const *w,
                                       const int *N, int M, int K);
