@@ -218,6 +218,21 @@ struct swacl_backend_i {
      * swacl_model_create: SWACL_UNSUPPORTED with the reason on be's ctx
      * (e.g. a head_dim its kernels are not built for). NULL accepts all.  */
     swacl_status (*check_config)(swacl_backend *be, const swacl_config *c);
+
+    /* Decode fusions: one call for products that share an input, so a
+     * device can launch one kernel (the reference does the unfused math).
+     * NULL: the graph calls matmul / act. Outputs alias no input.
+     * matmul_multi: y[i][M, N[i]] = x[M,K] w[i][N[i],K]^T for i < n
+     * (1 <= n <= 3; no bias, no accumulate).                              */
+    swacl_status (*matmul_multi)(swacl_backend *be, int n, swacl_buf *const *y,
+                                 const swacl_buf *x, const swacl_buf *const *w, const int *N,
+                                 int M, int K);
+    /* matmul_glu: y[M,F] = act(x wg^T, x wu^T) for a gated kind (SWIGLU,
+     * GEGLU_TANH: the act op's formulas); tmp [M,F] scratch, left
+     * undefined.                                                          */
+    swacl_status (*matmul_glu)(swacl_backend *be, swacl_ffn kind, swacl_buf *y, swacl_buf *tmp,
+                               const swacl_buf *x, const swacl_buf *wg, const swacl_buf *wu,
+                               int M, int F, int K);
 };
 
 struct swacl_backend {

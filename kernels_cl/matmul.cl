@@ -181,6 +181,106 @@ GEMV_BLOCK(gemv_q8_0, 34, Q8_DOT, , ROWS_1, 1)
 GEMV_BLOCK(gemv_q4_0, 18, Q4_DOT, const float16 xs = 8.0f * (x0 + x1);, ROWS_1, 1)
 
 /*
+ * Decode fusions (host/cl/matmul.c), M <= GEMV_MAXM, packed W types
+ * (f32 keeps its multi-row gemv_f32_r<R>): one launch instead of two or
+ * three, the same per-row dot products as gemv_<t> (rowdot_<t>).
+ *
+ *   gemv3_<t>     y0/y1/y2 [M, N0/N1/N2] = x w0/w1/w2^T: q, k and v of one
+ *                 input; NDRange N0+N1+N2 (padded), item n picks its matrix
+ *   gemv_glu_<t>  y [M, F] = act(x wg^T, x wu^T), act SwiGLU (kind 0) or
+ *                 tanh GeGLU (kind 1): gate and up rows one after the other
+ *                 (two rows at once run out of registers, as R > 1 above)
+ * rb = bytes of one W row (swacl_wtype_row_bytes).
+ */
+#define ROWDOT_FLOAT(T)                                                       \
+    static inline float rowdot_##T(__global const uchar *w0, __global const float *xm, int K) \
+    {                                                                        \
+        float16 a0 = (float16)(0.0f);                                        \
+        float t0 = 0.0f;                                                     \
+        int k = 0;                                                           \
+        for (; k + 16 <= K; k += 16) {                                       \
+            const float16 xv = vload16(0, xm + k);                           \
+            FMA16(0)                                                         \
+        }                                                                    \
+        for (; k < K; k++) {                                                 \
+            const float xk = xm[k];                                          \
+            FMA1(0)                                                          \
+        }                                                                    \
+        return hsum16(a0) + t0;                                              \
+    }
+#define ROWDOT_BLOCK(T, DOT, XS)                                              \
+    static inline float rowdot_##T(__global const uchar *w0, __global const float *xm, int K) \
+    {                                                                        \
+        float16 a0 = (float16)(0.0f);                                        \
+        for (int ib = 0; ib < K / 32; ib++) {                                \
+            const float16 x0 = vload16(0, xm + ib * 32);                     \
+            const float16 x1 = vload16(1, xm + ib * 32);                     \
+            XS                                                               \
+            DOT(0)                                                           \
+        }                                                                    \
+        return hsum16(a0);                                                   \
+    }
+
+#define WL16(row, k) vload_half16(0, (__global const half *)(row) + (k))
+#define WL1(row, k) vload_half((k), (__global const half *)(row))
+ROWDOT_FLOAT(f16)
+#undef WL16
+#undef WL1
+#define WL16(row, k)                                                          \
+    as_float16(convert_uint16(vload16(0, (__global const ushort *)(row) + (k))) << 16)
+#define WL1(row, k) as_float((uint)((__global const ushort *)(row))[k] << 16)
+ROWDOT_FLOAT(bf16)
+#undef WL16
+#undef WL1
+ROWDOT_BLOCK(q8_0, Q8_DOT, )
+ROWDOT_BLOCK(q4_0, Q4_DOT, const float16 xs = 8.0f * (x0 + x1);)
+
+/* the act op's formulas (kernels_cl/act.cl) */
+#define GLU_SWIGLU(g, u) ((g) / (1.0f + exp(-(g))) * (u))
+#define GLU_GEGLU_TANH(g, u) \
+    (0.5f * (g) * (1.0f + tanh(0.79788456080286536f * ((g) + 0.044715f * (g) * (g) * (g)))) * (u))
+
+#define GEMV_FUSED(T)                                                         \
+    __kernel void gemv3_##T(__global float *restrict y0, __global float *restrict y1, \
+                            __global float *restrict y2, __global const float *restrict x, \
+                            __global const uchar *restrict w0, __global const uchar *restrict w1, \
+                            __global const uchar *restrict w2, int M, int N0, int N1, int N2, \
+                            int K, ulong rb)                                 \
+    {                                                                        \
+        int n = (int)get_global_id(0), N = N0;                               \
+        __global float *y = y0;                                              \
+        __global const uchar *w = w0;                                        \
+        if (n >= N0) {                                                       \
+            n -= N0, N = N1, y = y1, w = w1;                                 \
+            if (n >= N1) {                                                   \
+                n -= N1, N = N2, y = y2, w = w2;                             \
+                if (n >= N2) return;                                         \
+            }                                                                \
+        }                                                                    \
+        __global const uchar *wr = w + (size_t)n * rb;                       \
+        for (int m = 0; m < M; m++)                                          \
+            y[(size_t)m * N + n] = rowdot_##T(wr, x + (size_t)m * K, K);     \
+    }                                                                        \
+    __kernel void gemv_glu_##T(__global float *restrict y, __global const float *restrict x, \
+                               __global const uchar *restrict wg,            \
+                               __global const uchar *restrict wu, int M, int F, int K, \
+                               ulong rb, int kind)                           \
+    {                                                                        \
+        const int n = (int)get_global_id(0);                                 \
+        if (n >= F) return;                                                  \
+        __global const uchar *gr = wg + (size_t)n * rb, *ur = wu + (size_t)n * rb; \
+        for (int m = 0; m < M; m++) {                                        \
+            __global const float *xm = x + (size_t)m * K;                    \
+            const float g = rowdot_##T(gr, xm, K), u = rowdot_##T(ur, xm, K); \
+            y[(size_t)m * F + n] = kind ? GLU_GEGLU_TANH(g, u) : GLU_SWIGLU(g, u); \
+        }                                                                    \
+    }
+GEMV_FUSED(f16)
+GEMV_FUSED(bf16)
+GEMV_FUSED(q8_0)
+GEMV_FUSED(q4_0)
+
+/*
  * Packed weights (swacl_wtype, host/model/quant.c): one W row of K values
  * is swacl_wtype_row_bytes bytes; the decode is exactly swacl_row_decode
  * (f16 by vload_half: core OpenCL 1.2, no cl_khr_fp16 needed; bf16 by a

@@ -198,6 +198,8 @@ OP_TEST(embed, SWACL_OP_EMBED)
 OP_TEST(gather_rows, SWACL_OP_GATHER_ROWS)
 OP_TEST(kv_store, SWACL_OP_KV_STORE)
 OP_TEST(softcap, SWACL_OP_SOFTCAP)
+OP_TEST(matmul_multi, SWACL_OP_MATMUL_MULTI)
+OP_TEST(matmul_glu, SWACL_OP_MATMUL_GLU)
 
 /* Error paths are not table rows: they assert a status, not a comparison. */
 Test(ops, attention_bad_head_dim)

@@ -506,6 +506,8 @@ static const struct swacl_backend_i cl_iface = {
     .host_alloc = cl_host_alloc,
     .host_free = cl_host_free,
     .check_config = cl_check_config,
+    .matmul_multi = swacl_cl_op_matmul_multi,
+    .matmul_glu = swacl_cl_op_matmul_glu,
 };
 
 swacl_status swacl_cl_backend_create(swacl_ctx *ctx, const swacl_ctx_params *p,

@@ -146,6 +146,13 @@ swacl_status swacl_cl_op_rope(swacl_backend *base, swacl_buf *x, int B, int T, i
 /* attn.c */
 swacl_status swacl_cl_op_attention(swacl_backend *base, const swacl_attn_args *a);
 /* act.c */
+/* the decode fusions (matmul.c) */
+swacl_status swacl_cl_op_matmul_multi(swacl_backend *base, int n, swacl_buf *const *y,
+                                      const swacl_buf *x, const swacl_buf *const *w,
+                                      const int *N, int M, int K);
+swacl_status swacl_cl_op_matmul_glu(swacl_backend *base, swacl_ffn kind, swacl_buf *y,
+                                    swacl_buf *tmp, const swacl_buf *x, const swacl_buf *wg,
+                                    const swacl_buf *wu, int M, int F, int K);
 swacl_status swacl_cl_op_act(swacl_backend *base, swacl_ffn kind, swacl_buf *out,
                              const swacl_buf *gate, const swacl_buf *up, size_t n);
 /* add.c */

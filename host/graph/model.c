@@ -341,7 +341,9 @@ static swacl_status ffn(swacl_model *m, const swacl_layer_bufs *L, const swacl_b
     swacl_backend *be = m->be;
     const struct swacl_backend_i *f = be->iface;
     const int D = c->hidden_size, F = c->ffn_dim;
-    if (c->ffn != SWACL_FFN_GELU) {
+    if (c->ffn != SWACL_FFN_GELU && f->matmul_glu && !L->bg && !L->bu) {
+        SWACL_TRY(f->matmul_glu(be, c->ffn, m->g, m->u, in, L->wg, L->wu, rows, F, D));
+    } else if (c->ffn != SWACL_FFN_GELU) {
         SWACL_TRY(f->matmul(be, m->g, in, L->wg, L->bg, rows, F, D, 0));
         SWACL_TRY(f->matmul(be, m->u, in, L->wu, L->bu, rows, F, D, 0));
         SWACL_TRY(f->act(be, c->ffn, m->g, m->g, m->u, (size_t)rows * F));
@@ -418,9 +420,16 @@ swacl_status swacl_graph_step(swacl_model *m, const swacl_step *s, float *out)
             hin = m->x; /* OLMo: no pre-norm, the residual itself */
         else
             SWACL_TRY(f->norm(be, norm_kind(c), m->h, m->x, L->ln1_w, L->ln1_b, rows, D, c->norm_eps));
-        SWACL_TRY(f->matmul(be, m->q, hin, L->wq, L->bq, rows, Q, D, 0));
-        SWACL_TRY(f->matmul(be, m->k, hin, L->wk, L->bk, rows, KV, D, 0));
-        SWACL_TRY(f->matmul(be, m->v, hin, L->wv, L->bv, rows, KV, D, 0));
+        if (f->matmul_multi && !L->bq && !L->bk && !L->bv) {
+            swacl_buf *ys[3] = {m->q, m->k, m->v};
+            const swacl_buf *ws[3] = {L->wq, L->wk, L->wv};
+            const int ns[3] = {Q, KV, KV};
+            SWACL_TRY(f->matmul_multi(be, 3, ys, hin, ws, ns, rows, D));
+        } else {
+            SWACL_TRY(f->matmul(be, m->q, hin, L->wq, L->bq, rows, Q, D, 0));
+            SWACL_TRY(f->matmul(be, m->k, hin, L->wk, L->bk, rows, KV, D, 0));
+            SWACL_TRY(f->matmul(be, m->v, hin, L->wv, L->bv, rows, KV, D, 0));
+        }
         if (ls->qk_norm == SWACL_QKNORM_RMS_HEAD) {
             /* Qwen 3 / Gemma 3: learned [d] weight per head, before RoPE */
             SWACL_TRY(f->norm(be, SWACL_NORM_RMS, m->q, m->q, L->qn_w, NULL, rows * H, d, c->norm_eps));

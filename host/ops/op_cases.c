@@ -73,6 +73,12 @@
 #define ATTN(l, u, v, tol, ...) {ROW_(SWACL_OP_ATTENTION, l, u, v), tol, .attn = {__VA_ARGS__}}
 /* M N K bias accumulate [storage type of w] */
 #define MATMUL(l, u, v, tol, ...) {ROW_(SWACL_OP_MATMUL, l, u, v), tol, .mm = {__VA_ARGS__}}
+/* M N K, wt, N1 N2 (N2 0: two products) */
+#define MMULTI(l, u, tol, M, N, K, wt, N1, N2)                                \
+    {ROW_(SWACL_OP_MATMUL_MULTI, l, u, DEF), tol, .mm = {M, N, K, 0, 0, wt, N1, N2, 0}}
+/* M F K, wt, ffn */
+#define MGLU(l, u, tol, M, F, K, wt, ffn)                                     \
+    {ROW_(SWACL_OP_MATMUL_GLU, l, u, DEF), tol, .mm = {M, F, K, 0, 0, wt, 0, 0, ffn}}
 /* kind rows n weight bias in_place eps */
 #define NORM(l, u, v, tol, ...) {ROW_(SWACL_OP_NORM, l, u, v), tol, .norm = {__VA_ARGS__}}
 /* layout B T nh d theta {pos0} rot (0 = d) mscale (0 = 1) */
@@ -328,6 +334,23 @@ static const swacl_op_case k_cases[] = {
     MATMUL("q4_0 M=1 N=256 K=1024 bias (gemv GQA kv)", T_, DEF, TOL_MATMUL_LONG, 1, 256, 1024, 1, 0, Q4_0),
     MATMUL("q4_0 M=9 N=17 K=96 acc (panel)", T_, GEMM2, TOL_MATMUL, 9, 17, 96, 0, 1, Q4_0),
     MATMUL("q4_0 M=128 N=64 K=256 (panel)", T_, GEMM2, TOL_MATMUL, 128, 64, 256, 0, 0, Q4_0),
+    /* decode fusions (gemv3_<t>, gemv_glu_<t>) vs the unfused reference:
+     * every type (f32 and M > 8 take the unfused path), GQA widths, odd N
+     * straddling the work-groups, 2 and 3 products */
+    MMULTI("qkv f16 M=1 N=512+128+128 K=256 (GQA)", T_, TOL_MATMUL, 1, 512, 256, F16, 128, 128),
+    MMULTI("qkv bf16 M=3 N=37+13+13 K=40 (odd, K % 16)", T_, TOL_MATMUL, 3, 37, 40, BF16, 13, 13),
+    MMULTI("qkv q8_0 M=1 N=256+64+64 K=1024 (GQA)", T_, TOL_MATMUL_LONG, 1, 256, 1024, Q8_0, 64, 64),
+    MMULTI("qkv q4_0 M=8 N=65+1+33 K=96 (odd)", T_, TOL_MATMUL, 8, 65, 96, Q4_0, 1, 33),
+    MMULTI("qkv f32 M=1 N=100+20+20 K=70 (unfused)", T_, TOL_MATMUL, 1, 100, 70, 0, 20, 20),
+    MMULTI("qk f16 M=2 N=63+70 K=7 (two, K < 16)", T_, TOL_MATMUL, 2, 63, 7, F16, 70, 0),
+    MMULTI("qkv q8_0 M=9 N=40+8+8 K=64 (prefill, unfused)", T_, TOL_MATMUL, 9, 40, 64, Q8_0, 8, 8),
+    MGLU("glu swiglu f16 M=1 F=300 K=256", T_, TOL_MATMUL, 1, 300, 256, F16, SWACL_FFN_SWIGLU),
+    MGLU("glu swiglu bf16 M=4 F=77 K=33 (odd)", T_, TOL_MATMUL, 4, 77, 33, BF16, SWACL_FFN_SWIGLU),
+    MGLU("glu geglu q8_0 M=1 F=129 K=1024", T_, TOL_MATMUL_LONG, 1, 129, 1024, Q8_0, SWACL_FFN_GEGLU_TANH),
+    MGLU("glu swiglu q4_0 M=8 F=64 K=96", T_, TOL_MATMUL, 8, 64, 96, Q4_0, SWACL_FFN_SWIGLU),
+    MGLU("glu geglu f16 M=2 F=1 K=48", T_, TOL_MATMUL, 2, 1, 48, F16, SWACL_FFN_GEGLU_TANH),
+    MGLU("glu swiglu f32 M=1 F=50 K=64 (unfused)", T_, TOL_MATMUL, 1, 50, 64, 0, SWACL_FFN_SWIGLU),
+    MGLU("glu swiglu q8_0 M=12 F=40 K=64 (prefill, unfused)", T_, TOL_MATMUL, 12, 40, 64, Q8_0, SWACL_FFN_SWIGLU),
     /* the own GEMM (gemm.cl) forced on any device: M just above the gemv
      * limit, M / N / K off the 6 x 16 tile and the 256-deep K block (K 257:
      * two blocks, the bias on the first only; K 600: three, accumulating),
@@ -489,7 +512,7 @@ const char *swacl_op_kind_name(swacl_op_kind k)
 {
     static const char *const names[SWACL_OP_KIND_COUNT] = {
         "attention", "matmul", "norm", "rope", "act", "add", "scale", "embed", "gather_rows",
-        "kv_store", "softcap"};
+        "kv_store", "softcap", "matmul_multi", "matmul_glu"};
     return (unsigned)k < SWACL_OP_KIND_COUNT ? names[k] : "?";
 }
 

@@ -29,6 +29,8 @@ typedef enum {
     SWACL_OP_GATHER_ROWS,
     SWACL_OP_KV_STORE,
     SWACL_OP_SOFTCAP, /* y = cap * tanh(y / cap) in place                 */
+    SWACL_OP_MATMUL_MULTI, /* q/k/v of one x: 2 or 3 products, one output each */
+    SWACL_OP_MATMUL_GLU,   /* act(x wg^T, x wu^T)                           */
     SWACL_OP_KIND_COUNT
 } swacl_op_kind;
 
@@ -103,6 +105,9 @@ typedef struct { /* swacl_attn_args; scale = 1/sqrt(d)                      */
 typedef struct { /* y[M,N] (= or +=) x[M,K] w[N,K]^T (+ bias)               */
     int M, N, K, bias, accumulate;
     swacl_wtype wt; /* storage type of w (0: f32)                          */
+    int N1, N2;     /* MATMUL_MULTI: the second / third outputs' N (N2 0:
+                     * two products); bias and accumulate unused           */
+    swacl_ffn ffn;  /* MATMUL_GLU: the gated kind (N = F)                  */
 } swacl_opc_matmul;
 
 typedef struct {

@@ -13,7 +13,7 @@
 
 #include "ops/op_cases.h"
 
-#define NSLOT 6
+#define NSLOT 8
 
 struct swacl_op_bufs {
     swacl_ctx *ctx;
@@ -98,7 +98,9 @@ size_t swacl_op_output_size(const swacl_op_case *c)
 {
     switch (c->op) {
     case SWACL_OP_ATTENTION: return (size_t)c->attn.B * c->attn.T * c->attn.H * c->attn.d;
-    case SWACL_OP_MATMUL: return (size_t)c->mm.M * c->mm.N;
+    case SWACL_OP_MATMUL:
+    case SWACL_OP_MATMUL_GLU: return (size_t)c->mm.M * c->mm.N;
+    case SWACL_OP_MATMUL_MULTI: return (size_t)c->mm.M * (c->mm.N + c->mm.N1 + c->mm.N2);
     case SWACL_OP_NORM: return (size_t)c->norm.rows * c->norm.n;
     case SWACL_OP_ROPE: return (size_t)c->rope.B * c->rope.T * c->rope.nh * c->rope.d;
     case SWACL_OP_ACT:
@@ -152,7 +154,10 @@ void swacl_op_bufs_destroy(swacl_op_bufs *b)
  *   act/add/scale/softcap  0 gate 51 (*6), 1 up 52 (*2), 2 out (act);
  *              add, scale and softcap update slot 0, as does act in place
  *   embed/gather_rows  0 table 61, 1 out
- *   kv_store   0 src 71, 1 cache 72 (out)                                  */
+ *   kv_store   0 src 71, 1 cache 72 (out)
+ *   matmul_multi  0 x 21, 1 w0 22, 2 w1 25, 4 w2 26; out y0 3, y1 5, y2 6
+ *              (compared as y0 | y1 | y2)
+ *   matmul_glu 0 x 21, 1 wg 22, 2 wu 25, 3 y (out), 4 tmp                  */
 swacl_status swacl_op_bufs_create(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bufs **out)
 {
     *out = NULL;
@@ -191,6 +196,26 @@ swacl_status swacl_op_bufs_create(swacl_ctx *ctx, const swacl_op_case *c, swacl_
         SWACL_TRY_GOTO(st, wslot(b, 1, (size_t)m->N, m->K, 22, m->wt), fail);
         if (m->bias) SWACL_TRY_GOTO(st, slot(b, 2, (size_t)m->N, 23, 1.0f, 0.0f), fail);
         SWACL_TRY_GOTO(st, slot(b, 3, nout, 24, 1.0f, 0.0f), fail);
+        b->out = 3;
+        break;
+    }
+    case SWACL_OP_MATMUL_MULTI:
+    case SWACL_OP_MATMUL_GLU: {
+        const swacl_opc_matmul *m = &c->mm;
+        const int multi = c->op == SWACL_OP_MATMUL_MULTI;
+        SWACL_TRY_GOTO(st, slot(b, 0, (size_t)m->M * m->K, 21, 1.0f, 0.0f), fail);
+        SWACL_TRY_GOTO(st, wslot(b, 1, (size_t)m->N, m->K, 22, m->wt), fail);
+        SWACL_TRY_GOTO(st, wslot(b, 2, (size_t)(multi ? m->N1 : m->N), m->K, 25, m->wt), fail);
+        SWACL_TRY_GOTO(st, slot(b, 3, (size_t)m->M * m->N, 24, 1.0f, 0.0f), fail);
+        if (multi) {
+            SWACL_TRY_GOTO(st, slot(b, 5, (size_t)m->M * m->N1, 27, 1.0f, 0.0f), fail);
+            if (m->N2) {
+                SWACL_TRY_GOTO(st, wslot(b, 4, (size_t)m->N2, m->K, 26, m->wt), fail);
+                SWACL_TRY_GOTO(st, slot(b, 6, (size_t)m->M * m->N2, 28, 1.0f, 0.0f), fail);
+            }
+        } else {
+            SWACL_TRY_GOTO(st, slot(b, 4, (size_t)m->M * m->N, 29, 1.0f, 0.0f), fail);
+        }
         b->out = 3;
         break;
     }
@@ -284,6 +309,15 @@ swacl_status swacl_op_launch(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bu
     case SWACL_OP_MATMUL:
         return f->matmul(be, s[3], s[0], s[1], s[2], c->mm.M, c->mm.N, c->mm.K,
                          c->mm.accumulate);
+    case SWACL_OP_MATMUL_MULTI: {
+        swacl_buf *y[3] = {s[3], s[5], s[6]};
+        const swacl_buf *w[3] = {s[1], s[2], s[4]};
+        const int N[3] = {c->mm.N, c->mm.N1, c->mm.N2};
+        return f->matmul_multi(be, c->mm.N2 ? 3 : 2, y, s[0], w, N, c->mm.M, c->mm.K);
+    }
+    case SWACL_OP_MATMUL_GLU:
+        return f->matmul_glu(be, c->mm.ffn, s[3], s[4], s[0], s[1], s[2], c->mm.M, c->mm.N,
+                             c->mm.K);
     case SWACL_OP_NORM:
         return f->norm(be, c->norm.kind, s[b->out], s[0], s[1], s[2], c->norm.rows, c->norm.n,
                        c->norm.eps);
@@ -314,6 +348,20 @@ swacl_status swacl_op_launch(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bu
                            (int)c->op);
 }
 
+/* The slots holding c's output, in order, and their lengths (floats). */
+static int out_slots(const swacl_op_case *c, const swacl_op_bufs *b, int sl[3], size_t len[3])
+{
+    if (c->op != SWACL_OP_MATMUL_MULTI) {
+        sl[0] = b->out;
+        len[0] = swacl_op_output_size(c);
+        return 1;
+    }
+    const size_t M = (size_t)c->mm.M;
+    sl[0] = 3, sl[1] = 5, sl[2] = 6;
+    len[0] = M * c->mm.N, len[1] = M * c->mm.N1, len[2] = M * c->mm.N2;
+    return c->mm.N2 ? 3 : 2;
+}
+
 swacl_status swacl_op_output_io(swacl_ctx *ctx, const swacl_op_case *c, swacl_op_bufs *b,
                                 float *h, int write)
 {
@@ -321,8 +369,14 @@ swacl_status swacl_op_output_io(swacl_ctx *ctx, const swacl_op_case *c, swacl_op
     const size_t n = swacl_op_output_size(c);
     SWACL_TRY(be->iface->finish(be));
     if (!n) return SWACL_OK;
-    return write ? be->iface->buf_write(be, b->b[b->out], 0, h, n * sizeof *h)
-                 : be->iface->buf_read(be, b->b[b->out], 0, h, n * sizeof *h);
+    int sl[3];
+    size_t len[3];
+    const int ns = out_slots(c, b, sl, len);
+    for (int i = 0, off = 0; i < ns; off += (int)len[i], i++) {
+        SWACL_TRY(write ? be->iface->buf_write(be, b->b[sl[i]], 0, h + off, len[i] * sizeof *h)
+                        : be->iface->buf_read(be, b->b[sl[i]], 0, h + off, len[i] * sizeof *h));
+    }
+    return SWACL_OK;
 }
 
 swacl_status swacl_op_exec(swacl_ctx *ctx, const swacl_op_case *c, float **out)
@@ -343,7 +397,7 @@ swacl_status swacl_op_exec(swacl_ctx *ctx, const swacl_op_case *c, float **out)
         if (st == SWACL_OK) swacl_row_decode(SWACL_WT_F16, hb, h, (int64_t)n);
         free(hb);
     } else if (st == SWACL_OK && n) {
-        st = be->iface->buf_read(be, b->b[b->out], 0, h, n * sizeof *h);
+        st = swacl_op_output_io(ctx, c, b, h, 0);
     }
     swacl_op_bufs_destroy(b);
     if (st != SWACL_OK) {
@@ -375,7 +429,9 @@ void swacl_op_work(const swacl_op_case *c, double *flops, double *bytes)
     case SWACL_OP_ATTENTION: /* q.k and p.v: 2 multiply-adds per pair and dim */
         fl = 4.0 * c->attn.d * c->attn.H * attn_pairs(&c->attn);
         break;
-    case SWACL_OP_MATMUL: fl = 2.0 * c->mm.M * c->mm.N * c->mm.K; break;
+    case SWACL_OP_MATMUL:
+    case SWACL_OP_MATMUL_MULTI: fl = 2.0 * n * c->mm.K; break;
+    case SWACL_OP_MATMUL_GLU: fl = 4.0 * n * c->mm.K; break;
     case SWACL_OP_NORM: /* read x, write y, read the weight and bias rows */
         by = 4.0 * (2.0 * n + c->norm.n * (c->norm.weight + c->norm.bias));
         break;

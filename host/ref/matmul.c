@@ -241,6 +241,26 @@ swacl_status swacl_ref_matmul(swacl_backend *be, swacl_buf *y, const swacl_buf *
     return SWACL_OK;
 }
 
+swacl_status swacl_ref_matmul_multi(swacl_backend *be, int n, swacl_buf *const *y,
+                                    const swacl_buf *x, const swacl_buf *const *w, const int *N,
+                                    int M, int K)
+{
+    SWACL_FAIL_IF(be->ctx, n < 1 || n > 3, SWACL_INVALID_ARG, "ref matmul_multi: n = %d", n);
+    for (int i = 0; i < n; i++) SWACL_TRY(swacl_ref_matmul(be, y[i], x, w[i], NULL, M, N[i], K, 0));
+    return SWACL_OK;
+}
+
+swacl_status swacl_ref_matmul_glu(swacl_backend *be, swacl_ffn kind, swacl_buf *y, swacl_buf *tmp,
+                                  const swacl_buf *x, const swacl_buf *wg, const swacl_buf *wu,
+                                  int M, int F, int K)
+{
+    SWACL_FAIL_IF(be->ctx, kind != SWACL_FFN_SWIGLU && kind != SWACL_FFN_GEGLU_TANH,
+                  SWACL_INVALID_ARG, "ref matmul_glu: kind %d is not gated", (int)kind);
+    SWACL_TRY(swacl_ref_matmul(be, y, x, wg, NULL, M, F, K, 0));
+    SWACL_TRY(swacl_ref_matmul(be, tmp, x, wu, NULL, M, F, K, 0));
+    return swacl_ref_act(be, kind, y, y, tmp, (size_t)M * F);
+}
+
 int swacl_ref_gemm_typed(int M, int N, int K, const float *X, swacl_wtype wt, const void *W,
                          const float *Bs, float *Y, int accumulate, int threads)
 {

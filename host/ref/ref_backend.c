@@ -198,6 +198,8 @@ static const struct swacl_backend_i ref_iface = {
     /* .host_alloc  = */ NULL,
     /* .host_free   = */ NULL,
     /* .check_config = */ NULL, /* the reference runs every valid config */
+    /* .matmul_multi = */ swacl_ref_matmul_multi,
+    /* .matmul_glu  = */ swacl_ref_matmul_glu,
 };
 
 swacl_status swacl_ref_backend_create(swacl_ctx *ctx, int threads, swacl_backend **out)

@@ -61,6 +61,13 @@ swacl_status swacl_ref_need_rows(swacl_backend *be, const char *op, const char *
 
 /* The ops (signatures of struct swacl_backend_i), one file each. */
 /* matmul.c */
+/* the decode fusions (internal.h), as the unfused matmul / act calls */
+swacl_status swacl_ref_matmul_multi(swacl_backend *be, int n, swacl_buf *const *y,
+                                    const swacl_buf *x, const swacl_buf *const *w, const int *N,
+                                    int M, int K);
+swacl_status swacl_ref_matmul_glu(swacl_backend *be, swacl_ffn kind, swacl_buf *y, swacl_buf *tmp,
+                                  const swacl_buf *x, const swacl_buf *wg, const swacl_buf *wu,
+                                  int M, int F, int K);
 swacl_status swacl_ref_matmul(swacl_backend *be, swacl_buf *y, const swacl_buf *x,
                               const swacl_buf *w, const swacl_buf *bias, int M, int N, int K,
                               int accumulate);

@@ -107,7 +107,7 @@ static void case_init(swacl_op_case *c, const char *label, int M, int N, int K, 
     c->atol = 3e-5 * sqrt(K > 256 ? K / 256.0 : 1.0);
     c->rtol = 1e-5;
     c->nmse = 1e-10;
-    c->mm = (swacl_opc_matmul){M, N, K, bias_acc, bias_acc, wt};
+    c->mm = (swacl_opc_matmul){.M = M, .N = N, .K = K, .bias = bias_acc, .accumulate = bias_acc, .wt = wt};
 }
 
 static int passes(const ocase *o, const float *got, char *why, size_t len)
