@@ -118,7 +118,7 @@ int main(int argc, char **argv)
             memset(&c, 0, sizeof c);
             c.op = SWACL_OP_MATMUL;
             c.label = sh->name;
-            c.mm = (swacl_opc_matmul){sh->M, sh->N, sh->K, 0, 0, (swacl_wtype)t};
+            c.mm = (swacl_opc_matmul){.M = sh->M, .N = sh->N, .K = sh->K, .wt = (swacl_wtype)t};
             swacl_op_bufs *b = NULL;
             float *hx = malloc(sizeof(float) * sh->M * sh->K);
             float *hw = malloc(sizeof(float) * sh->N * sh->K);

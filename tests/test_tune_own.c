@@ -63,7 +63,7 @@ static void check_matmul(swacl_ctx *ctx, int M, int N, int K, swacl_wtype wt)
     c.atol = 6e-5;
     c.rtol = 1e-5;
     c.nmse = 1e-11;
-    c.mm = (swacl_opc_matmul){M, N, K, 1, 1, wt};
+    c.mm = (swacl_opc_matmul){.M = M, .N = N, .K = K, .bias = 1, .accumulate = 1, .wt = wt};
     swacl_ctx *ref = test_ref_ctx();
     swacl_op_check_result r;
     swacl_status st = swacl_op_check(ctx, ref, &c, &r, NULL, NULL);
