@@ -163,6 +163,12 @@ swacl_cli_test(err_bad_config RC 2 ARGS run --heads 3 --seq 16 ERR "swacl: error
 swacl_cli_test(generate_verify RC 0
                ARGS generate --preset cohere2 --window 8 --prompt-len 20 --max-new 12 --verify --json
                OUT "\"decode_tokens_per_s\"" JSON_OK)
+# bf16 weights with an f16 KV cache: device and reference round K/V to f16
+# separately, and the bound allows their one-ulp flips (docs/VERIFY.md);
+# before, a correct run failed with ~150 values over the f32 bound
+swacl_cli_test(generate_verify_kv_f16 RC 0
+               ARGS generate --preset cohere2 --window 8 --prompt-len 40 --max-new 16 --weights bf16
+                    --kv-type f16 --verify --json JSON_OK)
 # a reference over --verify-mem BYTES is skipped with a message, not run
 swacl_cli_test(generate_verify_skipped RC 0
                ARGS generate --preset cohere2 --window 8 --prompt-len 20 --max-new 4 --verify --verify-mem 1000 --json

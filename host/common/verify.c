@@ -57,6 +57,8 @@ static float *scratch(swacl_verifier *v, size_t n)
  * any one kernel 5x or more of it). */
 #define F32_U 5.9604644775390625e-8
 #define CAL_C 8.0
+/* f16's spacing relative to a value (2^-10): an f16 KV cache's rounding step */
+#define F16_ULP 9.765625e-4
 
 /* Accumulation depth of one output value at `keys` keys: the terms of every
  * dot product on its path through the layers (Q/K/V and output projections,
@@ -93,7 +95,14 @@ static void fold(swacl_verifier *v, const float *out, const float *ref, size_t n
         size_t m = 0;
         for (size_t i = 0; i < n; i++)
             if (isfinite(ref[i])) ss += (double)ref[i] * ref[i], m++;
-        rtol = t->calibrated * CAL_C * F32_U * sqrt(depth(&v->cfg, keys));
+        const double dep = depth(&v->cfg, keys);
+        rtol = t->calibrated * CAL_C * F32_U * sqrt(dep);
+        /* An f16 KV cache: device and reference round K and V that differ
+         * by ~delta = u*sqrt(depth) to f16, and where the two straddle a
+         * rounding boundary (a fraction delta/ulp of the values) they store
+         * values one f16 ulp apart: an rms difference of sqrt(delta*ulp)
+         * per value, sqrt(ulp/delta) times delta (docs/VERIFY.md). */
+        if (v->s && swacl_session_kv_type(v->s) == SWACL_WT_F16) rtol *= sqrt(F16_ULP / (F32_U * sqrt(dep)));
         atol = rtol * (m ? sqrt(ss / (double)m) : 0);
     } else {
         ew = 0;
