@@ -23,10 +23,12 @@
 #define NR 16 /* columns per micro-panel: gemm.cl's two float8 */
 
 /* float32 scratch per panel: bounds memory whatever the matrix (an lm_head
- * can be 100x larger); at K = 1024 a panel is 1024 rows. 4 MiB, not 16:
- * the panel stays resident for the whole run (issue 11's peak-RSS bar) and
- * more, smaller panels only re-read the L2-sized x blocks a few more times */
-#define PANEL_BYTES ((size_t)4 << 20)
+ * can be 100x larger); at K = 1024 a panel is 4096 rows. 16 MiB, not 4:
+ * at 4 MiB the 512-row down projection (K 2816: 368-row panels, 3 panels x
+ * 11 K blocks of launches, x re-read per panel) read 0.51-0.63x OpenBLAS
+ * against 0.68-0.85x at 16 MiB (bench_gemm --m 512, quiet, one session);
+ * the 12 MiB it costs stays resident for the run (bench/README.md) */
+#define PANEL_BYTES ((size_t)16 << 20)
 
 static const char *const k_tname[SWACL_WT_COUNT] = {"f32", "f32", "f16", "bf16", "q8_0", "q4_0"};
 
