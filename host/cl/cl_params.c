@@ -61,7 +61,10 @@ static const kp_row k_rows[] = {
       .attn_blk_lx = 1,
       .norm_wg_lx = 64,
       .norm_row_lx = 8},
-     {.own_f32 = 1, .own_packed = 1, .mr = 6, .lx = 1, .kc = 256, .mc = 512, .min_mnk = 0,
+     /* kc 512: one session on a quiet machine (bench/README.md) put every
+      * prefill cell at 0.77-1.06x OpenBLAS, vs 0.55-1.0x at kc 256, whose
+      * 512-row down projection (11 K blocks) dipped under 0.6x */
+     {.own_f32 = 1, .own_packed = 1, .mr = 6, .lx = 1, .kc = 512, .mc = 512, .min_mnk = 0,
       .kern = SWACL_GEMM_KERN_MK, .lm_ts = 32, .lm_wpt = 4}},
     {"gpu",
      "gpu",
