@@ -7,7 +7,7 @@
  *   blas    OpenBLAS cblas_sgemm on float32 host arrays of the same shape
  * through the op runner the tests use (host/ops), on one OpenCL device.
  *
- *   bench_gemm [--device SEL] [--types f32,f16,...] [--rounds R] [--shapes 168m|cohere2|all]
+ *   bench_gemm [--device SEL] [--types f32,f16,...] [--rounds R] [--shapes 168m|cohere2|swan|rnope-swa|all]
  *              [--lm-head] [--mr 1..12] [--lx N] [--kc N] [--mc N]   (own kernel's shape, else the table's)
  *              [--m M] (only shapes of M rows) [--no-clblast] (skip CLBlast: ratio column 0)
  *              [--vw 8|16] (accumulator width; --mr up to 24 at 16)
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--vw") && v) vw = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: %s [--device SEL] [--types f32,f16,bf16,q8_0,q4_0] "
-                            "[--rounds R] [--shapes 168m|cohere2|all] [--lm-head] [--mr 1..12] [--lx N] [--kc N] [--mc N] [--m M] [--no-clblast] [--vw 8|16]\n", argv[0]);
+                            "[--rounds R] [--shapes 168m|cohere2|swan|rnope-swa|all] [--lm-head] [--mr 1..12] [--lx N] [--kc N] [--mc N] [--m M] [--no-clblast] [--vw 8|16]\n", argv[0]);
             return 2;
         }
     }
@@ -86,6 +86,16 @@ int main(int argc, char **argv)
         {"cohere2 lm_head", 512, 2048, 256},
         {"cohere2 qkv", 2048, 384, 256}, {"cohere2 gate/up", 2048, 768, 256},
         {"cohere2 down", 2048, 256, 768},
+        /* the projections as the layer runs them (q, k and v are three
+         * GEMMs; "qkv" above is their sum), and the other presets' shapes:
+         * swan / irope (D 256, 4 / 2 of d 64, F 768), rnope-swa (D 256,
+         * 4 / 4, GELU F 1024) */
+        {"168m q", 512, 1024, 1024},     {"168m k/v", 512, 256, 1024},
+        {"168m k/v", 2048, 256, 1024},   {"168m k/v", 8192, 256, 1024},
+        {"cohere2 k/v", 512, 64, 256},   {"cohere2 k/v", 2048, 64, 256},
+        {"swan k/v", 512, 128, 256},     {"swan k/v", 2048, 128, 256},
+        {"rnope-swa up", 512, 1024, 256}, {"rnope-swa down", 512, 256, 1024},
+        {"rnope-swa up", 2048, 1024, 256}, {"rnope-swa down", 2048, 256, 1024},
     };
     swacl_ctx_params cp = swacl_ctx_params_default();
     cp.device = device;
