@@ -618,7 +618,9 @@ Test(placement, split_nonempty)
     double skew[2 * 4] = {100, 100, 100, 100, 1, 1, 1, 1};
     cr_assert_eq(sched_split_ex(2, L, skew, NULL, NULL, fits_all, NULL, 1, dol), 0);
     cr_expect(dol[0] == 0 && dol[1] == 1 && dol[2] == 1 && dol[3] == 1, "slow device 0: one layer");
-    cr_expect_eq(sched_split_ex(5, L, cost, NULL, NULL, fits_all, NULL, 1, dol), -1, "5 devices, 4 layers");
+    double cost5[5 * 4];
+    for (int i = 0; i < 5 * 4; i++) cost5[i] = 1;
+    cr_expect_eq(sched_split_ex(5, L, cost5, NULL, NULL, fits_all, NULL, 1, dol), -1, "5 devices, 4 layers");
 }
 
 /* ------------------------------------------------------------------------ */

@@ -48,8 +48,10 @@ static int plot(swacl_ctx *ctx, const char *json, const char *png)
 
 int swacl_cmd_bench(int argc, char **argv)
 {
+    /* MPI: the pipeline over the ranks; one process keeps the default, whose
+     * SPEC / device / fit check runs before the per-device sections */
     swacl_bench_report_params p = {.devices = "all", .progress = say,
-                                   .pipeline_create = SWACL_PIPELINE_CREATE}; /* MPI: over the ranks */
+                                   .pipeline_create = SWACL_MPI_SIZE() > 1 ? SWACL_PIPELINE_CREATE : NULL};
     const char *json_path = NULL, *plot_path = NULL;
     int json_out = 0;
     const cli_opt opts[] = {

@@ -181,6 +181,7 @@ int sched_split(int n_dev, int n_layers, const double *cost, const double *t_in,
 int sched_split_ex(int n_dev, int n_layers, const double *cost, const double *t_in,
                    const double *t_out, sched_fit_fn fits, void *user, int nonempty, int *dev_of_layer)
 {
+    if (nonempty && n_dev > n_layers) return -1;
     /* best[k][l]: slowest stage when devices 0..k-1 took layers 0..l-1;
      * from[k][l]: where device k-1's range starts. */
     const size_t W = (size_t)n_layers + 1;
