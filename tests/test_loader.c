@@ -1218,3 +1218,32 @@ Test(hf_families, phi3_fused_shapes)
     free(st);
     rmtmp(dir);
 }
+
+/* Every float the writer prints reads back: a YaRN beta just under 3e38
+ * once passed the reader's double check, rounded up as a float and was then
+ * refused when the written config.json was read again (found by fuzz). */
+Test(hf_families, write_reads_back_near_flt_max)
+{
+    const char *big[] = {"2.99999999999999999e38", "3.4028234e38", "-3.4028234e38"};
+    for (int k = 0; k < 3; k++) {
+        char js[512], err[1024];
+        snprintf(js, sizeof js,
+                 TINY("llama", ",\"rope_parameters\":{\"rope_type\":\"yarn\",\"rope_theta\":"
+                               "10000.0,\"beta_fast\":16.0,\"beta_slow\":%s}"),
+                 big[k]);
+        swacl_config c, c2;
+        cr_assert(parse(js, &c, NULL, err, sizeof err) == SWACL_OK, "%s: %s", big[k], err);
+        char *out = swacl_hf_config_write(&c);
+        cr_assert(out != NULL);
+        swacl_status st = parse(out, &c2, NULL, err, sizeof err);
+        free(out);
+        cr_assert(st == SWACL_OK, "%s: re-read: %s", big[k], err);
+        cr_expect(memcmp(&c, &c2, sizeof c) == 0, "%s: config differs after re-read", big[k]);
+    }
+    /* past FLT_MAX: refused by name, not turned into inf */
+    char err[1024];
+    swacl_config c;
+    cr_expect(parse(TINY("llama", ",\"rope_parameters\":{\"rope_type\":\"yarn\",\"beta_slow\":3.5e38}"),
+                    &c, NULL, err, sizeof err) != SWACL_OK);
+    cr_expect(strstr(err, "beta_slow") != NULL, "%s", err);
+}

@@ -65,6 +65,7 @@ rm -rf "$OUT/artifacts"
 mkdir -p "$OUT/artifacts"
 fail=0
 summary=""
+reports=""
 for t in $TARGETS; do
     IFS=: read -r name corpus share <<<"$t"
     secs=$(( SECS * share / 8 > 0 ? SECS * share / 8 : 1 ))
@@ -80,7 +81,17 @@ for t in $TARGETS; do
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/$name.log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$OUT/$name.log" | tail -1 || true)
     summary+="$name: ${secs}s, ${runs:-?} runs, ${cov:-cov: ?}, rc=$rc"$'\n'
-    [ "$rc" -eq 0 ] || fail=1
+    if [ "$rc" -ne 0 ]; then
+        fail=1
+        # The report itself, repeated after the summary: CI keeps only the
+        # tail of a long log, and the stats lines come after the report.
+        reports+="--- $name (rc=$rc): $(ls "$OUT/artifacts/$name-"* 2>/dev/null | tr '\n' ' ')"$'\n'
+        for a in "$OUT/artifacts/$name-"*; do # small reproducers inline, to rebuild with base64 -d
+            [ -f "$a" ] && [ "$(stat -c %s "$a")" -le 4096 ] && reports+="base64 $(basename "$a"): $(base64 -w0 "$a")"$'\n'
+        done
+        reports+="$(grep -m1 -A40 -E '(ERROR|WARNING): |deadly signal|out-of-memory|SUMMARY: ' "$OUT/$name.log" || true)"$'\n'
+    fi
 done
 printf 'fuzz.sh summary:\n%s' "$summary" >&2
+[ -z "$reports" ] || printf 'fuzz.sh reports:\n%s' "$reports" >&2
 exit "$fail"

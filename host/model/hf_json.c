@@ -2,6 +2,7 @@
  * hf_json.c - bounded config.json getters and the settings several model
  * families share (layer_types, no_rope_layers, RoPE theta, common sizes).
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,10 @@ swacl_status hf_get_float(const cJSON *o, const char *key, double dflt, float *o
         *out = (float)dflt;
         return SWACL_OK;
     }
-    if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble) || fabs(j->valuedouble) > 3.0e38)
+    /* FLT_MAX, not a rounder bound: every float swacl_hf_config_write prints
+     * must read back (2.9999e38 once passed a 3e38 check, became 3.00000001e38
+     * as a float and was refused on re-read). */
+    if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble) || fabs(j->valuedouble) > FLT_MAX)
         FAIL(SWACL_FORMAT, "config.json: '%s' must be a finite number", key);
     *out = (float)j->valuedouble;
     return SWACL_OK;

@@ -8,6 +8,7 @@
  * transformers 5.23's RotaryEmbeddingConfigMixin.standardize_rope_params and
  * modeling_rope_utils._compute_*_parameters give them.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +32,7 @@ static swacl_status get_num(const cJSON *o, const char *key, double dflt, double
     if (has) *has = 0;
     *out = dflt;
     if (!j || cJSON_IsNull(j)) return SWACL_OK;
-    if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble) || fabs(j->valuedouble) > 3.0e38)
+    if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble) || fabs(j->valuedouble) > FLT_MAX)
         FAIL(SWACL_FORMAT, "config.json: rope '%s' must be a finite number", key);
     *out = j->valuedouble;
     if (has) *has = 1;
