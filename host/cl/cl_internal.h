@@ -118,8 +118,13 @@ int swacl_tune_check(const float *got, const float *ref, size_t n, int K, double
 int swacl_tune_path(const swacl_cl_dev *dev, char *path, size_t len);
 /* The same name with another prefix ("gemm-own": cl_tune_own.c). */
 int swacl_tune_path_named(const swacl_cl_dev *dev, const char *prefix, char *path, size_t len);
+/* A tune file's start, shared by both files: its path (prefix as above) in
+ * path, the cache dir created, and a root object holding format and the
+ * device's name / driver / version in *root.                           */
+swacl_status swacl_tune_file_begin(swacl_ctx *ctx, const swacl_cl_dev *dev, const char *prefix,
+                                   const char *format, char *path, size_t len,
+                                   struct cJSON **root);
 /* Write root (consumed) to path via a renamed temporary file; *path_out = path. */
-struct cJSON;
 swacl_status swacl_tune_write_json(swacl_ctx *ctx, struct cJSON *root, const char *path,
                                    char *path_out, size_t path_len);
 /* Parse/load a tune file for dev (dev NULL: no device match/limits);

@@ -167,6 +167,26 @@ int swacl_tune_load(const swacl_cl_dev *dev, const char *path, swacl_tune_params
     return rc;
 }
 
+swacl_status swacl_tune_file_begin(swacl_ctx *ctx, const swacl_cl_dev *dev, const char *prefix,
+                                   const char *format, char *path, size_t len, cJSON **root)
+{
+    *root = NULL;
+    if (swacl_tune_path_named(dev, prefix, path, len) != 0)
+        return swacl_set_error(ctx, SWACL_INVALID_ARG,
+                               "no swacl cache dir (set SWACL_CACHE_DIR; it is 'off' or unset)");
+    if (swacl_mkdir_p(dev->cache_dir) != 0)
+        return swacl_set_error(ctx, SWACL_IO, "cannot create cache dir %s: %s", dev->cache_dir,
+                               strerror(errno));
+    cJSON *r = cJSON_CreateObject();
+    if (!r) return swacl_set_error(ctx, SWACL_OUT_OF_MEMORY, "out of host memory");
+    cJSON_AddStringToObject(r, "format", format);
+    cJSON_AddStringToObject(r, "device", dev->info.name);
+    cJSON_AddStringToObject(r, "driver_version", dev->info.driver_version);
+    cJSON_AddStringToObject(r, "device_version", dev->info.device_version);
+    *root = r;
+    return SWACL_OK;
+}
+
 /* Write root (consumed) to path atomically: a temporary file renamed over
  * it, so a reader never sees half a tune file. Shared by both tune files. */
 swacl_status swacl_tune_write_json(swacl_ctx *ctx, cJSON *root, const char *path, char *path_out,
@@ -194,17 +214,9 @@ swacl_status swacl_tune_save(swacl_ctx *ctx, const swacl_cl_dev *dev, const swac
                              struct cJSON *extra, char *path_out, size_t path_len)
 {
     char path[1200];
-    if (swacl_tune_path(dev, path, sizeof path) != 0)
-        return swacl_set_error(ctx, SWACL_INVALID_ARG,
-                               "no swacl cache dir (set SWACL_CACHE_DIR; it is 'off' or unset)");
-    if (swacl_mkdir_p(dev->cache_dir) != 0)
-        return swacl_set_error(ctx, SWACL_IO, "cannot create cache dir %s: %s", dev->cache_dir,
-                               strerror(errno));
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "format", TUNE_FORMAT);
-    cJSON_AddStringToObject(root, "device", dev->info.name);
-    cJSON_AddStringToObject(root, "driver_version", dev->info.driver_version);
-    cJSON_AddStringToObject(root, "device_version", dev->info.device_version);
+    cJSON *root;
+    swacl_status st = swacl_tune_file_begin(ctx, dev, "gemm-tune", TUNE_FORMAT, path, sizeof path, &root);
+    if (st != SWACL_OK) return st;
     cJSON *x = cJSON_AddObjectToObject(root, "xgemm");
     for (int i = 0; i < SWACL_TUNE_NX; i++)
         cJSON_AddNumberToObject(x, swacl_tune_xgemm_names[i], (double)t->x[i]);

@@ -115,17 +115,9 @@ swacl_status swacl_gemm_own_save(swacl_ctx *ctx, const swacl_cl_dev *dev,
                                  size_t path_len)
 {
     char path[1200];
-    if (swacl_gemm_own_path(dev, path, sizeof path) != 0)
-        return swacl_set_error(ctx, SWACL_INVALID_ARG,
-                               "no swacl cache dir (set SWACL_CACHE_DIR; it is 'off' or unset)");
-    if (swacl_mkdir_p(dev->cache_dir) != 0)
-        return swacl_set_error(ctx, SWACL_IO, "cannot create cache dir %s: %s", dev->cache_dir,
-                               strerror(errno));
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "format", OWN_FORMAT);
-    cJSON_AddStringToObject(root, "device", dev->info.name);
-    cJSON_AddStringToObject(root, "driver_version", dev->info.driver_version);
-    cJSON_AddStringToObject(root, "device_version", dev->info.device_version);
+    cJSON *root;
+    swacl_status st = swacl_tune_file_begin(ctx, dev, "gemm-own", OWN_FORMAT, path, sizeof path, &root);
+    if (st != SWACL_OK) return st;
     cJSON *g = cJSON_AddObjectToObject(root, "gemm");
     cJSON_AddNumberToObject(g, "own_f32", p->own_f32);
     cJSON_AddNumberToObject(g, "own_packed", p->own_packed);
