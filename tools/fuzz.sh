@@ -85,9 +85,11 @@ for t in $TARGETS; do
         fail=1
         # The report itself, repeated after the summary: CI keeps only the
         # tail of a long log, and the stats lines come after the report.
-        reports+="--- $name (rc=$rc): $(ls "$OUT/artifacts/$name-"* 2>/dev/null | tr '\n' ' ')"$'\n'
+        reports+="--- $name (rc=$rc): $(ls "$OUT/artifacts/$name-"* 2>/dev/null | tr '\n' ' ' || true)"$'\n'
         for a in "$OUT/artifacts/$name-"*; do # small reproducers inline, to rebuild with base64 -d
-            [ -f "$a" ] && [ "$(stat -c %s "$a")" -le 4096 ] && reports+="base64 $(basename "$a"): $(base64 -w0 "$a")"$'\n'
+            if [ -f "$a" ] && [ "$(stat -c %s "$a")" -le 4096 ]; then
+                reports+="base64 $(basename "$a"): $(base64 -w0 "$a")"$'\n'
+            fi
         done
         reports+="$(grep -m1 -A40 -E '(ERROR|WARNING): |deadly signal|out-of-memory|SUMMARY: ' "$OUT/$name.log" || true)"$'\n'
     fi
