@@ -329,9 +329,14 @@ typedef struct {
      * pipeline part builds only the tensors of its layers */
     int pending;
     /* lazily loaded (swacl_ctx_params.lazy_weights): pending == 2, the
-     * file's values at src (a mapping the weights keep) in src_type */
+     * file's values at src (a mapping the weights keep) in src_type;
+     * src_heads > 0: a GGUF q/k projection whose rows come back from
+     * llama.cpp's RoPE permutation over that many heads; src_copy: never
+     * borrow the mapping (GGUF: its loader owns what it delivers) */
     const void *src;
     swacl_wtype src_type;
+    int src_heads;
+    int src_copy;
 } swacl_tensor;
 
 struct swacl_weights {
@@ -389,8 +394,9 @@ const swacl_tensor *swacl_weights_find(const swacl_weights *w, const char *name)
 /* Make a pending tensor's bytes (seeded values, encoded as t->type); a
  * no-op for others. Not thread-safe: models are built one at a time. */
 swacl_status swacl_tensor_realize(const swacl_weights *w, const swacl_tensor *t);
-/* A lazily loaded tensor (pending == 2) from its file bytes (hf_load.c):
- * SWACL_FORMAT for a NaN/Inf unless allow_nonfinite. */
+/* A lazily loaded tensor (pending == 2, safetensors or GGUF) from its file
+ * bytes (hf_load.c): SWACL_FORMAT for a NaN/Inf unless allow_nonfinite, and
+ * the tensor then stays pending, so that every later build fails alike. */
 swacl_status swacl_tensor_load(swacl_tensor *t, int allow_nonfinite);
 /* Bytes of w's tensors this process made or converted (owned: not pending,
  * not borrowed from a file mapping). */

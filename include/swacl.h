@@ -515,7 +515,7 @@ typedef struct {
                                else F32                                    */
     /* New fields go here, at the end (struct_size tells them apart); the
      * layout of swacl_kernel_params stays as released.                    */
-    int lazy_weights;       /* swacl_load_hf (safetensors) on this context
+    int lazy_weights;       /* swacl_load_hf (safetensors or GGUF) on this context
                                reads and converts each tensor only when a
                                model first uploads it or swacl_weights_name
                                hands out its data: a pipeline part over MPI

@@ -169,6 +169,18 @@ set_tests_properties(mpi_model_setup PROPERTIES FIXTURES_SETUP mpi_model)
 swacl_mpi_test(rank_weights_model ARGS run --model ${d}/mpi-model --weights f16 --batch 2 --seq 32
        --devices 0:0.0,1:0.1 --placement 0-3:0,4-7:1 --no-verify --json -q RANK_BYTES 1)
 set_tests_properties(mpi_rank_weights_model PROPERTIES FIXTURES_REQUIRED mpi_model)
+# --model FILE.gguf: each rank reads only its layers' tensors (lazy GGUF),
+# as stored (q8_0) and converted (--weights f16); logits equal the
+# single-process pipeline's, bit for bit
+set(gg ${CMAKE_SOURCE_DIR}/tests/fixtures/gguf/llama-q8_0.gguf)
+foreach(wt auto f16)
+  swacl_mpi_test(rank_weights_gguf_${wt}
+    PRE_ARGS run --model ${gg} --weights ${wt} --batch 2 --seq 32 --devices 0.0,0.1 --placement 0:0,1-2:1
+             --no-verify --logits-out ${d}/mpi-gguf-${wt}-single.npy -q
+    ARGS run --model ${gg} --weights ${wt} --batch 2 --seq 32 --devices 0:0.0,1:0.1 --placement 0:0,1-2:1
+         --no-verify --logits-out ${d}/mpi-gguf-${wt}-ranks.npy --json -q RANK_BYTES 1
+    SAME_FILES ${d}/mpi-gguf-${wt}-single.npy ${d}/mpi-gguf-${wt}-ranks.npy)
+endforeach()
 # failures end the job on every rank with a message naming the rank, fast
 swacl_mpi_test(killed_rank RC fail MAX_S ${max_s} ENV SWACL_MPI_FAULT=kill:1
   ARGS run --preset cohere2 --batch 2 --seq 32 --devices 0:0.0,1:0.1 -q

@@ -809,6 +809,26 @@ Test(gguf, roundtrip_cohere2)
     roundtrip(&c, &(wopts){"cohere2", 0});
 }
 
+/* A llama file whose embedding is Q4_K (a type swacl does not load). */
+static void write_q4_k(const char *path)
+{
+    gw g = {0};
+    kv_str(&g, "general.architecture", "llama");
+    kv_u32(&g, "llama.block_count", 1);
+    kv_u32(&g, "llama.embedding_length", 256);
+    kv_u32(&g, "llama.feed_forward_length", 256);
+    kv_u32(&g, "llama.attention.head_count", 2);
+    int64_t ne[2] = {256, 256};
+    uint8_t *z = calloc(1, 256 * 256);
+    tensor(&g, "token_embd.weight", 2, ne, 12, z, 144 * 256);
+    size_t n;
+    uint8_t *img = gw_image(&g, &n);
+    write_file(path, img, n);
+    free(img);
+    free(z);
+    gw_free(&g);
+}
+
 Test(gguf, refusals)
 {
     swacl_config c;
@@ -832,25 +852,9 @@ Test(gguf, refusals)
     EXPECT_ERR(load_msg(dir, &c2, &w2, E), SWACL_INVALID_ARG, ".gguf files");
     unlink(path2);
     /* a needed tensor in an unsupported type: the one-line error */
-    {
-        gw g = {0};
-        kv_str(&g, "general.architecture", "llama");
-        kv_u32(&g, "llama.block_count", 1);
-        kv_u32(&g, "llama.embedding_length", 256);
-        kv_u32(&g, "llama.feed_forward_length", 256);
-        kv_u32(&g, "llama.attention.head_count", 2);
-        int64_t ne[2] = {256, 256};
-        uint8_t *z = calloc(1, 256 * 256);
-        tensor(&g, "token_embd.weight", 2, ne, 12, z, 144 * 256);
-        size_t n;
-        uint8_t *img = gw_image(&g, &n);
-        write_file(path, img, n);
-        free(img);
-        free(z);
-        gw_free(&g);
-        EXPECT_ERR(load_msg(path, &c2, &w2, E), SWACL_UNSUPPORTED,
-                   "tensor 'token_embd.weight' has type Q4_K, which swacl does not load");
-    }
+    write_q4_k(path);
+    EXPECT_ERR(load_msg(path, &c2, &w2, E), SWACL_UNSUPPORTED,
+               "tensor 'token_embd.weight' has type Q4_K, which swacl does not load");
     /* a truncated file on disk */
     write_model(path, &c, w, &(wopts){"llama", 0}, NULL, 0);
     cr_assert(truncate(path, 200) == 0);
@@ -1153,3 +1157,137 @@ static void vs_hf_mapper(const char *arch)
 
 Test(gguf_converter, gemma2_q8_0_vs_hf_mapper) { vs_hf_mapper("gemma2"); }
 Test(gguf_converter, gemma3_text_q8_0_vs_hf_mapper) { vs_hf_mapper("gemma3_text"); }
+
+/* ------------------------------------------------------------------------ */
+/* lazy loads (swacl_ctx_params.lazy_weights: an MPI rank reads only the    */
+/* tensors of its layers)                                                    */
+
+static swacl_status load_with(const char *path, int lazy, swacl_wtype wt, swacl_config *c,
+                              swacl_weights **w, char *err, size_t err_len)
+{
+    swacl_ctx_params p = swacl_ctx_params_default();
+    p.device = "ref";
+    p.weights = wt;
+    p.lazy_weights = lazy;
+    swacl_ctx *ctx = NULL;
+    cr_assert(swacl_ctx_create(&p, &ctx) == SWACL_OK);
+    swacl_status st = swacl_load_hf(ctx, path, c, w);
+    snprintf(err, err_len, "%s", swacl_ctx_errmsg(ctx));
+    swacl_ctx_destroy(ctx);
+    return st;
+}
+
+/* Each lazily loaded tensor, made on first use, has the eager load's type
+ * and bytes: every storage type in the files (llama's q/k un-permuted) and
+ * every --weights conversion of them. Nothing is made at load. */
+Test(gguf_lazy, same_bytes_as_eager)
+{
+    static const char *const files[] = {"llama-f32", "llama-bf16", "llama-q8_0", "llama-q4_0",
+                                        "mistral-f16", "gemma2-q8_0", "cohere2-f16", "qwen3-bf16"};
+    const swacl_wtype types[] = {SWACL_WT_AUTO, SWACL_WT_F32, SWACL_WT_F16, SWACL_WT_BF16,
+                                 SWACL_WT_Q8_0, SWACL_WT_Q4_0};
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++)
+        for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
+            char path[512], err[1024];
+            snprintf(path, sizeof path, "%s/tests/fixtures/gguf/%s.gguf", SWACL_SOURCE_DIR, files[f]);
+            swacl_config ce, cz;
+            swacl_weights *we = NULL, *wz = NULL;
+            cr_assert(load_with(path, 0, types[k], &ce, &we, err, sizeof err) == SWACL_OK, "%s", err);
+            cr_assert(load_with(path, 1, types[k], &cz, &wz, err, sizeof err) == SWACL_OK, "%s", err);
+            const char *tn = swacl_wtype_name(types[k]);
+            cr_expect(memcmp(&ce, &cz, sizeof ce) == 0, "%s %s: config differs", files[f], tn);
+            cr_expect(swacl_weights_bytes(wz, SWACL_WT_AUTO) == 0, "%s %s: %llu bytes made at load",
+                      files[f], tn, (unsigned long long)swacl_weights_bytes(wz, SWACL_WT_AUTO));
+            cr_assert(we->n == wz->n);
+            for (int i = 0; i < we->n; i++) {
+                const swacl_tensor *a = &we->t[i], *b = &wz->t[i];
+                cr_assert(strcmp(a->name, b->name) == 0 && b->pending == 2);
+                cr_assert(swacl_tensor_realize(wz, b) == SWACL_OK, "%s %s: %s", files[f], tn, b->name);
+                cr_expect(a->type == b->type && a->nbytes == b->nbytes &&
+                              memcmp(a->bytes, b->bytes, a->nbytes) == 0,
+                          "%s %s: %s is %s/%zu bytes lazily, %s/%zu eagerly%s", files[f], tn, a->name,
+                          swacl_wtype_name(b->type), b->nbytes, swacl_wtype_name(a->type), a->nbytes,
+                          a->nbytes == b->nbytes ? " (values differ)" : "");
+            }
+            cr_expect(swacl_weights_bytes(we, SWACL_WT_AUTO) == swacl_weights_bytes(wz, SWACL_WT_AUTO));
+            swacl_weights_destroy(we);
+            swacl_weights_destroy(wz);
+        }
+}
+
+/* Overwrite the first bytes of tensor gname's data in the file at path. */
+static void poison(const char *path, const char *gname, const void *bytes, size_t n)
+{
+    uint8_t *b;
+    size_t len;
+    char err[256];
+    cr_assert(swacl_file_read_msg(path, (size_t)1 << 30, &b, &len, err, sizeof err) == SWACL_OK, "%s", err);
+    swacl_gguf_file f;
+    cr_assert(swacl_gguf_parse(b, len, path, &f, err, sizeof err) == SWACL_OK, "%s", err);
+    const swacl_gguf_tensor *t = swacl_gguf_find_tensor(&f, gname);
+    cr_assert(t, "%s: no tensor %s", path, gname);
+    memcpy(b + f.data_off + t->offset, bytes, n);
+    swacl_gguf_free(&f);
+    write_file(path, b, len);
+    free(b);
+}
+
+/* A lazy load checks names, shapes and types at load; a non-finite value
+ * (an f32 NaN, a Q4_0 block whose f16 scale is Inf) is an error of the
+ * first build naming the tensor, and of every later build. */
+Test(gguf_lazy, errors)
+{
+    swacl_config c, c2;
+    base_config(&c, 2);
+    c.ffn_dim = 128; /* K % 32 == 0 everywhere: every 2-D tensor Q4_0 */
+    swacl_weights *w = NULL, *w2 = NULL;
+    cr_assert(swacl_weights_create_random(&c, 7, &w) == SWACL_OK);
+    char dir[64], path[128], err[1024];
+    mktmp(dir);
+    snprintf(path, sizeof path, "%s/m.gguf", dir);
+    swacl_ctx *ref = test_ref_ctx();
+    for (int q4 = 0; q4 < 2; q4++) {
+        write_model(path, &c, w, &(wopts){"llama", q4}, NULL, 0);
+        const float nan = NAN;
+        const uint8_t inf_scale[2] = {0x00, 0x7c}; /* f16 +Inf */
+        if (q4) poison(path, "blk.1.ffn_down.weight", inf_scale, 2);
+        else poison(path, "blk.1.ffn_down.weight", &nan, sizeof nan);
+        EXPECT_ERR(load_with(path, 0, SWACL_WT_AUTO, &c2, &w2, E), SWACL_FORMAT,
+                   "tensor 'blk.1.ffn_down.weight' has a non-finite value");
+        cr_assert(load_with(path, 1, SWACL_WT_AUTO, &c2, &w2, err, sizeof err) == SWACL_OK, "%s", err);
+        for (int pass = 0; pass < 2; pass++) {
+            swacl_model *m = NULL;
+            cr_expect(swacl_model_create(ref, &c2, w2, &m) == SWACL_FORMAT, "q4 %d pass %d", q4, pass);
+            cr_expect(strstr(swacl_ctx_errmsg(ref), "model.layers.1.mlp.down_proj.weight") &&
+                          strstr(swacl_ctx_errmsg(ref), "non-finite"),
+                      "%s", swacl_ctx_errmsg(ref));
+            swacl_model_destroy(m);
+        }
+        swacl_weights_destroy(w2);
+        w2 = NULL;
+        /* allow_nonfinite: the lazy tensor is accepted at first use */
+        swacl_ctx_params p = swacl_ctx_params_default();
+        p.device = "ref";
+        p.lazy_weights = 1;
+        p.allow_nonfinite = 1;
+        swacl_ctx *ctx = NULL;
+        cr_assert(swacl_ctx_create(&p, &ctx) == SWACL_OK);
+        cr_assert(swacl_load_hf(ctx, path, &c2, &w2) == SWACL_OK, "%s", swacl_ctx_errmsg(ctx));
+        for (int i = 0; i < w2->n; i++) cr_expect(swacl_tensor_realize(w2, &w2->t[i]) == SWACL_OK);
+        swacl_weights_destroy(w2);
+        w2 = NULL;
+        swacl_ctx_destroy(ctx);
+    }
+    /* a needed tensor in an unsupported type: the eager load's one-line error */
+    write_q4_k(path);
+    EXPECT_ERR(load_with(path, 1, SWACL_WT_AUTO, &c2, &w2, E), SWACL_UNSUPPORTED,
+               "tensor 'token_embd.weight' has type Q4_K, which swacl does not load");
+    /* a truncated file: refused at load, before any tensor is read */
+    write_model(path, &c, w, &(wopts){"llama", 0}, NULL, 0);
+    cr_assert(truncate(path, 2000) == 0);
+    EXPECT_ERR(load_with(path, 1, SWACL_WT_AUTO, &c2, &w2, E), SWACL_FORMAT, "m.gguf");
+    unlink(path);
+    rmdir(dir);
+    swacl_ctx_destroy(ref);
+    swacl_weights_destroy(w);
+}

@@ -535,6 +535,9 @@ Test(quant, lazy_load_on_first_use)
     cr_expect(strstr(swacl_ctx_errmsg(ref), "layers.5.input_layernorm") &&
               strstr(swacl_ctx_errmsg(ref), "non-finite"), "%s", swacl_ctx_errmsg(ref));
     swacl_model_destroy(m);
+    m = NULL; /* the refused tensor stays pending: a second build is refused too */
+    cr_expect(swacl_model_create(ref, &c, wz, &m) == SWACL_FORMAT, "a second build accepted the NaN");
+    swacl_model_destroy(m);
     swacl_weights_destroy(wz);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);

@@ -122,8 +122,10 @@ int swacl_gguf_unpermute_rows(void *rows, int n_heads, int head_dim, size_t row_
  * several .gguf files. */
 int swacl_gguf_resolve(const char *path, char *out, size_t out_len, char *err, size_t err_len);
 /* The whole load: a .gguf file -> config + weights (HF names; 2-D
- * F16/BF16/Q8_0/Q4_0 as stored, the rest float32). */
-swacl_status swacl_gguf_load(const char *path, int allow_nonfinite, swacl_config *cfg,
+ * F16/BF16/Q8_0/Q4_0 as stored, the rest float32). lazy: the tensors are
+ * checked (names, shapes, types) but read on first use (pending == 2, the
+ * mapping kept by the weights), so an MPI rank reads only its layers. */
+swacl_status swacl_gguf_load(const char *path, int allow_nonfinite, int lazy, swacl_config *cfg,
                              swacl_weights **out, char *err, size_t err_len);
 
 #endif /* SWACL_MODEL_GGUF_H */

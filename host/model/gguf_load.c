@@ -338,6 +338,49 @@ static void shape_str(char *buf, size_t len, int ndim, const int64_t *shape)
     if (off < len) snprintf(buf + off, len - off, "]");
 }
 
+/* The storage type of a GGUF tensor type (F32 -> AUTO: not packed). */
+static swacl_wtype packed_type(uint32_t ggml)
+{
+    switch (ggml) {
+    case SWACL_GGML_F16: return SWACL_WT_F16;
+    case SWACL_GGML_BF16: return SWACL_WT_BF16;
+    case SWACL_GGML_Q8_0: return SWACL_WT_Q8_0;
+    case SWACL_GGML_Q4_0: return SWACL_WT_Q4_0;
+    default: return SWACL_WT_AUTO;
+    }
+}
+
+/* The type tensor t is delivered in: as stored for a packed 2-D tensor (a
+ * q4_0 embedding stays q4_0: swacl_wtype_for's q8_0 head rule is for
+ * re-encoding float weights, not for decoding them), else float32. */
+static swacl_wtype delivered_type(const struct swacl_hf_need_t *nd, const swacl_gguf_tensor *t)
+{
+    const swacl_wtype st = packed_type(t->type);
+    return nd->ndim == 2 && st != SWACL_WT_AUTO && swacl_wtype_fits(st, t->ne[0]) ? st
+                                                                                   : SWACL_WT_F32;
+}
+
+/* A tensor read on first use (swacl_tensor_load): the same bytes deliver()
+ * makes, from the mapping the weights keep. */
+static swacl_status defer(swacl_weights *w, const struct swacl_hf_need_t *nd,
+                          const swacl_gguf_file *f, const swacl_gguf_tensor *t, int unpermute_heads,
+                          char *err, size_t err_len)
+{
+    if (!swacl_ggml_type_supported(t->type)) /* its message names the type; writes nothing */
+        return swacl_gguf_to_f32(f, t, NULL, err, err_len);
+    swacl_tensor *dst;
+    if (swacl_weights_add_meta(w, nd->name, nd->ndim, nd->shape, &dst) != SWACL_OK)
+        FAILR(SWACL_OUT_OF_MEMORY, "gguf: cannot allocate tensor '%s'", nd->name);
+    const swacl_wtype st = packed_type(t->type);
+    dst->pending = 2;
+    dst->src = f->buf + f->data_off + t->offset;
+    dst->src_type = st == SWACL_WT_AUTO ? SWACL_WT_F32 : st;
+    dst->type = delivered_type(nd, t);
+    dst->src_heads = unpermute_heads;
+    dst->src_copy = 1;
+    return SWACL_OK;
+}
+
 /* One tensor into the weights: a 2-D F16/BF16/Q8_0/Q4_0 tensor keeps its
  * bytes as stored (swacl's storage types use ggml's block layouts), rows
  * un-permuted in place; 1-D tensors and F32 ones become float32, exactly,
@@ -347,16 +390,9 @@ static swacl_status deliver(swacl_weights *w, const struct swacl_hf_need_t *nd,
                             const swacl_gguf_file *f, const swacl_gguf_tensor *t, int unpermute_heads,
                             int head_dim, size_t *bad, float *badv, char *err, size_t err_len)
 {
-    swacl_wtype st = SWACL_WT_AUTO;
-    if (t->type == SWACL_GGML_F16) st = SWACL_WT_F16;
-    if (t->type == SWACL_GGML_BF16) st = SWACL_WT_BF16;
-    if (t->type == SWACL_GGML_Q8_0) st = SWACL_WT_Q8_0;
-    if (t->type == SWACL_GGML_Q4_0) st = SWACL_WT_Q4_0;
+    const swacl_wtype st = packed_type(t->type);
     const int64_t K = t->ne[0];
-    /* as shipped: a q4_0 embedding stays q4_0 (swacl_wtype_for's q8_0 head
-     * rule is for re-encoding float weights, not for decoding them to f32) */
-    const swacl_wtype want = nd->ndim == 2 && st != SWACL_WT_AUTO && swacl_wtype_fits(st, K)
-                                 ? st : SWACL_WT_F32;
+    const swacl_wtype want = delivered_type(nd, t);
     swacl_tensor *dst;
     *bad = (size_t)t->numel;
     if (want == st) { /* as stored */
@@ -411,8 +447,8 @@ static swacl_status deliver(swacl_weights *w, const struct swacl_hf_need_t *nd,
 }
 
 static swacl_status load_tensors(const swacl_gguf_file *f, const swacl_config *c, int permute_qk,
-                                 int allow_nonfinite, swacl_weights *w, const char *fname,
-                                 char *err, size_t err_len)
+                                 int allow_nonfinite, int lazy, swacl_weights *w,
+                                 const char *fname, char *err, size_t err_len)
 {
     swacl_hf_need need = {0, 0, NULL, 0};
     swacl_status st = SWACL_OK;
@@ -452,9 +488,10 @@ static swacl_status load_tensors(const swacl_gguf_file *f, const swacl_config *c
         if (permute_qk && strstr(nd->name, ".self_attn.q_proj.")) heads = c->n_heads;
         if (permute_qk && strstr(nd->name, ".self_attn.k_proj.")) heads = c->n_kv_heads;
         char e2[512];
-        size_t bad;
+        size_t bad = (size_t)t->numel;
         float badv = 0;
-        st = deliver(w, nd, f, t, heads, c->head_dim, &bad, &badv, e2, sizeof e2);
+        st = lazy ? defer(w, nd, f, t, heads, e2, sizeof e2)
+                  : deliver(w, nd, f, t, heads, c->head_dim, &bad, &badv, e2, sizeof e2);
         if (st != SWACL_OK) {
             swacl_format_msg(err, err_len, "%s: %s", fname, e2);
             break;
@@ -472,7 +509,7 @@ static swacl_status load_tensors(const swacl_gguf_file *f, const swacl_config *c
     return st;
 }
 
-swacl_status swacl_gguf_load(const char *path, int allow_nonfinite, swacl_config *cfg,
+swacl_status swacl_gguf_load(const char *path, int allow_nonfinite, int lazy, swacl_config *cfg,
                              swacl_weights **out, char *err, size_t err_len)
 {
     if (err && err_len) err[0] = 0;
@@ -496,7 +533,21 @@ swacl_status swacl_gguf_load(const char *path, int allow_nonfinite, swacl_config
         st = SWACL_OUT_OF_MEMORY;
         swacl_format_msg(err, err_len, "%s: out of memory", path);
     } else {
-        st = load_tensors(&f, &c, permute, allow_nonfinite, w, path, err, err_len);
+        st = load_tensors(&f, &c, permute, allow_nonfinite, lazy, w, path, err, err_len);
+    }
+    if (st == SWACL_OK && lazy) { /* the pending tensors read the mapping: w keeps it */
+        struct swacl_weights_map *m = malloc(sizeof *m);
+        if (!m) {
+            st = SWACL_OUT_OF_MEMORY;
+            swacl_format_msg(err, err_len, "%s: out of memory", path);
+        } else {
+            m->addr = mp.map;
+            m->len = mp.len;
+            w->maps = m;
+            w->n_maps = 1;
+            w->allow_nonfinite = allow_nonfinite;
+            mp.map = NULL;
+        }
     }
     swacl_gguf_free(&f);
     swacl_file_map_close(&mp);

@@ -168,23 +168,24 @@ static size_t first_nonfinite(const float *x, size_t n)
     return n;
 }
 
-/* A 2-D tensor in storage type wt (AUTO: the file's dtype): borrowed from
- * the mapping when the file already holds that type at an aligned offset
- * (*borrowed = 1), else encoded row by row from the file's bytes. *bad =
- * index of the first NaN/Inf of the file's values (numel if none). */
+/* A 2-D tensor in storage type wt (the final type: the caller applies
+ * swacl_wtype_for): borrowed from the mapping when the file already holds
+ * that type at an aligned offset and may_borrow (*borrowed = 1), else
+ * copied or encoded row by row from the file's bytes (file type ft, any
+ * storage type). *bad = index of the first NaN/Inf of the file's values
+ * (numel if none). */
 static const swacl_wtype k_st_type[] = {SWACL_WT_F32, SWACL_WT_F16, SWACL_WT_BF16};
 
 static swacl_status store_typed(swacl_tensor *t, const uint8_t *src, swacl_wtype ft, swacl_wtype wt,
-                                int *borrowed, size_t *bad)
+                                int may_borrow, int *borrowed, size_t *bad)
 {
     const int64_t K = t->shape[1], rows = t->shape[0];
-    wt = swacl_wtype_for(t->name, 2, K, wt == SWACL_WT_AUTO ? ft : wt);
     const size_t ib = swacl_wtype_row_bytes(ft, K), ob = swacl_wtype_row_bytes(wt, K);
     float *row = malloc((size_t)(K ? K : 1) * sizeof *row);
     if (!row) return SWACL_OUT_OF_MEMORY;
     /* borrowed only where a device can use the pages in place; else one
      * aligned copy, and the file's pages under it are dropped after it */
-    *borrowed = wt == ft && (uintptr_t)src % 128 == 0; /* PoCL's CL_DEVICE_MEM_BASE_ADDR_ALIGN */
+    *borrowed = may_borrow && wt == ft && (uintptr_t)src % 128 == 0; /* PoCL's CL_DEVICE_MEM_BASE_ADDR_ALIGN */
     uint8_t *out = *borrowed ? NULL : swacl_weight_alloc((size_t)rows * ob);
     if (!*borrowed && !out) {
         free(row);
@@ -195,8 +196,21 @@ static swacl_status store_typed(swacl_tensor *t, const uint8_t *src, swacl_wtype
      * and its copy are never both resident: pages wholly inside the tensor */
     uintptr_t dropped = ((uintptr_t)src + 4095) / 4096 * 4096;
     int64_t r0 = 0;
-    if (wt == ft) { /* as stored: a bit test and a copy, no decode (start-up) */
+    if (wt == ft && (ft == SWACL_WT_Q8_0 || ft == SWACL_WT_Q4_0)) {
+        /* as stored: block scales have no cheap bit test, so decode to check
+         * (re-encoding a decoded block need not give its bytes back) */
+        for (int64_t r = 0; r < rows && *bad == (size_t)t->numel; r++) {
+            swacl_row_decode(ft, src + (size_t)r * ib, row, K);
+            for (int64_t k = 0; k < K; k++)
+                if (!isfinite(row[k])) {
+                    *bad = (size_t)(r * K + k);
+                    break;
+                }
+        }
+    } else if (wt == ft) { /* as stored: a bit test and a copy, no decode (start-up) */
         *bad = swacl_wtype_first_nonfinite(ft, src, (size_t)t->numel);
+    }
+    if (wt == ft) {
         const size_t chunk = (size_t)8 << 20;
         for (size_t o = 0; out && o < (size_t)rows * ob; o += chunk) {
             size_t len = (size_t)rows * ob - o < chunk ? (size_t)rows * ob - o : chunk;
@@ -233,22 +247,35 @@ static swacl_status store_typed(swacl_tensor *t, const uint8_t *src, swacl_wtype
 
 swacl_status swacl_tensor_load(swacl_tensor *t, int allow_nonfinite)
 {
+    const swacl_tensor was = *t; /* pending: restored when the values are refused */
     size_t bad = (size_t)t->numel;
     int borrowed = 0;
-    swacl_status st;
+    swacl_status st = SWACL_OK;
     if (t->ndim == 2) {
-        st = store_typed(t, t->src, t->src_type, t->type, &borrowed, &bad);
+        st = store_typed(t, t->src, t->src_type, t->type, !t->src_copy && !t->src_heads, &borrowed,
+                         &bad);
+        /* GGUF q/k rows back from llama.cpp's RoPE permutation (rows are
+         * whole in every storage type, so before or after encoding alike) */
+        if (st == SWACL_OK && t->src_heads &&
+            swacl_gguf_unpermute_rows((void *)t->bytes, t->src_heads,
+                                      (int)(t->shape[0] / t->src_heads),
+                                      swacl_wtype_row_bytes(t->type, t->shape[1])) != 0)
+            st = SWACL_OUT_OF_MEMORY;
     } else { /* 1-D: float32 */
         float *x = swacl_weight_alloc((size_t)(t->numel ? t->numel : 1) * sizeof *x);
         if (!x) return SWACL_OUT_OF_MEMORY;
         swacl_row_decode(t->src_type, t->src, x, t->numel);
         bad = first_nonfinite(x, (size_t)t->numel);
         swacl_tensor_set(t, SWACL_WT_F32, x, (size_t)t->numel * sizeof *x, 1);
-        st = SWACL_OK;
     }
-    if (st != SWACL_OK) return st;
+    if (st == SWACL_OK && !allow_nonfinite && bad < (size_t)t->numel) st = SWACL_FORMAT;
+    if (st != SWACL_OK) {
+        if (t->owned && t->bytes != was.bytes) free((void *)t->bytes);
+        *t = was;
+        return st;
+    }
     t->pending = 0;
-    return !allow_nonfinite && bad < (size_t)t->numel ? SWACL_FORMAT : SWACL_OK;
+    return SWACL_OK;
 }
 
 /* Keep shard s's mapping alive in w (its tensors borrow from it). */
@@ -421,8 +448,11 @@ static swacl_status load_hf(const char *dir, int allow_nonfinite, swacl_wtype wt
         float badv = 0;
         if (packed) { /* matmul / embedding: typed */
             int borrowed = 0;
-            SWACL_TRY_GOTO(st, store_typed(t, s->st.data + e->begin, k_st_type[e->dtype], wtype, &borrowed,
-                                           &bad), done);
+            const swacl_wtype ft = k_st_type[e->dtype];
+            SWACL_TRY_GOTO(st, store_typed(t, s->st.data + e->begin, ft,
+                                           swacl_wtype_for(t->name, 2, t->shape[1],
+                                                           wtype == SWACL_WT_AUTO ? ft : wtype),
+                                           1, &borrowed, &bad), done);
             if (borrowed) SWACL_TRY_GOTO(st, keep_map(w, &sh[s - sh]), done);
             if (bad < (size_t)t->numel) {
                 float tmp[1];
@@ -477,7 +507,8 @@ swacl_status swacl_load_hf(swacl_ctx *ctx, const char *dir, swacl_config *cfg, s
     char gguf[4096];
     const int g = swacl_gguf_resolve(dir, gguf, sizeof gguf, err, sizeof err);
     swacl_status st = g < 0 ? SWACL_INVALID_ARG
-                      : g   ? swacl_gguf_load(gguf, p && p->allow_nonfinite, cfg, out, err, sizeof err)
+                      : g   ? swacl_gguf_load(gguf, p && p->allow_nonfinite, p && p->lazy_weights, cfg, out,
+                                            err, sizeof err)
                             : load_hf(dir, p && p->allow_nonfinite, wt, p && p->lazy_weights, cfg, out, err,
                                       sizeof err);
     /* GGUF tensors arrive as stored (F32 ones as float32): --weights then
